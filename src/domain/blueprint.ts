@@ -1,0 +1,83 @@
+/**
+ * Make's blueprint, as zod (DESIGN.md §6). Shapes follow real exports: unknown keys are kept
+ * (never rejected), and Make's defaults fill what an export leaves out. Which modules and
+ * features imex can run is checked by `validateBlueprint`, not here.
+ */
+import { z } from 'zod';
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** `null` or missing → `{}`: exports of modules without fields carry either. */
+const objectOrEmpty = z.preprocess((value) => value ?? {}, jsonObject);
+
+export const blueprintModuleSchema = z.looseObject({
+  id: z.int().positive(),
+  /** `app:ModuleName`, e.g. `http:ActionSendData`. */
+  module: z.string().min(1),
+  version: z.int().positive().default(1),
+  /** Static configuration, set when the scenario is designed. */
+  parameters: objectOrEmpty,
+  /** Fields that may hold `{{…}}` mappings, evaluated per bundle. */
+  mapper: objectOrEmpty,
+  /** Designer state (`designer`, `restore`, `parameters`, `expect`, …): kept, never interpreted. */
+  metadata: jsonObject.optional(),
+  filter: z.unknown().optional(),
+  onerror: z.unknown().optional(),
+  routes: z.unknown().optional(),
+});
+
+/** `metadata.scenario`, with Make's defaults (reference §1.1). */
+export const scenarioSettingsSchema = z.looseObject({
+  /** "Allow storing of incomplete executions": off by default. */
+  dlq: z.boolean().default(false),
+  sequential: z.boolean().default(false),
+  dataloss: z.boolean().default(false),
+  confidential: z.boolean().default(false),
+  maxErrors: z.int().min(0).default(3),
+  autoCommit: z.boolean().default(true),
+  autoCommitTriggerLast: z.boolean().default(true),
+  roundtrips: z.int().min(1).default(1),
+  slots: z.int().positive().nullable().default(null),
+  freshVariables: z.boolean().default(false),
+});
+
+export const blueprintMetadataSchema = z.looseObject({
+  instant: z.boolean().optional(),
+  version: z.number().optional(),
+  designer: z.unknown().optional(),
+  scenario: scenarioSettingsSchema.prefault({}),
+});
+
+export const blueprintSchema = z.looseObject({
+  name: z.string().default(''),
+  flow: z.array(blueprintModuleSchema).min(1, 'a scenario needs at least one module (its trigger)'),
+  metadata: blueprintMetadataSchema.prefault({}),
+});
+
+export type Blueprint = z.output<typeof blueprintSchema>;
+export type BlueprintInput = z.input<typeof blueprintSchema>;
+export type BlueprintModule = z.output<typeof blueprintModuleSchema>;
+export type ScenarioSettings = z.output<typeof scenarioSettingsSchema>;
+
+/**
+ * Make's export wraps the blueprint: `{ blueprint: {…}, scheduling: {…}, … }`, and its API
+ * sends blueprints as JSON text. Returns the blueprint itself, unchanged otherwise.
+ */
+export function unwrapBlueprintExport(input: unknown): unknown {
+  let value = input;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return input;
+    }
+  }
+  if (isPlainObject(value) && !('flow' in value) && 'blueprint' in value) {
+    return typeof value.blueprint === 'string' ? unwrapBlueprintExport(value.blueprint) : value.blueprint;
+  }
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,22 @@
+/**
+ * imex's pure domain: the one truth that workflows, activities and services share.
+ *
+ * - `errors`: Make's error categories and `ModuleError`, the error modules throw;
+ * - `policy`: the policy table, each category → in-run retries and outcome (DESIGN.md §5);
+ * - `retry-decision`: `decideInRunRetry` and `parkOutcome`, pure functions of that table;
+ * - `schedule`: the incomplete executions' auto-retry schedule (Make's, or your own);
+ * - `statuses`, `ids`: IE and run statuses, id formats and workflow ids;
+ * - `blueprint`, `validate-blueprint`: Make's blueprint in zod, and whether imex can run it;
+ * - `mapping`: the `{{<moduleId>.<path>}}` evaluator.
+ *
+ * No I/O and no Node APIs, so workflow code may import all of it.
+ */
+export * from './errors';
+export * from './policy';
+export * from './retry-decision';
+export * from './schedule';
+export * from './statuses';
+export * from './ids';
+export * from './mapping';
+export * from './blueprint';
+export * from './validate-blueprint';

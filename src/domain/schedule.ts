@@ -1,0 +1,72 @@
+/**
+ * The auto-retry schedule of incomplete executions, as data (DESIGN.md §5): the delay after
+ * the previous attempt, one step per attempt, automatic or manual.
+ */
+import { z } from 'zod';
+
+const second = 1_000;
+const minute = 60 * second;
+const hour = 60 * minute;
+
+export type RetrySchedule = readonly number[];
+
+/** Make's schedule: +1 min, +10, +10, +30, +30, +30, +3 h, +3 h (8 attempts, last at T+7h51m). */
+export const makeRetrySchedule: RetrySchedule = [
+  1 * minute,
+  10 * minute,
+  10 * minute,
+  30 * minute,
+  30 * minute,
+  30 * minute,
+  3 * hour,
+  3 * hour,
+];
+
+/**
+ * The delay before the next attempt, given how many attempts were made since the IE was
+ * stored; undefined once the schedule is exhausted (the IE then waits for a person).
+ */
+export function delayForAttempt(schedule: RetrySchedule, attemptsSoFar: number): number | undefined {
+  if (!Number.isInteger(attemptsSoFar) || attemptsSoFar < 0) return undefined;
+  return schedule[attemptsSoFar];
+}
+
+const units: Record<string, number> = { ms: 1, s: second, m: minute, h: hour, d: 24 * hour };
+
+/** `"90s"`, `"10m"`, `"3h"`, `"250ms"` or a plain number of milliseconds → ms; undefined if not one. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  const ms = Math.round(amount * (units[match[2] ?? 'ms'] ?? 1));
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+const durationSchema = z.union([
+  z.int().min(0),
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `not a duration: "${text}" (use e.g. 30s, 10m, 3h)` });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+]);
+
+/**
+ * A schedule from config: an array of durations, or a comma-separated string (`"5s,10s,30s"`).
+ * An empty schedule means "never retry automatically".
+ */
+export const retryScheduleSchema = z.union([
+  z.array(durationSchema).max(100),
+  z.string().transform((text, ctx): number[] => {
+    const parts = text.trim() === '' ? [] : text.split(',');
+    const delays = parts.map(parseDuration);
+    if (delays.some((d) => d === undefined)) {
+      ctx.addIssue({ code: 'custom', message: `not a list of durations: "${text}" (use e.g. 1m,10m,3h)` });
+      return z.NEVER;
+    }
+    return delays as number[];
+  }),
+]);
