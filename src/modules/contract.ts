@@ -1,0 +1,60 @@
+/**
+ * The module contract: what a module type is, for built-ins and users alike.
+ *
+ * A module declares its static `parameters` and its mapped `mapper` fields as zod schemas, and
+ * a `run` that turns one input bundle into zero or more output bundles. Failures are thrown as
+ * `ModuleError` with Make's category; anything else thrown is classified by `classify`, then by
+ * the default classifier (see classify.ts). See docs/modules.md for a complete example.
+ */
+import type { z } from 'zod';
+import type { ModuleError } from '../domain';
+
+/** One output bundle: a plain JSON object, as Make's. */
+export type OutputBundle = Record<string, unknown>;
+
+/** Where this operation sits: which run, which module, which input bundle, which try. */
+export interface ModuleExecution {
+  executionId: string;
+  moduleId: number;
+  /** 0-based index of the input bundle this operation processes. */
+  bundleIndex: number;
+  /** 1-based, like Temporal's `activityInfo().attempt`. */
+  attempt: number;
+}
+
+export interface ModuleRunContext<P, M> {
+  /** Static configuration, parsed by `parametersSchema` (defaults applied). */
+  parameters: P;
+  /** The mapper after `{{…}}` mappings were evaluated, parsed by `mapperSchema`. */
+  mapper: M;
+  execution: ModuleExecution;
+  /** Aborted when the operation is cancelled (the activity was cancelled or timed out). */
+  signal: AbortSignal;
+  /** Same for every retry of the same execution, module and bundle: give it to services that dedupe. */
+  idempotencyKey: string;
+  /** The run's input data; set for the trigger (the first module) only. */
+  input?: unknown;
+}
+
+export interface ModuleDefinition<P = unknown, M = unknown> {
+  /** `app:ModuleName`, as in blueprints, e.g. `http:ActionSendData`. */
+  type: string;
+  title: string;
+  /** Versions implemented; blueprints naming another version are rejected. Any when absent. */
+  versions?: readonly number[];
+  /** A trigger turns the run's input into the first bundles; it must be the first module. */
+  trigger?: boolean;
+  parametersSchema: z.ZodType<P>;
+  mapperSchema: z.ZodType<M>;
+  run(context: ModuleRunContext<P, M>): Promise<OutputBundle[]>;
+  /** Categorise what `run` threw; return undefined to fall back to the default classifier. */
+  classify?(error: unknown): ModuleError | undefined;
+}
+
+/** A module definition with its types erased, as the registry holds them. */
+export type AnyModuleDefinition = ModuleDefinition<unknown, unknown>;
+
+/** Identity helper that infers `P` and `M` from the schemas, for typed `run` contexts. */
+export function defineModule<P, M>(definition: ModuleDefinition<P, M>): ModuleDefinition<P, M> {
+  return definition;
+}

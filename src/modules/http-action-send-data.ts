@@ -1,0 +1,198 @@
+/**
+ * `http:ActionSendData` v3: Make's "Make a request". The request lives in `mapper` (url,
+ * method, headers, qs, bodyType, contentType, data, parseResponse, timeout, gzip,
+ * followRedirect, followAllRedirects, rejectUnauthorized, shareCookies, authUser/authPass);
+ * `parameters.handleErrors` true makes any status outside 2xx/3xx an error, classified by
+ * `categoryForStatus`; false returns it as output. The output bundle is
+ * `{ statusCode, headers: [{ name, value }], data }`. Connection failures, timeouts and
+ * oversized responses are errors either way.
+ *
+ * Every request carries `Idempotency-Key: <ctx.idempotencyKey>` unless the user set one, so a
+ * service that deduplicates sees one request however often the operation is retried.
+ * Not implemented: `multipart_form_data` and `binary` bodies (rejected by the schema), cookie
+ * sharing between modules (`shareCookies` is accepted and has no effect), mTLS and custom CAs.
+ */
+import { z } from 'zod';
+import { ModuleError } from '../domain';
+import { defineModule } from './contract';
+import { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status';
+import { sendHttpRequest, type HttpResponse } from './http-transport';
+
+export interface HttpModuleOptions {
+  /** Largest response body accepted (after decompression). Default 2 MiB: see below. */
+  maxResponseBytes?: number;
+  /** Timeout when the blueprint leaves `timeout` empty, in seconds. Default 300, Make's maximum. */
+  defaultTimeoutSeconds?: number;
+  /** Clock for HTTP-date Retry-After values; tests pin it. */
+  now?: () => number;
+}
+
+/**
+ * 2 MiB: the output bundle travels in a Temporal payload, whose default limit is 2 MB; a
+ * larger body would fail later and less clearly. Deployments that store bundles by reference
+ * can raise it.
+ */
+export const defaultMaxResponseBytes = 2 * 1024 * 1024;
+
+const nameValue = z.looseObject({ name: z.string(), value: z.unknown().optional() });
+/** Make exports booleans as booleans, but mappings and old exports produce "true"/"false". */
+const flag = (fallback: boolean) =>
+  z.preprocess(
+    (v) => (v === 'true' ? true : v === 'false' ? false : v === '' ? undefined : v),
+    z.boolean().default(fallback),
+  );
+/** Empty text (Make exports `"timeout": ""`) means "not set". */
+const emptyAsUnset = (value: unknown) => (value === '' || value === null ? undefined : value);
+
+export const httpParametersSchema = z.looseObject({
+  handleErrors: flag(false),
+  useNewZLibDeCompress: z.boolean().optional(),
+});
+
+export const httpMapperSchema = z
+  .looseObject({
+    url: z.string().min(1, 'a request needs a URL'),
+    method: z.preprocess(
+      (v) => (typeof v === 'string' ? v.toLowerCase() : v),
+      z.enum(['get', 'head', 'post', 'put', 'patch', 'delete', 'options']).default('get'),
+    ),
+    headers: z.preprocess(emptyAsUnset, z.array(nameValue).default([])),
+    qs: z.preprocess(emptyAsUnset, z.array(nameValue).default([])),
+    bodyType: z.preprocess(
+      emptyAsUnset,
+      z.enum(['raw', 'x_www_form_urlencoded', 'multipart_form_data', 'binary']).optional(),
+    ),
+    contentType: z.preprocess(emptyAsUnset, z.string().optional()),
+    data: z.preprocess(
+      (v) => (v === null || v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v)),
+      z.string().optional(),
+    ),
+    formFields: z
+      .array(z.looseObject({ key: z.string().optional(), name: z.string().optional(), value: z.unknown() }))
+      .optional(),
+    parseResponse: flag(false),
+    timeout: z.preprocess(emptyAsUnset, z.coerce.number().positive().max(300).optional()),
+    gzip: flag(true),
+    followRedirect: flag(true),
+    followAllRedirects: flag(false),
+    rejectUnauthorized: flag(true),
+    shareCookies: flag(false),
+    authUser: z.preprocess(emptyAsUnset, z.string().optional()),
+    authPass: z.preprocess(emptyAsUnset, z.string().optional()),
+  })
+  .superRefine((mapper, ctx) => {
+    if (mapper.bodyType === 'multipart_form_data' || mapper.bodyType === 'binary') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bodyType'],
+        message: `bodyType "${mapper.bodyType}" is not supported yet`,
+      });
+    }
+  });
+
+export type HttpMapper = z.output<typeof httpMapperSchema>;
+
+const text = (value: unknown) =>
+  value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+
+function requestHeaders(mapper: HttpMapper, idempotencyKey: string): Record<string, string> {
+  const headers: Record<string, string> = { 'user-agent': 'imex' };
+  for (const { name, value } of mapper.headers)
+    if (name.trim() !== '') headers[name.trim().toLowerCase()] = text(value);
+  headers['idempotency-key'] ??= idempotencyKey;
+  if (mapper.authUser !== undefined && headers['authorization'] === undefined) {
+    const credentials = `${mapper.authUser}:${mapper.authPass ?? ''}`;
+    headers['authorization'] = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  }
+  return headers;
+}
+
+function requestBody(mapper: HttpMapper, headers: Record<string, string>): Buffer | undefined {
+  if (mapper.bodyType === 'x_www_form_urlencoded') {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    if (mapper.formFields) {
+      const form = new URLSearchParams();
+      for (const field of mapper.formFields) form.append(field.key ?? field.name ?? '', text(field.value));
+      return Buffer.from(form.toString());
+    }
+  }
+  if (mapper.data === undefined || mapper.data === '') return undefined;
+  if (mapper.contentType) headers['content-type'] ??= mapper.contentType;
+  return Buffer.from(mapper.data);
+}
+
+function responseData(response: HttpResponse, parse: boolean): unknown {
+  const body = response.body.toString('utf8');
+  const contentType = response.headers.find((h) => h.name === 'content-type')?.value ?? '';
+  if (!parse || !/[/+]json\b/i.test(contentType) || body.trim() === '') return body;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch (error) {
+    throw new ModuleError('DataError', `the response says JSON but is not: ${(error as Error).message}`, {
+      details: { statusCode: response.statusCode, excerpt: body.slice(0, 200) },
+    });
+  }
+}
+
+export function createHttpActionSendData(options: HttpModuleOptions = {}) {
+  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes;
+  const defaultTimeoutSeconds = options.defaultTimeoutSeconds ?? 300;
+  const now = options.now ?? Date.now;
+
+  return defineModule({
+    type: 'http:ActionSendData',
+    title: 'HTTP: Make a request',
+    versions: [3],
+    parametersSchema: httpParametersSchema,
+    mapperSchema: httpMapperSchema,
+    async run({ parameters, mapper, signal, idempotencyKey }) {
+      let url: URL;
+      try {
+        url = new URL(mapper.url);
+      } catch {
+        throw new ModuleError('DataError', `not a valid URL: "${mapper.url}"`);
+      }
+      for (const { name, value } of mapper.qs) if (name !== '') url.searchParams.append(name, text(value));
+      const headers = requestHeaders(mapper, idempotencyKey);
+      const body = requestBody(mapper, headers);
+
+      const response = await sendHttpRequest({
+        url,
+        method: mapper.method.toUpperCase(),
+        headers,
+        ...(body ? { body } : {}),
+        timeoutMs: (mapper.timeout ?? defaultTimeoutSeconds) * 1000,
+        maxResponseBytes,
+        followRedirect: mapper.followRedirect,
+        followAllRedirects: mapper.followAllRedirects,
+        rejectUnauthorized: mapper.rejectUnauthorized,
+        gzip: mapper.gzip,
+        signal,
+      });
+
+      if (parameters.handleErrors && isErrorStatus(response.statusCode)) throw statusError(response, now());
+      return [
+        {
+          statusCode: response.statusCode,
+          headers: response.headers,
+          data: responseData(response, mapper.parseResponse),
+        },
+      ];
+    },
+  });
+}
+
+function statusError(response: HttpResponse, nowMs: number): ModuleError {
+  const category = categoryForStatus(response.statusCode);
+  const retryAfter = response.headers.find((h) => h.name === 'retry-after')?.value;
+  const retryAfterMs = parseRetryAfter(retryAfter, nowMs);
+  const excerpt = response.body.toString('utf8').slice(0, 500);
+  const message = `[${response.statusCode}] ${response.statusMessage}${excerpt ? `: ${excerpt}` : ''}`;
+  return new ModuleError(category, message, {
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    details: { statusCode: response.statusCode, headers: response.headers, ...(retryAfter ? { retryAfter } : {}) },
+  });
+}
+
+/** The built-in with default limits. */
+export const httpActionSendData = createHttpActionSendData();

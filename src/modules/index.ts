@@ -1,0 +1,30 @@
+/**
+ * Modules: the contract every module type follows, the registry a worker runs from, and the
+ * built-ins (Make's names and fields):
+ *
+ * - `gateway:CustomWebHook`: the trigger; the run's input data becomes its bundles;
+ * - `http:ActionSendData` v3: real HTTP requests, failures classified as Make's categories;
+ * - `json:ParseJSON`, `util:SetVariable2`, `builtin:BasicFeeder` (Iterator).
+ *
+ * Register your own with `createDefaultRegistry().register(defineModule({...}))`; see
+ * docs/modules.md. This is the only code that talks to third-party services.
+ */
+export * from './contract';
+export * from './classify';
+export * from './idempotency';
+export * from './invoke';
+export * from './registry';
+export { gatewayCustomWebHook, bundleFromValue } from './gateway-custom-webhook';
+export {
+  createHttpActionSendData,
+  httpActionSendData,
+  httpMapperSchema,
+  httpParametersSchema,
+  defaultMaxResponseBytes,
+  type HttpModuleOptions,
+  type HttpMapper,
+} from './http-action-send-data';
+export { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status';
+export { jsonParseJson } from './json-parse-json';
+export { utilSetVariable2 } from './util-set-variable2';
+export { builtinBasicFeeder } from './builtin-basic-feeder';

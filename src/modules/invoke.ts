@@ -1,0 +1,76 @@
+/**
+ * Running one module operation through the contract: parse its input, run it, check its
+ * output, and turn whatever it threw into a `ModuleError` that names the module. The module
+ * activity calls this; tests and users can too.
+ */
+import type { z } from 'zod';
+import { ModuleError, formatPath } from '../domain';
+import { classifyError } from './classify';
+import type { AnyModuleDefinition, ModuleExecution, OutputBundle } from './contract';
+import { idempotencyKeyFor } from './idempotency';
+
+export interface ModuleInvocation {
+  /** The blueprint module's `parameters`, as stored. */
+  parameters: unknown;
+  /** The blueprint module's `mapper` with its `{{…}}` mappings already evaluated. */
+  mapper: unknown;
+  execution: ModuleExecution;
+  signal?: AbortSignal;
+  /** Defaults to `idempotencyKeyFor(executionId, moduleId, bundleIndex)`. */
+  idempotencyKey?: string;
+  input?: unknown;
+}
+
+function describeIssues(error: z.ZodError, field: string): string {
+  return error.issues.map((issue) => `${formatPath([field, ...issue.path])}: ${issue.message}`).join('; ');
+}
+
+export async function invokeModule(
+  definition: AnyModuleDefinition,
+  invocation: ModuleInvocation,
+): Promise<OutputBundle[]> {
+  const { execution } = invocation;
+  const signal = invocation.signal ?? new AbortController().signal;
+  const named = (error: ModuleError) => error.withModuleId(execution.moduleId);
+
+  const parameters = definition.parametersSchema.safeParse(invocation.parameters);
+  if (!parameters.success) {
+    // Static configuration is part of the blueprint: a person has to fix the scenario.
+    throw named(new ModuleError('InvalidConfigurationError', describeIssues(parameters.error, 'parameters')));
+  }
+  const mapper = definition.mapperSchema.safeParse(invocation.mapper);
+  if (!mapper.success) {
+    // Mapped data that does not fit the module (Make's BundleValidationError): DataError, so the
+    // incomplete execution waits for a person to fix the data (DESIGN.md §5).
+    throw named(new ModuleError('DataError', describeIssues(mapper.error, 'mapper')));
+  }
+
+  let output: unknown;
+  try {
+    output = await definition.run({
+      parameters: parameters.data,
+      mapper: mapper.data,
+      execution,
+      signal,
+      idempotencyKey:
+        invocation.idempotencyKey ??
+        idempotencyKeyFor(execution.executionId, execution.moduleId, execution.bundleIndex),
+      ...(invocation.input === undefined ? {} : { input: invocation.input }),
+    });
+  } catch (error) {
+    // A cancelled operation is not a module failure: let the caller see its own reason.
+    if (signal.aborted && error === signal.reason) throw error;
+    throw named(definition.classify?.(error) ?? classifyError(error));
+  }
+
+  if (!Array.isArray(output) || !output.every(isPlainObject)) {
+    throw named(
+      new ModuleError('UnexpectedError', `${definition.type} returned something other than a list of bundles`),
+    );
+  }
+  return output;
+}
+
+function isPlainObject(value: unknown): value is OutputBundle {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
