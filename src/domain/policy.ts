@@ -45,7 +45,8 @@ const quickRetries: InRunRetryPolicy = {
   maxRetryAfterMs: 60_000,
 };
 
-const noRetries: InRunRetryPolicy = { ...quickRetries, retry: false, maxAttempts: 1 };
+// The numbers stay, so a scenario that turns `retry` on for a category gets the usual quick retries.
+const noRetries: InRunRetryPolicy = { ...quickRetries, retry: false };
 
 const autoRetried: CategoryPolicy = { inRun: quickRetries, outcome: 'park-auto-retry' };
 const parkedForAPerson: CategoryPolicy = { inRun: noRetries, outcome: 'park-manual' };

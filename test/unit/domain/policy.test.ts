@@ -114,6 +114,18 @@ describe('decideInRunRetry', () => {
     });
   });
 
+  it('retries a category that a scenario turned retry on for, with the usual numbers', () => {
+    const eager = mergePolicyTable(table, { DataError: { inRun: { retry: true } } });
+    expect(decideInRunRetry({ category: 'DataError', attempt: 1, table: eager })).toEqual({
+      kind: 'retry',
+      delayMs: 1000,
+    });
+    expect(decideInRunRetry({ category: 'DataError', attempt: 3, table: eager })).toEqual({
+      kind: 'stop',
+      reason: 'attempts-exhausted',
+    });
+  });
+
   it('caps the exponential delay at maxIntervalMs', () => {
     const patient = mergePolicyTable(table, { ConnectionError: { inRun: { maxAttempts: 20, maxIntervalMs: 5_000 } } });
     expect(decideInRunRetry({ category: 'ConnectionError', attempt: 10, table: patient })).toEqual({
