@@ -96,11 +96,19 @@ function exchange(spec: HttpRequestSpec, one: OneRequest, deadline: number): Pro
     if (spec.gzip && headers['accept-encoding'] === undefined) headers['accept-encoding'] = 'gzip, deflate, br';
     if (one.body) headers['content-length'] = String(one.body.length);
     const transport = one.url.protocol === 'https:' ? https : http;
-    const request = transport.request(one.url, {
-      method: one.method,
-      headers,
-      ...(one.url.protocol === 'https:' ? { rejectUnauthorized: spec.rejectUnauthorized } : {}),
-    });
+    let request: http.ClientRequest;
+    try {
+      request = transport.request(one.url, {
+        method: one.method,
+        headers,
+        ...(one.url.protocol === 'https:' ? { rejectUnauthorized: spec.rejectUnauthorized } : {}),
+      });
+    } catch (error) {
+      // Node refuses header names or values it cannot send: the mapped request is wrong.
+      return reject(
+        new ModuleError('DataError', `cannot send this request: ${(error as Error).message}`, { cause: error }),
+      );
+    }
 
     const onAbort = () => fail(spec.signal.reason);
     spec.signal.addEventListener('abort', onAbort, { once: true });

@@ -234,6 +234,8 @@ describe('http:ActionSendData against a real server', () => {
     expect((await failure(send({ url: 'not a url' }))).category).toBe('DataError');
     expect((await failure(send({ url: 'ftp://example.com/x' }))).category).toBe('DataError');
     expect((await failure(send({ url: `${base}/echo`, method: 'fly' }))).category).toBe('DataError');
+    const badHeader = [{ name: 'bad header', value: 'x' }];
+    expect((await failure(send({ url: `${base}/echo`, headers: badHeader }))).category).toBe('DataError');
   });
 
   it('stops when cancelled and rethrows the cancellation reason', async () => {
