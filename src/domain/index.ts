@@ -7,7 +7,8 @@
  * - `schedule`: the incomplete executions' auto-retry schedule (Make's, or your own);
  * - `statuses`, `ids`: IE and run statuses, id formats and workflow ids;
  * - `blueprint`, `validate-blueprint`: Make's blueprint in zod, and whether imex can run it;
- * - `mapping`: the `{{<moduleId>.<path>}}` evaluator.
+ * - `mapping`: the `{{<moduleId>.<path>}}` evaluator;
+ * - `search-attributes`: the keys runs and IEs are found by in the Temporal Web UI.
  *
  * No I/O and no Node APIs, so workflow code may import all of it.
  */
@@ -20,3 +21,4 @@ export * from './ids';
 export * from './mapping';
 export * from './blueprint';
 export * from './validate-blueprint';
+export * from './search-attributes';

@@ -1,0 +1,64 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import { builtinModules } from 'node:module';
+
+// Workflow code runs in Temporal's deterministic sandbox, and the pure domain is imported by it:
+// neither may reach Node built-ins or I/O packages (one careless import would pull `mongodb` into
+// the workflow bundle).
+const forbiddenInSandbox = [
+  ...builtinModules,
+  ...builtinModules.map((m) => `node:${m}`),
+  'mongodb',
+  'fastify',
+  'pino',
+  'commander',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+  '@temporalio/plugin',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.imex/**', 'coverage/**', 'src/api/web/**/*.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'object-shorthand': ['error', 'always'],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts', 'src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: forbiddenInSandbox.map((name) => ({
+            name,
+            message: 'Workflow code and the pure domain must stay deterministic and free of Node APIs and I/O.',
+          })),
+          patterns: [
+            {
+              group: ['**/store/**', '**/modules/**', '**/api/**', '**/stack/**', '**/cli/**', '**/activities/**'],
+              message: 'Workflow code and the pure domain may import only the pure domain and workflow code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { module: 'readonly', require: 'readonly', __dirname: 'readonly' },
+    },
+  },
+);

@@ -1,0 +1,87 @@
+/**
+ * Every environment variable imex reads, in one place, validated with zod.
+ *
+ * Nothing else in the project reads `process.env`: a bad value fails at start with the variable's
+ * name and the reason, instead of surfacing later as a confusing connection error.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .refine((v) => protocols.some((p) => v.startsWith(p)), { message: `must start with ${protocols.join(' or ')}` })
+    .optional();
+
+/** Project root: one level above `src/`. */
+export const projectRoot = path.resolve(__dirname, '..');
+
+export const envSchema = z.object({
+  /** Where cached Go builds, dev-server state and logs live (git-ignored). */
+  IMEX_HOME: z.string().min(1).default(path.join(projectRoot, '.imex')),
+  /** A Temporal frontend `host:port`. Unset: imex starts a local dev server. */
+  TEMPORAL_ADDRESS: z
+    .string()
+    .trim()
+    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** TLS to the Temporal frontend (Temporal Cloud and most clusters). */
+  TEMPORAL_TLS: bool.default(false),
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  IMEX_TASK_QUEUE: z.string().min(1).default('imex'),
+  /** A MongoDB connection string. Unset: imex starts a local MongoDB wire-protocol server. */
+  MONGO_URL: optionalUrl(['mongodb://', 'mongodb+srv://']),
+  IMEX_MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only')
+    .default('imex'),
+  IMEX_API_HOST: z.string().min(1).default('127.0.0.1'),
+  IMEX_API_PORT: port.default(3000),
+  /** Ports of the local stack that `npm start` brings up when no external server is given. */
+  IMEX_TEMPORAL_PORT: port.default(7233),
+  IMEX_TEMPORAL_UI_PORT: port.default(8233),
+  IMEX_STORE_PORT: port.default(27017),
+  IMEX_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** The Go toolchain used to build the Temporal CLI and FerretDB when no binary is found. */
+  IMEX_GO: z.string().min(1).default('go'),
+});
+
+export type ImexConfig = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws {@link ConfigError} naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ImexConfig {
+  // An empty variable means "unset", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })),
+    );
+  }
+  const config = result.data;
+  if (Boolean(config.TEMPORAL_TLS_CERT_PATH) !== Boolean(config.TEMPORAL_TLS_KEY_PATH)) {
+    throw new ConfigError([
+      { variable: 'TEMPORAL_TLS_CERT_PATH', message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together' },
+    ]);
+  }
+  return config;
+}
+
+/** The names of every variable imex reads; the docker-compose test checks against it. */
+export const configVariables = Object.keys(envSchema.shape) as (keyof ImexConfig)[];

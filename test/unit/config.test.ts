@@ -1,0 +1,56 @@
+import { ConfigError, configVariables, loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  test('gives sensible defaults on an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      IMEX_TASK_QUEUE: 'imex',
+      TEMPORAL_NAMESPACE: 'default',
+      IMEX_API_PORT: 3000,
+      IMEX_TEMPORAL_PORT: 7233,
+      IMEX_TEMPORAL_UI_PORT: 8233,
+      IMEX_STORE_PORT: 27017,
+      IMEX_MONGO_DB: 'imex',
+      TEMPORAL_TLS: false,
+    });
+    expect(config.TEMPORAL_ADDRESS).toBeUndefined();
+    expect(config.MONGO_URL).toBeUndefined();
+  });
+
+  test('treats an empty variable as unset', () => {
+    expect(loadConfig({ TEMPORAL_ADDRESS: '', IMEX_API_PORT: '' }).IMEX_API_PORT).toBe(3000);
+  });
+
+  test('reads and converts given values', () => {
+    const config = loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', IMEX_API_PORT: '8080', TEMPORAL_TLS: 'true' });
+    expect(config).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', IMEX_API_PORT: 8080, TEMPORAL_TLS: true });
+  });
+
+  test.each([
+    ['IMEX_API_PORT', 'eighty'],
+    ['IMEX_TEMPORAL_PORT', '70000'],
+    ['TEMPORAL_ADDRESS', 'http://localhost:7233'],
+    ['MONGO_URL', 'localhost:27017'],
+    ['IMEX_LOG_LEVEL', 'chatty'],
+    ['TEMPORAL_TLS', 'maybe'],
+    ['IMEX_MONGO_DB', 'has space'],
+  ])('rejects a bad %s with the variable name and the reason', (variable, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((i) => i.variable)).toEqual([variable]);
+    expect((error as ConfigError).message).toContain(variable);
+  });
+
+  test('requires a TLS certificate and key together', () => {
+    expect(() => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/go together/);
+  });
+
+  test('lists every variable it reads', () => {
+    expect(configVariables).toEqual(expect.arrayContaining(['TEMPORAL_ADDRESS', 'MONGO_URL', 'IMEX_API_PORT']));
+  });
+});
