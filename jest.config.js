@@ -4,7 +4,7 @@
 // `npx jest test/unit` starts nothing.
 const transform = {
   // Type checking is `npm run typecheck`; jest only transpiles, which keeps runs fast.
-  '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+  '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
 };
 
 /** @type {import('jest').Config} */
@@ -27,6 +27,7 @@ module.exports = {
       roots: ['<rootDir>/test/integration', '<rootDir>/test/e2e'],
       testMatch: ['**/*.test.ts'],
       transform,
+      setupFiles: ['<rootDir>/test/helpers/quiet-temporal.ts'],
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },

@@ -1,0 +1,85 @@
+import type { Collection, Db } from 'mongodb';
+import type { ExecutionStatus } from '../domain';
+
+/** One module operation in a run's log (DESIGN.md §7 `/logs`). */
+export interface ModuleLogEntry {
+  moduleId: number;
+  module: string;
+  bundleIndex: number;
+  startedAt: string;
+  durationMs: number;
+  status: 'success' | 'error' | 'skipped';
+  /** Output bundles produced; omitted when the scenario is confidential. */
+  output?: unknown;
+  errorType?: string;
+  message?: string;
+}
+
+export interface ExecutionRecord {
+  executionId: string;
+  orgId: number;
+  scenarioId: number;
+  status: ExecutionStatus;
+  startedAt: Date;
+  endedAt: Date;
+  durationMs: number;
+  /** Module operations run (Make counts operations per module run). */
+  operations: number;
+  trigger: 'manual' | 'webhook' | 'schedule' | 'attempt';
+  /** Set when this run is an attempt of an incomplete execution. */
+  ieId?: string;
+  error?: { type: string; message: string; moduleId?: number };
+  /** Notes for the log: parked bundles, data loss, … */
+  notes?: string[];
+  log: ModuleLogEntry[];
+}
+
+interface ExecutionDocument extends Omit<ExecutionRecord, 'executionId' | 'log'> {
+  _id: string;
+  /** Opaque JSON text: module outputs are user data. */
+  log: string;
+}
+
+export class ExecutionStore {
+  readonly collection: Collection<ExecutionDocument>;
+
+  constructor(db: Db) {
+    this.collection = db.collection<ExecutionDocument>('executions');
+  }
+
+  /** Idempotent by execution id: a replayed activity writes the same record again. */
+  async record(execution: ExecutionRecord): Promise<void> {
+    const { executionId, log, ...rest } = execution;
+    const doc: ExecutionDocument = { _id: executionId, ...rest, log: JSON.stringify(log) };
+    await this.collection.replaceOne({ _id: executionId }, doc, { upsert: true });
+  }
+
+  async get(orgId: number, executionId: string): Promise<ExecutionRecord | null> {
+    const doc = await this.collection.findOne({ _id: executionId });
+    return doc && doc.orgId === orgId ? fromDocument(doc) : null;
+  }
+
+  async listByScenario(
+    orgId: number,
+    scenarioId: number,
+    page: { offset: number; limit: number } = { offset: 0, limit: 100 },
+  ): Promise<ExecutionRecord[]> {
+    const docs = await this.collection
+      .find({ orgId, scenarioId })
+      .sort({ startedAt: -1 })
+      .skip(page.offset)
+      .limit(page.limit)
+      .toArray();
+    return docs.map(fromDocument);
+  }
+
+  async listByIncompleteExecution(ieId: string): Promise<ExecutionRecord[]> {
+    const docs = await this.collection.find({ ieId }).sort({ startedAt: 1 }).toArray();
+    return docs.map(fromDocument);
+  }
+}
+
+function fromDocument(doc: ExecutionDocument): ExecutionRecord {
+  const { _id, log, ...rest } = doc;
+  return { executionId: _id, ...rest, log: JSON.parse(log) as ModuleLogEntry[] };
+}

@@ -1,0 +1,13 @@
+/**
+ * The MongoDB store: the only code that touches MongoDB. One file per collection; user data
+ * (blueprints, bundles, module logs) is kept as opaque JSON text, never as documents whose keys
+ * come from users. Everything here works on MongoDB 7 and on FerretDB v1 (no transactions, no
+ * change streams, no TTL indexes; race-free steps build on unique-key inserts).
+ */
+export * from './store';
+export * from './blobs';
+export * from './duplicate-key';
+export * from './executions';
+export * from './organizations';
+export * from './scenarios';
+export * from './sequential-id';

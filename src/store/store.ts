@@ -1,0 +1,48 @@
+import { MongoClient, type Db } from 'mongodb';
+import { BlobStore } from './blobs';
+import { ExecutionStore } from './executions';
+import { OrganizationStore } from './organizations';
+import { ScenarioStore } from './scenarios';
+
+/** Every collection imex keeps, behind one object: the only code that touches MongoDB. */
+export interface Store {
+  db: Db;
+  organizations: OrganizationStore;
+  scenarios: ScenarioStore;
+  executions: ExecutionStore;
+  blobs: BlobStore;
+  close(): Promise<void>;
+}
+
+export function createStore(db: Db, close: () => Promise<void> = async () => undefined): Store {
+  return {
+    db,
+    organizations: new OrganizationStore(db),
+    scenarios: new ScenarioStore(db),
+    executions: new ExecutionStore(db),
+    blobs: new BlobStore(db),
+    close,
+  };
+}
+
+/** Connects, creates the indexes, and returns the store. Works on MongoDB 7 and FerretDB. */
+export async function openStore(url: string, dbName: string): Promise<Store> {
+  const client = await MongoClient.connect(url);
+  const store = createStore(client.db(dbName), () => client.close());
+  await ensureIndexes(store);
+  return store;
+}
+
+/**
+ * Indexes for the lists the API pages and the lookups the engine makes. Plain 1/-1 keys and
+ * `unique` only: FerretDB has no TTL, partial or sparse indexes.
+ */
+export async function ensureIndexes(store: Store): Promise<void> {
+  await store.organizations.collection.createIndex({ name: 1 }, { name: 'name' });
+  await store.scenarios.collection.createIndex({ orgId: 1, _id: 1 }, { name: 'org_id' });
+  await store.executions.collection.createIndex(
+    { orgId: 1, scenarioId: 1, startedAt: -1 },
+    { name: 'org_scenario_started' },
+  );
+  await store.executions.collection.createIndex({ ieId: 1, startedAt: 1 }, { name: 'ie_started' });
+}
