@@ -5,6 +5,7 @@
  * change streams, no TTL indexes; race-free steps build on unique-key inserts).
  */
 export * from './store';
+export * from './api-tokens';
 export * from './blobs';
 export * from './duplicate-key';
 export * from './executions';

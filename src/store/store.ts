@@ -1,4 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
+import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { ExecutionStore } from './executions';
 import { OrganizationStore } from './organizations';
@@ -11,6 +12,7 @@ export interface Store {
   scenarios: ScenarioStore;
   executions: ExecutionStore;
   blobs: BlobStore;
+  apiTokens: ApiTokenStore;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     scenarios: new ScenarioStore(db),
     executions: new ExecutionStore(db),
     blobs: new BlobStore(db),
+    apiTokens: new ApiTokenStore(db),
     close,
   };
 }
@@ -45,4 +48,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
     { name: 'org_scenario_started' },
   );
   await store.executions.collection.createIndex({ ieId: 1, startedAt: 1 }, { name: 'ie_started' });
+  // API tokens: `_id` is the token's hash (authentication); `id` is the public id (revoke).
+  await store.apiTokens.collection.createIndex({ id: 1 }, { name: 'id', unique: true });
+  await store.apiTokens.collection.createIndex({ orgId: 1, createdAt: 1 }, { name: 'org_created' });
 }
