@@ -1,0 +1,287 @@
+/**
+ * `/scenarios`: create (validated as the engine runs it), get, list, patch, start/stop, run, logs
+ * (DESIGN.md §7). Every lookup goes through the token's organization: another organization's
+ * scenario is "not found".
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { validateBlueprint } from '../../domain';
+import type { Scenario } from '../../store';
+import { authOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { conflict, errorBodySchema, notFound, validationError } from '../errors';
+import {
+  createScenarioBody,
+  pagingQuerySchema,
+  pagingResponseSchema,
+  patchScenarioBody,
+  runScenarioBody,
+  scenarioIdParams,
+  scenarioLogSchema,
+  scenarioSchema,
+  toScenarioLog,
+  toScenarioView,
+  withSettings,
+  type IncompleteExecutionStats,
+  type ScenarioView,
+} from '../schemas/scenarios';
+
+const tags = ['scenarios'];
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema };
+const scenarioEnvelope = z.object({ scenario: scenarioSchema });
+
+export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
+  const { store, imex, registry } = deps;
+
+  /**
+   * Incomplete-execution counts for the scenario objects.
+   * TODO(dlqs): count from store.incompleteExecutions (unresolved, not deleted) and set
+   * isWaitingOnIncompleteExecutions when sequential processing waits on one.
+   */
+  async function statsFor(_orgId: number, scenarios: Scenario[]): Promise<Map<number, IncompleteExecutionStats>> {
+    return new Map(scenarios.map((s) => [s.id, { dlqCount: 0, isWaitingOnIncompleteExecutions: false }]));
+  }
+
+  async function views(orgId: number, scenarios: Scenario[]): Promise<ScenarioView[]> {
+    const stats = await statsFor(orgId, scenarios);
+    return scenarios.map((s) =>
+      toScenarioView(s, stats.get(s.id) ?? { dlqCount: 0, isWaitingOnIncompleteExecutions: false }),
+    );
+  }
+
+  async function view(orgId: number, scenario: Scenario): Promise<ScenarioView> {
+    const [one] = await views(orgId, [scenario]);
+    return one as ScenarioView;
+  }
+
+  async function scenarioOf(orgId: number, scenarioId: number): Promise<Scenario> {
+    const scenario = await store.scenarios.get(orgId, scenarioId);
+    if (!scenario) throw notFound(`scenario ${scenarioId}`);
+    return scenario;
+  }
+
+  app.post(
+    '/scenarios',
+    {
+      config: { scope: 'scenarios:write' },
+      schema: {
+        tags,
+        summary: 'Create a scenario (inactive, as in Make)',
+        body: createScenarioBody(registry),
+        response: { 200: scenarioEnvelope, ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const body = request.body;
+      const blueprint = checked(withSettings(body.blueprint, body.settings), registry);
+      const name = body.name ?? (blueprint.name.trim() || undefined);
+      if (!name) {
+        throw validationError([{ path: 'name', in: 'body', message: 'required when the blueprint has no name' }]);
+      }
+      const scenario = await store.scenarios.create({ orgId, name, blueprint, isActive: false });
+      return { scenario: await view(orgId, scenario) };
+    },
+  );
+
+  app.get(
+    '/scenarios',
+    {
+      config: { scope: 'scenarios:read' },
+      schema: {
+        tags,
+        summary: "List the organization's scenarios",
+        querystring: pagingQuerySchema,
+        response: { 200: z.object({ scenarios: z.array(scenarioSchema), pg: pagingResponseSchema }), ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const offset = request.query['pg[offset]'];
+      const limit = request.query['pg[limit]'];
+      const page = (await store.scenarios.list(orgId)).slice(offset, offset + limit);
+      return { scenarios: await views(orgId, page), pg: { offset, limit } };
+    },
+  );
+
+  app.get(
+    '/scenarios/:scenarioId',
+    {
+      config: { scope: 'scenarios:read' },
+      schema: {
+        tags,
+        summary: 'Get a scenario',
+        params: scenarioIdParams,
+        response: { 200: scenarioEnvelope, ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      return { scenario: await view(orgId, await scenarioOf(orgId, request.params.scenarioId)) };
+    },
+  );
+
+  app.get(
+    '/scenarios/:scenarioId/blueprint',
+    {
+      config: { scope: 'scenarios:read' },
+      schema: {
+        tags,
+        summary: "Get a scenario's current blueprint",
+        params: scenarioIdParams,
+        response: {
+          200: z.object({
+            code: z.literal('OK'),
+            response: z.object({ blueprint: z.record(z.string(), z.unknown()) }),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const scenario = await scenarioOf(orgId, request.params.scenarioId);
+      return { code: 'OK' as const, response: { blueprint: scenario.blueprint } };
+    },
+  );
+
+  app.patch(
+    '/scenarios/:scenarioId',
+    {
+      config: { scope: 'scenarios:write' },
+      schema: {
+        tags,
+        summary: "Change a scenario's name, blueprint or settings (all or nothing)",
+        params: scenarioIdParams,
+        body: patchScenarioBody(registry),
+        response: { 200: scenarioEnvelope, ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const { scenarioId } = request.params;
+      const current = await scenarioOf(orgId, scenarioId);
+      const { name, blueprint, settings } = request.body;
+      const patch: { name?: string; blueprint?: Scenario['blueprint'] } = {};
+      if (name !== undefined) patch.name = name;
+      if (blueprint !== undefined || settings !== undefined) {
+        patch.blueprint = checked(withSettings(blueprint ?? current.blueprint, settings), registry);
+      }
+      // Everything is checked above: one write, or none.
+      const updated = await store.scenarios.update(orgId, scenarioId, patch);
+      if (!updated) throw notFound(`scenario ${scenarioId}`);
+      return { scenario: await view(orgId, updated) };
+    },
+  );
+
+  for (const action of ['start', 'stop'] as const) {
+    app.post(
+      `/scenarios/:scenarioId/${action}`,
+      {
+        config: { scope: 'scenarios:write' },
+        schema: {
+          tags,
+          summary: action === 'start' ? 'Activate a scenario' : 'Deactivate a scenario',
+          params: scenarioIdParams,
+          response: { 200: z.object({ scenario: z.object({ id: z.int(), isActive: z.boolean() }) }), ...errors },
+        },
+      },
+      async (request) => {
+        const { orgId } = authOf(request);
+        const { scenarioId } = request.params;
+        await scenarioOf(orgId, scenarioId);
+        const updated = await store.scenarios.update(orgId, scenarioId, { isActive: action === 'start' });
+        if (!updated) throw notFound(`scenario ${scenarioId}`);
+        return { scenario: { id: updated.id, isActive: updated.isActive } };
+      },
+    );
+  }
+
+  app.post(
+    '/scenarios/:scenarioId/run',
+    {
+      config: { scope: 'scenarios:write' },
+      schema: {
+        tags,
+        summary: 'Run an active scenario now with input data',
+        description: 'Make: "The scenario has to be active." An inactive scenario answers 409 with the reason.',
+        params: scenarioIdParams,
+        body: runScenarioBody,
+        response: { 200: z.object({ executionId: z.string() }), ...errors, 409: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const { scenarioId } = request.params;
+      const scenario = await scenarioOf(orgId, scenarioId);
+      if (!scenario.isActive) throw notRunnable(scenarioId, inactiveReason(scenario));
+      try {
+        const { executionId } = await imex.startScenarioRun({
+          orgId,
+          scenarioId,
+          data: request.body?.data,
+          trigger: 'manual',
+        });
+        return { executionId };
+      } catch (error) {
+        if (isScenarioNotRunnable(error)) throw notRunnable(scenarioId, error.reason);
+        throw error;
+      }
+    },
+  );
+
+  app.get(
+    '/scenarios/:scenarioId/logs',
+    {
+      config: { scope: 'scenarios:read' },
+      schema: {
+        tags,
+        summary: "A scenario's runs, newest first (status 1 success, 2 warning, 3 error)",
+        params: scenarioIdParams,
+        querystring: pagingQuerySchema,
+        response: { 200: z.object({ scenarioLogs: z.array(scenarioLogSchema), pg: pagingResponseSchema }), ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const { scenarioId } = request.params;
+      await scenarioOf(orgId, scenarioId);
+      const offset = request.query['pg[offset]'];
+      const limit = request.query['pg[limit]'];
+      const executions = await store.executions.listByScenario(orgId, scenarioId, { offset, limit });
+      return { scenarioLogs: executions.map(toScenarioLog), pg: { offset, limit } };
+    },
+  );
+};
+
+/** Re-checks a blueprint after settings were merged in; errors name `blueprint.<path>`. */
+function checked(blueprint: Scenario['blueprint'], registry: ApiDeps['registry']): Scenario['blueprint'] {
+  const result = validateBlueprint(blueprint, registry);
+  if (result.ok) return result.blueprint;
+  throw validationError(
+    result.errors.map((error) => ({
+      path: error.path ? `blueprint.${error.path}` : 'blueprint',
+      message: error.message,
+      in: 'body' as const,
+      ...(error.moduleId === undefined ? {} : { moduleId: error.moduleId }),
+    })),
+  );
+}
+
+function inactiveReason(scenario: Scenario): string {
+  return scenario.deactivationReason
+    ? `the scenario is not active (deactivated: ${scenario.deactivationReason})`
+    : 'the scenario is not active: start it first';
+}
+
+function notRunnable(scenarioId: number, reason: string) {
+  return conflict(`scenario ${scenarioId} cannot run: ${reason}`, { reason });
+}
+
+function isScenarioNotRunnable(error: unknown): error is Error & { reason: string } {
+  return (
+    error instanceof Error &&
+    error.name === 'ScenarioNotRunnableError' &&
+    typeof (error as { reason?: unknown }).reason === 'string'
+  );
+}

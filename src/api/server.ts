@@ -1,0 +1,116 @@
+/**
+ * The HTTP API: Make's shapes under `/api/v2`, on Fastify. It only translates HTTP into store reads
+ * and imex client calls; every request schema is zod, and the OpenAPI document at
+ * `/api/v2/openapi.json` is generated from the same schemas.
+ *
+ * `createApiServer` returns the instance without listening: the caller decides where
+ * (`await app.listen({ host, port })`) and closes it on shutdown (`await app.close()`).
+ */
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  createJsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { apiScopes } from '../store';
+import { installAuth } from './auth';
+import type { ApiDeps } from './deps';
+import { installErrorHandling } from './errors';
+import { scenarioRoutes } from './routes/scenarios';
+import { installRequestValidation, zodValidatorCompiler } from './validation';
+
+export const API_BASE_PATH = '/api/v2';
+export const OPENAPI_PATH = `${API_BASE_PATH}/openapi.json`;
+
+export interface ApiServerOptions {
+  /** Largest accepted request body in bytes (blueprints, patched bundles); default 10 MiB. */
+  bodyLimit?: number;
+}
+
+export async function createApiServer(deps: ApiDeps, options: ApiServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    // Quiet by default: failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024,
+    // Make's paging is `pg[offset]`, sent as is; Fastify's default parser keeps such keys flat.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app, deps.logger);
+  installRequestValidation(app);
+  acceptEmptyJsonBodies(app);
+  installAuth(app, deps.store.apiTokens, API_BASE_PATH);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'imex API',
+        description:
+          "Make-compatible API for scenarios and incomplete executions. Send `Authorization: Token <token>`; each route's summary names the scope it needs.",
+        version: '2',
+      },
+      components: {
+        securitySchemes: {
+          token: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: `"Token <token>". Scopes: ${apiScopes.join(', ')}`,
+          },
+        },
+      },
+    },
+    transform: withScopes(
+      createJsonSchemaTransform({ skipList: [OPENAPI_PATH], zodToJsonConfig: { unrepresentable: 'any' } }),
+    ),
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  await app.withTypeProvider<ZodTypeProvider>().register(
+    async (api) => {
+      api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => api.swagger());
+      await api.register(scenarioRoutes, deps);
+    },
+    { prefix: API_BASE_PATH },
+  );
+
+  return app;
+}
+
+type SwaggerTransform = ReturnType<typeof createJsonSchemaTransform>;
+
+/** Each route's scope, from the one place routes declare it, as `security` and `x-scope`. */
+function withScopes(transform: SwaggerTransform): SwaggerTransform {
+  return (input) => {
+    const output = transform(input);
+    const scope = (input.route?.config as { scope?: string } | undefined)?.scope;
+    if (!scope || !output.schema) return output;
+    return { ...output, schema: { ...output.schema, security: [{ token: [] }], 'x-scope': scope } };
+  };
+}
+
+/**
+ * Make's SDK and many clients send `Content-Type: application/json` with no body on POSTs such as
+ * `/start`; Fastify would answer 400 for that. An empty body is "no body" here.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text) as unknown);
+    } catch (error) {
+      const err = error as Error & { statusCode?: number; code?: string };
+      err.statusCode = 400;
+      err.code = 'FST_ERR_CTP_INVALID_JSON_BODY';
+      done(err, undefined);
+    }
+  });
+}
