@@ -225,6 +225,8 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
         return { executionId };
       } catch (error) {
         if (isScenarioNotRunnable(error)) throw notRunnable(scenarioId, error.reason);
+        // Deleted between the lookup above and the start.
+        if (error instanceof Error && error.name === 'ScenarioNotFoundError') throw notFound(`scenario ${scenarioId}`);
         throw error;
       }
     },

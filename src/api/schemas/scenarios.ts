@@ -94,7 +94,8 @@ export function patchScenarioBody(registry: ModuleLookup) {
 
 export const runScenarioBody = z
   .strictObject({ data: z.unknown().optional().describe("The trigger's input: becomes the first bundles") })
-  .optional();
+  // No body at all reaches validation as null.
+  .nullish();
 
 export const scenarioSettingsViewSchema = z.object({
   dlq: z.boolean(),
