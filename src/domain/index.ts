@@ -8,7 +8,8 @@
  * - `statuses`, `ids`: IE and run statuses, id formats and workflow ids;
  * - `blueprint`, `validate-blueprint`: Make's blueprint in zod, and whether imex can run it;
  * - `mapping`: the `{{<moduleId>.<path>}}` evaluator;
- * - `search-attributes`: the keys runs and IEs are found by in the Temporal Web UI.
+ * - `search-attributes`: the keys runs and IEs are found by in the Temporal Web UI;
+ * - `run`: what a scenario run takes and gives back.
  *
  * No I/O and no Node APIs, so workflow code may import all of it.
  */
@@ -22,3 +23,5 @@ export * from './mapping';
 export * from './blueprint';
 export * from './validate-blueprint';
 export * from './search-attributes';
+export * from './run';
+export * from './incomplete-execution';

@@ -1,19 +1,7 @@
 import type { Collection, Db } from 'mongodb';
-import type { ExecutionStatus } from '../domain';
+import type { ExecutionStatus, ModuleLogEntry } from '../domain';
 
-/** One module operation in a run's log (DESIGN.md §7 `/logs`). */
-export interface ModuleLogEntry {
-  moduleId: number;
-  module: string;
-  bundleIndex: number;
-  startedAt: string;
-  durationMs: number;
-  status: 'success' | 'error' | 'skipped';
-  /** Output bundles produced; omitted when the scenario is confidential. */
-  output?: unknown;
-  errorType?: string;
-  message?: string;
-}
+export type { ModuleLogEntry };
 
 export interface ExecutionRecord {
   executionId: string;

@@ -2,6 +2,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { ExecutionStore } from './executions';
+import { IncompleteExecutionStore } from './incomplete-executions';
 import { OrganizationStore } from './organizations';
 import { ScenarioStore } from './scenarios';
 
@@ -11,6 +12,7 @@ export interface Store {
   organizations: OrganizationStore;
   scenarios: ScenarioStore;
   executions: ExecutionStore;
+  incompleteExecutions: IncompleteExecutionStore;
   blobs: BlobStore;
   apiTokens: ApiTokenStore;
   close(): Promise<void>;
@@ -22,6 +24,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     organizations: new OrganizationStore(db),
     scenarios: new ScenarioStore(db),
     executions: new ExecutionStore(db),
+    incompleteExecutions: new IncompleteExecutionStore(db),
     blobs: new BlobStore(db),
     apiTokens: new ApiTokenStore(db),
     close,
@@ -51,4 +54,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
   // API tokens: `_id` is the token's hash (authentication); `id` is the public id (revoke).
   await store.apiTokens.collection.createIndex({ id: 1 }, { name: 'id', unique: true });
   await store.apiTokens.collection.createIndex({ orgId: 1, createdAt: 1 }, { name: 'org_created' });
+  const ies = store.incompleteExecutions.collection;
+  await ies.createIndex({ orgId: 1, scenarioId: 1, deleted: 1, created: -1 }, { name: 'org_scenario_created' });
+  await ies.createIndex({ orgId: 1, status: 1, created: -1 }, { name: 'org_status_created' });
 }

@@ -1,0 +1,233 @@
+/**
+ * Activities of incomplete executions: storing one when a run parks a bundle, and writing the
+ * IE workflow's lifecycle through to MongoDB (the source of truth for lists, DESIGN.md §4).
+ *
+ * Storing is idempotent end to end (DESIGN.md §8): the ieId is derived from the run, the failed
+ * module and the bundle index, the document insert finds an existing one, and starting the
+ * workflow `ie-<ieId>` that is already running is fine. A crash at any point, and the replay
+ * after it, never make two IEs or none.
+ */
+import crypto from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  ieIdSource,
+  ieWorkflowId,
+  ImexErrorType,
+  ImexFailer,
+  ImexOrgId,
+  ImexScenarioId,
+  ImexStatus,
+  ImexAttempts,
+  validateBlueprint,
+  type Blueprint,
+  type BundleContext,
+  type FailedBundle,
+  type IncompleteExecutionInput,
+  type IncompleteExecutionState,
+  type ParkedBundle,
+  type ParsedPatchRequest,
+  type RetrySchedule,
+} from '../src/domain';
+import type { ModuleRegistry } from '../src/modules';
+import type { IncompleteExecutionChange, Store } from '../src/store';
+
+export interface ParkInput {
+  orgId: number;
+  scenarioId: number;
+  scenarioName: string;
+  executionId: string;
+  blueprint: Blueprint;
+  failed: FailedBundle;
+}
+
+export type ParkOutput = { parked: ParkedBundle; stopRun?: undefined } | { stopRun: string; parked?: undefined };
+
+export interface AttemptInput {
+  blueprint: Blueprint;
+  context: BundleContext;
+  failer: number;
+  bundleIndex: number;
+  executionId: string;
+}
+
+export interface IncompleteExecutionDeps {
+  store: Store;
+  registry: ModuleRegistry;
+  client: Client;
+  taskQueue: string;
+  schedule: RetrySchedule;
+}
+
+export function ieIdFor(executionId: string, failer: number, bundleIndex: number): string {
+  return crypto
+    .createHash('sha256')
+    .update(ieIdSource(executionId, failer, bundleIndex))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** Make's `/bundle` keys → the context an attempt maps from (the failer's `error` entry is not input). */
+export function contextFromMakeBundles(bundles: Record<string, { value?: unknown }>): BundleContext {
+  const context: BundleContext = {};
+  for (const [moduleId, entry] of Object.entries(bundles)) {
+    if (entry.value !== undefined && entry.value !== null && typeof entry.value === 'object') {
+      context[moduleId] = entry.value as Record<string, unknown>;
+    }
+  }
+  return context;
+}
+
+export function createIncompleteExecutionActivities(deps: IncompleteExecutionDeps) {
+  const { store, client } = deps;
+  const ies = store.incompleteExecutions;
+
+  async function parkIncompleteExecution(input: ParkInput): Promise<ParkOutput> {
+    const { failed } = input;
+    const ieId = ieIdFor(input.executionId, failed.failer, failed.bundleIndex);
+    const retry = failed.outcome === 'park-auto-retry';
+    const doc = await ies.insert(
+      ies.build({
+        ieId,
+        orgId: input.orgId,
+        scenarioId: input.scenarioId,
+        scenarioName: input.scenarioName,
+        executionId: input.executionId,
+        failer: failed.failer,
+        bundleIndex: failed.bundleIndex,
+        blueprint: input.blueprint,
+        context: failed.context,
+        error: failed.error,
+        retry,
+      }),
+    );
+    const state: IncompleteExecutionState = {
+      ieId,
+      orgId: doc.orgId,
+      scenarioId: doc.scenarioId,
+      scenarioName: doc.scenarioName,
+      executionId: doc.executionId,
+      status: doc.status,
+      retry: doc.retry,
+      attempts: doc.attempts,
+      failer: doc.failer,
+      error: doc.error,
+      nextRetryAt: null,
+      created: doc.created.toISOString(),
+      resolved: false,
+      deleted: false,
+    };
+    await startIncompleteExecutionWorkflow(state);
+    return { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };
+  }
+
+  async function startIncompleteExecutionWorkflow(state: IncompleteExecutionState): Promise<void> {
+    const input: IncompleteExecutionInput = { state, schedule: [...deps.schedule] };
+    try {
+      await client.workflow.start('incompleteExecution', {
+        taskQueue: deps.taskQueue,
+        workflowId: ieWorkflowId(state.ieId),
+        args: [input],
+        staticSummary: `Incomplete execution of "${state.scenarioName}" (#${state.scenarioId}) at module ${state.failer}`,
+        typedSearchAttributes: [
+          { key: ImexOrgId, value: String(state.orgId) },
+          { key: ImexScenarioId, value: String(state.scenarioId) },
+          { key: ImexStatus, value: state.status },
+          { key: ImexErrorType, value: state.error.type },
+          { key: ImexFailer, value: state.failer },
+          { key: ImexAttempts, value: state.attempts },
+        ],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  async function prepareAttempt(ieId: string): Promise<AttemptInput> {
+    const doc = await ies.get(ieId);
+    if (!doc?.blueprint || doc.context === undefined) {
+      throw new Error(`incomplete execution ${ieId} has no stored blueprint or bundles`);
+    }
+    return {
+      blueprint: JSON.parse(doc.blueprint) as Blueprint,
+      context: JSON.parse(doc.context) as BundleContext,
+      failer: doc.failer,
+      bundleIndex: doc.bundleIndex,
+      executionId: doc.executionId,
+    };
+  }
+
+  async function syncIncompleteExecution(ieId: string, change: IncompleteExecutionChange): Promise<void> {
+    await ies.applyChange(ieId, {
+      ...change,
+      ...(change.nextRetryAt === undefined ? {} : { nextRetryAt: change.nextRetryAt && new Date(change.nextRetryAt) }),
+    });
+  }
+
+  async function recordAttemptFailure(ieId: string, failed: FailedBundle): Promise<void> {
+    await ies.moveFailer(ieId, failed.failer, failed.bundleIndex, failed.context, failed.error);
+  }
+
+  async function resolveIncompleteExecution(ieId: string): Promise<void> {
+    await ies.markResolved(ieId);
+  }
+
+  async function deleteIncompleteExecution(ieId: string): Promise<void> {
+    await ies.markDeleted(ieId);
+  }
+
+  async function recordRejection(ieId: string, rejection: { requestId?: string; request: string; reason: string }) {
+    await ies.recordRejection(ieId, rejection);
+  }
+
+  /**
+   * Validates a patch against the module registry (the workflow sandbox cannot) and stores it.
+   * Answers the reason instead of throwing, so the workflow can reject the request.
+   */
+  async function patchIncompleteExecution(
+    ieId: string,
+    patch: Omit<ParsedPatchRequest, 'requestId'>,
+  ): Promise<{ ok: true; failer: number } | { ok: false; reason: string }> {
+    const doc = await ies.get(ieId);
+    if (!doc?.blueprint) return { ok: false, reason: 'the incomplete execution has no blueprint (deleted)' };
+    let blueprint = JSON.parse(doc.blueprint) as Blueprint;
+    if (patch.blueprint) {
+      const validation = validateBlueprint(patch.blueprint, deps.registry);
+      if (!validation.ok) {
+        return {
+          ok: false,
+          reason: `invalid blueprint: ${validation.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+        };
+      }
+      blueprint = validation.blueprint;
+    }
+    const failer = patch.failer ?? doc.failer;
+    const failerIndex = blueprint.flow.findIndex((m) => m.id === failer);
+    if (failerIndex < 0) return { ok: false, reason: `failer ${failer}: no module with that id in the blueprint` };
+    if (failerIndex === 0) return { ok: false, reason: `failer ${failer}: an attempt cannot start at the trigger` };
+    const context = patch.bundles ? contextFromMakeBundles(patch.bundles) : undefined;
+    if (context) {
+      const earlier = new Set(blueprint.flow.slice(0, failerIndex).map((m) => String(m.id)));
+      const stray = Object.keys(context).filter((id) => !earlier.has(id));
+      if (stray.length) {
+        return { ok: false, reason: `bundles: module ${stray.join(', ')} is not before the failer ${failer}` };
+      }
+    }
+    await ies.patch(ieId, {
+      ...(patch.blueprint ? { blueprint } : {}),
+      ...(patch.failer === undefined ? {} : { failer }),
+      ...(context ? { context } : {}),
+    });
+    return { ok: true, failer };
+  }
+
+  return {
+    parkIncompleteExecution,
+    prepareAttempt,
+    syncIncompleteExecution,
+    recordAttemptFailure,
+    resolveIncompleteExecution,
+    deleteIncompleteExecution,
+    recordRejection,
+    patchIncompleteExecution,
+  };
+}

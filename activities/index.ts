@@ -1,0 +1,43 @@
+/**
+ * imex's activities, built by `createActivities(deps)` from their dependencies: the store, the
+ * module registry and a Temporal client. Workflows import only the type `ImexActivities`.
+ */
+import type { Client } from '@temporalio/client';
+import { defaultPolicyTable, makeRetrySchedule, type PolicyTable, type RetrySchedule } from '../src/domain';
+import type { ModuleRegistry } from '../src/modules';
+import type { Store } from '../src/store';
+import { createIncompleteExecutionActivities } from './incomplete-executions';
+import { createRecordExecution } from './record-execution';
+import { createRunModule } from './run-module';
+
+export interface ActivityDeps {
+  store: Store;
+  registry: ModuleRegistry;
+  client: Client;
+  taskQueue: string;
+  policyTable?: PolicyTable;
+  /** The incomplete executions' auto-retry schedule (Make's by default; tests use seconds). */
+  schedule?: RetrySchedule;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    runModule: createRunModule({
+      registry: deps.registry,
+      blobs: deps.store.blobs,
+      policyTable: deps.policyTable ?? defaultPolicyTable,
+    }),
+    recordExecution: createRecordExecution(deps.store.executions),
+    ...createIncompleteExecutionActivities({
+      store: deps.store,
+      registry: deps.registry,
+      client: deps.client,
+      taskQueue: deps.taskQueue,
+      schedule: deps.schedule ?? makeRetrySchedule,
+    }),
+  };
+}
+
+export type ImexActivities = ReturnType<typeof createActivities>;
+export type { RunModuleInput, RunModuleOutput } from './run-module';
+export type { ParkInput, ParkOutput, AttemptInput } from './incomplete-executions';

@@ -1,0 +1,115 @@
+/**
+ * One module operation: map the bundles into the module's fields, run it, and when it fails
+ * decide from the error's category whether Temporal retries it now (and after how long) or not
+ * at all. A RetryPolicy is fixed before the error is known, so the decision is taken here and
+ * handed to Temporal as `nextRetryDelay` or `nonRetryable` (DESIGN.md §5); the activity's
+ * RetryPolicy only bounds the total.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import {
+  decideInRunRetry,
+  evaluateMapping,
+  ModuleError,
+  type BlueprintModule,
+  type BundleContext,
+  type BundleOrRef,
+  type PolicyTable,
+} from '../src/domain';
+import { idempotencyKeyFor, invokeModule, type ModuleRegistry } from '../src/modules';
+import type { BlobStore } from '../src/store';
+import { resolveBundle, resolveContext, toBundleOrRefs } from './bundle-refs';
+
+export interface RunModuleInput {
+  executionId: string;
+  module: BlueprintModule;
+  /** Bundles of earlier modules, keyed by module id. */
+  context: BundleContext;
+  /** The n-th operation (0-based) of this module in the run. */
+  bundleIndex: number;
+  /** The trigger's input data (first module only). */
+  data?: unknown;
+  /** Whose Idempotency-Key this operation sends: an IE attempt reuses the original run's. */
+  idempotency: { executionId: string; moduleId: number; bundleIndex: number };
+}
+
+export interface RunModuleOutput {
+  bundles: BundleOrRef[];
+  startedAt: string;
+  durationMs: number;
+}
+
+/** What a failed operation carries in its ApplicationFailure details. */
+export interface ModuleFailureDetails {
+  moduleId: number;
+  retryAfterMs?: number;
+  details?: Record<string, unknown>;
+}
+
+export interface RunModuleDeps {
+  registry: ModuleRegistry;
+  blobs: BlobStore;
+  policyTable: PolicyTable;
+}
+
+export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps) {
+  return async function runModule(input: RunModuleInput): Promise<RunModuleOutput> {
+    const { module } = input;
+    const info = Context.current().info;
+    const startedAt = new Date();
+    const definition = registry.get(module.module);
+    try {
+      if (!definition) {
+        // Validation rejects unknown modules; this is a worker deployed without a module type.
+        throw new ModuleError(
+          'InvalidConfigurationError',
+          `module type ${module.module} is not registered on this worker`,
+          {
+            moduleId: module.id,
+          },
+        );
+      }
+      const context = await resolveContext(blobs, input.context);
+      const output = await invokeModule(definition, {
+        parameters: module.parameters,
+        mapper: evaluateMapping(module.mapper, context),
+        execution: {
+          executionId: input.executionId,
+          moduleId: module.id,
+          bundleIndex: input.bundleIndex,
+          attempt: info.attempt,
+        },
+        signal: Context.current().cancellationSignal,
+        idempotencyKey: idempotencyKeyFor(
+          input.idempotency.executionId,
+          input.idempotency.moduleId,
+          input.idempotency.bundleIndex,
+        ),
+        input: input.data === undefined ? undefined : await resolveBundle(blobs, input.data),
+      });
+      return {
+        bundles: await toBundleOrRefs(blobs, output),
+        startedAt: startedAt.toISOString(),
+        durationMs: Date.now() - startedAt.getTime(),
+      };
+    } catch (err) {
+      if (!(err instanceof ModuleError)) throw err; // cancellation, or our own bug: Temporal's policy applies
+      const decision = decideInRunRetry({
+        category: err.category,
+        attempt: info.attempt,
+        table: policyTable,
+        retryAfterMs: err.retryAfterMs,
+      });
+      const details: ModuleFailureDetails = {
+        moduleId: module.id,
+        ...(err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs }),
+        ...(Object.keys(err.details).length ? { details: err.details } : {}),
+      };
+      throw ApplicationFailure.create({
+        type: err.category,
+        message: err.message,
+        details: [details],
+        ...(decision.kind === 'retry' ? { nextRetryDelay: decision.delayMs } : { nonRetryable: true }),
+      });
+    }
+  };
+}

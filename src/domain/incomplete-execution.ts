@@ -1,0 +1,72 @@
+/**
+ * The `incompleteExecution` workflow's contract (DESIGN.md §4–§5): its input, its state as the
+ * `state` query shows it, and the requests it takes as signals and updates.
+ */
+import { z } from 'zod';
+import { blueprintSchema } from './blueprint';
+import type { ErrorCategory } from './errors';
+import type { IeStatus } from './statuses';
+
+export interface IncompleteExecutionState {
+  ieId: string;
+  orgId: number;
+  scenarioId: number;
+  scenarioName: string;
+  executionId: string;
+  status: IeStatus;
+  retry: boolean;
+  attempts: number;
+  failer: number;
+  error: { type: ErrorCategory; message: string };
+  /** ISO time of the next automatic attempt, when one is scheduled. */
+  nextRetryAt: string | null;
+  created: string;
+  resolved: boolean;
+  deleted: boolean;
+  /** The last request that could not be honoured. */
+  lastRejection?: { requestId?: string; request: string; reason: string };
+}
+
+export interface IncompleteExecutionInput {
+  state: IncompleteExecutionState;
+  /** Delays of the auto-retry schedule, in ms (Make's by default). */
+  schedule: number[];
+  /** Request ids already answered, carried across continue-as-new. */
+  seenRequestIds?: [string, RequestVerdict][];
+  /** Set when continuing as new while an automatic attempt was due. */
+  attemptDue?: boolean;
+}
+
+export type RequestVerdict = { accepted: true } | { accepted: false; reason: string };
+
+const requestId = z.string().min(1).max(200).optional();
+const bundlesSchema = z.record(
+  z.string().regex(/^\d+$/, 'bundle keys are module ids'),
+  z.looseObject({ value: z.unknown().optional(), error: z.unknown().optional() }),
+);
+
+/** `blueprint` as Make's API sends it (JSON text) or as an object. */
+const blueprintInput = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}, blueprintSchema);
+
+export const retryRequestSchema = z.strictObject({ requestId }).prefault({});
+export const deleteRequestSchema = retryRequestSchema;
+export const patchRequestSchema = z.strictObject({
+  requestId,
+  blueprint: blueprintInput.optional(),
+  failer: z.int().positive().optional(),
+  bundles: bundlesSchema.optional(),
+});
+export const resolveRequestSchema = patchRequestSchema;
+
+export type RetryRequest = z.input<typeof retryRequestSchema>;
+export type DeleteRequest = RetryRequest;
+export type PatchRequest = z.input<typeof patchRequestSchema>;
+export type ResolveRequest = PatchRequest;
+export type ParsedPatchRequest = z.output<typeof patchRequestSchema>;

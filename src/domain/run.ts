@@ -1,0 +1,109 @@
+/**
+ * What a scenario run takes and gives back: shared by the `scenarioRun` workflow, the module
+ * activity, the incomplete-executions code and the client. Bundles travel inline when small
+ * and as references to the store (`{ $imexBlob, bytes }`) when large.
+ */
+import type { Blueprint } from './blueprint';
+import type { ErrorCategory } from './errors';
+import type { ExecutionStatus } from './statuses';
+
+/** An output bundle, or a reference to one kept in the store. */
+export type BundleOrRef = Record<string, unknown>;
+
+/** The bundles that can be mapped into a module, keyed by the id of the module that made them. */
+export type BundleContext = Record<string, BundleOrRef>;
+
+export type RunTrigger = 'manual' | 'webhook' | 'schedule' | 'attempt';
+
+/** An attempt of an incomplete execution: start at `failer` with the stored bundles. */
+export interface ResumeFrom {
+  ieId: string;
+  failer: number;
+  /** The bundles of the modules before `failer`, keyed by module id. */
+  context: BundleContext;
+  /** The run that first failed and its bundle index: idempotency keys stay the same across attempts. */
+  originalExecutionId: string;
+  bundleIndex: number;
+}
+
+export interface ScenarioRunInput {
+  orgId: number;
+  scenarioId: number;
+  scenarioName: string;
+  executionId: string;
+  blueprint: Blueprint;
+  trigger: RunTrigger;
+  /** The trigger's input data (inline or a reference). */
+  data?: unknown;
+  resume?: ResumeFrom;
+}
+
+export interface RunError {
+  type: ErrorCategory;
+  message: string;
+  moduleId: number;
+}
+
+/** A bundle that failed at a module after the first, and what the policy table says about it. */
+export interface FailedBundle {
+  failer: number;
+  /** The n-th operation (0-based) of the failed module in its run: part of the IE's id. */
+  bundleIndex: number;
+  context: BundleContext;
+  error: RunError;
+  outcome: 'park-auto-retry' | 'park-manual';
+}
+
+/** A bundle that was parked as an incomplete execution (or discarded under data loss). */
+export interface ParkedBundle {
+  failer: number;
+  bundleIndex: number;
+  ieId?: string;
+  /** Why it was not stored (quota full with data loss enabled). */
+  discarded?: string;
+  error: RunError;
+}
+
+export interface ScenarioRunResult {
+  executionId: string;
+  status: ExecutionStatus;
+  operations: number;
+  /** The error that ended the run (status error), or that an attempt failed with. */
+  error?: RunError;
+  parked: ParkedBundle[];
+  /** Resume mode only: where the attempt failed, for the incomplete execution to take over. */
+  failure?: FailedBundle;
+  notes: string[];
+}
+
+/** One module operation in a run's log (the API's `/logs`). */
+export interface ModuleLogEntry {
+  moduleId: number;
+  module: string;
+  bundleIndex: number;
+  startedAt: string;
+  durationMs: number;
+  status: 'success' | 'error';
+  /** How many bundles it output. */
+  outputCount?: number;
+  /** The output bundles (inline or references); omitted when the scenario is confidential or the log is large. */
+  output?: BundleOrRef[];
+  errorType?: ErrorCategory;
+  message?: string;
+}
+
+/** A run as the executions store records it. */
+export interface ExecutionRecordInput {
+  executionId: string;
+  orgId: number;
+  scenarioId: number;
+  status: ExecutionStatus;
+  startedAt: string;
+  endedAt: string;
+  operations: number;
+  trigger: RunTrigger;
+  ieId?: string;
+  error?: RunError;
+  notes: string[];
+  log: ModuleLogEntry[];
+}

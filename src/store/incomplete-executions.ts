@@ -1,0 +1,234 @@
+/**
+ * Incomplete executions (IEs) as MongoDB keeps them: the source of truth for their documents,
+ * bundles and every list the API pages (DESIGN.md §4). The IE workflow owns the lifecycle and
+ * writes each change through here.
+ *
+ * The blueprint and the bundles are opaque JSON text: user keys never become document keys.
+ * `size` is the stored bytes of both (what the organization's quota counts).
+ */
+import { BSON, type Collection, type Db, type Filter } from 'mongodb';
+import type { Blueprint, BundleContext, ErrorCategory, IeStatus, RunError } from '../domain';
+import { isDuplicateKeyError } from './duplicate-key';
+
+export interface IncompleteExecutionDocument {
+  _id: string;
+  orgId: number;
+  scenarioId: number;
+  scenarioName: string;
+  /** The run that failed first. */
+  executionId: string;
+  failer: number;
+  bundleIndex: number;
+  /** JSON text of the blueprint (patched if patched); removed on delete. */
+  blueprint?: string;
+  /** JSON text of the bundles of the modules before `failer`, keyed by module id; removed on resolve/delete. */
+  context?: string;
+  error: { type: ErrorCategory; message: string };
+  size: number;
+  status: IeStatus;
+  /** Auto-retry on (Make's "retry"). */
+  retry: boolean;
+  attempts: number;
+  nextRetryAt?: Date | null;
+  resolved: boolean;
+  deleted: boolean;
+  created: Date;
+  updatedAt: Date;
+  resolvedAt?: Date;
+  deletedAt?: Date;
+  /** Requests that could not be honoured, most recent last (signals have no other way to answer). */
+  rejections?: { requestId?: string; request: string; reason: string; at: Date }[];
+}
+
+export interface NewIncompleteExecution {
+  ieId: string;
+  orgId: number;
+  scenarioId: number;
+  scenarioName: string;
+  executionId: string;
+  failer: number;
+  bundleIndex: number;
+  blueprint: Blueprint;
+  context: BundleContext;
+  error: RunError;
+  retry: boolean;
+}
+
+/** What the IE workflow writes through on every change. */
+export interface IncompleteExecutionChange {
+  status?: IeStatus;
+  retry?: boolean;
+  attempts?: number;
+  nextRetryAt?: Date | null;
+  failer?: number;
+  bundleIndex?: number;
+  error?: { type: ErrorCategory; message: string };
+}
+
+export interface IncompleteExecutionListQuery {
+  orgId: number;
+  scenarioId?: number;
+  status?: IeStatus;
+  errorType?: ErrorCategory;
+  offset: number;
+  limit: number;
+  sortBy: 'created' | 'size' | 'attempts';
+  sortDir: 'asc' | 'desc';
+}
+
+/** Bytes of the stored blueprint and bundles, as the quota counts them. */
+export function storedSize(blueprint: string, context: string): number {
+  return BSON.calculateObjectSize({ blueprint, context });
+}
+
+export class IncompleteExecutionStore {
+  readonly collection: Collection<IncompleteExecutionDocument>;
+
+  constructor(db: Db) {
+    this.collection = db.collection<IncompleteExecutionDocument>('incomplete_executions');
+  }
+
+  /** The document an IE would be stored as (its size decides the quota before anything is written). */
+  build(input: NewIncompleteExecution, now = new Date()): IncompleteExecutionDocument {
+    const blueprint = JSON.stringify(input.blueprint);
+    const context = JSON.stringify(input.context);
+    return {
+      _id: input.ieId,
+      orgId: input.orgId,
+      scenarioId: input.scenarioId,
+      scenarioName: input.scenarioName,
+      executionId: input.executionId,
+      failer: input.failer,
+      bundleIndex: input.bundleIndex,
+      blueprint,
+      context,
+      error: { type: input.error.type, message: input.error.message },
+      size: storedSize(blueprint, context),
+      status: input.retry ? 'pending' : 'unresolved',
+      retry: input.retry,
+      attempts: 0,
+      nextRetryAt: null,
+      resolved: false,
+      deleted: false,
+      created: now,
+      updatedAt: now,
+    };
+  }
+
+  /** Idempotent: a replayed store finds the IE it stored before and returns it. */
+  async insert(doc: IncompleteExecutionDocument): Promise<IncompleteExecutionDocument> {
+    try {
+      await this.collection.insertOne(doc);
+      return doc;
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      const existing = await this.collection.findOne({ _id: doc._id });
+      if (!existing) throw err;
+      return existing;
+    }
+  }
+
+  async get(ieId: string): Promise<IncompleteExecutionDocument | null> {
+    return this.collection.findOne({ _id: ieId });
+  }
+
+  /** An IE of this organization that is not deleted; another organization's id answers null. */
+  async getVisible(orgId: number, ieId: string): Promise<IncompleteExecutionDocument | null> {
+    const doc = await this.get(ieId);
+    return doc && doc.orgId === orgId && !doc.deleted ? doc : null;
+  }
+
+  async applyChange(ieId: string, change: IncompleteExecutionChange): Promise<void> {
+    await this.collection.updateOne({ _id: ieId }, { $set: { ...change, updatedAt: new Date() } });
+  }
+
+  /** A failed attempt that got past `failer`: the same IE now waits at the later module. */
+  async moveFailer(ieId: string, failer: number, bundleIndex: number, context: BundleContext, error: RunError) {
+    const doc = await this.get(ieId);
+    if (!doc) return;
+    const contextText = JSON.stringify(context);
+    await this.collection.updateOne(
+      { _id: ieId },
+      {
+        $set: {
+          failer,
+          bundleIndex,
+          context: contextText,
+          error: { type: error.type, message: error.message },
+          size: storedSize(doc.blueprint ?? '', contextText),
+          updatedAt: new Date(),
+        },
+      },
+    );
+  }
+
+  async patch(ieId: string, patch: { blueprint?: Blueprint; failer?: number; context?: BundleContext }) {
+    const doc = await this.get(ieId);
+    if (!doc) return;
+    const blueprint = patch.blueprint ? JSON.stringify(patch.blueprint) : (doc.blueprint ?? '');
+    const context = patch.context ? JSON.stringify(patch.context) : (doc.context ?? '');
+    await this.collection.updateOne(
+      { _id: ieId },
+      {
+        $set: {
+          blueprint,
+          context,
+          ...(patch.failer === undefined ? {} : { failer: patch.failer }),
+          size: storedSize(blueprint, context),
+          updatedAt: new Date(),
+        },
+      },
+    );
+  }
+
+  async recordRejection(ieId: string, rejection: { requestId?: string; request: string; reason: string }) {
+    const doc = await this.get(ieId);
+    if (!doc) return;
+    // Whole-array rewrite (FerretDB ignores $push's $slice): keep the last 20.
+    const rejections = [...(doc.rejections ?? []), { ...rejection, at: new Date() }].slice(-20);
+    await this.collection.updateOne({ _id: ieId }, { $set: { rejections } });
+  }
+
+  /** Make: a resolved IE stays listed (`resolved: true`); its bundles are no longer needed. */
+  async markResolved(ieId: string): Promise<void> {
+    const now = new Date();
+    await this.collection.updateOne(
+      { _id: ieId },
+      {
+        $set: { status: 'resolved', resolved: true, retry: false, nextRetryAt: null, resolvedAt: now, updatedAt: now },
+        $unset: { context: '' },
+      },
+    );
+  }
+
+  /** A tombstone for audit: not listed, blueprint and bundles removed. */
+  async markDeleted(ieId: string): Promise<void> {
+    const now = new Date();
+    await this.collection.updateOne(
+      { _id: ieId },
+      {
+        $set: { deleted: true, retry: false, nextRetryAt: null, deletedAt: now, updatedAt: now },
+        $unset: { context: '', blueprint: '' },
+      },
+    );
+  }
+
+  async list(query: IncompleteExecutionListQuery): Promise<IncompleteExecutionDocument[]> {
+    const filter: Filter<IncompleteExecutionDocument> = { orgId: query.orgId, deleted: false };
+    if (query.scenarioId !== undefined) filter.scenarioId = query.scenarioId;
+    if (query.status) filter.status = query.status;
+    if (query.errorType) filter['error.type'] = query.errorType;
+    const dir = query.sortDir === 'asc' ? 1 : -1;
+    return this.collection
+      .find(filter, { projection: { blueprint: 0, context: 0 } })
+      .sort({ [query.sortBy]: dir, _id: dir })
+      .skip(query.offset)
+      .limit(query.limit)
+      .toArray();
+  }
+
+  /** Unresolved, undeleted IEs of a scenario (Make's dlqCount). */
+  countOpen(orgId: number, scenarioId: number): Promise<number> {
+    return this.collection.countDocuments({ orgId, scenarioId, resolved: false, deleted: false });
+  }
+}

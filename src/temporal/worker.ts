@@ -1,0 +1,34 @@
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { PolicyTable, RetrySchedule } from '../domain';
+import type { ModuleRegistry } from '../modules';
+import type { Store } from '../store';
+import { createImexPlugin } from './plugin';
+
+export interface ImexWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  store: Store;
+  registry: ModuleRegistry;
+  client: Client;
+  schedule?: RetrySchedule;
+  policyTable?: PolicyTable;
+  workflowBundle?: WorkflowBundleOption;
+  /** Bounded workflow cache: worker memory stays flat however many IEs are parked. */
+  maxCachedWorkflows?: number;
+}
+
+/** A Worker on the imex task queue, built with the imex plugin. */
+export function createImexWorker(options: ImexWorkerOptions): Promise<Worker> {
+  const { connection, namespace, taskQueue, maxCachedWorkflows, ...deps } = options;
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    maxCachedWorkflows: maxCachedWorkflows ?? 500,
+    // Let in-flight module operations finish on shutdown instead of being retried elsewhere.
+    shutdownGraceTime: '30 seconds',
+    plugins: [createImexPlugin({ ...deps, taskQueue })],
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * An imex worker on the shared test stack: the real plugin, activities, store and module
+ * registry, on a task queue of the test file's own. The workflow bundle is built once per file.
+ */
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { createDefaultRegistry, type ModuleRegistry } from '../../src/modules';
+import { createStore, ensureIndexes, type Store } from '../../src/store';
+import {
+  blueprintSchema,
+  defaultPolicyTable,
+  mergePolicyTable,
+  type Blueprint,
+  type PolicyOverrides,
+  type RetrySchedule,
+} from '../../src/domain';
+import { createImexPlugin, imexWorkflowsPath } from '../../src/temporal/plugin';
+import { ImexClient } from '../../src/temporal/client';
+import type { TestEnv } from './test-env';
+
+let bundle: Promise<{ code: string }> | undefined;
+export function imexWorkflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: imexWorkflowsPath, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
+};
+
+/** In-run retries in tens of milliseconds: the categories and counts stay Make's. */
+export const fastInRunRetries: PolicyOverrides = Object.fromEntries(
+  ['ConnectionError', 'RateLimitError', 'ModuleTimeoutError', 'OutOfSpaceError'].map((c) => [
+    c,
+    { inRun: { initialIntervalMs: 50, maxIntervalMs: 200 } },
+  ]),
+);
+
+export interface ImexHarness {
+  store: Store;
+  registry: ModuleRegistry;
+  imex: ImexClient;
+  taskQueue: string;
+  worker: Worker;
+  orgId: number;
+  createScenario(blueprint: Blueprint | Record<string, unknown>, name?: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startImexHarness(
+  env: TestEnv,
+  options: { schedule?: RetrySchedule; policy?: PolicyOverrides } = {},
+): Promise<ImexHarness> {
+  const store = createStore(env.db);
+  await ensureIndexes(store);
+  const registry = createDefaultRegistry();
+  const taskQueue = env.unique('imex');
+  const imex = new ImexClient({ client: env.client, store, taskQueue });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace,
+    taskQueue,
+    plugins: [
+      createImexPlugin({
+        store,
+        registry,
+        client: env.client,
+        taskQueue,
+        schedule: options.schedule,
+        policyTable: mergePolicyTable(defaultPolicyTable, options.policy ?? fastInRunRetries),
+        workflowBundle: await imexWorkflowBundle(),
+      }),
+    ],
+  });
+  const running = worker.run();
+  const org = await store.organizations.create({ name: env.unique('org') });
+  return {
+    store,
+    registry,
+    imex,
+    taskQueue,
+    worker,
+    orgId: org._id,
+    async createScenario(blueprint, name = 'test scenario') {
+      const scenario = await store.scenarios.create({
+        orgId: org._id,
+        name,
+        blueprint: blueprintSchema.parse(blueprint),
+      });
+      return scenario.id;
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * A real local HTTP server whose answers a test scripts per path, and which counts every request:
+ * proof that modules before a failed one never run again.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ScriptedResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Never answer (for timeouts). */
+  hang?: boolean;
+}
+
+export interface RecordedRequest {
+  path: string;
+  method: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export class ScriptedHttpServer {
+  readonly requests: RecordedRequest[] = [];
+  private readonly scripts = new Map<string, ScriptedResponse[]>();
+  private server?: http.Server;
+  private base = '';
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const path = new URL(req.url ?? '/', 'http://x').pathname;
+        const body = Buffer.concat(chunks).toString();
+        this.requests.push({ path, method: req.method ?? 'GET', headers: req.headers, body });
+        const queue = this.scripts.get(path);
+        // The last scripted answer repeats; an unscripted path echoes what it got.
+        const answer = queue && queue.length > 1 ? queue.shift() : queue?.[0];
+        if (answer?.hang) return;
+        const status = answer?.status ?? 200;
+        const payload = answer ? (answer.body ?? { ok: status < 400 }) : { path, method: req.method, body };
+        res
+          .writeHead(status, { 'content-type': 'application/json', ...(answer?.headers ?? {}) })
+          .end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  url(path: string): string {
+    return `${this.base}${path}`;
+  }
+
+  /** Answers for `path`, in order; the last one repeats. */
+  script(path: string, ...responses: ScriptedResponse[]): this {
+    this.scripts.set(path, [...responses]);
+    return this;
+  }
+
+  count(path: string): number {
+    return this.requests.filter((r) => r.path === path).length;
+  }
+
+  requestsTo(path: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Messages of the `incompleteExecution` workflow, defined once and imported by the workflow and
+ * its callers (API, CLI, tests). Signals are fire-and-forget (the Temporal CLI and Web UI can send
+ * them): a request that cannot be honoured is recorded as rejected, with the reason. Updates of
+ * the same names answer with a verdict: rejected with the reason (nothing changes), or accepted
+ * with the IE's state after the request.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  DeleteRequest,
+  IncompleteExecutionState,
+  PatchRequest,
+  ResolveRequest,
+  RetryRequest,
+} from '../src/domain';
+
+export const retrySignal = defineSignal<[RetryRequest]>('retry');
+export const resolveSignal = defineSignal<[ResolveRequest]>('resolve');
+export const patchSignal = defineSignal<[PatchRequest]>('patch');
+export const deleteSignal = defineSignal<[DeleteRequest]>('delete');
+
+export const retryUpdate = defineUpdate<IncompleteExecutionState, [RetryRequest]>('retry');
+export const resolveUpdate = defineUpdate<IncompleteExecutionState, [ResolveRequest]>('resolve');
+export const patchUpdate = defineUpdate<IncompleteExecutionState, [PatchRequest]>('patch');
+export const deleteUpdate = defineUpdate<IncompleteExecutionState, [DeleteRequest]>('delete');
+
+/** The IE as the API's detail shows it, plus `nextRetryAt`. */
+export const stateQuery = defineQuery<IncompleteExecutionState>('state');

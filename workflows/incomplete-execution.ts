@@ -1,0 +1,378 @@
+/**
+ * `incompleteExecution`: one per parked bundle (workflow id `ie-<ieId>`). It waits on **either**
+ * the next timer of the auto-retry schedule **or** a person's request, and runs each attempt as a
+ * child `scenarioRun` that resumes at the failed module with the stored bundles.
+ *
+ * Make's rules (DESIGN.md §5): every attempt, automatic or manual, counts and moves the schedule
+ * one step; after the last step the IE waits for a person (`unresolved`, retry off); a retry that
+ * fails with a category that is not auto-retried stops the schedule; an attempt that gets past the
+ * failed module and fails later moves the same IE there. Success resolves it.
+ *
+ * Every change is written through to MongoDB (the truth for lists) and mirrored in search
+ * attributes and current details for the Temporal Web UI.
+ */
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import {
+  delayForAttempt,
+  executionIdFromUuid,
+  ImexAttempts,
+  ImexErrorType,
+  ImexFailer,
+  ImexNextRetryAt,
+  ImexOrgId,
+  ImexScenarioId,
+  ImexStatus,
+  patchRequestSchema,
+  retryRequestSchema,
+  runWorkflowId,
+  type IncompleteExecutionInput,
+  type IncompleteExecutionState,
+  type ParsedPatchRequest,
+  type RequestVerdict,
+  type ScenarioRunResult,
+} from '../src/domain';
+import type { ImexActivities } from '../activities';
+import {
+  deleteSignal,
+  deleteUpdate,
+  patchSignal,
+  patchUpdate,
+  resolveSignal,
+  resolveUpdate,
+  retrySignal,
+  retryUpdate,
+  stateQuery,
+} from './incomplete-execution-messages';
+import { scenarioRun } from './scenario-run';
+
+const store = proxyActivities<ImexActivities>({
+  startToCloseTimeout: '1 minute',
+  // Write-through and storage are idempotent: retry through a store outage rather than lose state.
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** Requests remembered for idempotency, and carried across continue-as-new. */
+const REMEMBERED_REQUESTS = 200;
+/** Continue-as-new well before Temporal's suggested limits; bounded history whatever the traffic. */
+const HISTORY_EVENTS_BEFORE_CONTINUE = 2000;
+
+type RequestKind = 'retry' | 'resolve' | 'patch' | 'delete';
+
+export async function incompleteExecution(input: IncompleteExecutionInput): Promise<IncompleteExecutionState> {
+  const state: IncompleteExecutionState = { ...input.state };
+  const schedule = input.schedule;
+  const seen = new Map<string, RequestVerdict>(input.seenRequestIds ?? []);
+  let attemptRequested = input.attemptDue ?? false;
+  let attemptRunning = false;
+  let deleteRequested = false;
+  // Requests that write (patch, resolve, delete) run one at a time.
+  let busy = false;
+
+  setHandler(stateQuery, () => state);
+
+  /** Why a request cannot be honoured now, or undefined when it can. */
+  function refusal(kind: RequestKind): string | undefined {
+    if (state.deleted || deleteRequested) return 'the incomplete execution is deleted';
+    if (state.resolved) return 'the incomplete execution is already resolved';
+    if (attemptRunning || attemptRequested) return 'an attempt is in progress';
+    if (kind !== 'retry' && busy) return 'another request is being applied';
+    return undefined;
+  }
+
+  function remember(requestId: string | undefined, verdict: RequestVerdict): void {
+    if (!requestId) return;
+    seen.set(requestId, verdict);
+    while (seen.size > REMEMBERED_REQUESTS) seen.delete(seen.keys().next().value as string);
+  }
+
+  /** Signals cannot answer: a refused one is recorded in the IE's log and current details. */
+  async function recordRejection(kind: RequestKind, requestId: string | undefined, reason: string) {
+    remember(requestId, { accepted: false, reason });
+    state.lastRejection = { ...(requestId ? { requestId } : {}), request: kind, reason };
+    publishDetails();
+    await store.recordRejection(state.ieId, state.lastRejection);
+  }
+
+  /** Validators run before anything is written: they throw the reason, and nothing changes. */
+  function validate(kind: RequestKind, requestId: string | undefined): void {
+    const earlier = requestId ? seen.get(requestId) : undefined;
+    if (earlier) {
+      if (!earlier.accepted) throw new Error(earlier.reason);
+      return; // a duplicate of an accepted request: answered again, not applied again
+    }
+    const reason = refusal(kind);
+    if (reason) throw new Error(reason);
+  }
+
+  async function applyPatch(patch: ParsedPatchRequest): Promise<string | undefined> {
+    const { requestId: _requestId, ...fields } = patch;
+    if (fields.blueprint === undefined && fields.failer === undefined && fields.bundles === undefined) return undefined;
+    const result = await store.patchIncompleteExecution(state.ieId, fields);
+    if (!result.ok) return result.reason;
+    state.failer = result.failer;
+    await publish();
+    return undefined;
+  }
+
+  async function handle(kind: RequestKind, raw: unknown, mode: 'signal' | 'update'): Promise<IncompleteExecutionState> {
+    const parsed = parseRequest(kind, raw);
+    if (!parsed.ok) {
+      if (mode === 'update') throw ApplicationFailure.nonRetryable(parsed.reason, 'InvalidRequest');
+      await recordRejection(kind, undefined, parsed.reason);
+      return state;
+    }
+    const request = parsed.request;
+    const requestId = request.requestId;
+    if (requestId && seen.has(requestId)) {
+      const earlier = seen.get(requestId) as RequestVerdict;
+      if (!earlier.accepted && mode === 'update') throw ApplicationFailure.nonRetryable(earlier.reason, 'Rejected');
+      return state;
+    }
+    const reason = refusal(kind);
+    if (reason) {
+      if (mode === 'update') throw ApplicationFailure.nonRetryable(reason, 'Rejected');
+      await recordRejection(kind, requestId, reason);
+      return state;
+    }
+
+    if (kind === 'retry') {
+      remember(requestId, { accepted: true });
+      attemptRequested = true;
+      await condition(() => attemptRunning || state.resolved || state.deleted);
+      return state;
+    }
+    if (kind === 'delete') {
+      remember(requestId, { accepted: true });
+      deleteRequested = true;
+      await condition(() => state.deleted);
+      return state;
+    }
+    busy = true;
+    try {
+      const patchRefusal = await applyPatch(request);
+      if (patchRefusal) {
+        // Nothing was written: the store validated before storing.
+        if (mode === 'update') {
+          remember(requestId, { accepted: false, reason: patchRefusal });
+          throw ApplicationFailure.nonRetryable(patchRefusal, 'Rejected');
+        }
+        await recordRejection(kind, requestId, patchRefusal);
+        return state;
+      }
+      remember(requestId, { accepted: true });
+      if (kind === 'resolve') {
+        attemptRequested = true;
+        await condition(() => attemptRunning || state.resolved || state.deleted);
+      }
+      return state;
+    } finally {
+      busy = false;
+    }
+  }
+
+  for (const [kind, signal, update] of [
+    ['retry', retrySignal, retryUpdate],
+    ['resolve', resolveSignal, resolveUpdate],
+    ['patch', patchSignal, patchUpdate],
+    ['delete', deleteSignal, deleteUpdate],
+  ] as const) {
+    setHandler(signal, async (request?: unknown) => void (await handle(kind, request, 'signal')));
+    setHandler(update, (request?: unknown) => handle(kind, request, 'update'), {
+      validator: (request?: unknown) => {
+        const parsed = parseRequest(kind, request);
+        if (!parsed.ok) throw new Error(parsed.reason);
+        validate(kind, parsed.request.requestId);
+      },
+    });
+  }
+
+  function publishDetails(): void {
+    const next = state.nextRetryAt ? `next auto-retry at ${state.nextRetryAt}` : 'no auto-retry scheduled';
+    const rejection = state.lastRejection
+      ? `\n\nLast rejected request: **${state.lastRejection.request}**: ${state.lastRejection.reason}`
+      : '';
+    setCurrentDetails(
+      `**${state.status}** · attempts ${state.attempts} of ${schedule.length} · ${next}\n\n` +
+        `Failed at module ${state.failer}: ${state.error.type}: ${state.error.message}${rejection}`,
+    );
+  }
+
+  /** Mirrors the state in search attributes and details, and writes it through to MongoDB. */
+  async function publish(): Promise<void> {
+    upsertSearchAttributes([
+      { key: ImexOrgId, value: String(state.orgId) },
+      { key: ImexScenarioId, value: String(state.scenarioId) },
+      { key: ImexStatus, value: state.status },
+      { key: ImexErrorType, value: state.error.type },
+      { key: ImexFailer, value: state.failer },
+      { key: ImexAttempts, value: state.attempts },
+      { key: ImexNextRetryAt, value: state.nextRetryAt ? new Date(state.nextRetryAt) : null },
+    ]);
+    publishDetails();
+    await store.syncIncompleteExecution(state.ieId, {
+      status: state.status,
+      retry: state.retry,
+      attempts: state.attempts,
+      nextRetryAt: state.nextRetryAt ? new Date(state.nextRetryAt) : null,
+      failer: state.failer,
+      error: state.error,
+    });
+  }
+
+  async function runAttempt(): Promise<void> {
+    attemptRunning = true;
+    attemptRequested = false;
+    state.attempts += 1;
+    state.status = 'in_progress';
+    state.nextRetryAt = null;
+    await publish();
+
+    const prepared = await store.prepareAttempt(state.ieId);
+    const executionId = executionIdFromUuid(uuid4());
+    try {
+      await executeChild(scenarioRun, {
+        workflowId: runWorkflowId(executionId),
+        args: [
+          {
+            orgId: state.orgId,
+            scenarioId: state.scenarioId,
+            scenarioName: state.scenarioName,
+            executionId,
+            blueprint: prepared.blueprint,
+            trigger: 'attempt',
+            resume: {
+              ieId: state.ieId,
+              failer: prepared.failer,
+              context: prepared.context,
+              originalExecutionId: prepared.executionId,
+              bundleIndex: prepared.bundleIndex,
+            },
+          },
+        ],
+        staticSummary: `Attempt ${state.attempts} of incomplete execution ${state.ieId} (from module ${prepared.failer})`,
+        typedSearchAttributes: [
+          { key: ImexOrgId, value: String(state.orgId) },
+          { key: ImexScenarioId, value: String(state.scenarioId) },
+        ],
+        // A finished IE must not leave its attempt running, nor kill it mid-module: let it end.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      await store.resolveIncompleteExecution(state.ieId);
+      state.status = 'resolved';
+      state.resolved = true;
+      state.retry = false;
+    } catch (err) {
+      const result = attemptResultFrom(err);
+      const failed = result?.failure;
+      if (failed) {
+        await store.recordAttemptFailure(state.ieId, failed);
+        state.failer = failed.failer;
+        state.error = { type: failed.error.type, message: failed.error.message };
+        // Make: a category that is not auto-retried stops the schedule.
+        if (failed.outcome !== 'park-auto-retry') state.retry = false;
+      } else {
+        // The attempt could not run at all (e.g. the patched blueprint no longer has the module):
+        // a person has to look.
+        const message = err instanceof Error ? err.message : String(err);
+        state.error = { type: 'UnexpectedError', message: `the attempt could not run: ${message}` };
+        state.retry = false;
+      }
+      if (state.retry && delayForAttempt(schedule, state.attempts) === undefined) state.retry = false;
+      state.status = state.retry ? 'pending' : 'unresolved';
+    } finally {
+      attemptRunning = false;
+    }
+    await publish();
+  }
+
+  await publish();
+  while (!state.resolved && !state.deleted) {
+    let timeoutMs: number | undefined;
+    if (state.retry) {
+      const stepDelay = delayForAttempt(schedule, state.attempts);
+      if (stepDelay === undefined) {
+        state.retry = false;
+        state.status = 'unresolved';
+        await publish();
+      } else {
+        const now = Date.now();
+        if (!state.nextRetryAt) {
+          state.nextRetryAt = new Date(now + stepDelay).toISOString();
+          await publish();
+        }
+        // The timer starts with the step's delay; after a continue-as-new, with what is left of it.
+        timeoutMs = Math.max(0, Date.parse(state.nextRetryAt) - Date.now());
+      }
+    }
+    const wake = () => attemptRequested || deleteRequested;
+    const woken =
+      timeoutMs === undefined
+        ? await condition(wake).then(() => true)
+        : await condition(wake, timeoutMs, { summary: `auto-retry ${state.attempts + 1} of ${schedule.length}` });
+    if (deleteRequested) {
+      await store.deleteIncompleteExecution(state.ieId);
+      state.deleted = true;
+      state.retry = false;
+      state.nextRetryAt = null;
+      publishDetails();
+      break;
+    }
+    if (!woken) attemptRequested = true; // the auto-retry timer fired
+    if (attemptRequested) await runAttempt();
+
+    if (!state.resolved && workflowHistoryIsLong()) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof incompleteExecution>({
+        state,
+        schedule,
+        seenRequestIds: [...seen.entries()],
+        attemptDue: attemptRequested,
+      });
+    }
+  }
+  await condition(allHandlersFinished);
+  return state;
+}
+
+function parseRequest(
+  kind: RequestKind,
+  raw: unknown,
+): { ok: true; request: ParsedPatchRequest } | { ok: false; reason: string } {
+  const schema = kind === 'retry' || kind === 'delete' ? retryRequestSchema : patchRequestSchema;
+  const parsed = schema.safeParse(raw ?? {});
+  if (parsed.success) return { ok: true, request: parsed.data };
+  return {
+    ok: false,
+    reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '),
+  };
+}
+
+function workflowHistoryIsLong(): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE;
+}
+
+/** The attempt's result travels in the failure details of its failed child run. */
+function attemptResultFrom(err: unknown): ScenarioRunResult | undefined {
+  if (!(err instanceof ChildWorkflowFailure)) throw err;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.details?.length) {
+    const [result] = cause.details as [ScenarioRunResult];
+    if (result && typeof result === 'object' && 'status' in result) return result;
+  }
+  return undefined;
+}

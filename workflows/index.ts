@@ -1,0 +1,8 @@
+/**
+ * imex's workflows (deterministic; bundled by the Temporal SDK):
+ *
+ * - `scenarioRun`: one execution of a scenario, or an attempt of an incomplete execution;
+ * - `incompleteExecution`: one per parked bundle, waiting on Make's auto-retry schedule or a person.
+ */
+export { scenarioRun } from './scenario-run';
+export { incompleteExecution } from './incomplete-execution';
