@@ -9,6 +9,7 @@ export * from './api-tokens';
 export * from './blobs';
 export * from './duplicate-key';
 export * from './executions';
+export * from './ie-quota';
 export * from './incomplete-executions';
 export * from './organizations';
 export * from './scenarios';

@@ -2,6 +2,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { ExecutionStore } from './executions';
+import { IeQuotaStore } from './ie-quota';
 import { IncompleteExecutionStore } from './incomplete-executions';
 import { OrganizationStore } from './organizations';
 import { ScenarioStore } from './scenarios';
@@ -14,6 +15,8 @@ export interface Store {
   executions: ExecutionStore;
   incompleteExecutions: IncompleteExecutionStore;
   blobs: BlobStore;
+  /** The organizations' IE storage quota (a ledger race-free on MongoDB and FerretDB). */
+  quota: IeQuotaStore;
   apiTokens: ApiTokenStore;
   close(): Promise<void>;
 }
@@ -26,6 +29,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     executions: new ExecutionStore(db),
     incompleteExecutions: new IncompleteExecutionStore(db),
     blobs: new BlobStore(db),
+    quota: new IeQuotaStore(db),
     apiTokens: new ApiTokenStore(db),
     close,
   };
@@ -57,4 +61,6 @@ export async function ensureIndexes(store: Store): Promise<void> {
   const ies = store.incompleteExecutions.collection;
   await ies.createIndex({ orgId: 1, scenarioId: 1, deleted: 1, created: -1 }, { name: 'org_scenario_created' });
   await ies.createIndex({ orgId: 1, status: 1, created: -1 }, { name: 'org_status_created' });
+  // Quota: the ledger is read by `_id` only; reconcile lists an organization's holds.
+  await store.quota.holds.createIndex({ orgId: 1 }, { name: 'org' });
 }

@@ -1,0 +1,500 @@
+/**
+ * The organization's incomplete-execution quota: how many bytes of unresolved, undeleted IEs an
+ * organization holds, and the one place that says yes or no to storing another.
+ *
+ * Why not a counter with a conditional `$inc`: on MongoDB `updateOne({used: {$lte: L - b}},
+ * {$inc})` is atomic, but FerretDB runs every update as read → change in Go → overwrite by `_id`
+ * in a separate SQLite transaction, so two concurrent guarded increments can both pass the guard
+ * or lose one another (reference/ferretdb-mongo.md §3.3). The only step that is race-free on both
+ * servers is an insert that a unique key can refuse. Everything below rests on that alone.
+ *
+ * **The ledger** (`ie_quota_ledger`): per organization an append-only chain of entries
+ * `_id: "<orgId>:<seq, 12 digits>"`, each carrying `usedAfter`, the organization's total after it.
+ * A writer reads the head (the entry whose successor does not exist), decides, and inserts
+ * `seq + 1`. Two writers that read the same head race for the same `_id`; one insert wins, the
+ * other gets a duplicate-key error, reads again and retries (with jitter, until a deadline). So
+ * every accepted entry was decided on the true head, and `usedAfter <= limit` holds for each one.
+ * The head is found by point `_id` lookups forward from a cached hint, galloping then bisecting
+ * (on FerretDB's SQLite backend only an exact `_id` filter uses an index); without a fresh hint,
+ * one `_id`-range query sorted descending finds it (indexed on MongoDB, a scan on FerretDB).
+ *
+ * **Holds** (`ie_quota_holds`): what each key (an IE id) holds, as immutable documents
+ * `"<orgId>:<key>:<gen>:reserve"` and `"…:<gen>:release"` (gen 1, 2, … if a key is reserved again
+ * after a release). They are a projection of the ledger with one rule that keeps them exact:
+ * before appending `seq + 1` a writer projects entry `seq` (a unique insert; a duplicate means
+ * someone already did). So when the head is `seq`, every entry below it is projected, and a
+ * writer that projects the head itself reads a key's holds exactly as of that head. If its insert
+ * of `seq + 1` then succeeds, nothing was appended in between, so the decision (charge this key
+ * or not, release how many bytes) was made on exact state: two concurrent reserves of one key
+ * cannot both charge, and a release frees exactly what its key holds, once.
+ *
+ * **Compaction.** The head's `usedAfter` carries the total and the holds carry each key's share,
+ * so old entries are history only. `compact()` (run by `reconcile()`, and by every writer whose
+ * entry's seq is a multiple of `compactEvery`) deletes entries that are both older than
+ * `compactGraceMs` and more than `compactKeep` below the head. The grace is the fence: a deleted
+ * `_id` could be inserted again, so no writer trusts a head (or a cached hint) it read more than
+ * `headTrustMs` ago, and the grace must be far longer than that (default 10 min vs 30 s; entry
+ * times come from the writers' clocks, so clock skew must stay well under the grace). Holds of a
+ * released key stay until `forget()` (for the purge of resolved/deleted IEs).
+ *
+ * **Reconcile.** The IE documents are the source of truth; `reconcile()` takes their sizes as an
+ * argument, releases holds without an IE, charges IEs without a hold (even above the limit: the
+ * data is stored already), re-charges keys whose size differs, and appends an `adjust` entry if
+ * the head's total ever differs from the sum of the holds.
+ *
+ * Byte counts are written as Int64 (`Long`), never `$inc`ed, so nothing wraps.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Long, type Collection, type Db } from 'mongodb';
+import { isDuplicateKeyError } from './duplicate-key';
+
+export type QuotaEntryKind = 'reserve' | 'release' | 'adjust';
+
+/** Stored counts are Int64; the driver reads them back as numbers (they stay below 2^53). */
+type StoredInt = Long | number;
+
+export interface QuotaLedgerEntry {
+  /** `"<orgId>:<seq zero-padded to 12>"`: the unique key every write races for. */
+  _id: string;
+  orgId: number;
+  seq: number;
+  kind: QuotaEntryKind;
+  /** The IE id the bytes belong to; null for `adjust`. */
+  key: string | null;
+  /** The key's reservation generation (1 for its first reservation); 0 for `adjust`. */
+  gen: number;
+  /** Bytes reserved or released; for `adjust`, the signed correction. */
+  bytes: StoredInt;
+  usedAfter: StoredInt;
+  /** The organization's limit as last given (a reserve's own; others carry the previous one). */
+  limit: StoredInt | null;
+  at: Date;
+}
+
+export interface QuotaHold {
+  /** `"<orgId>:<key>:<gen zero-padded to 6>:<kind>"`. */
+  _id: string;
+  orgId: number;
+  key: string;
+  gen: number;
+  kind: 'reserve' | 'release';
+  bytes: StoredInt;
+  /** The ledger entry this hold projects. */
+  seq: number;
+  at: Date;
+}
+
+export type ReserveResult =
+  | { ok: true; used: number; limit: number; bytes: number; replayed: boolean }
+  | { ok: false; used: number; limit: number };
+
+export interface ReleaseResult {
+  released: boolean;
+  bytes: number;
+  used: number;
+}
+
+export interface QuotaUsage {
+  used: number;
+  /** The limit last given to `reserve`, if any. */
+  limit: number | null;
+  /** Entries ever appended for the organization (the head's seq). */
+  seq: number;
+}
+
+export interface ReconcileReport {
+  orgId: number;
+  usedBefore: number;
+  usedAfter: number;
+  /** `usedBefore` minus the truth: positive when the ledger charged too much. */
+  drift: number;
+  released: { key: string; bytes: number }[];
+  charged: { key: string; bytes: number }[];
+  resized: { key: string; from: number; to: number }[];
+  /** Holds without an IE that were left alone because they are younger than `minHoldAgeMs`. */
+  skippedYoung: string[];
+  /** Correction appended because the head's total differed from the sum of the holds. */
+  adjusted: number;
+  compacted: number;
+}
+
+export interface IeQuotaOptions {
+  /** Give up appending under contention after this long. */
+  writeTimeoutMs?: number;
+  /** A head (or cached hint) older than this is read again before it is built on. */
+  headTrustMs?: number;
+  /** Entries younger than this are never compacted. Keep it far above `headTrustMs`. */
+  compactGraceMs?: number;
+  /** The newest entries compaction always keeps. */
+  compactKeep?: number;
+  /** A writer whose entry's seq is a multiple of this compacts afterwards; 0 turns it off. */
+  compactEvery?: number;
+}
+
+const SEQ_DIGITS = 12;
+const GEN_DIGITS = 6;
+
+const entryId = (orgId: number, seq: number) => `${orgId}:${String(seq).padStart(SEQ_DIGITS, '0')}`;
+const holdId = (orgId: number, key: string, gen: number, kind: QuotaHold['kind']) =>
+  `${orgId}:${key}:${String(gen).padStart(GEN_DIGITS, '0')}:${kind}`;
+/** All of an organization's entry ids sort inside this range (';' follows ':'). */
+const orgRange = (orgId: number) => ({ $gt: `${orgId}:`, $lt: `${orgId};` });
+
+const num = (value: StoredInt): number => (typeof value === 'number' ? value : value.toNumber());
+const int64 = (value: number): Long => Long.fromNumber(value);
+
+interface Head {
+  entry: QuotaLedgerEntry | null;
+  seq: number;
+  used: number;
+  readAt: number;
+}
+
+interface KeyState {
+  /** The generation the key holds now, with its bytes; null when it holds nothing. */
+  held: { gen: number; bytes: number; at: Date } | null;
+  /** The generation a new reservation would take. */
+  nextGen: number;
+}
+
+/** What a writer decided on a head: append this entry, or answer without writing. */
+type Decision<T> =
+  { append: Omit<QuotaLedgerEntry, '_id' | 'seq' | 'at' | 'orgId'>; result: T } | { answer: T } | { readAgain: true };
+
+export class IeQuotaStore {
+  readonly ledger: Collection<QuotaLedgerEntry>;
+  readonly holds: Collection<QuotaHold>;
+  private readonly options: Required<IeQuotaOptions>;
+  private readonly hints = new Map<number, { seq: number; at: number }>();
+
+  constructor(db: Db, options: IeQuotaOptions = {}) {
+    this.ledger = db.collection<QuotaLedgerEntry>('ie_quota_ledger');
+    this.holds = db.collection<QuotaHold>('ie_quota_holds');
+    this.options = {
+      writeTimeoutMs: 60_000,
+      headTrustMs: 30_000,
+      compactGraceMs: 10 * 60_000,
+      compactKeep: 64,
+      compactEvery: 256,
+      ...options,
+    };
+  }
+
+  /**
+   * Charges `bytes` to `key` if the organization stays within `limitBytes`. Idempotent per key:
+   * while the key holds a reservation, reserving again answers ok (`replayed`) and charges nothing.
+   */
+  reserve(orgId: number, key: string, bytes: number, limitBytes: number): Promise<ReserveResult> {
+    checkArgs(orgId, key, bytes);
+    if (!Number.isSafeInteger(limitBytes) || limitBytes < 0) throw new RangeError(`bad limit ${limitBytes}`);
+    return this.reserveOn(orgId, key, bytes, limitBytes);
+  }
+
+  /** Frees exactly what `key` holds. A second release, or one for an unknown key, changes nothing. */
+  release(orgId: number, key: string): Promise<ReleaseResult> {
+    checkArgs(orgId, key, 0);
+    return this.append<ReleaseResult>(orgId, async (head) => {
+      const { held } = await this.keyState(orgId, key);
+      if (!held) return { answer: { released: false, bytes: 0, used: head.used } };
+      const usedAfter = head.used - held.bytes;
+      return {
+        append: {
+          kind: 'release',
+          key,
+          gen: held.gen,
+          bytes: int64(held.bytes),
+          usedAfter: int64(usedAfter),
+          limit: head.entry?.limit ?? null,
+        },
+        result: { released: true, bytes: held.bytes, used: usedAfter },
+      };
+    });
+  }
+
+  async usage(orgId: number): Promise<QuotaUsage> {
+    const head = await this.readHead(orgId);
+    const limit = head.entry?.limit;
+    return { used: head.used, limit: limit == null ? null : num(limit), seq: head.seq };
+  }
+
+  /** What one key holds now, in bytes (0 when nothing). */
+  async held(orgId: number, key: string): Promise<number> {
+    const head = await this.readHead(orgId);
+    await this.project(head.entry);
+    return (await this.keyState(orgId, key)).held?.bytes ?? 0;
+  }
+
+  /** Every key's holding (scans the organization's holds; for reconcile and tests). */
+  async holdings(orgId: number): Promise<Map<string, number>> {
+    const head = await this.readHead(orgId);
+    await this.project(head.entry);
+    return new Map([...(await this.listHeld(orgId))].map(([key, h]) => [key, h.bytes]));
+  }
+
+  /**
+   * Makes the ledger agree with the truth: `actual` maps every IE of the organization that counts
+   * (not resolved, not deleted) to its size. Holds without an IE younger than `minHoldAgeMs` are
+   * left alone: their IE may be being stored right now (reserve comes before the write).
+   */
+  async reconcile(
+    orgId: number,
+    actual: ReadonlyMap<string, number>,
+    options: { minHoldAgeMs?: number } = {},
+  ): Promise<ReconcileReport> {
+    const minHoldAgeMs = options.minHoldAgeMs ?? 5 * 60_000;
+    const head = await this.readHead(orgId);
+    await this.project(head.entry);
+    const usedBefore = head.used;
+    const truth = [...actual.values()].reduce((sum, bytes) => sum + bytes, 0);
+    const report: ReconcileReport = {
+      orgId,
+      usedBefore,
+      usedAfter: usedBefore,
+      drift: usedBefore - truth,
+      released: [],
+      charged: [],
+      resized: [],
+      skippedYoung: [],
+      adjusted: 0,
+      compacted: 0,
+    };
+    const held = await this.listHeld(orgId);
+    for (const [key, hold] of held) {
+      if (actual.has(key)) continue;
+      if (Date.now() - hold.at.getTime() < minHoldAgeMs) {
+        report.skippedYoung.push(key);
+        continue;
+      }
+      const { released, bytes } = await this.release(orgId, key);
+      if (released) report.released.push({ key, bytes });
+    }
+    for (const [key, bytes] of actual) {
+      checkArgs(orgId, key, bytes);
+      const hold = held.get(key);
+      if (hold?.bytes === bytes) continue;
+      if (hold) await this.release(orgId, key);
+      const charged = await this.reserveOn(orgId, key, bytes, null);
+      if (charged.ok && !charged.replayed) {
+        if (hold) report.resized.push({ key, from: hold.bytes, to: bytes });
+        else report.charged.push({ key, bytes });
+      }
+    }
+    report.adjusted = await this.adjustTotal(orgId);
+    report.compacted = await this.compact(orgId);
+    report.usedAfter = (await this.readHead(orgId)).used;
+    return report;
+  }
+
+  /** Deletes entries older than the grace and more than `compactKeep` below the head. */
+  async compact(orgId: number): Promise<number> {
+    const head = await this.readHead(orgId);
+    const below = head.seq - this.options.compactKeep;
+    if (below <= 1) return 0;
+    const result = await this.ledger.deleteMany({
+      _id: { $gt: `${orgId}:`, $lt: entryId(orgId, below) },
+      at: { $lt: new Date(Date.now() - this.options.compactGraceMs) },
+    });
+    return result.deletedCount;
+  }
+
+  /**
+   * Deletes the holds of a key that is released (for the purge of resolved or deleted IEs, long
+   * after the release). Refuses while the key holds bytes or its release is younger than the grace.
+   */
+  async forget(orgId: number, key: string): Promise<boolean> {
+    const { held, nextGen } = await this.keyState(orgId, key);
+    if (held || nextGen === 1) return false;
+    const last = await this.holds.findOne({ _id: holdId(orgId, key, nextGen - 1, 'release') });
+    if (!last || Date.now() - last.at.getTime() < this.options.compactGraceMs) return false;
+    const ids: string[] = [];
+    for (let gen = 1; gen < nextGen; gen++)
+      ids.push(holdId(orgId, key, gen, 'reserve'), holdId(orgId, key, gen, 'release'));
+    await this.holds.deleteMany({ _id: { $in: ids } });
+    return true;
+  }
+
+  private reserveOn(orgId: number, key: string, bytes: number, limit: number | null): Promise<ReserveResult> {
+    return this.append<ReserveResult>(orgId, async (head) => {
+      const state = await this.keyState(orgId, key);
+      const shownLimit = limit ?? num(head.entry?.limit ?? 0);
+      if (state.held) {
+        // A replayed store: the key is charged already (Make: one IE, one share of the quota).
+        return { answer: { ok: true, used: head.used, limit: shownLimit, bytes: state.held.bytes, replayed: true } };
+      }
+      const usedAfter = head.used + bytes;
+      if (limit !== null && usedAfter > limit) return { answer: { ok: false, used: head.used, limit } };
+      return {
+        append: {
+          kind: 'reserve',
+          key,
+          gen: state.nextGen,
+          bytes: int64(bytes),
+          usedAfter: int64(usedAfter),
+          limit: limit === null ? (head.entry?.limit ?? null) : int64(limit),
+        },
+        result: { ok: true, used: usedAfter, limit: shownLimit, bytes, replayed: false },
+      };
+    });
+  }
+
+  /** Appends the head's `adjust` correction when its total differs from the sum of the holds. */
+  private adjustTotal(orgId: number): Promise<number> {
+    return this.append<number>(orgId, async (head) => {
+      const sum = [...(await this.listHeld(orgId)).values()].reduce((total, h) => total + h.bytes, 0);
+      if (sum !== head.used) {
+        // Appended only if nothing else was: then the holds listed are exactly this head's.
+        const delta = sum - head.used;
+        const limit = head.entry?.limit ?? null;
+        return {
+          append: { kind: 'adjust', key: null, gen: 0, bytes: int64(delta), usedAfter: int64(sum), limit },
+          result: delta,
+        };
+      }
+      // Agreement counts only if no entry arrived (and was projected) while we listed.
+      const next = await this.ledger.findOne({ _id: entryId(orgId, head.seq + 1) }, { projection: { _id: 1 } });
+      return next ? { readAgain: true } : { answer: 0 };
+    });
+  }
+
+  /**
+   * The write loop: read the head, project it, decide, insert `seq + 1`; on a duplicate key (a
+   * concurrent writer took that seq) read again. Every failed insert means another one succeeded,
+   * so the organization as a whole always makes progress.
+   */
+  private async append<T>(orgId: number, decide: (head: Head) => Promise<Decision<T>>): Promise<T> {
+    const started = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      const head = await this.readHead(orgId);
+      await this.project(head.entry);
+      const decision = await decide(head);
+      if ('answer' in decision) return decision.answer;
+      if ('append' in decision && performance.now() - head.readAt < this.options.headTrustMs) {
+        const entry: QuotaLedgerEntry = {
+          _id: entryId(orgId, head.seq + 1),
+          orgId,
+          seq: head.seq + 1,
+          ...decision.append,
+          at: new Date(),
+        };
+        try {
+          await this.ledger.insertOne(entry);
+          this.hints.set(orgId, { seq: entry.seq, at: performance.now() });
+          await this.project(entry);
+          const every = this.options.compactEvery;
+          if (every > 0 && entry.seq % every === 0) await this.compact(orgId);
+          return decision.result;
+        } catch (err) {
+          if (!isDuplicateKeyError(err)) throw err;
+        }
+      }
+      if (performance.now() - started > this.options.writeTimeoutMs) {
+        throw new Error(
+          `IE quota of organization ${orgId}: no ledger append after ${attempt + 1} tries in ${this.options.writeTimeoutMs} ms`,
+        );
+      }
+      // Jitter spreads the writers that lost this round; the bound grows slowly with each loss.
+      await sleep(Math.random() * Math.min(2 + attempt, 20));
+    }
+  }
+
+  /** The entry whose successor does not exist (as of the last lookup), or an empty head. */
+  private async readHead(orgId: number): Promise<Head> {
+    const hint = this.hints.get(orgId);
+    let entry: QuotaLedgerEntry | null = null;
+    if (hint && performance.now() - hint.at < this.options.headTrustMs) {
+      entry = await this.ledger.findOne({ _id: entryId(orgId, hint.seq) });
+    }
+    entry ??=
+      (
+        await this.ledger
+          .find({ _id: orgRange(orgId) })
+          .sort({ _id: -1 })
+          .limit(1)
+          .toArray()
+      )[0] ?? null;
+    if (entry) entry = await this.forwardToHead(entry);
+    const readAt = performance.now();
+    if (entry) this.hints.set(orgId, { seq: entry.seq, at: readAt });
+    return { entry, seq: entry?.seq ?? 0, used: entry ? num(entry.usedAfter) : 0, readAt };
+  }
+
+  /** From an existing entry to the head by point lookups: gallop (+1, +2, +4, …), then bisect. */
+  private async forwardToHead(from: QuotaLedgerEntry): Promise<QuotaLedgerEntry> {
+    const get = (seq: number) => this.ledger.findOne({ _id: entryId(from.orgId, seq) });
+    let known = from;
+    let step = 1;
+    let missing: number;
+    for (;;) {
+      const next = await get(known.seq + step);
+      if (!next) {
+        missing = known.seq + step;
+        break;
+      }
+      known = next;
+      step *= 2;
+    }
+    while (missing - known.seq > 1) {
+      const mid = Math.floor((known.seq + missing) / 2);
+      const probe = await get(mid);
+      if (probe) known = probe;
+      else missing = mid;
+    }
+    return known;
+  }
+
+  /** Writes the hold an entry implies, unless someone already has (idempotent). */
+  private async project(entry: QuotaLedgerEntry | null): Promise<void> {
+    if (!entry || entry.kind === 'adjust' || entry.key === null) return;
+    const _id = holdId(entry.orgId, entry.key, entry.gen, entry.kind);
+    if (await this.holds.findOne({ _id }, { projection: { _id: 1 } })) return;
+    const hold: QuotaHold = {
+      _id,
+      orgId: entry.orgId,
+      key: entry.key,
+      gen: entry.gen,
+      kind: entry.kind,
+      bytes: int64(num(entry.bytes)),
+      seq: entry.seq,
+      at: entry.at,
+    };
+    try {
+      await this.holds.insertOne(hold);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
+  }
+
+  /** A key's holds by point lookups: reservation g, its release, reservation g + 1, … */
+  private async keyState(orgId: number, key: string): Promise<KeyState> {
+    for (let gen = 1; ; gen++) {
+      const reserved = await this.holds.findOne({ _id: holdId(orgId, key, gen, 'reserve') });
+      if (!reserved) return { held: null, nextGen: gen };
+      const released = await this.holds.findOne(
+        { _id: holdId(orgId, key, gen, 'release') },
+        { projection: { _id: 1 } },
+      );
+      if (!released) return { held: { gen, bytes: num(reserved.bytes), at: reserved.at }, nextGen: gen + 1 };
+    }
+  }
+
+  /** Every key that holds bytes now, from one scan of the organization's holds. */
+  private async listHeld(orgId: number): Promise<Map<string, { gen: number; bytes: number; at: Date }>> {
+    const docs = await this.holds.find({ orgId }).toArray();
+    const latest = new Map<string, { gen: number; bytes: number; at: Date; released: boolean }>();
+    for (const doc of docs.sort((a, b) => a.gen - b.gen || (a.kind === 'reserve' ? -1 : 1))) {
+      if (doc.kind === 'reserve')
+        latest.set(doc.key, { gen: doc.gen, bytes: num(doc.bytes), at: doc.at, released: false });
+      else if (latest.get(doc.key)?.gen === doc.gen) latest.get(doc.key)!.released = true;
+    }
+    const held = new Map<string, { gen: number; bytes: number; at: Date }>();
+    for (const [key, h] of latest) if (!h.released) held.set(key, { gen: h.gen, bytes: h.bytes, at: h.at });
+    return held;
+  }
+}
+
+function checkArgs(orgId: number, key: string, bytes: number): void {
+  if (!Number.isSafeInteger(orgId) || orgId <= 0) throw new RangeError(`bad organization id ${orgId}`);
+  if (typeof key !== 'string' || key.length === 0) throw new RangeError('an IE quota key must be a non-empty string');
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`bad byte count ${bytes}`);
+}
