@@ -46,6 +46,10 @@ export const envSchema = z.object({
     .default('imex'),
   IMEX_API_HOST: z.string().min(1).default('127.0.0.1'),
   IMEX_API_PORT: port.default(3000),
+  /** Where the `imex` CLI's API commands send requests. Unset: http://IMEX_API_HOST:IMEX_API_PORT. */
+  IMEX_API_URL: optionalUrl(['http://', 'https://']),
+  /** The API token the `imex` CLI's API commands send (`imex token create` prints one). */
+  IMEX_TOKEN: z.string().trim().min(1).optional(),
   /** Ports of the local stack that `npm start` brings up when no external server is given. */
   IMEX_TEMPORAL_PORT: port.default(7233),
   IMEX_TEMPORAL_UI_PORT: port.default(8233),

@@ -1,0 +1,81 @@
+/**
+ * The CLI's HTTP client for the imex API: `IMEX_API_URL` (or `--api-url`) and `IMEX_TOKEN` (or
+ * `--token`). API errors become CliErrors with the server's message, one line per bad field, and
+ * an exit code by status.
+ */
+import { CliError, exitCodes, type CliContext } from './context';
+
+export const API_BASE_PATH = '/api/v2';
+
+/** Accepts the server root or the API base (`…/api/v2`), as printed by `npm start`. */
+export function apiBaseUrl(url: string): string {
+  const trimmed = url.replace(/\/+$/, '');
+  return trimmed.endsWith(API_BASE_PATH) ? trimmed : `${trimmed}${API_BASE_PATH}`;
+}
+
+export function exitCodeForStatus(status: number): number {
+  if (status === 401 || status === 403) return exitCodes.auth;
+  if (status === 404) return exitCodes.notFound;
+  if (status === 409 || status === 406) return exitCodes.refused;
+  if (status >= 400 && status < 500) return exitCodes.usage;
+  return exitCodes.failure;
+}
+
+interface ErrorBody {
+  message?: unknown;
+  code?: unknown;
+  detail?: unknown;
+}
+
+function detailLines(detail: unknown): string[] {
+  if (Array.isArray(detail)) {
+    return detail.map((item: { path?: unknown; message?: unknown }) =>
+      item && typeof item === 'object' && typeof item.message === 'string'
+        ? `  ${typeof item.path === 'string' && item.path ? `${item.path}: ` : ''}${item.message}`
+        : `  ${JSON.stringify(item)}`,
+    );
+  }
+  return [];
+}
+
+export async function apiRequest<T>(context: CliContext, method: string, path: string, body?: unknown): Promise<T> {
+  const { options, config } = context;
+  const token = options.token ?? config.IMEX_TOKEN;
+  if (!token) {
+    throw new CliError('no API token: set IMEX_TOKEN or pass --token (imex token create prints one)', exitCodes.auth);
+  }
+  const base = apiBaseUrl(
+    options.apiUrl ?? config.IMEX_API_URL ?? `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}`,
+  );
+  const headers: Record<string, string> = { authorization: `Token ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new CliError(
+      `cannot reach the imex API at ${base} (${cause?.code ?? cause?.message ?? (error as Error).message}): start imex with npm start, or set IMEX_API_URL`,
+      exitCodes.failure,
+    );
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const error = (parsed ?? {}) as ErrorBody;
+    const message = typeof error.message === 'string' ? error.message : `HTTP ${response.status}`;
+    const code = typeof error.code === 'string' ? ` [${error.code}]` : '';
+    throw new CliError(`${message}${code}`, exitCodeForStatus(response.status), detailLines(error.detail));
+  }
+  return parsed as T;
+}
