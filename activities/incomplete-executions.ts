@@ -29,7 +29,7 @@ import {
   type RetrySchedule,
 } from '../src/domain';
 import type { ModuleRegistry } from '../src/modules';
-import type { IncompleteExecutionChange, Store } from '../src/store';
+import { DEFAULT_IE_QUOTA_BYTES, type IncompleteExecutionChange, type Store } from '../src/store';
 
 export interface ParkInput {
   orgId: number;
@@ -85,21 +85,49 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     const { failed } = input;
     const ieId = ieIdFor(input.executionId, failed.failer, failed.bundleIndex);
     const retry = failed.outcome === 'park-auto-retry';
-    const doc = await ies.insert(
-      ies.build({
-        ieId,
-        orgId: input.orgId,
-        scenarioId: input.scenarioId,
-        scenarioName: input.scenarioName,
-        executionId: input.executionId,
-        failer: failed.failer,
-        bundleIndex: failed.bundleIndex,
-        blueprint: input.blueprint,
-        context: failed.context,
-        error: failed.error,
-        retry,
-      }),
-    );
+    const candidate = ies.build({
+      ieId,
+      orgId: input.orgId,
+      scenarioId: input.scenarioId,
+      scenarioName: input.scenarioName,
+      executionId: input.executionId,
+      failer: failed.failer,
+      bundleIndex: failed.bundleIndex,
+      blueprint: input.blueprint,
+      context: failed.context,
+      error: failed.error,
+      retry,
+    });
+
+    // The organization's storage quota first: nothing is written that would exceed it. The
+    // reservation is idempotent per IE, so a replay after a crash does not charge twice.
+    const org = await store.organizations.get(input.orgId);
+    const limit = org?.ieQuotaBytes ?? DEFAULT_IE_QUOTA_BYTES;
+    const reservation = await store.quota.reserve(input.orgId, ieId, candidate.size, limit);
+    if (!reservation.ok) {
+      const full =
+        `the organization's incomplete-executions storage is full (${reservation.used} of ${reservation.limit} bytes used; ` +
+        `this incomplete execution needs ${candidate.size})`;
+      const settings = input.blueprint.metadata.scenario;
+      if (settings.dataloss) {
+        // Make's "enable data loss": the bundle is dropped, the run goes on with a warning.
+        return {
+          parked: {
+            failer: failed.failer,
+            bundleIndex: failed.bundleIndex,
+            error: failed.error,
+            discarded: `data loss: module ${failed.failer}, bundle ${failed.bundleIndex} (${candidate.size} bytes) was not stored: ${full}`,
+          },
+        };
+      }
+      await store.scenarios.update(input.orgId, input.scenarioId, {
+        isActive: false,
+        deactivationReason: `deactivated: ${full}`,
+      });
+      return { stopRun: `${failed.error.type} at module ${failed.failer} could not be stored: ${full}` };
+    }
+
+    const doc = await ies.insert(candidate);
     const state: IncompleteExecutionState = {
       ieId,
       orgId: doc.orgId,
@@ -167,12 +195,20 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     await ies.moveFailer(ieId, failed.failer, failed.bundleIndex, failed.context, failed.error);
   }
 
+  /** Resolving or deleting an IE releases its share of the quota (idempotent). */
+  async function releaseQuota(ieId: string): Promise<void> {
+    const doc = await ies.get(ieId);
+    if (doc) await store.quota.release(doc.orgId, ieId);
+  }
+
   async function resolveIncompleteExecution(ieId: string): Promise<void> {
     await ies.markResolved(ieId);
+    await releaseQuota(ieId);
   }
 
   async function deleteIncompleteExecution(ieId: string): Promise<void> {
     await ies.markDeleted(ieId);
+    await releaseQuota(ieId);
   }
 
   async function recordRejection(ieId: string, rejection: { requestId?: string; request: string; reason: string }) {
