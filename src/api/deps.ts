@@ -2,20 +2,14 @@
 import type { ModuleLookup } from '../domain';
 import type { Logger } from '../logger';
 import type { Store } from '../store';
+import type { ImexClient } from '../temporal/client';
 
 /**
- * The part of `ImexClient` (src/temporal/client.ts) the API uses, so tests and the API do not
- * depend on how runs are started. `startScenarioRun` throws an error named
- * `ScenarioNotRunnableError`, with a `reason`, when the scenario may not run.
+ * The part of `ImexClient` the API uses (tests may pass a stand-in). `startScenarioRun` throws
+ * `ScenarioNotRunnableError` (with a `reason`) when the scenario may not run; the API answers 409.
+ * The dlqs routes will add the incomplete-execution requests to this pick.
  */
-export interface ApiImexClient {
-  startScenarioRun(input: {
-    orgId: number;
-    scenarioId: number;
-    data?: unknown;
-    trigger?: 'manual' | 'webhook' | 'schedule';
-  }): Promise<{ executionId: string; workflowId: string }>;
-}
+export type ApiImexClient = Pick<ImexClient, 'startScenarioRun'>;
 
 export interface ApiDeps {
   store: Store;

@@ -6,6 +6,7 @@
 import type { ApiImexClient } from '../../src/api';
 import type { ExecutionRecord } from '../../src/store';
 import { createStore, ensureIndexes, type Store } from '../../src/store';
+import { ScenarioNotRunnableError } from '../../src/temporal/client';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, startApi, webhookBlueprint, type RunningApi } from './support/api';
 
@@ -368,7 +369,7 @@ describe('POST /scenarios/{id}/start, /stop and /run', () => {
     const { id } = await create(tokens.a, { name: 'Refused', blueprint: webhookBlueprint() });
     await api.call('POST', `/scenarios/${id}/start`, { token: tokens.a });
     nextRun = async () => {
-      throw Object.assign(new Error('storage full'), { name: 'ScenarioNotRunnableError', reason: 'storage full' });
+      throw new ScenarioNotRunnableError('storage full');
     };
     const response = await api.call('POST', `/scenarios/${id}/run`, { token: tokens.a });
     expect(response.status).toBe(409);
