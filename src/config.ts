@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { makeRetrySchedule, retryScheduleSchema } from './domain/schedule';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z
@@ -25,6 +26,8 @@ export const projectRoot = path.resolve(__dirname, '..');
 export const envSchema = z.object({
   /** Where cached Go builds, dev-server state and logs live (git-ignored). */
   IMEX_HOME: z.string().min(1).default(path.join(projectRoot, '.imex')),
+  /** Local state `npm start` keeps (dev-server database, store files, the local token); default `<IMEX_HOME>/data`. */
+  IMEX_DATA_DIR: z.string().min(1).optional(),
   /** A Temporal frontend `host:port`. Unset: imex starts a local dev server. */
   TEMPORAL_ADDRESS: z
     .string()
@@ -54,6 +57,12 @@ export const envSchema = z.object({
   IMEX_TEMPORAL_PORT: port.default(7233),
   IMEX_TEMPORAL_UI_PORT: port.default(8233),
   IMEX_STORE_PORT: port.default(27017),
+  /** The incomplete executions' auto-retry schedule, e.g. `1m,10m,10m,30m` (Make's by default). */
+  IMEX_RETRY_SCHEDULE: retryScheduleSchema.default([...makeRetrySchedule]),
+  /** `npm start` runs a demo scenario that parks an incomplete execution and resolves it. */
+  IMEX_DEMO: bool.default(true),
+  /** Days resolved incomplete executions (and tombstones of deleted ones) are kept before the purge. */
+  IMEX_PURGE_AFTER_DAYS: z.coerce.number().positive().default(30),
   IMEX_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** The Go toolchain used to build the Temporal CLI and FerretDB when no binary is found. */
   IMEX_GO: z.string().min(1).default('go'),

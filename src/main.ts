@@ -1,23 +1,23 @@
 /**
- * `npm start`: imex on embedded defaults. Brings up the local stack (or uses TEMPORAL_ADDRESS /
- * MONGO_URL), then runs until Ctrl-C and stops everything it started.
+ * `npm start`: imex on embedded defaults: the local stack (or TEMPORAL_ADDRESS / MONGO_URL), a
+ * worker, the API and a demo scenario. Runs until Ctrl-C, then stops everything it started.
  */
+import { startImex } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { onExit, onShutdown } from './shutdown';
-import { startLocalStack } from './stack/local-stack';
 import { StackError } from './stack/stack-error';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.IMEX_LOG_LEVEL);
-  const stack = await startLocalStack({ config, mode: 'persistent', progress: (line) => log.info(line) });
-  onShutdown('local stack', () => stack.stop());
-  onExit(() => stack.stopSync());
-
-  if (stack.temporalUiUrl) console.log(`Temporal UI: ${stack.temporalUiUrl}`);
-  console.log(`Temporal: ${stack.temporalAddress}`);
-  console.log(`MongoDB: ${stack.mongoUrl}`);
+  const imex = await startImex(config, log, (line) => console.log(line));
+  onExit(() => imex.stack.stopSync());
+  onShutdown('imex', async () => {
+    console.log('Stopping imex…');
+    await imex.stop();
+  });
+  console.log('imex is running. Ctrl-C stops it.');
   setInterval(() => undefined, 1 << 30);
 }
 

@@ -43,7 +43,7 @@ export interface LocalStack {
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { config } = options;
-  const paths = imexPaths(config.IMEX_HOME);
+  const paths = imexPaths(config.IMEX_HOME, config.IMEX_DATA_DIR);
   const goCtx: GoBuildContext & { envPath?: string } = {
     go: config.IMEX_GO,
     binDir: paths.bin,

@@ -13,12 +13,12 @@ export interface ImexPaths {
   logs: string;
 }
 
-export function imexPaths(home: string): ImexPaths {
+export function imexPaths(home: string, dataDir?: string): ImexPaths {
   const paths = {
     home,
     bin: path.join(home, 'bin'),
     build: path.join(home, 'build'),
-    data: path.join(home, 'data'),
+    data: dataDir ?? path.join(home, 'data'),
     logs: path.join(home, 'logs'),
   };
   for (const dir of Object.values(paths)) fs.mkdirSync(dir, { recursive: true });

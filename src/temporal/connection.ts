@@ -1,0 +1,45 @@
+/** Connections to Temporal from the config: address, namespace, TLS / mTLS, API key. */
+import fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { ImexConfig } from '../config';
+
+export interface TemporalConnections {
+  client: Client;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  close(): Promise<void>;
+}
+
+export async function connectTemporal(config: ImexConfig, address: string): Promise<TemporalConnections> {
+  const tls =
+    config.TEMPORAL_TLS || config.TEMPORAL_TLS_CERT_PATH
+      ? {
+          ...(config.TEMPORAL_TLS_CERT_PATH && config.TEMPORAL_TLS_KEY_PATH
+            ? {
+                clientCertPair: {
+                  crt: fs.readFileSync(config.TEMPORAL_TLS_CERT_PATH),
+                  key: fs.readFileSync(config.TEMPORAL_TLS_KEY_PATH),
+                },
+              }
+            : {}),
+        }
+      : undefined;
+  const options = {
+    address,
+    ...(tls ? { tls } : {}),
+    ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
+  };
+  const connection = await Connection.connect(options);
+  const nativeConnection = await NativeConnection.connect(options);
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return {
+    client,
+    connection,
+    nativeConnection,
+    close: async () => {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Routes the Temporal SDK's own logs into imex's logger. A module failure is ordinary operation
+ * here (the policy table handles it and imex records it), so the SDK speaks only at warn and
+ * above unless imex itself is at debug or trace.
+ */
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Logger } from '../logger';
+
+let installed = false;
+
+export function installTemporalLogging(log: Logger): void {
+  if (installed) return;
+  installed = true;
+  const verbose = log.level === 'debug' || log.level === 'trace';
+  const sdkLevel: LogLevel = verbose ? 'DEBUG' : 'ERROR';
+  const child = log.child({ component: 'temporal' });
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevel, (entry) => {
+      const fields = entry.meta ?? {};
+      const message = entry.message;
+      if (entry.level === 'ERROR') child.error(fields, message);
+      else if (entry.level === 'WARN') child.warn(fields, message);
+      else child.debug(fields, message);
+    }),
+  });
+}

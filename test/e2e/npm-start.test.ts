@@ -1,0 +1,64 @@
+/**
+ * The product's main job as a new user runs it (`npm start`): the local stack, a worker, the API
+ * and the demo, on ports and a state folder of this test's own; Ctrl-C stops everything.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../src/stack/free-port';
+import { waitFor } from '../../src/stack/wait';
+
+const root = path.resolve(__dirname, '../..');
+
+test('npm start brings up imex, runs the demo to a resolved incomplete execution, and stops cleanly on Ctrl-C', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imex-start-'));
+  const [api, temporal, ui, store] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: '',
+      MONGO_URL: '',
+      IMEX_DATA_DIR: dataDir,
+      IMEX_API_PORT: String(api),
+      IMEX_TEMPORAL_PORT: String(temporal),
+      IMEX_TEMPORAL_UI_PORT: String(ui),
+      IMEX_STORE_PORT: String(store),
+      IMEX_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    await waitFor('the demo to finish', async () => (/imex is running/.test(out) ? true : undefined), {
+      timeoutMs: 90_000,
+    });
+    expect(out).toContain(`API: http://127.0.0.1:${api}/api/v2`);
+    expect(out).toMatch(/Token: imex_\S+/);
+    expect(out).toContain(`Temporal UI: http://127.0.0.1:${ui}`);
+    expect(out).toMatch(/stored as incomplete execution [0-9a-f]{32}/);
+    expect(out).toMatch(/resolved after 1 attempt\(s\); the trigger ran once/);
+    // The Web UI answers.
+    expect((await fetch(`http://127.0.0.1:${ui}/`)).status).toBe(200);
+
+    const token = /Token: (\S+)/.exec(out)?.[1];
+    const scenarios = await fetch(`http://127.0.0.1:${api}/api/v2/scenarios`, {
+      headers: { authorization: `Token ${token}` },
+    });
+    expect(scenarios.status).toBe(200);
+  } finally {
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  // Nothing it started is left listening.
+  for (const port of [api, temporal, store]) {
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  }
+  // Shutdown logged no error (pino level 50) and no step failed to stop.
+  expect(out).not.toMatch(/"level":50|failed to stop|stopping .* failed/);
+});
