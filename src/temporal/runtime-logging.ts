@@ -1,5 +1,5 @@
 /**
- * Routes the Temporal SDK's own logs into imex's logger. A module failure is ordinary operation
+ * Installs the Temporal runtime for imex's process. Routes the SDK's own logs into imex's logger. A module failure is ordinary operation
  * here (the policy table handles it and imex records it), so the SDK speaks only at warn and
  * above unless imex itself is at debug or trace.
  */
@@ -15,6 +15,8 @@ export function installTemporalLogging(log: Logger): void {
   const sdkLevel: LogLevel = verbose ? 'DEBUG' : 'ERROR';
   const child = log.child({ component: 'temporal' });
   Runtime.install({
+    // The application decides when to stop (API first, then the worker, then the servers).
+    shutdownSignals: [],
     logger: new DefaultLogger(sdkLevel, (entry) => {
       const fields = entry.meta ?? {};
       const message = entry.message;

@@ -29,8 +29,6 @@ export function createImexWorker(options: ImexWorkerOptions): Promise<Worker> {
     maxCachedWorkflows: maxCachedWorkflows ?? 500,
     // Let in-flight module operations finish on shutdown instead of being retried elsewhere.
     shutdownGraceTime: '30 seconds',
-    // The application decides when to stop (API first, then the worker, then the servers).
-    shutdownSignals: [],
     plugins: [createImexPlugin({ ...deps, taskQueue })],
   });
 }
