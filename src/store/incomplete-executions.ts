@@ -9,6 +9,7 @@
 import { BSON, type Collection, type Db, type Filter } from 'mongodb';
 import type { Blueprint, BundleContext, ErrorCategory, IeStatus, RunError } from '../domain';
 import { isDuplicateKeyError } from './duplicate-key';
+import type { ExecutionStore } from './executions';
 
 export interface IncompleteExecutionDocument {
   _id: string;
@@ -64,6 +65,15 @@ export interface IncompleteExecutionChange {
   bundleIndex?: number;
   error?: { type: ErrorCategory; message: string };
 }
+
+/** A resolved IE or a tombstone whose retention is over. */
+export interface PurgeableIncompleteExecution {
+  ieId: string;
+  orgId: number;
+}
+
+/** An IE document without its blueprint and bundles (what sweeps read). */
+export type IncompleteExecutionSummary = Omit<IncompleteExecutionDocument, 'blueprint' | 'context'>;
 
 export interface IncompleteExecutionListQuery {
   orgId: number;
@@ -230,5 +240,83 @@ export class IncompleteExecutionStore {
   /** Unresolved, undeleted IEs of a scenario (Make's dlqCount). */
   countOpen(orgId: number, scenarioId: number): Promise<number> {
     return this.collection.countDocuments({ orgId, scenarioId, resolved: false, deleted: false });
+  }
+
+  // --- Maintenance: purge and reconcile (app-level sweeps; FerretDB has no TTL indexes) ---
+
+  /**
+   * Resolved IEs and tombstones whose retention is over: resolved before `before`, or deleted
+   * before `before`, and neither more recently (a resolved IE deleted later keeps its tombstone
+   * for the full retention after `deletedAt`). At most `limit`, so one sweep stays bounded.
+   */
+  async purgeable(before: Date, limit: number): Promise<PurgeableIncompleteExecution[]> {
+    const docs = await this.collection
+      .find(
+        {
+          $or: [
+            { resolved: true, resolvedAt: { $lt: before }, deletedAt: { $not: { $gte: before } } },
+            { deleted: true, deletedAt: { $lt: before }, resolvedAt: { $not: { $gte: before } } },
+          ],
+        },
+        { projection: { _id: 1, orgId: 1 } },
+      )
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => ({ ieId: doc._id, orgId: doc.orgId }));
+  }
+
+  /**
+   * Removes purged IEs: their attempt logs (executions with their `ieId`) first, the documents
+   * last, so an interrupted purge leaves documents that the next sweep finds again. Only resolved
+   * IEs and tombstones are ever removed, whatever ids are given.
+   */
+  async purge(
+    ieIds: readonly string[],
+    executions: ExecutionStore,
+  ): Promise<{ documents: number; attemptLogs: number }> {
+    if (ieIds.length === 0) return { documents: 0, attemptLogs: 0 };
+    const closed = await this.collection
+      .find({ _id: { $in: [...ieIds] }, $or: [{ resolved: true }, { deleted: true }] }, { projection: { _id: 1 } })
+      .toArray();
+    const ids = closed.map((doc) => doc._id);
+    if (ids.length === 0) return { documents: 0, attemptLogs: 0 };
+    const logs = await executions.collection.deleteMany({ ieId: { $in: ids } });
+    const documents = await this.collection.deleteMany({
+      _id: { $in: ids },
+      $or: [{ resolved: true }, { deleted: true }],
+    });
+    return { documents: documents.deletedCount, attemptLogs: logs.deletedCount };
+  }
+
+  /** What each IE of the organization that counts (not resolved, not deleted) stores, by ieId. */
+  async openSizes(orgId: number): Promise<Map<string, number>> {
+    const docs = await this.collection
+      .find({ orgId, resolved: false, deleted: false }, { projection: { _id: 1, size: 1 } })
+      .toArray();
+    return new Map(docs.map((doc) => [doc._id, doc.size]));
+  }
+
+  /** Every IE that is not resolved or deleted, in `_id` order, without its blueprint and bundles. */
+  async *open(batchSize = 500): AsyncGenerator<IncompleteExecutionSummary> {
+    let after = '';
+    for (;;) {
+      const docs: IncompleteExecutionSummary[] = await this.collection
+        .find({ _id: { $gt: after }, resolved: false, deleted: false }, { projection: { blueprint: 0, context: 0 } })
+        .sort({ _id: 1 })
+        .limit(batchSize)
+        .toArray();
+      yield* docs;
+      if (docs.length < batchSize) return;
+      after = docs[docs.length - 1]!._id;
+    }
+  }
+
+  /** The IEs among `ieIds` that have a document (any state), by id, without blueprint and bundles. */
+  async findMany(ieIds: readonly string[]): Promise<Map<string, IncompleteExecutionSummary>> {
+    if (ieIds.length === 0) return new Map();
+    const docs = await this.collection
+      .find({ _id: { $in: [...ieIds] } }, { projection: { blueprint: 0, context: 0 } })
+      .toArray();
+    return new Map(docs.map((doc) => [doc._id, doc]));
   }
 }
