@@ -7,6 +7,7 @@ import { defaultPolicyTable, makeRetrySchedule, type PolicyTable, type RetrySche
 import type { ModuleRegistry } from '../src/modules';
 import type { Store } from '../src/store';
 import { createIncompleteExecutionActivities } from './incomplete-executions';
+import { createMaintenanceActivities } from './maintenance';
 import { createRecordExecution } from './record-execution';
 import { createRunModule } from './run-module';
 
@@ -35,9 +36,16 @@ export function createActivities(deps: ActivityDeps) {
       taskQueue: deps.taskQueue,
       schedule: deps.schedule ?? makeRetrySchedule,
     }),
+    ...createMaintenanceActivities({
+      store: deps.store,
+      client: deps.client,
+      taskQueue: deps.taskQueue,
+      schedule: deps.schedule ?? makeRetrySchedule,
+    }),
   };
 }
 
 export type ImexActivities = ReturnType<typeof createActivities>;
 export type { RunModuleInput, RunModuleOutput } from './run-module';
 export type { ParkInput, ParkOutput, AttemptInput } from './incomplete-executions';
+export type { MaintenanceReport, QuotaReconcileBatch, QuotaRepair, WorkflowReconcileReport } from './maintenance';

@@ -2,7 +2,9 @@
  * imex's workflows (deterministic; bundled by the Temporal SDK):
  *
  * - `scenarioRun`: one execution of a scenario, or an attempt of an incomplete execution;
- * - `incompleteExecution`: one per parked bundle, waiting on Make's auto-retry schedule or a person.
+ * - `incompleteExecution`: one per parked bundle, waiting on Make's auto-retry schedule or a person;
+ * - `maintenance`: purge and reconcile, started by the `imex-maintenance` schedule.
  */
 export { scenarioRun } from './scenario-run';
 export { incompleteExecution } from './incomplete-execution';
+export { maintenance } from './maintenance';

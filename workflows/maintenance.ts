@@ -1,0 +1,115 @@
+/**
+ * `maintenance`: one sweep of what keeps incomplete executions bounded and true, started by the
+ * Temporal Schedule `imex-maintenance` (hourly by default; `ensureMaintenanceSchedule`).
+ *
+ * 1. **Purge** (DESIGN.md §5): resolved IEs stay listed for the retention after resolution
+ *    (Make: 30 days), tombstones of deleted IEs as long after deletion; then the documents, their
+ *    attempt logs and their quota records go, in bounded batches.
+ * 2. **Workflows**: restart IE workflows that are missing, close documents whose workflow had
+ *    finished, set right documents stuck `in_progress`, report workflows without a document.
+ * 3. **Quota**: each organization's ledger is reconciled with its IE documents.
+ *
+ * Each step is independent: one that fails is reported and the others still run. What was done
+ * goes to the worker's log and to the status document; the report is also the workflow's result.
+ */
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import type { ImexActivities, MaintenanceReport, QuotaReconcileBatch, QuotaRepair } from '../activities';
+
+/** Make: resolved incomplete executions are purged 30 days after resolution. */
+export const DEFAULT_PURGE_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface MaintenanceInput {
+  /** How long resolved IEs and tombstones are kept after resolution or deletion (default 30 days). */
+  purgeAfterMs?: number;
+  /**
+   * Quota holds, documents and workflows younger than this are left alone: they may be changing
+   * right now (default 5 minutes).
+   */
+  minAgeMs?: number;
+  /** IEs purged, or organizations reconciled, per activity (default 200). */
+  batchSize?: number;
+  /** Purge batches per run; the rest waits for the next run (default 50). */
+  maxPurgeBatches?: number;
+  /** Workflow repairs per run; the rest waits for the next run (default 100). */
+  maxRepairs?: number;
+}
+
+const maintain = proxyActivities<ImexActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  // The schedule runs again soon: a step that keeps failing is reported, not retried forever.
+  retry: { initialInterval: '5 seconds', maximumAttempts: 3 },
+});
+
+export async function maintenance(input: MaintenanceInput = {}): Promise<MaintenanceReport> {
+  const purgeAfterMs = input.purgeAfterMs ?? DEFAULT_PURGE_AFTER_MS;
+  const minAgeMs = input.minAgeMs ?? 5 * 60_000;
+  const batchSize = input.batchSize ?? 200;
+  const maxPurgeBatches = input.maxPurgeBatches ?? 50;
+  const startedAt = new Date().toISOString();
+  const errors: string[] = [];
+
+  const purge: MaintenanceReport['purge'] = {
+    purged: 0,
+    attemptLogs: 0,
+    quotaForgotten: 0,
+    quotaKept: 0,
+    batches: 0,
+    more: false,
+  };
+  await step('purge', errors, async () => {
+    for (let more = true; more && purge.batches < maxPurgeBatches;) {
+      const batch = await maintain.purgeIncompleteExecutions({ olderThanMs: purgeAfterMs, limit: batchSize });
+      purge.batches += 1;
+      purge.purged += batch.purged;
+      purge.attemptLogs += batch.attemptLogs;
+      purge.quotaForgotten += batch.quotaForgotten;
+      purge.quotaKept += batch.quotaKept;
+      purge.more = more = batch.more;
+    }
+  });
+
+  // Workflows before quota: closing a document releases its share, which reconcile then sees.
+  let workflows: MaintenanceReport['workflows'] = null;
+  await step('workflows', errors, async () => {
+    workflows = await maintain.reconcileIncompleteExecutionWorkflows({
+      minAgeMs,
+      maxRepairs: input.maxRepairs ?? 100,
+    });
+  });
+
+  const quota = { organizations: 0, repairs: [] as QuotaRepair[] };
+  await step('quota', errors, async () => {
+    for (let after: number | null = 0; after !== null;) {
+      const batch: QuotaReconcileBatch = await maintain.reconcileQuotas({
+        afterOrgId: after,
+        limit: batchSize,
+        minHoldAgeMs: minAgeMs,
+      });
+      quota.organizations += batch.checked;
+      quota.repairs.push(...batch.repairs.slice(0, 100 - quota.repairs.length));
+      after = batch.nextAfterOrgId;
+    }
+  });
+
+  const report: MaintenanceReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    purgeAfterMs,
+    purge,
+    quota,
+    workflows,
+    errors,
+  };
+  await step('status', errors, () => maintain.recordMaintenanceStatus(report));
+  return report;
+}
+
+async function step(name: string, errors: string[], run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    errors.push(`${name}: ${err.cause?.message ?? err.message}`);
+  }
+}
