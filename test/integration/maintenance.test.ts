@@ -379,6 +379,38 @@ test('the maintenance workflow repairs each broken state through the worker and 
   expect(again.purge.purged).toBe(0);
 });
 
+test('an IE in progress whose attempt cannot start is reported as stuck, with the failing step', async () => {
+  const ieId = await parkOne();
+  // Its bundles are gone: every try to prepare the attempt fails.
+  await imex.store.incompleteExecutions.collection.updateOne({ _id: ieId }, { $unset: { context: '' } });
+  await imex.imex.signalIncompleteExecution(ieId, 'retry');
+  await waitFor(
+    'the attempt preparation to fail',
+    async () => {
+      const description = await env.client.workflow.getHandle(ieWorkflowId(ieId)).describe();
+      return description.raw.pendingActivities?.some((a) => a.lastFailure?.message) || undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  expect(await imex.store.incompleteExecutions.get(ieId)).toMatchObject({ status: 'in_progress' });
+
+  const report: MaintenanceReport = await env.client.workflow.execute('maintenance', {
+    taskQueue: imex.taskQueue,
+    workflowId: env.unique('maintenance'),
+    args: [{ purgeAfterMs: HOUR, minAgeMs: 0 }],
+  });
+  expect(report.workflows?.stuck).toEqual([
+    {
+      ieId,
+      reason: expect.stringMatching(
+        /^in progress without an open attempt; prepareAttempt keeps failing: .*has no stored blueprint or bundles/,
+      ) as string,
+    },
+  ]);
+  expect(report.workflows?.restarted).toEqual([]);
+  expect(report.workflows?.resynced).toEqual([]);
+});
+
 test('the maintenance schedule is created once, updated on the next ensure, and runs the workflow', async () => {
   const scheduleId = env.unique('imex-maintenance');
   const options = { taskQueue: imex.taskQueue, scheduleId, input: { purgeAfterMs: HOUR, minAgeMs: HOUR } };
