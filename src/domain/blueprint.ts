@@ -4,13 +4,40 @@
  * features imex can run is checked by `validateBlueprint`, not here.
  */
 import { z } from 'zod';
+import { filterSchema, type Filter } from './filter';
+import { policyOverridesSchema } from './policy';
+import { retryScheduleSchema } from './schedule';
 
 const jsonObject = z.record(z.string(), z.unknown());
 
 /** `null` or missing → `{}`: exports of modules without fields carry either. */
 const objectOrEmpty = z.preprocess((value) => value ?? {}, jsonObject);
 
-export const blueprintModuleSchema = z.looseObject({
+/** `null` or missing → undefined: exports carry `"filter": null` and empty arrays alike. */
+function optionalOrNull<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === null ? undefined : value), schema.optional());
+}
+
+export interface BlueprintRoute {
+  flow: BlueprintModule[];
+  [key: string]: unknown;
+}
+
+/** A module of the flow, of a router's route or of an error-handler route. */
+export interface BlueprintModule {
+  id: number;
+  module: string;
+  version: number;
+  parameters: Record<string, unknown>;
+  mapper: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  filter?: Filter;
+  onerror?: BlueprintModule[];
+  routes?: BlueprintRoute[];
+  [key: string]: unknown;
+}
+
+export const blueprintModuleSchema: z.ZodType<BlueprintModule, unknown> = z.looseObject({
   id: z.int().positive(),
   /** `app:ModuleName`, e.g. `http:ActionSendData`. */
   module: z.string().min(1),
@@ -21,10 +48,29 @@ export const blueprintModuleSchema = z.looseObject({
   mapper: objectOrEmpty,
   /** Designer state (`designer`, `restore`, `parameters`, `expect`, …): kept, never interpreted. */
   metadata: jsonObject.optional(),
-  filter: z.unknown().optional(),
-  onerror: z.unknown().optional(),
-  routes: z.unknown().optional(),
+  /** Make's filter on the link into this module (an OR of ANDs); operators are checked by validation. */
+  filter: optionalOrNull(filterSchema),
+  /** The error-handler route: modules, then optionally a directive (`builtin:Break`, …). */
+  get onerror() {
+    return optionalOrNull(z.array(blueprintModuleSchema));
+  },
+  /** `builtin:BasicRouter` only: every bundle goes through each route, in order. */
+  get routes() {
+    return optionalOrNull(z.array(z.looseObject({ flow: z.array(blueprintModuleSchema).default([]) })));
+  },
+}) as unknown as z.ZodType<BlueprintModule, unknown>;
+
+/**
+ * imex's own per-scenario settings (`metadata.scenario.imex`): overrides of the category →
+ * policy table (DESIGN.md §5) and of the incomplete executions' auto-retry schedule. Unknown
+ * keys are errors here, so a typo is named rather than silently ignored.
+ */
+export const scenarioImexSchema = z.strictObject({
+  policy: policyOverridesSchema.optional(),
+  /** Delays after each attempt: `[60000, 600000]`, `["1m", "10m"]` or `"1m,10m"`; stored as ms. */
+  schedule: retryScheduleSchema.optional(),
 });
+export type ScenarioImexSettings = z.output<typeof scenarioImexSchema>;
 
 /** `metadata.scenario`, with Make's defaults (reference §1.1). */
 export const scenarioSettingsSchema = z.looseObject({
@@ -39,6 +85,7 @@ export const scenarioSettingsSchema = z.looseObject({
   roundtrips: z.int().min(1).default(1),
   slots: z.int().positive().nullable().default(null),
   freshVariables: z.boolean().default(false),
+  imex: scenarioImexSchema.optional(),
 });
 
 export const blueprintMetadataSchema = z.looseObject({
@@ -56,7 +103,6 @@ export const blueprintSchema = z.looseObject({
 
 export type Blueprint = z.output<typeof blueprintSchema>;
 export type BlueprintInput = z.input<typeof blueprintSchema>;
-export type BlueprintModule = z.output<typeof blueprintModuleSchema>;
 export type ScenarioSettings = z.output<typeof scenarioSettingsSchema>;
 
 /**

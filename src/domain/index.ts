@@ -8,6 +8,7 @@
  * - `statuses`, `ids`: IE and run statuses, id formats and workflow ids;
  * - `blueprint`, `validate-blueprint`: Make's blueprint in zod, and whether imex can run it;
  * - `mapping`: the `{{<moduleId>.<path>}}` evaluator;
+ * - `filter`, `flow-control`: Make's filters, routers, error-handler routes and directives;
  * - `search-attributes`: the keys runs and IEs are found by in the Temporal Web UI;
  * - `run`: what a scenario run takes and gives back.
  *
@@ -20,6 +21,8 @@ export * from './schedule';
 export * from './statuses';
 export * from './ids';
 export * from './mapping';
+export * from './filter';
+export * from './flow-control';
 export * from './blueprint';
 export * from './validate-blueprint';
 export * from './search-attributes';

@@ -10,6 +10,13 @@ import type { ExecutionStatus } from './statuses';
 /** An output bundle, or a reference to one kept in the store. */
 export type BundleOrRef = Record<string, unknown>;
 
+/** Whether a bundle is a reference to the store (`{ $imexBlob, bytes }`): only activities can read it. */
+export function isBundleRef(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { $imexBlob?: unknown }).$imexBlob === 'string'
+  );
+}
+
 /** The bundles that can be mapped into a module, keyed by the id of the module that made them. */
 export type BundleContext = Record<string, BundleOrRef>;
 

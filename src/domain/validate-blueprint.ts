@@ -5,8 +5,10 @@
  * Pure: module types are looked up through `ModuleLookup` (the registry in src/modules
  * implements it), so workflow code can validate patched blueprints too.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { blueprintSchema, unwrapBlueprintExport, type Blueprint, type BlueprintModule } from './blueprint';
+import { isFilterOperator } from './filter';
+import { BREAK_MAX_COUNT, BREAK_MAX_INTERVAL_MINUTES, isDirective, ROUTER } from './flow-control';
 import { containsMapping, findReferences, findUnsupportedMappings } from './mapping';
 
 /** What validation needs to know about a module type. */
@@ -69,79 +71,221 @@ function validate(input: unknown, modules: ModuleLookup): BlueprintValidationRes
     };
   }
   const blueprint = parsed.data;
-  const errors: BlueprintValidationError[] = [];
-  const firstIndexOfId = new Map<number, number>();
-  blueprint.flow.forEach((module, index) => {
-    const earlier = new Set(firstIndexOfId.keys());
-    const seenAt = firstIndexOfId.get(module.id);
-    if (seenAt !== undefined) {
-      errors.push(
-        moduleError(module, index, 'id', `module id ${module.id} is used twice (flow[${seenAt}] and flow[${index}])`),
-      );
-    } else {
-      firstIndexOfId.set(module.id, index);
-    }
-    errors.push(...validateModule(module, index, modules, earlier, blueprint.flow));
-  });
-  return errors.length === 0 ? { ok: true, blueprint } : { ok: false, errors };
+  const checker = new FlowChecker(blueprint, modules);
+  checker.checkFlow(blueprint.flow, 'flow', []);
+  return checker.errors.length === 0 ? { ok: true, blueprint } : { ok: false, errors: checker.errors };
 }
 
-function validateModule(
-  module: BlueprintModule,
-  index: number,
-  modules: ModuleLookup,
-  earlierIds: ReadonlySet<number>,
-  flow: readonly BlueprintModule[],
-): BlueprintValidationError[] {
-  const errors: BlueprintValidationError[] = [];
-  const fail = (field: string, reason: string) => errors.push(moduleError(module, index, field, reason));
+/**
+ * Walks the flow, routers' routes and error-handler routes. `available` is what a module may map
+ * from: the modules that run before it on its path (and, in an error-handler route, the failed
+ * module, whose output there is its error).
+ */
+class FlowChecker {
+  readonly errors: BlueprintValidationError[] = [];
+  private readonly allIds = new Set<number>();
+  private readonly firstPathOfId = new Map<number, string>();
 
-  // Until routers, filters and error handlers are built, refuse them rather than run them wrongly.
-  if (module.module === 'builtin:BasicRouter' || isPresent(module.routes)) {
-    fail(isPresent(module.routes) ? 'routes' : 'module', 'routers are not supported yet');
-  }
-  if (isPresent(module.filter)) fail('filter', 'filters are not supported yet');
-  if (isPresent(module.onerror)) fail('onerror', 'error handler routes (onerror) are not supported yet');
-  if (module.module === 'builtin:BasicRouter') return errors;
-
-  const type = modules.get(module.module);
-  if (!type) {
-    fail('module', `unknown module type "${module.module}"`);
-  } else {
-    if (type.versions && !type.versions.includes(module.version)) {
-      fail('version', `version ${module.version} is not supported (supported: ${type.versions.join(', ')})`);
-    }
-    if (type.trigger && index !== 0) fail('module', `${module.module} is a trigger and must be the first module`);
-    for (const issue of issuesOf(type.parametersSchema, module.parameters)) {
-      fail(joinPath('parameters', issue.path), issue.message);
-    }
-    for (const issue of issuesOf(type.mapperSchema, module.mapper)) {
-      // A mapped field's value is known only at run time; the module checks it then.
-      if (mappedOnTheWay(module.mapper, issue.path)) continue;
-      fail(joinPath('mapper', issue.path), issue.message);
-    }
+  constructor(
+    private readonly blueprint: Blueprint,
+    private readonly modules: ModuleLookup,
+  ) {
+    this.collectIds(blueprint.flow, 'flow');
   }
 
-  for (const reference of findReferences(module.mapper)) {
-    if (earlierIds.has(reference.moduleId)) continue;
-    const exists = flow.some((other) => other.id === reference.moduleId);
-    const reason = exists
-      ? `maps {{${reference.expression.trim()}}} from module ${reference.moduleId}, which does not run before it`
-      : `maps {{${reference.expression.trim()}}} from module ${reference.moduleId}, which is not in the flow`;
-    fail(joinPath('mapper', reference.path), reason);
+  /** Module ids are unique across the whole blueprint: IEs, logs and mappings name modules by id. */
+  private collectIds(flow: readonly BlueprintModule[], prefix: string): void {
+    flow.forEach((module, index) => {
+      const path = `${prefix}[${index}]`;
+      const seenAt = this.firstPathOfId.get(module.id);
+      if (seenAt === undefined) this.firstPathOfId.set(module.id, path);
+      else this.fail(module, path, 'id', `module id ${module.id} is used twice (${seenAt} and ${path})`);
+      this.allIds.add(module.id);
+      (module.routes ?? []).forEach((route, r) => this.collectIds(route.flow, `${path}.routes[${r}].flow`));
+      if (module.onerror) this.collectIds(module.onerror, `${path}.onerror`);
+    });
   }
-  for (const unsupported of findUnsupportedMappings(module.mapper)) {
-    fail(
-      joinPath('mapper', unsupported.path),
-      `{{${unsupported.expression}}} is not supported yet: only {{<moduleId>.<path>}} references are`,
+
+  private fail(module: BlueprintModule, modulePath: string, field: string, reason: string): void {
+    this.errors.push(moduleError(module, modulePath, field, reason));
+  }
+
+  checkFlow(flow: readonly BlueprintModule[], prefix: string, before: readonly number[]): void {
+    flow.forEach((module, index) => {
+      const path = `${prefix}[${index}]`;
+      const available = new Set([...before, ...flow.slice(0, index).map((m) => m.id)]);
+      this.checkFilter(module, path, available);
+      if (module.module === ROUTER) {
+        this.checkRouter(module, path, index === flow.length - 1, available);
+        return;
+      }
+      if (isDirective(module.module)) {
+        this.fail(module, path, 'module', `${module.module} is a directive: it ends an error-handler route (onerror)`);
+        return;
+      }
+      if (isPresent(module.routes)) this.fail(module, path, 'routes', `only ${ROUTER} has routes`);
+      this.checkModule(module, path, prefix === 'flow' && index === 0, available);
+      if (isPresent(module.onerror)) {
+        this.checkHandlerRoute(module, path, new Set([...available, module.id]));
+      }
+    });
+  }
+
+  private checkRouter(router: BlueprintModule, path: string, isLast: boolean, available: ReadonlySet<number>): void {
+    if (!isLast) {
+      this.fail(
+        router,
+        path,
+        'module',
+        'a router must be the last module of its flow: what follows it belongs in its routes',
+      );
+    }
+    if (isPresent(router.onerror)) this.fail(router, path, 'onerror', 'a router cannot have an error-handler route');
+    if (!isPresent(router.routes)) this.fail(router, path, 'routes', 'a router needs at least one route');
+    (router.routes ?? []).forEach((route, r) =>
+      this.checkFlow(route.flow, `${path}.routes[${r}].flow`, [...available]),
     );
   }
-  return errors;
+
+  /** `onerror`: plain modules, then optionally one directive, which ends the route. */
+  private checkHandlerRoute(failed: BlueprintModule, failedPath: string, available0: ReadonlySet<number>): void {
+    const route = failed.onerror ?? [];
+    route.forEach((module, index) => {
+      const path = `${failedPath}.onerror[${index}]`;
+      const available = new Set([...available0, ...route.slice(0, index).map((m) => m.id)]);
+      this.checkFilter(module, path, available);
+      if (module.module === ROUTER || isPresent(module.routes)) {
+        this.fail(module, path, 'routes', 'routers inside an error-handler route are not supported');
+        return;
+      }
+      if (isPresent(module.onerror)) {
+        this.fail(module, path, 'onerror', 'error handlers inside an error-handler route are not supported');
+      }
+      if (isDirective(module.module)) {
+        if (index !== route.length - 1) {
+          this.fail(module, path, 'module', `${module.module} must be the last module of its error-handler route`);
+        }
+        this.checkDirective(module, path, available);
+        return;
+      }
+      this.checkModule(module, path, false, available);
+    });
+  }
+
+  private checkDirective(directive: BlueprintModule, path: string, available: ReadonlySet<number>): void {
+    this.checkReferences(directive, path, 'mapper', directive.mapper, available);
+    if (directive.module !== 'builtin:Break') return;
+    // Make: "This directive requires storing of incomplete executions to be enabled".
+    if (!this.blueprint.metadata.scenario.dlq) {
+      this.fail(
+        directive,
+        path,
+        'module',
+        'Break requires storing incomplete executions (metadata.scenario.dlq: true)',
+      );
+    }
+    for (const issue of issuesOf(breakMapperSchema, directive.mapper)) {
+      if (mappedOnTheWay(directive.mapper, issue.path)) continue;
+      this.fail(directive, path, joinPath('mapper', issue.path), issue.message);
+    }
+  }
+
+  private checkFilter(module: BlueprintModule, path: string, available: ReadonlySet<number>): void {
+    const filter = module.filter;
+    if (!filter) return;
+    filter.conditions.forEach((group, g) =>
+      group.forEach((condition, c) => {
+        const field = `filter.conditions[${g}][${c}]`;
+        if (!isFilterOperator(condition.o)) {
+          this.fail(module, path, `${field}.o`, `unknown filter operator "${condition.o}"`);
+        }
+        for (const side of ['a', 'b'] as const) {
+          this.checkReferences(module, path, `${field}.${side}`, condition[side], available);
+        }
+      }),
+    );
+  }
+
+  private checkModule(module: BlueprintModule, path: string, isFirst: boolean, available: ReadonlySet<number>): void {
+    const type = this.modules.get(module.module);
+    if (!type) {
+      this.fail(module, path, 'module', `unknown module type "${module.module}"`);
+    } else {
+      if (type.versions && !type.versions.includes(module.version)) {
+        this.fail(
+          module,
+          path,
+          'version',
+          `version ${module.version} is not supported (supported: ${type.versions.join(', ')})`,
+        );
+      }
+      if (type.trigger && !isFirst)
+        this.fail(module, path, 'module', `${module.module} is a trigger and must be the first module`);
+      for (const issue of issuesOf(type.parametersSchema, module.parameters)) {
+        this.fail(module, path, joinPath('parameters', issue.path), issue.message);
+      }
+      for (const issue of issuesOf(type.mapperSchema, module.mapper)) {
+        // A mapped field's value is known only at run time; the module checks it then.
+        if (mappedOnTheWay(module.mapper, issue.path)) continue;
+        this.fail(module, path, joinPath('mapper', issue.path), issue.message);
+      }
+    }
+    this.checkReferences(module, path, 'mapper', module.mapper, available);
+  }
+
+  private checkReferences(
+    module: BlueprintModule,
+    path: string,
+    field: string,
+    value: unknown,
+    available: ReadonlySet<number>,
+  ): void {
+    for (const reference of findReferences(value)) {
+      if (available.has(reference.moduleId)) continue;
+      const where = reference.moduleId === module.id ? 'itself' : `module ${reference.moduleId}`;
+      const reason = this.allIds.has(reference.moduleId)
+        ? `maps {{${reference.expression.trim()}}} from ${where}, which does not run before it`
+        : `maps {{${reference.expression.trim()}}} from module ${reference.moduleId}, which is not in the flow`;
+      this.fail(module, path, joinField(field, reference.path), reason);
+    }
+    for (const unsupported of findUnsupportedMappings(value)) {
+      this.fail(
+        module,
+        path,
+        joinField(field, unsupported.path),
+        `{{${unsupported.expression}}} is not supported yet: only {{<moduleId>.<path>}} references are`,
+      );
+    }
+  }
 }
 
-function moduleError(module: BlueprintModule, index: number, field: string, reason: string): BlueprintValidationError {
+/** Break's mapper when its values are static (exports may hold numbers as text). */
+const numberLike = z
+  .union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*$/, 'expected a number')])
+  .pipe(z.coerce.number());
+const breakMapperSchema = z.looseObject({
+  retry: z.union([z.boolean(), z.enum(['true', 'false'])]).optional(),
+  count: numberLike.pipe(z.number().int('count is a whole number of attempts').min(1).max(BREAK_MAX_COUNT)).optional(),
+  interval: numberLike
+    .pipe(z.number().gt(0, 'interval is in minutes and must be above 0').max(BREAK_MAX_INTERVAL_MINUTES))
+    .optional(),
+});
+
+/** `filter.conditions[0][1].a` + `['x', 0]` → `filter.conditions[0][1].a.x[0]`. */
+function joinField(field: string, path: readonly PathKey[]): string {
+  const rest = formatPath(path);
+  if (rest === '') return field;
+  return rest.startsWith('[') ? `${field}${rest}` : `${field}.${rest}`;
+}
+
+function moduleError(
+  module: BlueprintModule,
+  modulePath: string,
+  field: string,
+  reason: string,
+): BlueprintValidationError {
   return {
-    path: `flow[${index}]${field.startsWith('[') ? '' : '.'}${field}`,
+    path: `${modulePath}${field.startsWith('[') ? '' : '.'}${field}`,
     moduleId: module.id,
     message: `module ${module.id} (${module.module}): ${reason}`,
   };
@@ -174,14 +318,20 @@ function mappedOnTheWay(root: unknown, path: readonly PathKey[]): boolean {
   return containsMapping(current);
 }
 
-/** For structural errors inside `flow[i]`, the id of that module when it has a usable one. */
+/** For structural errors inside a module (at any depth), the id of the innermost module that has a usable one. */
 function moduleIdAt(raw: unknown, path: readonly PathKey[]): { moduleId?: number } {
-  if (path[0] !== 'flow' || typeof path[1] !== 'number') return {};
-  if (raw === null || typeof raw !== 'object') return {};
-  const flow = (raw as { flow?: unknown }).flow;
-  if (!Array.isArray(flow)) return {};
-  const module: unknown = flow[path[1]];
-  if (module === null || typeof module !== 'object') return {};
-  const id = (module as { id?: unknown }).id;
-  return typeof id === 'number' && Number.isInteger(id) && id > 0 ? { moduleId: id } : {};
+  let current: unknown = raw;
+  let found: { moduleId?: number } = {};
+  for (let i = 0; i < path.length; i++) {
+    if (current === null || typeof current !== 'object') break;
+    const key = path[i];
+    if (key === undefined || typeof key === 'symbol') break;
+    current = (current as Record<string | number, unknown>)[key];
+    const holder = path[i - 1];
+    if (typeof key === 'number' && (holder === 'flow' || holder === 'onerror')) {
+      const id = current !== null && typeof current === 'object' ? (current as { id?: unknown }).id : undefined;
+      if (typeof id === 'number' && Number.isInteger(id) && id > 0) found = { moduleId: id };
+    }
+  }
+  return found;
 }

@@ -165,39 +165,6 @@ describe('validateBlueprint', () => {
     expect(errors).toEqual([{ path: 'flow', message: 'a scenario needs at least one module (its trigger)' }]);
   });
 
-  it('rejects filters, naming the module and the feature', () => {
-    const blueprint = exportWith((b) =>
-      Object.assign(b.flow[2]!, {
-        filter: { name: 'paid only', conditions: [[{ a: '{{1.paid}}', o: 'boolean:equal', b: 'true' }]] },
-      }),
-    );
-    expect(errorsOf(validateBlueprint(blueprint, registry))).toEqual([
-      { path: 'flow[2].filter', moduleId: 3, message: 'module 3 (http:ActionSendData): filters are not supported yet' },
-    ]);
-  });
-
-  it('rejects error handler routes', () => {
-    const blueprint = exportWith((b) =>
-      Object.assign(b.flow[2]!, { onerror: [{ id: 10, module: 'builtin:Break', version: 1 }] }),
-    );
-    expect(errorsOf(validateBlueprint(blueprint, registry))).toEqual([
-      expect.objectContaining({
-        path: 'flow[2].onerror',
-        moduleId: 3,
-        message: expect.stringContaining('error handler routes (onerror) are not supported yet'),
-      }),
-    ]);
-  });
-
-  it('rejects routers', () => {
-    const blueprint = exportWith((b) =>
-      b.flow.push({ id: 4, module: 'builtin:BasicRouter', version: 1, routes: [{ flow: [] }] } as never),
-    );
-    expect(errorsOf(validateBlueprint(blueprint, registry))).toEqual([
-      { path: 'flow[3].routes', moduleId: 4, message: 'module 4 (builtin:BasicRouter): routers are not supported yet' },
-    ]);
-  });
-
   it('ignores empty filter, onerror and routes keys', () => {
     const blueprint = exportWith((b) => Object.assign(b.flow[2]!, { filter: null, onerror: [], routes: [] }));
     expect(validateBlueprint(blueprint, registry).ok).toBe(true);
@@ -290,5 +257,229 @@ describe('validateBlueprint under fuzzing', () => {
       ),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('validateBlueprint: filters, routers and error handlers', () => {
+  const webhook = { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} };
+  const setVar = (id: number, value = '{{1.x}}', extra: Record<string, unknown> = {}) => ({
+    id,
+    module: 'util:SetVariable2',
+    version: 1,
+    mapper: { name: 'v', value },
+    ...extra,
+  });
+  const bp = (flow: unknown[], scenario: Record<string, unknown> = {}) => ({ name: 't', flow, metadata: { scenario } });
+
+  it('accepts filters, routers with filtered routes and every directive', () => {
+    const blueprint = bp(
+      [
+        webhook,
+        setVar(2, '{{1.x}}', {
+          filter: { name: 'has x', conditions: [[{ a: '{{1.x}}', o: 'exist' }]] },
+          onerror: [setVar(20, '{{2.error.message}}'), { id: 21, module: 'builtin:Resume', mapper: { v: '{{20.v}}' } }],
+        }),
+        {
+          id: 3,
+          module: 'builtin:BasicRouter',
+          version: 1,
+          routes: [
+            {
+              flow: [
+                setVar(4, '{{2.v}}', { filter: { conditions: [[{ a: '{{1.kind}}', o: 'text:equal:ci', b: 'a' }]] } }),
+                setVar(5, '{{4.v}}', {
+                  onerror: [{ id: 50, module: 'builtin:Break', mapper: { retry: true, count: 2, interval: 0.5 } }],
+                }),
+              ],
+            },
+            { flow: [setVar(6, '{{2.v}}', { onerror: [{ id: 60, module: 'builtin:Ignore' }] })] },
+            {
+              flow: [
+                setVar(7, '', { onerror: [{ id: 70, module: 'builtin:Commit' }] }),
+                setVar(8, '', { onerror: [{ id: 80, module: 'builtin:Rollback' }] }),
+              ],
+            },
+          ],
+        },
+      ],
+      { dlq: true },
+    );
+    const result = validateBlueprint(blueprint, registry);
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+
+  it('names the module and the field of an unknown filter operator', () => {
+    const blueprint = bp([
+      webhook,
+      setVar(2, '', { filter: { conditions: [[{ a: '{{1.x}}', o: 'text:equals', b: 'y' }]] } }),
+    ]);
+    expect(errorsOf(validateBlueprint(blueprint, registry))).toEqual([
+      {
+        path: 'flow[1].filter.conditions[0][0].o',
+        moduleId: 2,
+        message: 'module 2 (util:SetVariable2): unknown filter operator "text:equals"',
+      },
+    ]);
+  });
+
+  it('names a filter condition without an operator', () => {
+    const blueprint = bp([webhook, setVar(2, '', { filter: { conditions: [[{ a: 'x' }]] } })]);
+    expect(errorsOf(validateBlueprint(blueprint, registry))).toEqual([
+      { path: 'flow[1].filter.conditions[0][0].o', moduleId: 2, message: 'a condition needs an operator (o)' },
+    ]);
+  });
+
+  it('rejects a filter or a module that maps from another route or a later module', () => {
+    const blueprint = bp([
+      webhook,
+      {
+        id: 3,
+        module: 'builtin:BasicRouter',
+        routes: [
+          { flow: [setVar(4)] },
+          { flow: [setVar(5, '{{4.v}}', { filter: { conditions: [[{ a: '{{6.v}}', o: 'exist' }]] } })] },
+        ],
+      },
+    ]);
+    expect(errorsOf(validateBlueprint(blueprint, registry))).toEqual([
+      expect.objectContaining({
+        path: 'flow[1].routes[1].flow[0].filter.conditions[0][0].a',
+        moduleId: 5,
+        message: expect.stringContaining('module 6, which is not in the flow'),
+      }),
+      expect.objectContaining({
+        path: 'flow[1].routes[1].flow[0].mapper.value',
+        moduleId: 5,
+        message: expect.stringContaining('from module 4, which does not run before it'),
+      }),
+    ]);
+  });
+
+  it('rejects duplicate ids across routes and error handlers', () => {
+    const blueprint = bp([
+      webhook,
+      setVar(2, '', { onerror: [{ id: 4, module: 'builtin:Ignore' }] }),
+      { id: 3, module: 'builtin:BasicRouter', routes: [{ flow: [setVar(4)] }] },
+    ]);
+    expect(errorsOf(validateBlueprint(blueprint, registry))).toContainEqual(
+      expect.objectContaining({
+        path: 'flow[2].routes[0].flow[0].id',
+        moduleId: 4,
+        message: expect.stringContaining(
+          'module id 4 is used twice (flow[1].onerror[0] and flow[2].routes[0].flow[0])',
+        ),
+      }),
+    );
+  });
+
+  it('rejects a router that is not the last module of its flow, or has no routes', () => {
+    const blueprint = bp([webhook, { id: 3, module: 'builtin:BasicRouter', routes: [] }, setVar(4)]);
+    const errors = errorsOf(validateBlueprint(blueprint, registry));
+    expect(errors).toEqual([
+      expect.objectContaining({
+        path: 'flow[1].module',
+        moduleId: 3,
+        message: expect.stringContaining('must be the last module'),
+      }),
+      expect.objectContaining({
+        path: 'flow[1].routes',
+        moduleId: 3,
+        message: expect.stringContaining('at least one route'),
+      }),
+    ]);
+  });
+
+  it('rejects routes on a module that is not a router, and directives outside error-handler routes', () => {
+    const blueprint = bp([webhook, setVar(2, '', { routes: [{ flow: [] }] }), { id: 3, module: 'builtin:Ignore' }]);
+    expect(errorsOf(validateBlueprint(blueprint, registry))).toEqual([
+      expect.objectContaining({
+        path: 'flow[1].routes',
+        moduleId: 2,
+        message: expect.stringContaining('only builtin:BasicRouter has routes'),
+      }),
+      expect.objectContaining({
+        path: 'flow[2].module',
+        moduleId: 3,
+        message: expect.stringContaining('is a directive'),
+      }),
+    ]);
+  });
+
+  it('Break requires storing incomplete executions, naming the module', () => {
+    const blueprint = bp([
+      webhook,
+      setVar(2, '', { onerror: [{ id: 9, module: 'builtin:Break', mapper: { retry: true } }] }),
+    ]);
+    expect(errorsOf(validateBlueprint(blueprint, registry))).toEqual([
+      {
+        path: 'flow[1].onerror[0].module',
+        moduleId: 9,
+        message: 'module 9 (builtin:Break): Break requires storing incomplete executions (metadata.scenario.dlq: true)',
+      },
+    ]);
+  });
+
+  it("names Break's bad count and interval; accepts numbers as text and mappings", () => {
+    const withBreak = (mapper: Record<string, unknown>) =>
+      bp([webhook, setVar(2, '', { onerror: [{ id: 9, module: 'builtin:Break', mapper }] })], { dlq: true });
+    expect(errorsOf(validateBlueprint(withBreak({ count: 0, interval: -1 }), registry))).toEqual([
+      expect.objectContaining({ path: 'flow[1].onerror[0].mapper.count', moduleId: 9 }),
+      expect.objectContaining({ path: 'flow[1].onerror[0].mapper.interval', moduleId: 9 }),
+    ]);
+    expect(validateBlueprint(withBreak({ retry: 'true', count: '5', interval: '0.5' }), registry).ok).toBe(true);
+    expect(validateBlueprint(withBreak({ count: '{{1.n}}' }), registry).ok).toBe(true);
+  });
+
+  it('a directive ends its error-handler route', () => {
+    const blueprint = bp([webhook, setVar(2, '', { onerror: [{ id: 9, module: 'builtin:Ignore' }, setVar(10)] })]);
+    expect(errorsOf(validateBlueprint(blueprint, registry))).toEqual([
+      expect.objectContaining({
+        path: 'flow[1].onerror[0].module',
+        moduleId: 9,
+        message: expect.stringContaining('must be the last module'),
+      }),
+    ]);
+  });
+
+  it("handler modules map the failed module's error; the failed module cannot map itself", () => {
+    const ok = bp([webhook, setVar(2, '', { onerror: [setVar(9, '{{2.error.message}}')] })]);
+    expect(validateBlueprint(ok, registry).ok).toBe(true);
+    const bad = bp([webhook, setVar(2, '{{2.v}}')]);
+    expect(errorsOf(validateBlueprint(bad, registry))).toEqual([
+      expect.objectContaining({ path: 'flow[1].mapper.value', message: expect.stringContaining('from itself') }),
+    ]);
+  });
+
+  it('names structural errors deep inside routes with the innermost module id', () => {
+    const blueprint = bp([
+      webhook,
+      { id: 3, module: 'builtin:BasicRouter', routes: [{ flow: [{ id: 4, module: 7 }] }] },
+    ]);
+    expect(errorsOf(validateBlueprint(blueprint, registry))).toEqual([
+      expect.objectContaining({ path: 'flow[1].routes[0].flow[0].module', moduleId: 4 }),
+    ]);
+  });
+
+  it('accepts per-scenario policy and schedule overrides, and names a bad field', () => {
+    const good = bp([webhook], {
+      imex: { policy: { DataError: { outcome: 'park-auto-retry', inRun: { retry: true } } }, schedule: ['1s', '10m'] },
+    });
+    const result = validateBlueprint(good, registry);
+    expect(result.ok && result.blueprint.metadata.scenario.imex).toEqual({
+      policy: { DataError: { outcome: 'park-auto-retry', inRun: { retry: true } } },
+      schedule: [1000, 600000],
+    });
+    const bad = bp([webhook], {
+      imex: { policy: { DataError: { outcome: 'retry' }, NoSuchError: {} }, schedule: 'soon' },
+    });
+    expect(
+      errorsOf(validateBlueprint(bad, registry))
+        .map((e) => e.path)
+        .sort(),
+    ).toEqual([
+      'metadata.scenario.imex.policy',
+      'metadata.scenario.imex.policy.DataError.outcome',
+      'metadata.scenario.imex.schedule',
+    ]);
   });
 });
