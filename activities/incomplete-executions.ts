@@ -10,6 +10,7 @@
 import crypto from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
+  findModulePosition,
   ieIdSource,
   ieWorkflowId,
   ImexErrorType,
@@ -38,6 +39,8 @@ export interface ParkInput {
   executionId: string;
   blueprint: Blueprint;
   failed: FailedBundle;
+  /** This IE's auto-retry schedule (a Break's count × interval, or the scenario's); the deployment's when absent. */
+  schedule?: number[];
 }
 
 export type ParkOutput = { parked: ParkedBundle; stopRun?: undefined } | { stopRun: string; parked?: undefined };
@@ -144,12 +147,12 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       resolved: false,
       deleted: false,
     };
-    await startIncompleteExecutionWorkflow(state);
+    await startIncompleteExecutionWorkflow(state, input.schedule);
     return { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };
   }
 
-  async function startIncompleteExecutionWorkflow(state: IncompleteExecutionState): Promise<void> {
-    const input: IncompleteExecutionInput = { state, schedule: [...deps.schedule] };
+  async function startIncompleteExecutionWorkflow(state: IncompleteExecutionState, schedule?: number[]): Promise<void> {
+    const input: IncompleteExecutionInput = { state, schedule: [...(schedule ?? deps.schedule)] };
     try {
       await client.workflow.start('incompleteExecution', {
         taskQueue: deps.taskQueue,
@@ -237,12 +240,16 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       blueprint = validation.blueprint;
     }
     const failer = patch.failer ?? doc.failer;
-    const failerIndex = blueprint.flow.findIndex((m) => m.id === failer);
-    if (failerIndex < 0) return { ok: false, reason: `failer ${failer}: no module with that id in the blueprint` };
-    if (failerIndex === 0) return { ok: false, reason: `failer ${failer}: an attempt cannot start at the trigger` };
+    // The failer may sit inside a router's route; the modules before it are its path's.
+    const position = findModulePosition(blueprint.flow, failer);
+    if (!position) return { ok: false, reason: `failer ${failer}: no module with that id in the blueprint` };
+    // A Break on the first module stores an IE there; otherwise an attempt never starts at the trigger.
+    if (position.before.length === 0 && failer !== doc.failer) {
+      return { ok: false, reason: `failer ${failer}: an attempt cannot start at the trigger` };
+    }
     const context = patch.bundles ? contextFromMakeBundles(patch.bundles) : undefined;
     if (context) {
-      const earlier = new Set(blueprint.flow.slice(0, failerIndex).map((m) => String(m.id)));
+      const earlier = new Set(position.before.map((m) => String(m.id)));
       const stray = Object.keys(context).filter((id) => !earlier.has(id));
       if (stray.length) {
         return { ok: false, reason: `bundles: module ${stray.join(', ')} is not before the failer ${failer}` };

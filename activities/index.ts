@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPolicyTable, makeRetrySchedule, type PolicyTable, type RetrySchedule } from '../src/domain';
 import type { ModuleRegistry } from '../src/modules';
 import type { Store } from '../src/store';
+import { createEvaluateFlowExpressions } from './flow-expressions';
 import { createIncompleteExecutionActivities } from './incomplete-executions';
 import { createMaintenanceActivities } from './maintenance';
 import { createRecordExecution } from './record-execution';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
       blobs: deps.store.blobs,
       policyTable: deps.policyTable ?? defaultPolicyTable,
     }),
+    evaluateFlowExpressions: createEvaluateFlowExpressions({ blobs: deps.store.blobs }),
     recordExecution: createRecordExecution(deps.store.executions),
     ...createIncompleteExecutionActivities({
       store: deps.store,
@@ -47,5 +49,6 @@ export function createActivities(deps: ActivityDeps) {
 
 export type ImexActivities = ReturnType<typeof createActivities>;
 export type { RunModuleInput, RunModuleOutput } from './run-module';
+export type { FlowExpressionsInput, FlowExpressionsOutput } from './flow-expressions';
 export type { ParkInput, ParkOutput, AttemptInput } from './incomplete-executions';
 export type { MaintenanceReport, QuotaReconcileBatch, QuotaRepair, WorkflowReconcileReport } from './maintenance';

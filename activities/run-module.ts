@@ -9,10 +9,12 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   decideInRunRetry,
   evaluateMapping,
+  mergePolicyTable,
   ModuleError,
   type BlueprintModule,
   type BundleContext,
   type BundleOrRef,
+  type PolicyOverrides,
   type PolicyTable,
 } from '../src/domain';
 import { idempotencyKeyFor, invokeModule, type ModuleRegistry } from '../src/modules';
@@ -30,6 +32,8 @@ export interface RunModuleInput {
   data?: unknown;
   /** Whose Idempotency-Key this operation sends: an IE attempt reuses the original run's. */
   idempotency: { executionId: string; moduleId: number; bundleIndex: number };
+  /** The scenario's overrides (`metadata.scenario.imex.policy`), merged over the worker's table. */
+  policy?: PolicyOverrides;
 }
 
 export interface RunModuleOutput {
@@ -96,7 +100,7 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
       const decision = decideInRunRetry({
         category: err.category,
         attempt: info.attempt,
-        table: policyTable,
+        table: input.policy ? mergePolicyTable(policyTable, input.policy) : policyTable,
         retryAfterMs: err.retryAfterMs,
       });
       const details: ModuleFailureDetails = {

@@ -3,19 +3,36 @@
  * flow runs depth-first per bundle, in order, as Make's does: each bundle a module outputs goes
  * through the rest of the flow before the next one.
  *
+ * Flow control, as Make's (src/domain/flow-control.ts):
+ * - a **filter** on a module stops a bundle that fails it on that path: no error, no operation;
+ * - a **router** sends each bundle through every route in order; a failure parks only that
+ *   route's path and the other routes go on;
+ * - a module with an **error-handler route** (`onerror`) never follows the default policy below:
+ *   after its in-run retries, the route's modules run with the error mapped as the failed module's
+ *   output (`{{<id>.error.message}}`), then the directive decides (error-handlers.ts).
+ *
  * Make: an error on the first module stops the run (status error) and stores nothing. A later
- * module's error is decided by its category (the policy table): parked as an incomplete execution
- * when the scenario allows storing them (the bundle leaves the run, the others go on, the run
- * ends with status warning), else the run stops with status error.
+ * module's error is decided by its category (the policy table, which a scenario may override):
+ * parked as an incomplete execution when the scenario allows storing them (the bundle leaves the
+ * run, the others go on, the run ends with status warning), else the run stops with status error.
  *
  * In resume mode (an attempt of an incomplete execution) the run starts at the failed module with
- * the stored bundles; the modules before it never run again. It parks nothing itself: a failure
- * is reported to the incomplete execution that started it.
+ * the stored bundles, inside whichever route holds it, and runs only the rest of that route; the
+ * modules before it never run again. It parks nothing itself: a failure is reported to the
+ * incomplete execution that started it.
  */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import {
   defaultPolicyTable,
+  evaluateFilter,
+  evaluateMapping,
+  findModulePosition,
+  isBundleRef,
+  mergePolicyTable,
   parkOutcome,
+  referencedModuleIds,
+  ROUTER,
+  usesFlowControl,
   type BlueprintModule,
   type BundleContext,
   type BundleOrRef,
@@ -28,11 +45,21 @@ import {
   type ScenarioRunResult,
 } from '../src/domain';
 import type { ImexActivities } from '../activities';
+import { runErrorHandlerRoute } from './error-handlers';
+import { RunStopped, type Operation, type RunControl } from './run-control';
 import { runErrorFromActivityFailure } from './run-errors';
 
 /** Budget for bundle data kept in the run's log (the executions store); beyond it only counts. */
 const LOG_OUTPUT_BUDGET_BYTES = 256 * 1024;
 const LOG_MAX_ENTRIES = 1000;
+const NOTES_MAX = 100;
+
+/**
+ * Versioning: histories recorded before flow control existed never saw a router, filter,
+ * error-handler route or policy override (validation refused them), but a workflow started
+ * directly could have carried one, which that code ignored. Such a history replays the old way.
+ */
+export const FLOW_CONTROL_PATCH = 'imex-flow-control';
 
 const { runModule } = proxyActivities<ImexActivities>({
   // The module enforces its own timeout (ModuleTimeoutError); this bounds a lost worker.
@@ -41,15 +68,11 @@ const { runModule } = proxyActivities<ImexActivities>({
   retry: { maximumAttempts: 10, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-const { recordExecution, parkIncompleteExecution } = proxyActivities<ImexActivities>({
+const { recordExecution, parkIncompleteExecution, evaluateFlowExpressions } = proxyActivities<ImexActivities>({
   startToCloseTimeout: '1 minute',
   // Store writes are idempotent: keep trying through a store outage rather than lose the run.
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
-
-class RunStopped {
-  constructor(readonly error: RunError) {}
-}
 
 export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunResult> {
   const startedAt = new Date();
@@ -64,8 +87,15 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
   let logOutputBytes = 0;
   let failure: FailedBundle | undefined;
 
-  const startIndex = resume ? flow.findIndex((m) => m.id === resume.failer) : 0;
-  if (startIndex < 0) {
+  const overrides = settings.imex;
+  const flowControl = (usesFlowControl(flow) || overrides !== undefined) && patched(FLOW_CONTROL_PATCH);
+  // The scenario's overrides: the workflow decides parking with them, the module activity its in-run retries.
+  const policyTable = flowControl ? mergePolicyTable(defaultPolicyTable, overrides?.policy) : defaultPolicyTable;
+  const policyOverrides = flowControl ? overrides?.policy : undefined;
+  const scenarioSchedule = flowControl && overrides?.schedule ? [...overrides.schedule] : undefined;
+
+  const start = resume ? findModulePosition(flow, resume.failer) : { flow, index: 0 };
+  if (!start) {
     throw ApplicationFailure.nonRetryable(
       `module ${resume?.failer} is not in the blueprint`,
       'InvalidConfigurationError',
@@ -84,16 +114,13 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     log.push(entry);
   };
 
-  async function runFrom(index: number, context: BundleContext): Promise<void> {
-    const module = flow[index];
-    if (!module || failure) return;
+  async function operate(module: BlueprintModule, context: BundleContext): Promise<Operation> {
     const bundleIndex = operationsPerModule.get(module.id) ?? 0;
     operationsPerModule.set(module.id, bundleIndex + 1);
     operations++;
-    const isResumePoint = resume !== undefined && index === startIndex && bundleIndex === 0;
+    const isResumePoint = resume !== undefined && module.id === resume.failer && bundleIndex === 0;
+    const isTrigger = module === flow[0] && !resume;
     const operationStart = Date.now();
-
-    let bundles: BundleOrRef[];
     try {
       const result = await runModule.executeWithOptions({ summary: `${module.id} · ${module.module}` }, [
         {
@@ -101,13 +128,13 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
           module,
           context,
           bundleIndex,
-          ...(index === 0 && !resume && input.data !== undefined ? { data: input.data } : {}),
+          ...(isTrigger && input.data !== undefined ? { data: input.data } : {}),
           idempotency: isResumePoint
             ? { executionId: resume.originalExecutionId, moduleId: module.id, bundleIndex: resume.bundleIndex }
             : { executionId: input.executionId, moduleId: module.id, bundleIndex },
+          ...(policyOverrides ? { policy: policyOverrides } : {}),
         },
       ]);
-      bundles = result.bundles;
       addLog(
         {
           moduleId: module.id,
@@ -116,10 +143,11 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
           startedAt: result.startedAt,
           durationMs: result.durationMs,
           status: 'success',
-          outputCount: bundles.length,
+          outputCount: result.bundles.length,
         },
-        bundles,
+        result.bundles,
       );
+      return { ok: true, bundles: result.bundles, bundleIndex };
     } catch (err) {
       const error = runErrorFromActivityFailure(err, module.id);
       if (!error) throw err;
@@ -133,62 +161,145 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
         errorType: error.type,
         message: error.message,
       });
-      await handleFailure(module, index, context, bundleIndex, error);
-      return;
-    }
-
-    for (const bundle of bundles) {
-      await runFrom(index + 1, { ...context, [String(module.id)]: bundle });
-      if (failure) return;
+      return { ok: false, error, bundleIndex };
     }
   }
 
-  async function handleFailure(
-    module: BlueprintModule,
-    index: number,
-    context: BundleContext,
-    bundleIndex: number,
-    error: RunError,
-  ): Promise<void> {
-    const outcome = parkOutcome(error.type, {
-      isFirstModule: index === 0,
-      dlqEnabled: settings.dlq,
-      table: defaultPolicyTable,
-    });
-    if (resume) {
-      // An attempt reports every failure to its incomplete execution, which decides.
-      failure = {
-        failer: module.id,
-        bundleIndex,
-        context,
-        error,
-        outcome: outcome === 'park-auto-retry' ? 'park-auto-retry' : 'park-manual',
-      };
-      return;
+  /**
+   * Filters are evaluated here, in the workflow, when every bundle they map from is inline: the
+   * workflow must know the result to choose the path, and pure evaluation costs no activity and
+   * no history. A bundle kept in the store by reference can be read only by an activity, so then
+   * (and only then) the cheap `evaluateFlowExpressions` activity decides.
+   */
+  async function passesFilter(module: BlueprintModule, context: BundleContext): Promise<boolean> {
+    const filter = module.filter;
+    if (!filter || filter.conditions.length === 0) return true;
+    const ids = referencedModuleIds(filter.conditions);
+    if (!ids.some((id) => isBundleRef(context[String(id)]))) return evaluateFilter(filter, context);
+    const { passes } = await evaluateFlowExpressions.executeWithOptions({ summary: `filter of ${module.id}` }, [
+      { filter, context: pick(context, ids) },
+    ]);
+    return passes;
+  }
+
+  async function mapFields(module: BlueprintModule, context: BundleContext): Promise<BundleOrRef> {
+    const ids = referencedModuleIds(module.mapper);
+    if (!ids.some((id) => isBundleRef(context[String(id)]))) {
+      return evaluateMapping(module.mapper, context) as BundleOrRef;
     }
-    if (outcome === 'fail') throw new RunStopped(error);
+    const { mapped } = await evaluateFlowExpressions.executeWithOptions(
+      { summary: `${module.id} · ${module.module}` },
+      [{ mapper: module.mapper, context: pick(context, ids) }],
+    );
+    return mapped ?? {};
+  }
+
+  function note(text: string): void {
+    if (notes.length < NOTES_MAX) notes.push(text);
+  }
+
+  function reportFailure(failed: FailedBundle): void {
+    failure = failed;
+  }
+
+  async function park(failed: FailedBundle, schedule = scenarioSchedule): Promise<void> {
+    if (resume) return reportFailure(failed); // an attempt reports to its incomplete execution, which decides
     const parkedBundle = await parkIncompleteExecution({
       orgId: input.orgId,
       scenarioId: input.scenarioId,
       scenarioName: input.scenarioName,
       executionId: input.executionId,
       blueprint: input.blueprint,
-      failed: { failer: module.id, bundleIndex, context, error, outcome },
+      failed,
+      ...(schedule ? { schedule } : {}),
     });
-    if (!parkedBundle.parked) throw new RunStopped({ ...error, message: parkedBundle.stopRun });
+    if (!parkedBundle.parked) throw new RunStopped({ ...failed.error, message: parkedBundle.stopRun });
     parked.push(parkedBundle.parked);
     if (parkedBundle.parked.discarded) notes.push(parkedBundle.parked.discarded);
   }
 
-  let stopped: RunError | undefined;
-  try {
-    await runFrom(startIndex, resume ? resume.context : {});
-  } catch (err) {
-    if (!(err instanceof RunStopped)) throw err;
-    stopped = err.error;
+  const control: RunControl = {
+    resuming: resume !== undefined,
+    dlqEnabled: settings.dlq,
+    operate,
+    passesFilter,
+    mapFields,
+    park,
+    reportFailure,
+    note,
+  };
+
+  /** Runs `flow[index]` and, for each bundle it outputs, the rest of that flow (routes included). */
+  async function runFrom(
+    current: readonly BlueprintModule[],
+    index: number,
+    context: BundleContext,
+    isResumePoint = false,
+  ): Promise<void> {
+    const module = current[index];
+    if (!module || failure) return;
+    // The bundle an attempt resumes with passed the filter when it first got here.
+    if (flowControl && !isResumePoint && !(await passesFilter(module, context))) return;
+    if (flowControl && module.module === ROUTER) {
+      for (const route of module.routes ?? []) {
+        await runFrom(route.flow, 0, context);
+        if (failure) return;
+      }
+      return;
+    }
+
+    const operation = await operate(module, context);
+    let bundles: BundleOrRef[];
+    if (operation.ok) {
+      bundles = operation.bundles;
+    } else if (flowControl && (module.onerror?.length ?? 0) > 0) {
+      // Make: a module with an error handler never follows the default policy.
+      bundles = await runErrorHandlerRoute(control, module, context, operation.bundleIndex, operation.error);
+    } else {
+      await handleFailure(module, context, operation.bundleIndex, operation.error);
+      return;
+    }
+
+    for (const bundle of bundles) {
+      await runFrom(current, index + 1, { ...context, [String(module.id)]: bundle });
+      if (failure) return;
+    }
   }
 
-  const error = stopped ?? failure?.error;
+  async function handleFailure(
+    module: BlueprintModule,
+    context: BundleContext,
+    bundleIndex: number,
+    error: RunError,
+  ): Promise<void> {
+    const outcome = parkOutcome(error.type, {
+      isFirstModule: module.id === flow[0]?.id,
+      dlqEnabled: settings.dlq,
+      table: policyTable,
+    });
+    if (resume) {
+      // An attempt reports every failure to its incomplete execution, which decides.
+      return reportFailure({
+        failer: module.id,
+        bundleIndex,
+        context,
+        error,
+        outcome: outcome === 'park-auto-retry' ? 'park-auto-retry' : 'park-manual',
+      });
+    }
+    if (outcome === 'fail') throw new RunStopped(error);
+    await park({ failer: module.id, bundleIndex, context, error, outcome });
+  }
+
+  let stopped: RunStopped | undefined;
+  try {
+    await runFrom(start.flow, start.index, resume ? resume.context : {}, resume !== undefined);
+  } catch (err) {
+    if (!(err instanceof RunStopped)) throw err;
+    stopped = err;
+  }
+
+  const error = stopped?.error ?? failure?.error;
   const status: ExecutionStatus = error ? 'error' : parked.length > 0 ? 'warning' : 'success';
   const result: ScenarioRunResult = {
     executionId: input.executionId,
@@ -224,4 +335,13 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     });
   }
   return result;
+}
+
+function pick(context: BundleContext, ids: readonly number[]): BundleContext {
+  const picked: BundleContext = {};
+  for (const id of ids) {
+    const bundle = context[String(id)];
+    if (bundle !== undefined) picked[String(id)] = bundle;
+  }
+  return picked;
 }

@@ -1,0 +1,29 @@
+/**
+ * What a scenario run's flow control shares between `scenarioRun` and its error-handler routes:
+ * how the run stops early, one module operation's outcome, and the run's capabilities.
+ */
+import type { BlueprintModule, BundleContext, BundleOrRef, FailedBundle, RunError } from '../src/domain';
+
+/** Ends the run early: with an error (status error), or committed by a Commit directive. */
+export class RunStopped {
+  constructor(readonly error?: RunError) {}
+}
+
+/** One module operation: its output bundles, or the error it ended with after in-run retries. */
+export type Operation =
+  { ok: true; bundles: BundleOrRef[]; bundleIndex: number } | { ok: false; error: RunError; bundleIndex: number };
+
+/** What error-handler routes need from the run (error-handlers.ts). */
+export interface RunControl {
+  readonly resuming: boolean;
+  readonly dlqEnabled: boolean;
+  operate(module: BlueprintModule, context: BundleContext): Promise<Operation>;
+  passesFilter(module: BlueprintModule, context: BundleContext): Promise<boolean>;
+  /** A directive's mapper evaluated with the bundles it maps from. */
+  mapFields(module: BlueprintModule, context: BundleContext): Promise<BundleOrRef>;
+  /** Parks the bundle as an incomplete execution (or, in an attempt, reports the failure). */
+  park(failed: FailedBundle, schedule?: number[]): Promise<void>;
+  /** An attempt's failure, reported to its incomplete execution; the attempt stops. */
+  reportFailure(failed: FailedBundle): void;
+  note(text: string): void;
+}
