@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPolicyTable, makeRetrySchedule, type PolicyTable, type RetrySchedule } from '../src/domain';
 import type { ModuleRegistry } from '../src/modules';
 import type { Store } from '../src/store';
+import { createBulkOperationActivities } from './bulk-operations';
 import { createEvaluateFlowExpressions } from './flow-expressions';
 import { createIncompleteExecutionActivities } from './incomplete-executions';
 import { createMaintenanceActivities } from './maintenance';
@@ -44,6 +45,7 @@ export function createActivities(deps: ActivityDeps) {
       taskQueue: deps.taskQueue,
       schedule: deps.schedule ?? makeRetrySchedule,
     }),
+    ...createBulkOperationActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
   };
 }
 
@@ -52,3 +54,4 @@ export type { RunModuleInput, RunModuleOutput } from './run-module';
 export type { FlowExpressionsInput, FlowExpressionsOutput } from './flow-expressions';
 export type { ParkInput, ParkOutput, AttemptInput } from './incomplete-executions';
 export type { MaintenanceReport, QuotaReconcileBatch, QuotaRepair, WorkflowReconcileReport } from './maintenance';
+export type { BulkChunkInput } from './bulk-operations';

@@ -3,8 +3,10 @@
  *
  * - `scenarioRun`: one execution of a scenario, or an attempt of an incomplete execution;
  * - `incompleteExecution`: one per parked bundle, waiting on Make's auto-retry schedule or a person;
- * - `maintenance`: purge and reconcile, started by the `imex-maintenance` schedule.
+ * - `maintenance`: purge and reconcile, started by the `imex-maintenance` schedule;
+ * - `bulkOperation`: a bulk retry or delete of IEs, a durable verdict per IE.
  */
 export { scenarioRun } from './scenario-run';
 export { incompleteExecution } from './incomplete-execution';
 export { maintenance } from './maintenance';
+export { bulkOperation } from './bulk-operation';

@@ -1,6 +1,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
+import { BulkOperationStore } from './bulk-operations';
 import { ExecutionStore } from './executions';
 import { IeQuotaStore } from './ie-quota';
 import { IncompleteExecutionStore } from './incomplete-executions';
@@ -18,6 +19,8 @@ export interface Store {
   /** The organizations' IE storage quota (a ledger race-free on MongoDB and FerretDB). */
   quota: IeQuotaStore;
   apiTokens: ApiTokenStore;
+  /** Bulk retry and delete: per-IE verdicts of each operation. */
+  bulkOperations: BulkOperationStore;
   close(): Promise<void>;
 }
 
@@ -31,6 +34,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     blobs: new BlobStore(db),
     quota: new IeQuotaStore(db),
     apiTokens: new ApiTokenStore(db),
+    bulkOperations: new BulkOperationStore(db),
     close,
   };
 }
@@ -63,4 +67,6 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await ies.createIndex({ orgId: 1, status: 1, created: -1 }, { name: 'org_status_created' });
   // Quota: the ledger is read by `_id` only; reconcile lists an organization's holds.
   await store.quota.holds.createIndex({ orgId: 1 }, { name: 'org' });
+  // Bulk operations: an operation's items in request order, pending first.
+  await store.bulkOperations.items.createIndex({ operationId: 1, done: 1, seq: 1 }, { name: 'operation_done_seq' });
 }

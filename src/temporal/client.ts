@@ -36,6 +36,7 @@ import {
   retryUpdate,
   stateQuery,
 } from '../../workflows/incomplete-execution-messages';
+import type { BulkOperationRequest } from '../../workflows/bulk-operation';
 
 export class ScenarioNotFoundError extends Error {
   constructor(readonly scenarioId: number) {
@@ -60,6 +61,11 @@ export class RequestRejectedError extends Error {
 }
 
 export type IncompleteExecutionRequest = 'retry' | 'resolve' | 'patch' | 'delete';
+
+/** The `bulkOperation` workflow of a bulk retry or delete. */
+export function bulkOperationWorkflowId(operationId: string): string {
+  return `bulk-${operationId}`;
+}
 
 const updates = { retry: retryUpdate, resolve: resolveUpdate, patch: patchUpdate, delete: deleteUpdate };
 const signals = { retry: retrySignal, resolve: resolveSignal, patch: patchSignal, delete: deleteSignal };
@@ -178,6 +184,44 @@ export class ImexClient {
     request: RetryRequest | PatchRequest = {},
   ): Promise<void> {
     await this.incompleteExecutionHandle(ieId).signal(signals[kind] as typeof patchSignal, request);
+  }
+
+  /**
+   * Deletes an IE (Make: bundles and blueprint go, the quota is released, a tombstone stays).
+   * An open IE is deleted by its workflow's `delete` update (refused while an attempt runs); a
+   * resolved one has no workflow any more, so it is deleted in the store. Throws
+   * {@link RequestRejectedError} with the reason when it cannot be deleted.
+   */
+  async deleteIncompleteExecution(ieId: string, request: RetryRequest = {}): Promise<void> {
+    const doc = await this.store.incompleteExecutions.get(ieId);
+    if (!doc || doc.deleted) throw new RequestRejectedError('the incomplete execution is deleted');
+    if (!doc.resolved) {
+      try {
+        await this.requestIncompleteExecution(ieId, 'delete', request);
+        return;
+      } catch (err) {
+        // Resolved between the read and the update: delete it as a resolved one.
+        const now = await this.store.incompleteExecutions.get(ieId);
+        if (!(err instanceof RequestRejectedError) || !now?.resolved || now.deleted) throw err;
+      }
+    }
+    await this.store.incompleteExecutions.markDeleted(ieId);
+    await this.store.quota.release(doc.orgId, ieId);
+  }
+
+  /** Starts a durable bulk retry or delete; its per-IE verdicts are written to the store as it goes. */
+  async startBulkOperation(request: BulkOperationRequest): Promise<void> {
+    await this.store.bulkOperations.create(request);
+    await this.client.workflow.start('bulkOperation', {
+      taskQueue: this.taskQueue,
+      workflowId: bulkOperationWorkflowId(request.operationId),
+      args: [{ request }],
+      staticSummary: `Bulk ${request.kind} of incomplete executions of scenario #${request.scenarioId}`,
+      typedSearchAttributes: [
+        { key: ImexOrgId, value: String(request.orgId) },
+        { key: ImexScenarioId, value: String(request.scenarioId) },
+      ],
+    });
   }
 
   private async endedReason(ieId: string): Promise<string> {
