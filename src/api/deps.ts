@@ -6,10 +6,13 @@ import type { ImexClient } from '../temporal/client';
 
 /**
  * The part of `ImexClient` the API uses (tests may pass a stand-in). `startScenarioRun` throws
- * `ScenarioNotRunnableError` (with a `reason`) when the scenario may not run; the API answers 409.
- * The dlqs routes will add the incomplete-execution requests to this pick.
+ * `ScenarioNotRunnableError` (with a `reason`) when the scenario may not run; the requests on
+ * incomplete executions throw `RequestRejectedError` (with a `reason`): the API answers 409.
  */
-export type ApiImexClient = Pick<ImexClient, 'startScenarioRun'>;
+export type ApiImexClient = Pick<
+  ImexClient,
+  'startScenarioRun' | 'requestIncompleteExecution' | 'deleteIncompleteExecution' | 'startBulkOperation'
+>;
 
 export interface ApiDeps {
   store: Store;
@@ -17,4 +20,9 @@ export interface ApiDeps {
   /** Module types blueprints are validated against: the worker's registry. */
   registry: ModuleLookup;
   logger: Logger;
+  /**
+   * Bulk retry and delete answer with the verdicts when the batch has at most `maxIds` IEs
+   * (default 100) and finishes within `timeoutMs` (default 20 s); otherwise 202 with the operation.
+   */
+  bulkWait?: { maxIds?: number; timeoutMs?: number };
 }

@@ -16,6 +16,8 @@ export const apiErrorCodes = [
   'IM_CONFLICT',
   /** Make's "confirmation required" (406). */
   'IM004',
+  /** A bulk delete that deleted some IEs but not all: `detail` lists which and why. */
+  'IM_NOT_DELETED',
   'IM_PAYLOAD_TOO_LARGE',
   'IM_UNSUPPORTED_MEDIA_TYPE',
   'IM_INTERNAL',

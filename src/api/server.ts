@@ -18,6 +18,8 @@ import { apiScopes } from '../store';
 import { installAuth } from './auth';
 import type { ApiDeps } from './deps';
 import { installErrorHandling } from './errors';
+import { dlqRoutes } from './routes/dlqs';
+import { bulkDlqRoutes } from './routes/dlqs-bulk';
 import { scenarioRoutes } from './routes/scenarios';
 import { installRequestValidation, zodValidatorCompiler } from './validation';
 
@@ -76,6 +78,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
     async (api) => {
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => api.swagger());
       await api.register(scenarioRoutes, deps);
+      await api.register(dlqRoutes, deps);
+      await api.register(bulkDlqRoutes, deps);
     },
     { prefix: API_BASE_PATH },
   );

@@ -8,7 +8,8 @@ import type { ExecutionRecord } from '../../src/store';
 import { createStore, ensureIndexes, type Store } from '../../src/store';
 import { ScenarioNotRunnableError } from '../../src/temporal/client';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { allScopes, startApi, webhookBlueprint, type RunningApi } from './support/api';
+import { allScopes, noIncompleteExecutionRequests, startApi, webhookBlueprint, type RunningApi } from './support/api';
+import { dlqEndpoints } from './support/dlqs';
 
 let env: TestEnv;
 let store: Store;
@@ -18,6 +19,7 @@ let api: RunningApi;
 const runs: Parameters<ApiImexClient['startScenarioRun']>[0][] = [];
 let nextRun: () => Promise<{ executionId: string; workflowId: string }>;
 const imex: ApiImexClient = {
+  ...noIncompleteExecutionRequests,
   startScenarioRun: async (input) => {
     runs.push(input);
     return nextRun();
@@ -446,7 +448,8 @@ describe('GET /openapi.json', () => {
         op['x-scope'],
       ]),
     );
-    expect(listed.sort()).toEqual(endpoints.map((e) => [label(e), e.scope]).sort());
+    const expected = [...endpoints.map((e) => [label(e), e.scope]), ...dlqEndpoints.map((e) => [e.label, e.scope])];
+    expect(listed.sort()).toEqual(expected.sort());
   });
 
   test('unknown routes answer 404 in the error shape', async () => {

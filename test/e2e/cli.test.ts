@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ApiImexClient } from '../../src/api';
 import { createStore, ensureIndexes, type Store } from '../../src/store';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { startApi, webhookBlueprint, type RunningApi } from './support/api';
+import { noIncompleteExecutionRequests, startApi, webhookBlueprint, type RunningApi } from './support/api';
 
 const root = path.resolve(__dirname, '../..');
 let env: TestEnv;
@@ -18,6 +18,7 @@ let api: RunningApi;
 let dir: string;
 const runs: unknown[] = [];
 const imex: ApiImexClient = {
+  ...noIncompleteExecutionRequests,
   startScenarioRun: async (input) => {
     runs.push(input);
     return { executionId: 'c'.repeat(32), workflowId: `run-${'c'.repeat(32)}` };

@@ -19,6 +19,7 @@ import {
   scenarioIdParams,
   scenarioLogSchema,
   scenarioSchema,
+  settingsOf,
   toScenarioLog,
   toScenarioView,
   withSettings,
@@ -34,12 +35,20 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
   const { store, imex, registry } = deps;
 
   /**
-   * Incomplete-execution counts for the scenario objects.
-   * TODO(dlqs): count from store.incompleteExecutions (unresolved, not deleted) and set
-   * isWaitingOnIncompleteExecutions when sequential processing waits on one.
+   * Incomplete-execution counts for the scenario objects (Make's `dlqCount`: IEs not resolved and
+   * not deleted). Sequential processing waits while the scenario has one (Make §1.3).
    */
-  async function statsFor(_orgId: number, scenarios: Scenario[]): Promise<Map<number, IncompleteExecutionStats>> {
-    return new Map(scenarios.map((s) => [s.id, { dlqCount: 0, isWaitingOnIncompleteExecutions: false }]));
+  async function statsFor(orgId: number, scenarios: Scenario[]): Promise<Map<number, IncompleteExecutionStats>> {
+    const counts = await Promise.all(scenarios.map((s) => store.incompleteExecutions.countOpen(orgId, s.id)));
+    return new Map(
+      scenarios.map((s, i) => {
+        const dlqCount = counts[i] ?? 0;
+        return [
+          s.id,
+          { dlqCount, isWaitingOnIncompleteExecutions: settingsOf(s.blueprint).sequential && dlqCount > 0 },
+        ];
+      }),
+    );
   }
 
   async function views(orgId: number, scenarios: Scenario[]): Promise<ScenarioView[]> {

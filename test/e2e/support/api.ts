@@ -25,12 +25,17 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(store: Store, imex: ApiImexClient): Promise<RunningApi> {
+export async function startApi(
+  store: Store,
+  imex: ApiImexClient,
+  options: { bulkWait?: { maxIds?: number; timeoutMs?: number } } = {},
+): Promise<RunningApi> {
   const app = await createApiServer({
     store,
     imex,
     registry: createDefaultRegistry(),
     logger: createLogger(process.env.IMEX_TEST_LOG_LEVEL ?? 'silent'),
+    ...options,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
@@ -57,6 +62,13 @@ export async function startApi(store: Store, imex: ApiImexClient): Promise<Runni
     close: () => app.close(),
   };
 }
+
+/** For stand-in clients of tests that start no worker: the IE requests fail loudly if used. */
+export const noIncompleteExecutionRequests: Omit<ApiImexClient, 'startScenarioRun'> = {
+  requestIncompleteExecution: () => Promise.reject(new Error('no worker in this test')),
+  deleteIncompleteExecution: () => Promise.reject(new Error('no worker in this test')),
+  startBulkOperation: () => Promise.reject(new Error('no worker in this test')),
+};
 
 export const allScopes: ApiScope[] = ['dlqs:read', 'dlqs:write', 'scenarios:read', 'scenarios:write'];
 

@@ -1,0 +1,309 @@
+/**
+ * `/dlqs`: incomplete executions, as Make's API names them (DESIGN.md §7). Lists and details come
+ * from MongoDB (the truth for lists); retry, resolve, patch and delete go through the IE
+ * workflow's updates, so the caller gets the verdict: 409 with the reason when the IE is in
+ * progress, resolved or deleted. Another organization's IE is "not found". Bulk retry and delete
+ * are in `dlqs-bulk.ts`.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Blueprint } from '../../domain';
+import { isBlobRef, type IncompleteExecutionDocument } from '../../store';
+import { authOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { conflict, errorBodySchema, notFound, validationError } from '../errors';
+import {
+  bundleResponseSchema,
+  dlqIdParams,
+  dlqListItemSchema,
+  dlqLogDetailSchema,
+  dlqLogParams,
+  dlqLogSchema,
+  dlqLogsQuery,
+  dlqPagingSchema,
+  dlqSchema,
+  listDlqsQuery,
+  patchDlqBody,
+  resolveDlqBody,
+  toDlqListItem,
+  toDlqLog,
+  toDlqView,
+  toModuleLog,
+} from '../schemas/dlqs';
+
+const tags = ['incomplete executions'];
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema };
+const blueprintObject = z.record(z.string(), z.unknown());
+
+export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
+  const { store, imex, registry } = deps;
+
+  async function visibleIe(orgId: number, ieId: string): Promise<IncompleteExecutionDocument> {
+    const doc = await store.incompleteExecutions.getVisible(orgId, ieId);
+    if (!doc) throw notFound(`incomplete execution ${ieId}`);
+    return doc;
+  }
+
+  app.get(
+    '/dlqs',
+    {
+      config: { scope: 'dlqs:read' },
+      schema: {
+        tags,
+        summary: "List a scenario's incomplete executions (newest first by default)",
+        description:
+          'Paging `pg[offset]`, `pg[limit]` (default 100), `pg[sortBy]` (created, size, attempts), `pg[sortDir]`; ' +
+          'imex filters `status` and `errorType`. Resolved IEs stay listed (`resolved: true`); deleted ones are not.',
+        querystring: listDlqsQuery,
+        response: { 200: z.object({ dlqs: z.array(dlqListItemSchema), pg: dlqPagingSchema }), ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const query = request.query;
+      if (query.scenarioId !== undefined && !(await store.scenarios.get(orgId, query.scenarioId))) {
+        throw notFound(`scenario ${query.scenarioId}`);
+      }
+      const pg = {
+        offset: query['pg[offset]'],
+        limit: query['pg[limit]'],
+        sortBy: query['pg[sortBy]'],
+        sortDir: query['pg[sortDir]'],
+      };
+      const docs = await store.incompleteExecutions.list({
+        orgId,
+        ...(query.scenarioId === undefined ? {} : { scenarioId: query.scenarioId }),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.errorType ? { errorType: query.errorType } : {}),
+        ...pg,
+      });
+      return { dlqs: docs.map(toDlqListItem), pg };
+    },
+  );
+
+  app.get(
+    '/dlqs/:dlqId',
+    {
+      config: { scope: 'dlqs:read' },
+      schema: {
+        tags,
+        summary: 'Get an incomplete execution',
+        params: dlqIdParams,
+        response: { 200: z.object({ dlq: dlqSchema }), ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const doc = await visibleIe(orgId, request.params.dlqId);
+      const [scenario, organization] = await Promise.all([
+        store.scenarios.get(orgId, doc.scenarioId),
+        store.organizations.get(orgId),
+      ]);
+      return { dlq: toDlqView(doc, scenario?.name ?? doc.scenarioName, organization) };
+    },
+  );
+
+  app.get(
+    '/dlqs/:dlqId/blueprint',
+    {
+      config: { scope: 'dlqs:read' },
+      schema: {
+        tags,
+        summary: 'The blueprint the next attempt runs: as it was when the IE was stored, patched if patched',
+        params: dlqIdParams,
+        response: {
+          200: z.object({ code: z.literal('OK'), response: z.object({ blueprint: blueprintObject }) }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const doc = await visibleIe(orgId, request.params.dlqId);
+      if (!doc.blueprint) throw notFound(`blueprint of incomplete execution ${doc._id}`);
+      return { code: 'OK' as const, response: { blueprint: JSON.parse(doc.blueprint) as Record<string, unknown> } };
+    },
+  );
+
+  app.get(
+    '/dlqs/:dlqId/bundle',
+    {
+      config: { scope: 'dlqs:read' },
+      schema: {
+        tags,
+        summary: "The IE's bundles, keyed by module id: `{ value }` before the failed module, `{ error }` for it",
+        description: 'A resolved IE keeps only the error: its bundles are removed once it is resolved.',
+        params: dlqIdParams,
+        response: { 200: z.object({ code: z.literal('OK'), response: bundleResponseSchema }), ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const doc = await visibleIe(orgId, request.params.dlqId);
+      const context = doc.context ? (JSON.parse(doc.context) as Record<string, unknown>) : {};
+      const response: z.output<typeof bundleResponseSchema> = {};
+      for (const [moduleId, bundle] of Object.entries(context)) {
+        // Large bundles are kept by reference: the caller sees the bundle itself.
+        response[moduleId] = { value: isBlobRef(bundle) ? await store.blobs.get(bundle) : bundle };
+      }
+      response[String(doc.failer)] = { error: { type: doc.error.type, message: doc.error.message } };
+      return { code: 'OK' as const, response };
+    },
+  );
+
+  app.patch(
+    '/dlqs/:dlqId',
+    {
+      config: { scope: 'dlqs:write' },
+      schema: {
+        tags,
+        summary:
+          'Change what the next attempt uses: the blueprint (JSON text, as Make sends it, or an object), the failer, the bundles',
+        description: 'All or nothing: a refused PATCH changes nothing. 409 while an attempt runs or once resolved.',
+        params: dlqIdParams,
+        body: patchDlqBody(registry),
+        response: {
+          200: z.object({ dlq: z.object({ failer: z.int(), blueprint: blueprintObject }) }),
+          ...errors,
+          409: errorBodySchema,
+        },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const { dlqId } = request.params;
+      await visibleIe(orgId, dlqId);
+      try {
+        await imex.requestIncompleteExecution(dlqId, 'patch', patchRequest(request.body));
+      } catch (error) {
+        throw refusal(dlqId, error);
+      }
+      const doc = await visibleIe(orgId, dlqId);
+      return { dlq: { failer: doc.failer, blueprint: JSON.parse(doc.blueprint ?? '{}') as Blueprint } };
+    },
+  );
+
+  app.post(
+    '/dlqs/:dlqId/retry',
+    {
+      config: { scope: 'dlqs:write' },
+      schema: {
+        tags,
+        summary: 'Retry now with the stored blueprint and bundles (answers once the attempt has started)',
+        description: '409 with `detail.reason` when it cannot: an attempt in progress, resolved, deleted.',
+        params: dlqIdParams,
+        response: { 200: z.object({ dlq: z.string() }), ...errors, 409: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const { dlqId } = request.params;
+      await visibleIe(orgId, dlqId);
+      try {
+        await imex.requestIncompleteExecution(dlqId, 'retry', {});
+      } catch (error) {
+        throw refusal(dlqId, error);
+      }
+      return { dlq: dlqId };
+    },
+  );
+
+  app.post(
+    '/dlqs/:dlqId/resolve',
+    {
+      config: { scope: 'dlqs:write' },
+      schema: {
+        tags,
+        summary: 'imex: patch (optional body, as PATCH) and retry now, as one request',
+        description: "Not in Make's API: Make resolves by PATCH then retry. 409 as retry.",
+        params: dlqIdParams,
+        body: resolveDlqBody(registry),
+        response: { 200: z.object({ dlq: z.string() }), ...errors, 409: errorBodySchema },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const { dlqId } = request.params;
+      await visibleIe(orgId, dlqId);
+      try {
+        await imex.requestIncompleteExecution(dlqId, 'resolve', patchRequest(request.body ?? {}));
+      } catch (error) {
+        throw refusal(dlqId, error);
+      }
+      return { dlq: dlqId };
+    },
+  );
+
+  app.get(
+    '/dlqs/:dlqId/logs',
+    {
+      config: { scope: 'dlqs:read' },
+      schema: {
+        tags,
+        summary: "The IE's attempts, newest first (status 1 success, 2 warning, 3 error)",
+        description: "Make's filters: `status`, `from` and `to` (UNIX ms, the attempt's start).",
+        params: dlqIdParams,
+        querystring: dlqLogsQuery,
+        response: { 200: z.object({ dlqLogs: z.array(dlqLogSchema) }), ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const doc = await visibleIe(orgId, request.params.dlqId);
+      const { status, from, to } = request.query;
+      const attempts = (await store.executions.listByIncompleteExecution(doc._id))
+        .filter((attempt) => attempt.orgId === orgId)
+        .map(toDlqLog)
+        .filter((log) => status === undefined || log.status === status)
+        .filter((log) => from === undefined || Date.parse(log.timestamp) >= from)
+        .filter((log) => to === undefined || Date.parse(log.timestamp) < to)
+        .reverse();
+      return { dlqLogs: attempts };
+    },
+  );
+
+  app.get(
+    '/dlqs/:dlqId/logs/:logId',
+    {
+      config: { scope: 'dlqs:read' },
+      schema: {
+        tags,
+        summary: 'One attempt, with its per-module log',
+        params: dlqLogParams,
+        response: { 200: z.object({ dlqLog: dlqLogDetailSchema }), ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const { dlqId, logId } = request.params;
+      await visibleIe(orgId, dlqId);
+      const attempt = await store.executions.get(orgId, logId);
+      if (!attempt || attempt.ieId !== dlqId) throw notFound(`log ${logId} of incomplete execution ${dlqId}`);
+      return { dlqLog: { ...toDlqLog(attempt), log: attempt.log.map(toModuleLog) } };
+    },
+  );
+};
+
+function patchRequest(body: { blueprint?: Blueprint; failer?: number; bundles?: Record<string, unknown> }) {
+  return {
+    ...(body.blueprint === undefined ? {} : { blueprint: body.blueprint }),
+    ...(body.failer === undefined ? {} : { failer: body.failer }),
+    ...(body.bundles === undefined ? {} : { bundles: body.bundles as Record<string, { value?: unknown }> }),
+  };
+}
+
+/**
+ * The IE workflow's refusal as an answer. What the request asked for (a failer that is not in the
+ * blueprint, bundles of modules after it) is a 400 naming the field; the IE's state (an attempt in
+ * progress, resolved, deleted) is a 409 with the reason. Either way nothing changed.
+ */
+export function refusal(ieId: string, error: unknown): unknown {
+  if (!(error instanceof Error) || error.name !== 'RequestRejectedError') return error;
+  const reason = (error as Error & { reason: string }).reason;
+  const field = /^(failer|bundles|invalid blueprint)\b/.exec(reason)?.[1];
+  if (field) {
+    const path = field === 'invalid blueprint' ? 'blueprint' : field;
+    return validationError([{ path, in: 'body', message: reason }]);
+  }
+  return conflict(`incomplete execution ${ieId}: ${reason}`, { reason });
+}
