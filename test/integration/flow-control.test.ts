@@ -7,7 +7,7 @@ import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { waitFor } from '../../src/stack/wait';
-import { ieWorkflowId, type IncompleteExecutionInput } from '../../src/domain';
+import { ieWorkflowId, validateBlueprint, type IncompleteExecutionInput } from '../../src/domain';
 import type { IncompleteExecutionDocument } from '../../src/store';
 
 let env: TestEnv;
@@ -294,4 +294,90 @@ describe("a scenario's own policy overrides", () => {
     expect(result).toMatchObject({ status: 'success', parked: [] });
     expect(http.count('/in-run')).toBe(3);
   });
+});
+
+test('a Make export with a router, filtered routes and error handlers validates and runs end to end', async () => {
+  http.script('/crm', { status: 200, body: { id: 'c-1' } });
+  http.script('/erp', { status: 503 });
+  const designer = (x: number, y: number) => ({ designer: { x, y }, restore: {}, expect: [] });
+  const exported = {
+    blueprint: {
+      name: 'Orders: CRM and ERP',
+      flow: [
+        { ...webhook, parameters: { hook: 1, maxResults: 1 }, metadata: designer(0, 0) },
+        { ...iterator(2, '{{1.orders}}'), metadata: designer(300, 0) },
+        {
+          id: 3,
+          module: 'builtin:BasicRouter',
+          version: 1,
+          mapper: null,
+          metadata: designer(600, 0),
+          routes: [
+            {
+              flow: [
+                {
+                  ...httpModule(
+                    4,
+                    '/crm',
+                    { data: '{"order":"{{2.id}}"}' },
+                    filter('{{2.total}}', 'number:greaterorequal', '100'),
+                  ),
+                  metadata: designer(900, -150),
+                  onerror: [{ id: 40, module: 'builtin:Ignore', version: 1, metadata: designer(900, 0) }],
+                },
+                httpModule(5, '/crm-note', { data: '{"contact":"{{4.data.id}}","order":"{{2.id}}"}' }),
+              ],
+            },
+            {
+              flow: [
+                {
+                  ...httpModule(
+                    6,
+                    '/erp',
+                    { data: '{"order":"{{2.id}}"}' },
+                    filter('{{2.country}}', 'text:equal:ci', 'de'),
+                  ),
+                  metadata: designer(900, 150),
+                  onerror: [
+                    {
+                      id: 60,
+                      module: 'builtin:Break',
+                      version: 1,
+                      mapper: { retry: 'false', count: '3', interval: '15' },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      metadata: { instant: true, version: 1, designer: { orphans: [] }, scenario: { dlq: true, maxErrors: 3 } },
+    },
+    scheduling: { type: 'immediately' },
+  };
+  const validation = validateBlueprint(exported, imex.registry);
+  expect(validation.ok ? [] : validation.errors).toEqual([]);
+  if (!validation.ok) return;
+
+  const { result } = await run(
+    validation.blueprint.flow,
+    {
+      orders: [
+        { id: 'o1', total: 250, country: 'DE' },
+        { id: 'o2', total: 20, country: 'fr' },
+        { id: 'o3', total: 120, country: 'fr' },
+      ],
+    },
+    validation.blueprint.metadata.scenario,
+  );
+  // o1 and o3 reach the CRM route; o1 alone the ERP route, where Break parks it after 3 tries.
+  expect(bodies('/crm')).toEqual([{ order: 'o1' }, { order: 'o3' }]);
+  expect(bodies('/crm-note')).toEqual([
+    { contact: 'c-1', order: 'o1' },
+    { contact: 'c-1', order: 'o3' },
+  ]);
+  expect(http.count('/erp')).toBe(3);
+  expect(result).toMatchObject({ status: 'warning', parked: [{ failer: 6, bundleIndex: 0 }] });
+  expect(await ieDoc(result.parked[0]?.ieId as string)).toMatchObject({ failer: 6, retry: false });
 });
