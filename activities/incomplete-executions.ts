@@ -8,6 +8,7 @@
  * after it, never make two IEs or none.
  */
 import crypto from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
   findModulePosition,
@@ -176,7 +177,11 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
   async function prepareAttempt(ieId: string): Promise<AttemptInput> {
     const doc = await ies.get(ieId);
     if (!doc?.blueprint || doc.context === undefined) {
-      throw new Error(`incomplete execution ${ieId} has no stored blueprint or bundles`);
+      // Retrying cannot bring the data back: let the IE wait for a person instead.
+      throw ApplicationFailure.nonRetryable(
+        `incomplete execution ${ieId} has no stored blueprint or bundles`,
+        'MissingData',
+      );
     }
     return {
       blueprint: JSON.parse(doc.blueprint) as Blueprint,

@@ -12,6 +12,7 @@
  * attributes and current details for the Temporal Web UI.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   ChildWorkflowFailure,
   condition,
@@ -79,17 +80,23 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   let attemptRequested = input.attemptDue ?? false;
   let attemptRunning = false;
   let deleteRequested = false;
-  // Requests that write (patch, resolve, delete) run one at a time.
+  // Requests are applied one at a time, in arrival order: a patch's store write never interleaves
+  // with another request.
   let busy = false;
 
   setHandler(stateQuery, () => state);
+
+  const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
+  function historyIsLong(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > historyLimit;
+  }
 
   /** Why a request cannot be honoured now, or undefined when it can. */
   function refusal(kind: RequestKind): string | undefined {
     if (state.deleted || deleteRequested) return 'the incomplete execution is deleted';
     if (state.resolved) return 'the incomplete execution is already resolved';
     if (attemptRunning || attemptRequested) return 'an attempt is in progress';
-    if (kind !== 'retry' && busy) return 'another request is being applied';
     return undefined;
   }
 
@@ -129,59 +136,56 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   }
 
   async function handle(kind: RequestKind, raw: unknown, mode: 'signal' | 'update'): Promise<IncompleteExecutionState> {
-    const parsed = parseRequest(kind, raw);
-    if (!parsed.ok) {
-      if (mode === 'update') throw ApplicationFailure.nonRetryable(parsed.reason, 'InvalidRequest');
-      await recordRejection(kind, undefined, parsed.reason);
-      return state;
-    }
-    const request = parsed.request;
-    const requestId = request.requestId;
-    if (requestId && seen.has(requestId)) {
-      const earlier = seen.get(requestId) as RequestVerdict;
-      if (!earlier.accepted && mode === 'update') throw ApplicationFailure.nonRetryable(earlier.reason, 'Rejected');
-      return state;
-    }
-    const reason = refusal(kind);
-    if (reason) {
-      if (mode === 'update') throw ApplicationFailure.nonRetryable(reason, 'Rejected');
-      await recordRejection(kind, requestId, reason);
-      return state;
-    }
-
-    if (kind === 'retry') {
-      remember(requestId, { accepted: true });
-      attemptRequested = true;
-      await condition(() => attemptRunning || state.resolved || state.deleted);
-      return state;
-    }
-    if (kind === 'delete') {
-      remember(requestId, { accepted: true });
-      deleteRequested = true;
-      await condition(() => state.deleted);
-      return state;
-    }
+    // Every waiter wakes when `busy` clears; the first to run takes it, the others wait again.
+    while (busy) await condition(() => !busy);
     busy = true;
     try {
-      const patchRefusal = await applyPatch(request);
-      if (patchRefusal) {
-        // Nothing was written: the store validated before storing.
-        if (mode === 'update') {
-          remember(requestId, { accepted: false, reason: patchRefusal });
-          throw ApplicationFailure.nonRetryable(patchRefusal, 'Rejected');
-        }
-        await recordRejection(kind, requestId, patchRefusal);
-        return state;
-      }
-      remember(requestId, { accepted: true });
-      if (kind === 'resolve') {
-        attemptRequested = true;
-        await condition(() => attemptRunning || state.resolved || state.deleted);
-      }
-      return state;
+      return await apply(kind, raw, mode);
     } finally {
       busy = false;
     }
+  }
+
+  async function apply(kind: RequestKind, raw: unknown, mode: 'signal' | 'update'): Promise<IncompleteExecutionState> {
+    const reject = async (requestId: string | undefined, reason: string, remembered = true) => {
+      if (mode === 'update') {
+        if (remembered) remember(requestId, { accepted: false, reason });
+        throw ApplicationFailure.nonRetryable(reason, 'Rejected');
+      }
+      await recordRejection(kind, requestId, reason);
+      return state;
+    };
+    const parsed = parseRequest(kind, raw);
+    if (!parsed.ok) return reject(undefined, parsed.reason);
+    const request = parsed.request;
+    const requestId = request.requestId;
+    const earlier = requestId ? seen.get(requestId) : undefined;
+    if (earlier) {
+      // A duplicate is answered as before and not applied again.
+      if (!earlier.accepted && mode === 'update') throw ApplicationFailure.nonRetryable(earlier.reason, 'Rejected');
+      return state;
+    }
+    // Validators ran when the update arrived; the state may have changed while it waited its turn.
+    // A refusal because of the current state is not remembered: the same request may succeed later.
+    const reason = refusal(kind);
+    if (reason) return reject(requestId, reason, false);
+
+    if (kind === 'retry' || kind === 'delete') {
+      remember(requestId, { accepted: true });
+      if (kind === 'retry') attemptRequested = true;
+      else deleteRequested = true;
+      await condition(() => attemptRunning || state.resolved || state.deleted);
+      return state;
+    }
+    const patchRefusal = await applyPatch(request);
+    // Nothing was written when the patch is refused: the activity validates before storing.
+    if (patchRefusal) return reject(requestId, patchRefusal);
+    remember(requestId, { accepted: true });
+    if (kind === 'resolve') {
+      attemptRequested = true;
+      await condition(() => attemptRunning || state.resolved || state.deleted);
+    }
+    return state;
   }
 
   for (const [kind, signal, update] of [
@@ -241,9 +245,9 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     state.nextRetryAt = null;
     await publish();
 
-    const prepared = await store.prepareAttempt(state.ieId);
     const executionId = executionIdFromUuid(uuid4());
     try {
+      const prepared = await store.prepareAttempt(state.ieId);
       await executeChild(scenarioRun, {
         workflowId: runWorkflowId(executionId),
         args: [
@@ -287,7 +291,8 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
       } else {
         // The attempt could not run at all (e.g. the patched blueprint no longer has the module):
         // a person has to look.
-        const message = err instanceof Error ? err.message : String(err);
+        const innermost = err instanceof Error ? ((err.cause as Error | undefined) ?? err) : undefined;
+        const message = innermost?.message ?? String(err);
         state.error = { type: 'UnexpectedError', message: `the attempt could not run: ${message}` };
         state.retry = false;
       }
@@ -309,16 +314,19 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
         state.status = 'unresolved';
         await publish();
       } else {
-        const now = Date.now();
         if (!state.nextRetryAt) {
-          state.nextRetryAt = new Date(now + stepDelay).toISOString();
+          // The timer starts with exactly the step's delay (history shows 60 s, 600 s, …).
+          state.nextRetryAt = new Date(Date.now() + stepDelay).toISOString();
+          timeoutMs = stepDelay;
           await publish();
+        } else {
+          // Resumed (continue-as-new, or woken without an attempt): what is left of the step.
+          timeoutMs = Math.max(0, Date.parse(state.nextRetryAt) - Date.now());
         }
-        // The timer starts with the step's delay; after a continue-as-new, with what is left of it.
-        timeoutMs = Math.max(0, Date.parse(state.nextRetryAt) - Date.now());
       }
     }
-    const wake = () => attemptRequested || deleteRequested;
+    // A long history (many messages) wakes the loop too, to continue as new while idle.
+    const wake = () => attemptRequested || deleteRequested || historyIsLong();
     const woken =
       timeoutMs === undefined
         ? await condition(wake).then(() => true)
@@ -334,13 +342,15 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     if (!woken) attemptRequested = true; // the auto-retry timer fired
     if (attemptRequested) await runAttempt();
 
-    if (!state.resolved && workflowHistoryIsLong()) {
+    if (!state.resolved && historyIsLong()) {
+      // Never while an attempt's child run is open: attempts run inside this loop, so none is.
       await condition(allHandlersFinished);
       await continueAsNew<typeof incompleteExecution>({
         state,
         schedule,
         seenRequestIds: [...seen.entries()],
         attemptDue: attemptRequested,
+        historyLimit: input.historyLimit,
       });
     }
   }
@@ -361,13 +371,10 @@ function parseRequest(
   };
 }
 
-function workflowHistoryIsLong(): boolean {
-  const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE;
-}
-
 /** The attempt's result travels in the failure details of its failed child run. */
 function attemptResultFrom(err: unknown): ScenarioRunResult | undefined {
+  // A failed prepareAttempt (nothing stored to attempt with) is not an attempt result.
+  if (err instanceof ActivityFailure) return undefined;
   if (!(err instanceof ChildWorkflowFailure)) throw err;
   const cause = err.cause;
   if (cause instanceof ApplicationFailure && cause.details?.length) {

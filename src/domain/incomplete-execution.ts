@@ -35,6 +35,8 @@ export interface IncompleteExecutionInput {
   seenRequestIds?: [string, RequestVerdict][];
   /** Set when continuing as new while an automatic attempt was due. */
   attemptDue?: boolean;
+  /** History events before continuing as new (default 2,000; tests use less). */
+  historyLimit?: number;
 }
 
 export type RequestVerdict = { accepted: true } | { accepted: false; reason: string };
