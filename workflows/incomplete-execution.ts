@@ -93,7 +93,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   }
 
   /** Why a request cannot be honoured now, or undefined when it can. */
-  function refusal(kind: RequestKind): string | undefined {
+  function refusal(): string | undefined {
     if (state.deleted || deleteRequested) return 'the incomplete execution is deleted';
     if (state.resolved) return 'the incomplete execution is already resolved';
     if (attemptRunning || attemptRequested) return 'an attempt is in progress';
@@ -121,7 +121,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
       if (!earlier.accepted) throw new Error(earlier.reason);
       return; // a duplicate of an accepted request: answered again, not applied again
     }
-    const reason = refusal(kind);
+    const reason = refusal();
     if (reason) throw new Error(reason);
   }
 
@@ -167,7 +167,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     }
     // Validators ran when the update arrived; the state may have changed while it waited its turn.
     // A refusal because of the current state is not remembered: the same request may succeed later.
-    const reason = refusal(kind);
+    const reason = refusal();
     if (reason) return reject(requestId, reason, false);
 
     if (kind === 'retry' || kind === 'delete') {

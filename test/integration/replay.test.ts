@@ -1,0 +1,134 @@
+/**
+ * Determinism guard (DESIGN.md §8): incomplete executions live for weeks across deployments, so
+ * every workflow type's recorded histories must replay against the current code. Histories are
+ * recorded from real runs here and kept in test/fixtures/histories/; a workflow change that
+ * breaks replay fails CI until it goes through `patched()`.
+ *
+ * IMEX_RECORD_HISTORIES=1 npx jest --selectProjects integration -- test/integration/replay
+ * rewrites the fixtures from fresh runs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { openTestEnv, type TestEnv } from '../helpers/test-env';
+import { imexWorkflowBundle, startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { waitFor } from '../../src/stack/wait';
+import { ieWorkflowId, runWorkflowId } from '../../src/domain';
+
+const fixtures = path.resolve(__dirname, '../fixtures/histories');
+const record = process.env.IMEX_RECORD_HISTORIES === '1';
+
+let env: TestEnv;
+let imex: ImexHarness;
+let http: ScriptedHttpServer;
+
+beforeAll(async () => {
+  env = await openTestEnv();
+  imex = await startImexHarness(env, { schedule: [300, 300] });
+  http = await new ScriptedHttpServer().start();
+});
+
+afterAll(async () => {
+  await imex?.stop();
+  await http?.stop();
+  await env?.close();
+});
+
+const webhook = { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} };
+const httpModule = (id: number, p: string) => ({
+  id,
+  module: 'http:ActionSendData',
+  version: 3,
+  parameters: { handleErrors: true },
+  mapper: { url: http.url(p), method: 'post', data: '{{1.n}}' },
+});
+
+async function run(name: string, flow: unknown[], dlq: boolean) {
+  const scenarioId = await imex.createScenario({ name, flow, metadata: { scenario: { dlq } } });
+  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: { n: 1 } });
+  return { executionId, result: await imex.imex.scenarioRunResult(executionId) };
+}
+
+async function history(workflowId: string) {
+  return env.client.workflow.getHandle(workflowId).fetchHistory();
+}
+
+async function replay(histories: { workflowId: string; history: unknown }[]) {
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: await imexWorkflowBundle(), replayName: 'imex-replay' },
+    histories.map(({ workflowId, history: h }) => ({ workflowId, history: h as never })),
+  )) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  return failures;
+}
+
+test('fresh histories of every workflow type replay against the current code', async () => {
+  http.script('/ok', { status: 200 });
+  http.script('/flaky', { status: 503 }, { status: 503 }, { status: 503 }, { status: 200 });
+  http.script('/bad', { status: 400 });
+  http.script('/fatal', { status: 500 });
+
+  const success = await run('replay: success', [webhook, httpModule(2, '/ok')], false);
+  const error = await run('replay: error', [webhook, httpModule(2, '/fatal')], false);
+  const resolved = await run('replay: parked then resolved', [webhook, httpModule(2, '/flaky')], true);
+  const deleted = await run('replay: parked then deleted', [webhook, httpModule(2, '/bad')], true);
+  const resolvedIe = resolved.result.parked[0]?.ieId as string;
+  const deletedIe = deleted.result.parked[0]?.ieId as string;
+  await waitFor(
+    'the auto-retried IE to resolve',
+    async () => ((await imex.store.incompleteExecutions.get(resolvedIe))?.resolved ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+  await imex.imex.requestIncompleteExecution(deletedIe, 'patch', { failer: 7 }).catch(() => undefined);
+  await imex.imex.signalIncompleteExecution(deletedIe, 'retry', { requestId: 'replay-retry' });
+  await waitFor(
+    'the retry to be applied',
+    async () => {
+      const doc = await imex.store.incompleteExecutions.get(deletedIe);
+      return doc?.attempts === 1 && doc.status === 'unresolved' ? true : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  await imex.imex.requestIncompleteExecution(deletedIe, 'delete');
+  await env.client.workflow.getHandle(ieWorkflowId(resolvedIe)).result();
+  await env.client.workflow.getHandle(ieWorkflowId(deletedIe)).result();
+
+  const recorded = {
+    'scenario-run-success': runWorkflowId(success.executionId),
+    'scenario-run-error': runWorkflowId(error.executionId),
+    'scenario-run-parked': runWorkflowId(resolved.executionId),
+    'incomplete-execution-resolved': ieWorkflowId(resolvedIe),
+    'incomplete-execution-deleted': ieWorkflowId(deletedIe),
+  };
+  const histories = await Promise.all(
+    Object.entries(recorded).map(async ([name, workflowId]) => ({
+      name,
+      workflowId,
+      history: await history(workflowId),
+    })),
+  );
+  expect(await replay(histories)).toEqual([]);
+
+  if (record) {
+    fs.mkdirSync(fixtures, { recursive: true });
+    for (const { name, history: h } of histories) {
+      // Binary protobuf: exact, and independent of JSON conventions between SDK versions.
+      fs.writeFileSync(path.join(fixtures, `${name}.history.pb`), temporal.api.history.v1.History.encode(h).finish());
+    }
+  }
+});
+
+test('recorded histories of every workflow type replay against the current code', async () => {
+  const files = fs.readdirSync(fixtures).filter((f) => f.endsWith('.history.pb'));
+  const types = new Set(files.map((f) => f.replace(/-[a-z]+\.history\.pb$/, '')));
+  expect([...types].sort()).toEqual(['incomplete-execution', 'scenario-run']);
+  const histories = files.map((file) => ({
+    workflowId: file,
+    history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(fixtures, file))),
+  }));
+  expect(await replay(histories)).toEqual([]);
+});
