@@ -38,7 +38,13 @@ function detailLines(detail: unknown): string[] {
   return [];
 }
 
-export async function apiRequest<T>(context: CliContext, method: string, path: string, body?: unknown): Promise<T> {
+export interface ApiAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** One request; answers any HTTP status (callers that handle some 4xx themselves use this). */
+export async function apiCall(context: CliContext, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
   const { options, config } = context;
   const token = options.token ?? config.IMEX_TOKEN;
   if (!token) {
@@ -71,11 +77,21 @@ export async function apiRequest<T>(context: CliContext, method: string, path: s
   } catch {
     parsed = undefined;
   }
-  if (!response.ok) {
-    const error = (parsed ?? {}) as ErrorBody;
-    const message = typeof error.message === 'string' ? error.message : `HTTP ${response.status}`;
-    const code = typeof error.code === 'string' ? ` [${error.code}]` : '';
-    throw new CliError(`${message}${code}`, exitCodeForStatus(response.status), detailLines(error.detail));
-  }
-  return parsed as T;
+  return { status: response.status, body: parsed };
+}
+
+/** The error an API answer means for the CLI: the server's message, a line per bad field, an exit code. */
+export function apiError(answer: ApiAnswer, hint?: string): CliError {
+  const error = (answer.body ?? {}) as ErrorBody;
+  const message = typeof error.message === 'string' ? error.message : `HTTP ${answer.status}`;
+  const code = typeof error.code === 'string' ? ` [${error.code}]` : '';
+  const details = detailLines(error.detail);
+  if (hint) details.push(hint);
+  return new CliError(`${message}${code}`, exitCodeForStatus(answer.status), details);
+}
+
+export async function apiRequest<T>(context: CliContext, method: string, path: string, body?: unknown): Promise<T> {
+  const answer = await apiCall(context, method, path, body);
+  if (answer.status < 200 || answer.status >= 300) throw apiError(answer);
+  return answer.body as T;
 }

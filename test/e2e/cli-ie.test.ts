@@ -1,0 +1,259 @@
+/**
+ * `imex ie …` as a real process against a running API, with IEs parked by a real worker: tables,
+ * `--json`, bulk forms with progress, and exit codes by cause.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { waitFor } from '../../src/stack/wait';
+import type { IncompleteExecutionDocument } from '../../src/store';
+import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { openTestEnv, type TestEnv } from '../helpers/test-env';
+import { allScopes, startApi, type RunningApi } from './support/api';
+
+const root = path.resolve(__dirname, '../..');
+let env: TestEnv;
+let harness: ImexHarness;
+let http: ScriptedHttpServer;
+let api: RunningApi;
+let token: string;
+let dir: string;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function imexCli(args: string[]): Promise<CliResult> {
+  const childEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    IMEX_API_URL: api.url,
+    IMEX_TOKEN: token,
+  };
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args],
+      { cwd: root, env: childEnv, timeout: 90_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+beforeAll(async () => {
+  env = await openTestEnv();
+  harness = await startImexHarness(env, { schedule: Array.from({ length: 8 }, () => 3_600_000) });
+  http = await new ScriptedHttpServer().start();
+  // Batches over 3 IEs answer 202 at once: the CLI follows them.
+  api = await startApi(harness.store, harness.imex, { bulkWait: { maxIds: 3 } });
+  token = (await harness.store.apiTokens.create({ orgId: harness.orgId, scopes: allScopes })).token;
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'imex-cli-ie-'));
+});
+afterAll(async () => {
+  await http?.stop();
+  await api?.close();
+  await harness?.stop();
+  await env?.close();
+  if (dir) await fs.rm(dir, { recursive: true, force: true });
+});
+
+function blueprint(urlPath: string) {
+  return {
+    name: 'CLI orders',
+    flow: [
+      { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} },
+      {
+        id: 2,
+        module: 'http:ActionSendData',
+        version: 3,
+        parameters: { handleErrors: true },
+        mapper: { url: http.url(urlPath), method: 'post', bodyType: 'raw', contentType: 'application/json' },
+      },
+    ],
+    metadata: { scenario: { dlq: true } },
+  };
+}
+
+/** `n` runs of a scenario whose module 2 gets HTTP 400: `n` IEs waiting for a person. */
+async function parkMany(n: number, urlPath: string) {
+  http.script(urlPath, { status: 400, body: { error: 'rejected' } });
+  const scenarioId = await harness.createScenario(blueprint(urlPath), `cli ${urlPath}`);
+  const runs = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      harness.imex.startScenarioRun({ orgId: harness.orgId, scenarioId, data: { order: i } }),
+    ),
+  );
+  const results = await Promise.all(runs.map((r) => harness.imex.scenarioRunResult(r.executionId)));
+  const ieIds = results.map((r) => r.parked[0]?.ieId as string);
+  for (const id of ieIds) await waitForIe(id, (d) => d.status === 'unresolved');
+  return { scenarioId, ieIds };
+}
+
+function waitForIe(ieId: string, predicate: (doc: IncompleteExecutionDocument) => boolean) {
+  return waitFor(
+    `incomplete execution ${ieId}`,
+    async () => {
+      const doc = await harness.store.incompleteExecutions.get(ieId);
+      return doc && predicate(doc) ? doc : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+}
+
+test('list, show, bundle, blueprint: tables by default, --json for scripts; bad and unknown ids', async () => {
+  const { scenarioId, ieIds } = await parkMany(2, '/cli-list');
+  const list = await imexCli(['ie', 'list', '--scenario', String(scenarioId)]);
+  expect(list).toMatchObject({ code: 0, stderr: '' });
+  const lines = list.stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^ID\s+STATUS\s+ERRORTYPE\s+FAILER\s+ATTEMPTS\s+RETRY\s+NEXTRETRYAT\s+CREATED\s+REASON$/);
+  expect(lines).toHaveLength(3);
+  for (const id of ieIds)
+    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+unresolved\\s+DataError\\s+2\\s+0\\s+no\\s+-`, 'm'));
+
+  const json = await imexCli(['ie', 'list', '--scenario', String(scenarioId), '--json', '--asc']);
+  const parsed = JSON.parse(json.stdout) as { dlqs: { id: string }[]; pg: unknown };
+  expect(parsed.pg).toEqual({ offset: 0, limit: 100, sortBy: 'created', sortDir: 'asc' });
+  expect(new Set(parsed.dlqs.map((d) => d.id))).toEqual(new Set(ieIds));
+
+  const id = ieIds[0] as string;
+  const show = await imexCli(['ie', 'show', id]);
+  expect(show.code).toBe(0);
+  expect(show.stdout).toContain(`Incomplete execution ${id}`);
+  expect(show.stdout).toMatch(/status: +unresolved/);
+  expect(show.stdout).toMatch(/failed module: 2 \(bundle 0 of execution [0-9a-f]{32}\)/);
+
+  const bundle = await imexCli(['ie', 'bundle', id]);
+  expect(JSON.parse(bundle.stdout)).toEqual({
+    '1': { value: { order: expect.any(Number) } },
+    '2': { error: { type: 'DataError', message: expect.any(String) } },
+  });
+  const bp = await imexCli(['ie', 'blueprint', id]);
+  expect(JSON.parse(bp.stdout)).toMatchObject({ name: 'CLI orders', flow: [{ id: 1 }, { id: 2 }] });
+
+  expect(await imexCli(['ie', 'show', 'nope'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('must be 32 lowercase hex characters'),
+  });
+  expect(await imexCli(['ie', 'show', 'f'.repeat(32)])).toMatchObject({
+    code: 4,
+    stderr: `error: incomplete execution ${'f'.repeat(32)} not found [IM_NOT_FOUND]\n`,
+  });
+});
+
+test('patch, resolve, logs, and a refused retry (exit 5 with the reason)', async () => {
+  const { ieIds } = await parkMany(1, '/cli-patch');
+  const id = ieIds[0] as string;
+  http.script('/cli-fixed', { status: 200, body: { ok: true } });
+  const file = path.join(dir, 'fixed.json');
+  await fs.writeFile(file, JSON.stringify(blueprint('/cli-fixed')));
+  const bad = path.join(dir, 'bad.json');
+  const unknown = blueprint('/x');
+  unknown.flow.push({ id: 3, module: 'acme:Nope', version: 1, parameters: {}, mapper: {} } as never);
+  await fs.writeFile(bad, JSON.stringify(unknown));
+
+  const refused = await imexCli(['ie', 'patch', id, '--blueprint-file', bad]);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain('[IM_VALIDATION]');
+  expect(refused.stderr).toContain('blueprint.flow[2].module');
+  expect(refused.stderr).not.toMatch(/^\s+at /m);
+
+  const patched = await imexCli(['ie', 'patch', id, '--blueprint-file', file, '--failer', '2']);
+  expect(patched).toMatchObject({
+    code: 0,
+    stdout: `Incomplete execution ${id} patched: the next attempt starts at module 2 of "CLI orders" (2 modules)\n`,
+  });
+  const resolved = await imexCli(['ie', 'resolve', id]);
+  expect(resolved).toMatchObject({ code: 0, stdout: `Resolving ${id}: attempt started\n` });
+  await waitForIe(id, (d) => d.resolved);
+  await harness.imex.incompleteExecutionHandle(id).result();
+
+  const logs = await imexCli(['ie', 'logs', id]);
+  expect(logs.code).toBe(0);
+  expect(logs.stdout).toMatch(/^ID\s+STATUS\s+TIMESTAMP\s+DURATIONMS\s+OPERATIONS\s+ERROR$/m);
+  const logId = /^([0-9a-f]{32})\s+success/m.exec(logs.stdout)?.[1] as string;
+  expect(logId).toBeDefined();
+  const detail = await imexCli(['ie', 'logs', id, logId]);
+  expect(detail.stdout).toContain(`Attempt ${logId}: success`);
+  expect(detail.stdout).toMatch(/^2\s+http:ActionSendData\s+success/m);
+
+  const again = await imexCli(['ie', 'retry', id]);
+  expect(again.code).toBe(5);
+  expect(again.stderr).toMatch(/^error: incomplete execution [0-9a-f]{32}: .*resolved.* \[IM_CONFLICT\]$/m);
+});
+
+test('bulk retry by ids and delete: a verdict per id, exit 5 when any is refused, --all needs --yes', async () => {
+  const { scenarioId, ieIds } = await parkMany(2, '/cli-bulk');
+  const unknown = 'a'.repeat(32);
+  const retry = await imexCli([
+    'ie',
+    'retry',
+    '--ids',
+    `${ieIds.join(',')},${unknown}`,
+    '--scenario',
+    String(scenarioId),
+  ]);
+  expect(retry.code).toBe(5);
+  expect(retry.stdout).toMatch(new RegExp(`^${ieIds[0]}\\s+started`, 'm'));
+  expect(retry.stdout).toMatch(new RegExp(`^${unknown}\\s+refused\\s+the incomplete execution was not found`, 'm'));
+  expect(retry.stdout).toContain('2 of 3 retries started');
+  for (const id of ieIds) await waitForIe(id, (d) => d.attempts === 1 && d.status === 'unresolved');
+
+  const unconfirmed = await imexCli(['ie', 'delete', '--all', '--scenario', String(scenarioId)]);
+  expect(unconfirmed.code).toBe(5);
+  expect(unconfirmed.stderr).toContain('[IM004]');
+  expect(unconfirmed.stderr).toContain('pass --yes to confirm');
+
+  // One id, its scenario looked up; plus one that does not exist: the 400 lists it, the other is gone.
+  const partial = await imexCli(['ie', 'delete', ieIds[0] as string, unknown, '--json']);
+  expect(partial.code).toBe(5);
+  expect(JSON.parse(partial.stdout)).toMatchObject({
+    code: 'IM_NOT_DELETED',
+    detail: { deleted: [ieIds[0]], notDeleted: [{ id: unknown, reason: 'the incomplete execution was not found' }] },
+  });
+
+  const all = await imexCli(['ie', 'delete', '--all', '--scenario', String(scenarioId), '--yes']);
+  expect(all).toMatchObject({ code: 0 });
+  expect(all.stdout).toContain('1 of 1 deleted');
+  const left = await imexCli(['ie', 'list', '--scenario', String(scenarioId)]);
+  expect(left.stdout.trim()).toBe('(none)');
+});
+
+test('a large bulk retry is followed with progress on stderr; --no-wait prints the operation to follow', async () => {
+  const { scenarioId, ieIds } = await parkMany(5, '/cli-many');
+  const followed = await imexCli(['ie', 'retry', '--all', '--scenario', String(scenarioId)]);
+  expect(followed.code).toBe(0);
+  expect(followed.stderr).toMatch(/^retry: 5\/5 done \(5 started, 0 refused\)$/m);
+  expect(followed.stdout).toContain('5 of 5 retries started');
+  for (const id of ieIds) await waitForIe(id, (d) => d.attempts === 1 && d.status === 'unresolved');
+
+  const queued = await imexCli(['ie', 'delete', '--ids', ieIds.join(','), '--no-wait', '--json']);
+  expect(queued.code).toBe(0);
+  const operationId = (JSON.parse(queued.stdout) as { operation: { id: string } }).operation.id;
+  await waitFor(
+    'the bulk delete',
+    async () => ((await harness.store.bulkOperations.get(operationId))?.status === 'completed' ? true : undefined),
+    { timeoutMs: 60_000 },
+  );
+  const shown = await imexCli(['ie', 'operation', operationId]);
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toContain(`Operation ${operationId}: delete of scenario ${scenarioId}, completed`);
+  expect(shown.stdout).toContain('5/5 done: 5 ok, 0 refused');
+});
+
+test('--help everywhere and usage errors exit 2', async () => {
+  const help = await imexCli(['ie', '--help']);
+  expect(help.code).toBe(0);
+  for (const command of ['list', 'show', 'bundle', 'blueprint', 'logs', 'retry', 'resolve', 'patch', 'delete']) {
+    expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  }
+  expect((await imexCli(['ie', 'retry'])).code).toBe(2);
+  expect((await imexCli(['ie', 'retry', '--all'])).stderr).toContain('--all needs --scenario');
+  expect((await imexCli(['ie', 'delete', '--ids', 'x,y'])).code).toBe(2);
+});
