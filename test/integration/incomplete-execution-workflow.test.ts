@@ -83,7 +83,13 @@ test("each auto-retry timer starts with Make's delay for its step: 60 s, 600 s, 
   expect(first.nextRetryAt!.getTime() - Date.now()).toBeGreaterThan(50_000);
 
   // Every attempt, manual too, counts and moves the schedule one step; the service stays down.
+  // Each retry is sent once the step's timer has started, so every step shows its timer.
+  const timers = (count: number) =>
+    waitFor(`timer ${count}`, async () => ((await timerDelaysSeconds(ieId)).length === count ? true : undefined), {
+      timeoutMs: 30_000,
+    });
   for (let attempt = 1; attempt <= 3; attempt++) {
+    await timers(attempt);
     await imex.imex.requestIncompleteExecution(ieId, 'retry');
     await waitFor(
       `attempt ${attempt} to fail`,
@@ -94,9 +100,7 @@ test("each auto-retry timer starts with Make's delay for its step: 60 s, 600 s, 
       { timeoutMs: 30_000 },
     );
   }
-  await waitFor('the fourth timer', async () => ((await timerDelaysSeconds(ieId)).length === 4 ? true : undefined), {
-    timeoutMs: 20_000,
-  });
+  await timers(4);
   expect(await timerDelaysSeconds(ieId)).toEqual([60, 600, 600, 1800]);
   const state = await imex.imex.incompleteExecutionState(ieId);
   expect(state).toMatchObject({ attempts: 3, status: 'pending', retry: true });

@@ -379,34 +379,28 @@ test('the maintenance workflow repairs each broken state through the worker and 
   expect(again.purge.purged).toBe(0);
 });
 
-test('an IE in progress whose attempt cannot start is reported as stuck, with the failing step', async () => {
+test('an IE whose stored bundles are gone waits for a person instead of being stuck in progress', async () => {
   const ieId = await parkOne();
-  // Its bundles are gone: every try to prepare the attempt fails.
+  // Its bundles are gone: the attempt cannot be prepared, and retrying cannot bring them back.
   await imex.store.incompleteExecutions.collection.updateOne({ _id: ieId }, { $unset: { context: '' } });
   await imex.imex.signalIncompleteExecution(ieId, 'retry');
-  await waitFor(
-    'the attempt preparation to fail',
+  const waiting = await waitFor(
+    'the IE to wait for a person',
     async () => {
-      const description = await env.client.workflow.getHandle(ieWorkflowId(ieId)).describe();
-      return description.raw.pendingActivities?.some((a) => a.lastFailure?.message) || undefined;
+      const doc = await imex.store.incompleteExecutions.get(ieId);
+      return doc?.status === 'unresolved' && doc.attempts === 1 ? doc : undefined;
     },
     { timeoutMs: 30_000 },
   );
-  expect(await imex.store.incompleteExecutions.get(ieId)).toMatchObject({ status: 'in_progress' });
+  expect(waiting).toMatchObject({ retry: false, error: { type: 'UnexpectedError' } });
+  expect(waiting.error.message).toMatch(/^the attempt could not run: .*has no stored blueprint or bundles/);
 
   const report: MaintenanceReport = await env.client.workflow.execute('maintenance', {
     taskQueue: imex.taskQueue,
     workflowId: env.unique('maintenance'),
     args: [{ purgeAfterMs: HOUR, minAgeMs: 0 }],
   });
-  expect(report.workflows?.stuck).toEqual([
-    {
-      ieId,
-      reason: expect.stringMatching(
-        /^in progress without an open attempt; prepareAttempt keeps failing: .*has no stored blueprint or bundles/,
-      ) as string,
-    },
-  ]);
+  expect(report.workflows?.stuck).toEqual([]);
   expect(report.workflows?.restarted).toEqual([]);
   expect(report.workflows?.resynced).toEqual([]);
 });
