@@ -297,7 +297,7 @@ function patchRequest(body: { blueprint?: Blueprint; failer?: number; bundles?: 
  * blueprint, bundles of modules after it) is a 400 naming the field; the IE's state (an attempt in
  * progress, resolved, deleted) is a 409 with the reason. Either way nothing changed.
  */
-export function refusal(ieId: string, error: unknown): unknown {
+function refusal(ieId: string, error: unknown): unknown {
   if (!(error instanceof Error) || error.name !== 'RequestRejectedError') return error;
   const reason = (error as Error & { reason: string }).reason;
   const field = /^(failer|bundles|invalid blueprint)\b/.exec(reason)?.[1];
