@@ -15,6 +15,7 @@ import { ImexClient } from './temporal/client';
 import { connectTemporal } from './temporal/connection';
 import { installTemporalLogging } from './temporal/runtime-logging';
 import { createImexWorker } from './temporal/worker';
+import { ensureMaintenanceSchedule } from './temporal/maintenance-schedule';
 
 export const LOCAL_ORGANIZATION_NAME = 'Local organization';
 
@@ -65,6 +66,12 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await workerDone;
       },
+    });
+
+    // Purge and quota reconciliation, hourly, on a Temporal Schedule (idempotent on every start).
+    await ensureMaintenanceSchedule(temporal.client, {
+      taskQueue: config.IMEX_TASK_QUEUE,
+      input: { purgeAfterMs: config.IMEX_PURGE_AFTER_DAYS * 24 * 60 * 60 * 1000 },
     });
 
     const api = await createApiServer({ store, imex, registry, logger: log });

@@ -1,7 +1,8 @@
 /**
  * The demo `npm start` runs: an order-sync scenario whose CRM is down. The run parks the bundle
- * as an incomplete execution (ConnectionError, auto-retry); once the service recovers, an operator
- * retries it and it resolves, without running the trigger again.
+ * as an incomplete execution (ConnectionError, auto-retry on a demo schedule of seconds); the
+ * service recovers, the auto-retry resumes at the failed module and the IE resolves, without
+ * running the trigger again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { blueprintSchema } from '../domain';
@@ -35,7 +36,8 @@ export async function runDemo(
         },
       },
     ],
-    metadata: { scenario: { dlq: true } },
+    // A demo schedule of seconds (Make's starts at 1 minute): the auto-retry shows within the demo.
+    metadata: { scenario: { dlq: true, imex: { schedule: '3s,10s,30s' } } },
   });
   const existing = (await deps.store.scenarios.list(deps.orgId)).find((s) => s.name === DEMO_SCENARIO_NAME);
   const scenario =
@@ -62,18 +64,22 @@ export async function runDemo(
   );
   say(`Demo: see it with  curl -H "Authorization: Token ${deps.token}" ${deps.apiUrl}/dlqs/${parked.ieId}`);
 
+  const pending = await deps.imex.incompleteExecutionState(parked.ieId);
+  say(`Demo: ${parked.ieId} is ${pending?.status ?? 'pending'}; auto-retry due at ${pending?.nextRetryAt ?? 'soon'}`);
   await sleep(1000);
   service.recover();
-  const state = await deps.imex.requestIncompleteExecution(parked.ieId, 'retry', { requestId: `demo-${executionId}` });
-  say(`Demo: the CRM is back; retried ${parked.ieId} (attempt ${state.attempts})`);
-  for (let i = 0; i < 120; i++) {
+  say('Demo: the CRM is back up; waiting for the auto-retry');
+  for (let i = 0; i < 240; i++) {
     const doc = await deps.store.incompleteExecutions.get(parked.ieId);
     if (doc?.resolved) {
-      say(`Demo: incomplete execution ${parked.ieId} resolved after ${doc.attempts} attempt(s); the trigger ran once`);
+      say(
+        `Demo: incomplete execution ${parked.ieId} resolved by auto-retry after ${doc.attempts} attempt(s); ` +
+          `the trigger ran once, the CRM got ${service.requests()} requests`,
+      );
       break;
     }
-    if (doc && doc.status !== 'in_progress' && doc.attempts >= state.attempts) {
-      say(`Demo: incomplete execution ${parked.ieId} is ${doc.status}: ${doc.error.type}: ${doc.error.message}`);
+    if (doc && !doc.retry && doc.status === 'unresolved') {
+      say(`Demo: incomplete execution ${parked.ieId} is unresolved: ${doc.error.type}: ${doc.error.message}`);
       break;
     }
     await sleep(250);

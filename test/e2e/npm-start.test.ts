@@ -40,7 +40,7 @@ test('npm start brings up imex, runs the demo to a resolved incomplete execution
     expect(out).toMatch(/Token: imex_\S+/);
     expect(out).toContain(`Temporal UI: http://127.0.0.1:${ui}`);
     expect(out).toMatch(/stored as incomplete execution [0-9a-f]{32}/);
-    expect(out).toMatch(/resolved after 1 attempt\(s\); the trigger ran once/);
+    expect(out).toMatch(/resolved by auto-retry after 1 attempt\(s\); the trigger ran once/);
     // The Web UI answers.
     expect((await fetch(`http://127.0.0.1:${ui}/`)).status).toBe(200);
 
