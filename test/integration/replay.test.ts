@@ -5,7 +5,7 @@
  * breaks replay fails CI until it goes through `patched()`.
  *
  * IMEX_RECORD_HISTORIES=1 npx jest --selectProjects integration -- test/integration/replay
- * rewrites the fixtures from fresh runs.
+ * adds fixtures for histories not recorded yet (existing ones are never overwritten).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { imexWorkflowBundle, startImexHarness, type ImexHarness } from '../helpe
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { waitFor } from '../../src/stack/wait';
 import { ieWorkflowId, runWorkflowId } from '../../src/domain';
+import { bulkOperationWorkflowId } from '../../src/temporal/client';
 
 const fixtures = path.resolve(__dirname, '../fixtures/histories');
 const record = process.env.IMEX_RECORD_HISTORIES === '1';
@@ -97,7 +98,27 @@ test('fresh histories of every workflow type replay against the current code', a
   await env.client.workflow.getHandle(ieWorkflowId(resolvedIe)).result();
   await env.client.workflow.getHandle(ieWorkflowId(deletedIe)).result();
 
+  // A bulk retry over the scenario's open IEs, and a maintenance pass.
+  const bulkScenario = (await imex.store.incompleteExecutions.get(deletedIe))?.scenarioId as number;
+  const operationId = 'ab'.repeat(16);
+  await imex.imex.startBulkOperation({
+    operationId,
+    orgId: imex.orgId,
+    scenarioId: bulkScenario,
+    kind: 'retry',
+    target: { all: true, exceptIds: [] },
+  });
+  await env.client.workflow.getHandle(bulkOperationWorkflowId(operationId)).result();
+  const maintenanceId = env.unique('maintenance');
+  await env.client.workflow.execute('maintenance', {
+    taskQueue: imex.taskQueue,
+    workflowId: maintenanceId,
+    args: [{ purgeAfterMs: 3_600_000, minAgeMs: 3_600_000 }],
+  });
+
   const recorded = {
+    'bulk-operation-retry': bulkOperationWorkflowId(operationId),
+    'maintenance-pass': maintenanceId,
     'scenario-run-success': runWorkflowId(success.executionId),
     'scenario-run-error': runWorkflowId(error.executionId),
     'scenario-run-parked': runWorkflowId(resolved.executionId),
@@ -116,6 +137,8 @@ test('fresh histories of every workflow type replay against the current code', a
   if (record) {
     fs.mkdirSync(fixtures, { recursive: true });
     for (const { name, history: h } of histories) {
+      // Add-only: a recorded history is the past; overwriting it would hide a break.
+      if (fs.existsSync(path.join(fixtures, `${name}.history.pb`))) continue;
       // Binary protobuf: exact, and independent of JSON conventions between SDK versions.
       fs.writeFileSync(path.join(fixtures, `${name}.history.pb`), temporal.api.history.v1.History.encode(h).finish());
     }
@@ -125,7 +148,7 @@ test('fresh histories of every workflow type replay against the current code', a
 test('recorded histories of every workflow type replay against the current code', async () => {
   const files = fs.readdirSync(fixtures).filter((f) => f.endsWith('.history.pb'));
   const types = new Set(files.map((f) => f.replace(/-[a-z]+\.history\.pb$/, '')));
-  expect([...types].sort()).toEqual(['incomplete-execution', 'scenario-run']);
+  expect([...types].sort()).toEqual(['bulk-operation', 'incomplete-execution', 'maintenance', 'scenario-run']);
   const histories = files.map((file) => ({
     workflowId: file,
     history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(fixtures, file))),
