@@ -1,0 +1,26 @@
+/** What every bench phase gets: the servers' clients, the worker, the settings, a place to note things. */
+import type { Client } from '@temporalio/client';
+import type { Store } from '../src/store';
+import type { ImexClient } from '../src/temporal/client';
+import type { BenchOptions } from './options';
+import type { BenchWorker } from './worker-handle';
+
+export interface BenchContext {
+  options: BenchOptions;
+  client: Client;
+  imex: ImexClient;
+  store: Store;
+  worker: BenchWorker;
+  imexTaskQueue: string;
+  bareTaskQueue: string;
+  orgId: number;
+  /** Workflow ids whose histories the payload scan reads, by what they are. */
+  sampled: Map<string, string[]>;
+  say(line: string): void;
+}
+
+export function sample(ctx: BenchContext, kind: string, workflowId: string, keep = 5): void {
+  const ids = ctx.sampled.get(kind) ?? [];
+  if (ids.length < keep) ids.push(workflowId);
+  ctx.sampled.set(kind, ids);
+}

@@ -1,0 +1,225 @@
+/**
+ * Phase 3, growth: how imex behaves as parked work piles up. At each level of parked IEs: the
+ * worker's RSS (its own process; the workflow cache is bounded by `maxCachedWorkflows`), the time
+ * to list one page of IEs through the real API by scenario and by status, and the time to
+ * bulk-retry a batch of IEs through the API (`POST /dlqs/retry`, then its operation until
+ * completed: every IE's attempt started).
+ *
+ * IEs are parked by calling imex's own park activity (`parkIncompleteExecution`, the code a run
+ * calls when a module fails) directly and concurrently, which is much faster than full runs on
+ * FerretDB and the dev server: each makes a real IE document (quota reserved, bundles and
+ * blueprint stored) and starts a real `incompleteExecution` workflow, which the bench worker runs.
+ * Parking stops before a level it would not reach within the parking budget.
+ */
+import crypto from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createIncompleteExecutionActivities, type ParkInput } from '../activities/incomplete-executions';
+import { makeRetrySchedule } from '../src/domain';
+import { createDefaultRegistry } from '../src/modules';
+import { startBenchApi, type BenchApi } from './api';
+import { sample, type BenchContext } from './context';
+import { assertValid, PARKING_FAILER, parkingBlueprint } from './scenarios';
+import { round, roundSummary, runConcurrently, summarize, type Summary } from './stats';
+
+export interface GrowthLevel {
+  parked: number;
+  workerRssMb: number;
+  workerHeapMb: number;
+  listByScenarioMs: Summary;
+  listByStatusMs: Summary;
+  bulkRetry: { count: number; acceptedMs: number; settledMs: number; accepted: number };
+}
+
+export interface GrowthResult {
+  method: string;
+  parkRatePerSec: number;
+  baselineRssMb: number;
+  levels: GrowthLevel[];
+  stoppedAt: number;
+  stopReason: string;
+}
+
+const BULK_POLL_MS = 100;
+
+export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
+  const { options, store, worker } = ctx;
+  const registry = createDefaultRegistry();
+  const blueprint = assertValid(parkingBlueprint(), registry);
+  const scenario = await store.scenarios.create({ orgId: ctx.orgId, name: 'bench: growth', blueprint });
+  const { parkIncompleteExecution } = createIncompleteExecutionActivities({
+    store,
+    registry,
+    client: ctx.client,
+    taskQueue: ctx.imexTaskQueue,
+    schedule: makeRetrySchedule,
+  });
+  const api = await startBenchApi(store, ctx.imex, ctx.orgId);
+  try {
+    await worker.breakdown(true);
+    // Every IE workflow writes its state through once when it starts, and twice per attempt.
+    let expectedSyncs = 0;
+    const settle = async (what: string, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const syncs = await worker.count('syncIncompleteExecution', 'incompleteExecutions.applyChange');
+        if (syncs >= expectedSyncs) return;
+        if (Date.now() > deadline)
+          throw new Error(`${what}: ${syncs} of ${expectedSyncs} IE write-throughs after ${timeoutMs} ms`);
+        await sleep(200);
+      }
+    };
+
+    await sleep(1000);
+    const baselineRssMb = (await worker.memory()).rss / 2 ** 20;
+    const levels: GrowthLevel[] = [];
+    const fresh: string[] = [];
+    let parked = 0;
+    let parkingMs = 0;
+    let stopReason = `every level measured (${options.growth.levels.join(', ')})`;
+
+    for (const level of options.growth.levels) {
+      const toPark = level - parked;
+      if (parked > 0) {
+        const estimateMs = (toPark / parked) * parkingMs;
+        const leftMs = options.growth.parkingBudgetMs - parkingMs;
+        if (estimateMs > leftMs) {
+          stopReason =
+            `stopped before ${level}: parking ${toPark} more at ${round((parked / parkingMs) * 1000, 1)} IEs/s ` +
+            `would take about ${Math.round(estimateMs / 1000)} s, over the ${Math.round(options.growth.parkingBudgetMs / 1000)} s parking budget`;
+          break;
+        }
+      }
+      ctx.say(`growth: parking ${toPark} IEs (to ${level})`);
+      const started = performance.now();
+      await runConcurrently(toPark, options.growth.parkConcurrency, async (i) => {
+        const ieId = await parkOne(parkIncompleteExecution, ctx, scenario.id, blueprint, parked + i);
+        fresh.push(ieId);
+      });
+      parkingMs += performance.now() - started;
+      parked = level;
+      expectedSyncs += toPark;
+      await settle(`parking to ${level}`, 120_000 + toPark * 50);
+      ctx.say(`growth: ${level} parked (${round((parked / parkingMs) * 1000, 1)} IEs/s overall)`);
+      for (const id of fresh.slice(0, 2)) sample(ctx, 'incompleteExecution', `ie-${id}`);
+
+      await sleep(1000);
+      const memory = await worker.memory();
+      const listByScenarioMs = await timeList(
+        api,
+        `/dlqs?scenarioId=${scenario.id}&pg[limit]=100`,
+        options.growth.listReps,
+      );
+      const listByStatusMs = await timeList(api, `/dlqs?status=unresolved&pg[limit]=100`, options.growth.listReps);
+
+      const ids = fresh.splice(0, Math.min(options.growth.bulkRetryCount, fresh.length));
+      ctx.say(`growth: bulk retry of ${ids.length} IEs at ${level}`);
+      const bulk = await bulkRetry(api, scenario.id, ids);
+      if (bulk.operationId) sample(ctx, 'bulkOperation', `bulk-${bulk.operationId}`);
+      expectedSyncs += 2 * bulk.accepted;
+      const settleStarted = performance.now();
+      await settle(`bulk retry at ${level}`, 120_000 + ids.length * 200);
+      levels.push({
+        parked: level,
+        workerRssMb: round(memory.rss / 2 ** 20, 1),
+        workerHeapMb: round(memory.heapUsed / 2 ** 20, 1),
+        listByScenarioMs,
+        listByStatusMs,
+        bulkRetry: {
+          count: ids.length,
+          acceptedMs: round(bulk.ms, 0),
+          settledMs: round(bulk.ms + (performance.now() - settleStarted), 0),
+          accepted: bulk.accepted,
+        },
+      });
+    }
+    return {
+      method:
+        'IEs parked by calling the parkIncompleteExecution activity directly (concurrency ' +
+        `${options.growth.parkConcurrency}): real IE documents, quota and real incompleteExecution workflows`,
+      parkRatePerSec: round((parked / parkingMs) * 1000, 1),
+      baselineRssMb: round(baselineRssMb, 1),
+      levels,
+      stoppedAt: parked,
+      stopReason,
+    };
+  } finally {
+    await api.close();
+  }
+}
+
+type Park = ReturnType<typeof createIncompleteExecutionActivities>['parkIncompleteExecution'];
+
+/** One IE as the parking scenario's run would park it: module 3 failed with a DataError. */
+async function parkOne(
+  park: Park,
+  ctx: BenchContext,
+  scenarioId: number,
+  blueprint: ParkInput['blueprint'],
+  i: number,
+): Promise<string> {
+  const text = `not JSON #${i}`;
+  const output = await park({
+    orgId: ctx.orgId,
+    scenarioId,
+    scenarioName: blueprint.name,
+    executionId: crypto.randomBytes(16).toString('hex'),
+    blueprint,
+    failed: {
+      failer: PARKING_FAILER,
+      bundleIndex: 0,
+      context: { '1': { text }, '2': { text } },
+      error: {
+        type: 'DataError',
+        message: `Source is not valid JSON: Unexpected token 'o', "${text}" is not valid JSON`,
+        moduleId: PARKING_FAILER,
+      },
+      outcome: 'park-manual',
+    },
+  });
+  const ieId = output.parked?.ieId;
+  if (!ieId) throw new Error(`parking failed: ${output.stopRun ?? output.parked?.discarded}`);
+  return ieId;
+}
+
+/** Times one page through the API; the first request warms up and is not counted. */
+async function timeList(api: BenchApi, path: string, reps: number): Promise<Summary> {
+  const times: number[] = [];
+  for (let i = 0; i <= reps; i++) {
+    const started = performance.now();
+    const { body } = await api.call<{ dlqs: unknown[] }>('GET', path);
+    const ms = performance.now() - started;
+    if (body.dlqs.length === 0) throw new Error(`GET ${path} listed nothing`);
+    if (i > 0) times.push(ms);
+  }
+  return roundSummary(summarize(times), 1);
+}
+
+interface OperationView {
+  operation: { id: string; status: string; succeeded: number; total: number | null };
+}
+
+/** `POST /dlqs/retry` with the ids; a large batch answers 202 and is followed until completed. */
+async function bulkRetry(
+  api: BenchApi,
+  scenarioId: number,
+  ids: string[],
+): Promise<{ ms: number; accepted: number; operationId?: string }> {
+  const started = performance.now();
+  const answer = await api.call<{ dlqs?: { accepted: boolean }[] } & Partial<OperationView>>(
+    'POST',
+    `/dlqs/retry?scenarioId=${scenarioId}`,
+    { ids },
+    [200, 202],
+  );
+  if (answer.status === 200) {
+    return { ms: performance.now() - started, accepted: (answer.body.dlqs ?? []).filter((d) => d.accepted).length };
+  }
+  const operationId = answer.body.operation?.id as string;
+  for (;;) {
+    const { body } = await api.call<OperationView>('GET', `/dlqs/operations/${operationId}?pg[limit]=1`);
+    if (body.operation.status === 'completed') {
+      return { ms: performance.now() - started, accepted: body.operation.succeeded, operationId };
+    }
+    await sleep(BULK_POLL_MS);
+  }
+}

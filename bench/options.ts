@@ -1,0 +1,57 @@
+/** Command line and the sizes of each phase: the full run, and `--quick` (under two minutes). */
+import { parseArgs } from 'node:util';
+import type { BenchWorkerSettings } from './worker-protocol';
+
+export interface BenchOptions {
+  quick: boolean;
+  out: string;
+  worker: BenchWorkerSettings;
+  overhead: { concurrency: number; warmupRuns: number; runsPerRep: number; reps: number };
+  park: { warmupRuns: number; runs: number };
+  growth: {
+    /** Parked-IE counts to measure at, in order. */
+    levels: number[];
+    /** Parking stops before a level it would not reach within this budget. */
+    parkingBudgetMs: number;
+    parkConcurrency: number;
+    listReps: number;
+    /** IEs retried in one bulk request at each level (1,000 in the full run). */
+    bulkRetryCount: number;
+  };
+}
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench-results.json' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const quick = values.quick ?? false;
+  return {
+    quick,
+    out: values.out ?? 'bench-results.json',
+    worker: {
+      // imex's default (createImexWorker); --quick parks fewer IEs, so a smaller cache shows the bound.
+      maxCachedWorkflows: quick ? 100 : 500,
+      maxConcurrentWorkflowTaskExecutions: 40,
+      maxConcurrentActivityTaskExecutions: 100,
+    },
+    overhead: quick
+      ? { concurrency: 8, warmupRuns: 16, runsPerRep: 40, reps: 3 }
+      : { concurrency: 8, warmupRuns: 40, runsPerRep: 160, reps: 5 },
+    park: quick ? { warmupRuns: 3, runs: 8 } : { warmupRuns: 5, runs: 25 },
+    growth: quick
+      ? { levels: [100, 300], parkingBudgetMs: 40_000, parkConcurrency: 16, listReps: 5, bulkRetryCount: 100 }
+      : {
+          levels: [1000, 10_000, 25_000],
+          parkingBudgetMs: 12 * 60_000,
+          parkConcurrency: 16,
+          listReps: 9,
+          bulkRetryCount: 1000,
+        },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * `npm run bench [-- --quick] [-- --out FILE]`: imex's cost against bare Temporal in the same
+ * run, and how it grows with parked work. Brings up its own local stack (Temporal dev server in
+ * memory, FerretDB), a worker process with an imex worker and the bare baseline's worker, and the
+ * real API; prints a table and writes the JSON (default bench-results.json).
+ *
+ * Phases, one file each: run-overhead.ts, park-cost.ts, growth.ts, payloads.ts. docs/benchmark.md
+ * explains the figures.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../src/config';
+import { startLocalStack, type LocalStack } from '../src/stack/local-stack';
+import { openStore, type Store } from '../src/store';
+import { ImexClient } from '../src/temporal/client';
+import type { BenchContext } from './context';
+import { measureGrowth } from './growth';
+import { parseBenchArgs } from './options';
+import { measureParkCost } from './park-cost';
+import { measurePayloads } from './payloads';
+import { buildResults, formatTable, machineNow } from './report';
+import { measureRunOverhead } from './run-overhead';
+import { BenchWorker } from './worker-handle';
+
+const NAMESPACE = 'default';
+
+async function main(): Promise<void> {
+  const options = parseBenchArgs(process.argv.slice(2));
+  const started = Date.now();
+  const loadAtStart = os.loadavg();
+  const say = (line: string) =>
+    process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+
+  // Always a stack of its own, in memory: figures never depend on (or touch) someone's data.
+  const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: undefined, MONGO_URL: undefined });
+  let stack: LocalStack | undefined;
+  let store: Store | undefined;
+  let connection: Connection | undefined;
+  let worker: BenchWorker | undefined;
+  const onSignal = () => {
+    worker?.kill();
+    stack?.stopSync();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    say(options.quick ? 'quick run' : 'full run');
+    stack = await startLocalStack({ config, mode: 'ephemeral', headless: true, progress: say });
+    say(`stack up: Temporal ${stack.temporalAddress}, store ${stack.mongoUrl}`);
+    const dbName = 'imex-bench';
+    store = await openStore(stack.mongoUrl, dbName);
+    connection = await Connection.connect({ address: stack.temporalAddress });
+    const client = new Client({ connection, namespace: NAMESPACE });
+    const imexTaskQueue = 'imex-bench';
+    const bareTaskQueue = 'bare-bench';
+    worker = await BenchWorker.start({
+      temporalAddress: stack.temporalAddress,
+      namespace: NAMESPACE,
+      mongoUrl: stack.mongoUrl,
+      dbName,
+      imexTaskQueue,
+      bareTaskQueue,
+      settings: options.worker,
+    });
+    say(`worker process ${worker.pid} ready (bundling took ${worker.bundlingMs} ms)`);
+    const org = await store.organizations.create({ name: 'bench' });
+    const ctx: BenchContext = {
+      options,
+      client,
+      imex: new ImexClient({ client, store, taskQueue: imexTaskQueue }),
+      store,
+      worker,
+      imexTaskQueue,
+      bareTaskQueue,
+      orgId: org._id,
+      sampled: new Map(),
+      say,
+    };
+
+    const overhead = await measureRunOverhead(ctx);
+    const park = await measureParkCost(ctx);
+    const growth = await measureGrowth(ctx);
+    say('payloads: scanning sampled histories');
+    const payloads = await measurePayloads(ctx);
+
+    const results = buildResults({
+      options,
+      machine: machineNow(loadAtStart),
+      durationSec: Math.round((Date.now() - started) / 1000),
+      overhead,
+      park,
+      growth,
+      payloads,
+    });
+    const out = path.resolve(options.out);
+    fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`\n${formatTable(results)}\n\nresults: ${out}\n`);
+  } finally {
+    await worker?.stop().catch((err: unknown) => say(`stopping the worker failed: ${String(err)}`));
+    await connection?.close().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    await stack?.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,110 @@
+/**
+ * The bench's worker, in a process of its own so its memory (RSS) is the worker's alone: an imex
+ * worker (the real plugin, activities, store and module registry) and the bare baseline's worker,
+ * on their own task queues, with the same settings. The parent talks to it over IPC
+ * (worker-handle.ts): RSS, the per-activity call breakdown, counts, stop.
+ */
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
+import { createDefaultRegistry } from '../src/modules';
+import { createStore } from '../src/store';
+import { createImexPlugin, imexWorkflowsPath } from '../src/temporal/plugin';
+import { createBareActivities } from './bare-activities';
+import { CallRecorder } from './instrument';
+import type { WorkerProcessConfig, WorkerReply, WorkerRequest } from './worker-protocol';
+
+const quietBundler = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
+};
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.IMEX_BENCH_WORKER ?? '') as WorkerProcessConfig;
+  // Module failures are what the bench provokes: the SDK speaks at ERROR only.
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+
+  const recorder = new CallRecorder();
+  const mongo = new MongoClient(config.mongoUrl, { monitorCommands: true });
+  await mongo.connect();
+  recorder.monitor(mongo);
+  const store = createStore(mongo.db(config.dbName), () => mongo.close());
+  const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.namespace });
+
+  const bundlingStarted = Date.now();
+  const [imexBundle, bareBundle] = await Promise.all([
+    bundleWorkflowCode({ workflowsPath: imexWorkflowsPath, logger: quietBundler }),
+    bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'bare-workflows.ts'), logger: quietBundler }),
+  ]);
+  const bundlingMs = Date.now() - bundlingStarted;
+
+  // The same settings for both workers: what differs is imex, not the tuning.
+  const settings = {
+    connection: nativeConnection,
+    namespace: config.namespace,
+    maxCachedWorkflows: config.settings.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: config.settings.maxConcurrentWorkflowTaskExecutions,
+    maxConcurrentActivityTaskExecutions: config.settings.maxConcurrentActivityTaskExecutions,
+  };
+  const imexWorker = await Worker.create({
+    ...settings,
+    taskQueue: config.imexTaskQueue,
+    plugins: [
+      createImexPlugin({
+        store: recorder.store(store),
+        registry: createDefaultRegistry(),
+        client: recorder.client(client),
+        taskQueue: config.imexTaskQueue,
+        workflowBundle: imexBundle,
+      }),
+    ],
+  });
+  const bareWorker = await Worker.create({
+    ...settings,
+    taskQueue: config.bareTaskQueue,
+    workflowBundle: bareBundle,
+    activities: createBareActivities(),
+  });
+  const running = Promise.all([imexWorker.run(), bareWorker.run()]);
+
+  const send = (reply: WorkerReply) => process.send?.(reply);
+  process.on('message', (request: WorkerRequest) => {
+    void (async () => {
+      switch (request.type) {
+        case 'memory': {
+          const { rss, heapUsed } = process.memoryUsage();
+          return send({ id: request.id, type: 'memory', rss, heapUsed });
+        }
+        case 'breakdown': {
+          const breakdown = recorder.snapshot();
+          if (request.reset) recorder.reset();
+          return send({ id: request.id, type: 'breakdown', breakdown });
+        }
+        case 'count':
+          return send({ id: request.id, type: 'count', count: recorder.count(request.activity, request.call) });
+        case 'stop':
+          imexWorker.shutdown();
+          bareWorker.shutdown();
+          await running;
+          await Promise.all([nativeConnection.close(), connection.close(), mongo.close()]);
+          send({ id: request.id, type: 'stopped' });
+          process.disconnect?.();
+          return undefined;
+      }
+    })().catch((err: unknown) => send({ id: request.id, type: 'error', message: String(err) }));
+  });
+  send({ id: 0, type: 'ready', bundlingMs });
+  await running;
+}
+
+main().catch((err: unknown) => {
+  console.error('bench worker failed:', err);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+/** Messages between the bench and its worker process (worker-process.ts), over Node's IPC channel. */
+import type { ActivityBreakdown } from './instrument';
+
+/** Settings both workers (imex and bare) are created with. */
+export interface BenchWorkerSettings {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentActivityTaskExecutions: number;
+}
+
+export interface WorkerProcessConfig {
+  temporalAddress: string;
+  namespace: string;
+  mongoUrl: string;
+  dbName: string;
+  imexTaskQueue: string;
+  bareTaskQueue: string;
+  settings: BenchWorkerSettings;
+}
+
+export type WorkerRequest =
+  | { id: number; type: 'memory' }
+  | { id: number; type: 'breakdown'; reset?: boolean }
+  | { id: number; type: 'count'; activity: string; call: string }
+  | { id: number; type: 'stop' };
+
+export type WorkerReply =
+  | { id: 0; type: 'ready'; bundlingMs: number }
+  | { id: number; type: 'memory'; rss: number; heapUsed: number }
+  | { id: number; type: 'breakdown'; breakdown: ActivityBreakdown }
+  | { id: number; type: 'count'; count: number }
+  | { id: number; type: 'stopped' }
+  | { id: number; type: 'error'; message: string };
