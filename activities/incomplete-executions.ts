@@ -9,23 +9,15 @@
  */
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
+import type { Client } from '@temporalio/client';
 import {
   findModulePosition,
   ieIdSource,
-  ieWorkflowId,
-  ImexErrorType,
-  ImexFailer,
-  ImexOrgId,
-  ImexScenarioId,
-  ImexStatus,
-  ImexAttempts,
   validateBlueprint,
   type Blueprint,
   type BundleContext,
   type FailedBundle,
-  type IncompleteExecutionInput,
-  type IncompleteExecutionState,
   type ParkedBundle,
   type ParsedPatchRequest,
   type RetrySchedule,
@@ -101,6 +93,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       context: failed.context,
       error: failed.error,
       retry,
+      ...(input.schedule ? { schedule: input.schedule } : {}),
     });
 
     // The organization's storage quota first: nothing is written that would exceed it. The
@@ -132,46 +125,8 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     }
 
     const doc = await ies.insert(candidate);
-    const state: IncompleteExecutionState = {
-      ieId,
-      orgId: doc.orgId,
-      scenarioId: doc.scenarioId,
-      scenarioName: doc.scenarioName,
-      executionId: doc.executionId,
-      status: doc.status,
-      retry: doc.retry,
-      attempts: doc.attempts,
-      failer: doc.failer,
-      error: doc.error,
-      nextRetryAt: null,
-      created: doc.created.toISOString(),
-      resolved: false,
-      deleted: false,
-    };
-    await startIncompleteExecutionWorkflow(state, input.schedule);
+    await startIncompleteExecutionWorkflow(client, { taskQueue: deps.taskQueue, doc, defaultSchedule: deps.schedule });
     return { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };
-  }
-
-  async function startIncompleteExecutionWorkflow(state: IncompleteExecutionState, schedule?: number[]): Promise<void> {
-    const input: IncompleteExecutionInput = { state, schedule: [...(schedule ?? deps.schedule)] };
-    try {
-      await client.workflow.start('incompleteExecution', {
-        taskQueue: deps.taskQueue,
-        workflowId: ieWorkflowId(state.ieId),
-        args: [input],
-        staticSummary: `Incomplete execution of "${state.scenarioName}" (#${state.scenarioId}) at module ${state.failer}`,
-        typedSearchAttributes: [
-          { key: ImexOrgId, value: String(state.orgId) },
-          { key: ImexScenarioId, value: String(state.scenarioId) },
-          { key: ImexStatus, value: state.status },
-          { key: ImexErrorType, value: state.error.type },
-          { key: ImexFailer, value: state.failer },
-          { key: ImexAttempts, value: state.attempts },
-        ],
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
   }
 
   async function prepareAttempt(ieId: string): Promise<AttemptInput> {

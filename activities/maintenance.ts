@@ -16,27 +16,11 @@
  * before its document, a workflow before visibility shows it). What was fixed goes to the
  * worker's log and to the status document (`maintenance_status`).
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type Client,
-  type WorkflowExecutionDescription,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
-import {
-  ieWorkflowId,
-  ImexAttempts,
-  ImexErrorType,
-  ImexFailer,
-  ImexOrgId,
-  ImexScenarioId,
-  ImexStatus,
-  type IeStatus,
-  type IncompleteExecutionInput,
-  type IncompleteExecutionState,
-  type RetrySchedule,
-} from '../src/domain';
+import { ieWorkflowId, type IeStatus, type IncompleteExecutionState, type RetrySchedule } from '../src/domain';
 import type { IncompleteExecutionSummary, Store } from '../src/store';
+import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import { MaintenanceStatusStore } from '../src/store/maintenance-status';
 import { stateQuery } from '../workflows/incomplete-execution-messages';
 
@@ -344,7 +328,12 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       return false;
     }
     const reason = description ? `its workflow ended ${status}` : 'it had no workflow';
-    await startIncompleteExecutionWorkflow(doc);
+    await startIncompleteExecutionWorkflow(client, {
+      taskQueue: deps.taskQueue,
+      doc,
+      defaultSchedule: deps.schedule,
+      note: 'restarted by maintenance',
+    });
     report.restarted.push({ ieId, reason });
     return true;
   }
@@ -392,48 +381,6 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     if (as === 'resolved') await ies.markResolved(doc._id);
     else await ies.markDeleted(doc._id);
     await deps.store.quota.release(doc.orgId, doc._id);
-  }
-
-  /** Starts `ie-<ieId>` again from its document (as parking does; the workflow writes its state through). */
-  async function startIncompleteExecutionWorkflow(doc: IncompleteExecutionSummary): Promise<void> {
-    // An attempt that was in progress is over: the IE waits again (the attempt counted).
-    const status: IeStatus =
-      doc.status === 'in_progress' || doc.status === 'resolved' ? (doc.retry ? 'pending' : 'unresolved') : doc.status;
-    const state: IncompleteExecutionState = {
-      ieId: doc._id,
-      orgId: doc.orgId,
-      scenarioId: doc.scenarioId,
-      scenarioName: doc.scenarioName,
-      executionId: doc.executionId,
-      status,
-      retry: doc.retry,
-      attempts: doc.attempts,
-      failer: doc.failer,
-      error: doc.error,
-      nextRetryAt: doc.nextRetryAt ? doc.nextRetryAt.toISOString() : null,
-      created: doc.created.toISOString(),
-      resolved: false,
-      deleted: false,
-    };
-    const input: IncompleteExecutionInput = { state, schedule: [...deps.schedule] };
-    try {
-      await client.workflow.start('incompleteExecution', {
-        taskQueue: deps.taskQueue,
-        workflowId: ieWorkflowId(state.ieId),
-        args: [input],
-        staticSummary: `Incomplete execution of "${state.scenarioName}" (#${state.scenarioId}) at module ${state.failer} (restarted by maintenance)`,
-        typedSearchAttributes: [
-          { key: ImexOrgId, value: String(state.orgId) },
-          { key: ImexScenarioId, value: String(state.scenarioId) },
-          { key: ImexStatus, value: state.status },
-          { key: ImexErrorType, value: state.error.type },
-          { key: ImexFailer, value: state.failer },
-          { key: ImexAttempts, value: state.attempts },
-        ],
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
   }
 
   return {

@@ -29,6 +29,8 @@ export interface IncompleteExecutionDocument {
   status: IeStatus;
   /** Auto-retry on (Make's "retry"). */
   retry: boolean;
+  /** This IE's own auto-retry schedule in ms (a scenario override or a Break's); the deployment's when absent. */
+  schedule?: number[];
   attempts: number;
   nextRetryAt?: Date | null;
   resolved: boolean;
@@ -53,6 +55,7 @@ export interface NewIncompleteExecution {
   context: BundleContext;
   error: RunError;
   retry: boolean;
+  schedule?: number[];
 }
 
 /** What the IE workflow writes through on every change. */
@@ -116,6 +119,7 @@ export class IncompleteExecutionStore {
       size: storedSize(blueprint, context),
       status: input.retry ? 'pending' : 'unresolved',
       retry: input.retry,
+      ...(input.schedule ? { schedule: input.schedule } : {}),
       attempts: 0,
       nextRetryAt: null,
       resolved: false,
