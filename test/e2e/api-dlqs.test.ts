@@ -11,6 +11,7 @@ import type { IncompleteExecutionDocument } from '../../src/store';
 import { bulkOperationWorkflowId } from '../../src/temporal/client';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { webhookTrigger } from '../helpers/blueprints';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, startApi, type RunningApi } from './support/api';
 import { dlqEndpoints, type DlqIds } from './support/dlqs';
@@ -67,16 +68,8 @@ afterAll(async () => {
   await env?.close();
 });
 
-const webhook = { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} };
-function httpModule(id: number, path: string) {
-  return {
-    id,
-    module: 'http:ActionSendData',
-    version: 3,
-    parameters: { handleErrors: true },
-    mapper: { url: http.url(path), method: 'post', bodyType: 'raw', contentType: 'application/json', data: '{{1.n}}' },
-  };
-}
+const webhook = webhookTrigger;
+const httpModule = (id: number, path: string) => http.httpModule(id, path, { data: '{{1.n}}' });
 function dlqBlueprint(path: string, settings: Record<string, unknown> = {}) {
   return { name: 'dlq test', flow: [webhook, httpModule(2, path)], metadata: { scenario: { dlq: true, ...settings } } };
 }

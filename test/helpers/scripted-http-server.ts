@@ -60,6 +60,17 @@ export class ScriptedHttpServer {
     return this;
   }
 
+  /** An `http:ActionSendData` v3 module that calls `path` here (POST, JSON, errors raised). */
+  httpModule(id: number, path: string, mapper: Record<string, unknown> = {}, parameters: Record<string, unknown> = {}) {
+    return {
+      id,
+      module: 'http:ActionSendData',
+      version: 3,
+      parameters: { handleErrors: true, ...parameters },
+      mapper: { url: this.url(path), method: 'post', bodyType: 'raw', contentType: 'application/json', ...mapper },
+    };
+  }
+
   count(path: string): number {
     return this.requests.filter((r) => r.path === path).length;
   }

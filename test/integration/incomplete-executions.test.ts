@@ -5,6 +5,7 @@
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
 import { ieWorkflowId, type IncompleteExecutionState } from '../../src/domain';
 import { RequestRejectedError } from '../../src/temporal/client';
@@ -27,16 +28,8 @@ afterAll(async () => {
   await env?.close();
 });
 
-const webhook = { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} };
-function httpModule(id: number, path: string, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    module: 'http:ActionSendData',
-    version: 3,
-    parameters: { handleErrors: true },
-    mapper: { url: http.url(path), method: 'post', bodyType: 'raw', contentType: 'application/json', ...extra },
-  };
-}
+const webhook = webhookTrigger;
+const httpModule = (id: number, path: string, extra: Record<string, unknown> = {}) => http.httpModule(id, path, extra);
 
 /** Runs a dlq scenario whose module 2 or later fails; returns the run result and its one IE. */
 async function parkOne(flow: unknown[], data: unknown = { n: 1 }) {

@@ -14,6 +14,7 @@ import { temporal } from '@temporalio/proto';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { imexWorkflowBundle, startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
 import { ieWorkflowId, runWorkflowId } from '../../src/domain';
 import { bulkOperationWorkflowId } from '../../src/temporal/client';
@@ -37,14 +38,8 @@ afterAll(async () => {
   await env?.close();
 });
 
-const webhook = { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} };
-const httpModule = (id: number, p: string) => ({
-  id,
-  module: 'http:ActionSendData',
-  version: 3,
-  parameters: { handleErrors: true },
-  mapper: { url: http.url(p), method: 'post', data: '{{1.n}}' },
-});
+const webhook = webhookTrigger;
+const httpModule = (id: number, path: string) => http.httpModule(id, path, { data: '{{1.n}}' });
 
 async function run(name: string, flow: unknown[], dlq: boolean) {
   const scenarioId = await imex.createScenario({ name, flow, metadata: { scenario: { dlq } } });

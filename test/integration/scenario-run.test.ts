@@ -4,6 +4,7 @@
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { webhookTrigger } from '../helpers/blueprints';
 import { runWorkflowId } from '../../src/domain';
 
 let env: TestEnv;
@@ -22,23 +23,9 @@ afterAll(async () => {
   await env?.close();
 });
 
-const webhook = { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} };
-function httpModule(id: number, path: string, extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    module: 'http:ActionSendData',
-    version: 3,
-    parameters: { handleErrors: true },
-    mapper: {
-      url: http.url(path),
-      method: 'post',
-      bodyType: 'raw',
-      contentType: 'application/json',
-      parseResponse: true,
-      ...extra,
-    },
-  };
-}
+const webhook = webhookTrigger;
+const httpModule = (id: number, path: string, extra: Record<string, unknown> = {}) =>
+  http.httpModule(id, path, { parseResponse: true, ...extra });
 
 async function run(flow: unknown[], data?: unknown, scenario: Record<string, unknown> = {}) {
   const scenarioId = await imex.createScenario({ name: 'run test', flow, metadata: { scenario } });
