@@ -7,6 +7,7 @@ import { defaultPolicyTable, makeRetrySchedule, type PolicyTable, type RetrySche
 import type { ModuleRegistry } from '../src/modules';
 import type { Store } from '../src/store';
 import { createBulkOperationActivities } from './bulk-operations';
+import { createCoordinationActivities, type CoordinationSettings } from './coordination';
 import { createEvaluateFlowExpressions } from './flow-expressions';
 import { createIncompleteExecutionActivities } from './incomplete-executions';
 import { createMaintenanceActivities } from './maintenance';
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   policyTable?: PolicyTable;
   /** The incomplete executions' auto-retry schedule (Make's by default; tests use seconds). */
   schedule?: RetrySchedule;
+  /** Per-scenario coordination bounds (parallel runs of one scenario). */
+  coordination?: CoordinationSettings;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -46,6 +49,12 @@ export function createActivities(deps: ActivityDeps) {
       schedule: deps.schedule ?? makeRetrySchedule,
     }),
     ...createBulkOperationActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
+    ...createCoordinationActivities({
+      store: deps.store,
+      client: deps.client,
+      taskQueue: deps.taskQueue,
+      ...(deps.coordination ? { settings: deps.coordination } : {}),
+    }),
   };
 }
 
@@ -55,3 +64,4 @@ export type { FlowExpressionsInput, FlowExpressionsOutput } from './flow-express
 export type { ParkInput, ParkOutput, AttemptInput } from './incomplete-executions';
 export type { MaintenanceReport, QuotaReconcileBatch, QuotaRepair, WorkflowReconcileReport } from './maintenance';
 export type { BulkChunkInput } from './bulk-operations';
+export type { CoordinationSettings } from './coordination';

@@ -49,7 +49,12 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     steps.push({ name: 'Temporal connections', stop: () => temporal.close() });
 
     const registry = createDefaultRegistry();
-    const imex = new ImexClient({ client: temporal.client, store, taskQueue: config.IMEX_TASK_QUEUE });
+    const imex = new ImexClient({
+      client: temporal.client,
+      store,
+      taskQueue: config.IMEX_TASK_QUEUE,
+      webhookQueueCap: config.IMEX_WEBHOOK_QUEUE_CAP,
+    });
     const worker = await createImexWorker({
       connection: temporal.nativeConnection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -58,6 +63,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       registry,
       client: temporal.client,
       schedule: config.IMEX_RETRY_SCHEDULE,
+      coordination: { maxConcurrentRuns: config.IMEX_SCENARIO_MAX_CONCURRENT_RUNS },
     });
     const workerDone = worker.run();
     steps.push({
@@ -74,7 +80,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       input: { purgeAfterMs: config.IMEX_PURGE_AFTER_DAYS * 24 * 60 * 60 * 1000 },
     });
 
-    const api = await createApiServer({ store, imex, registry, logger: log });
+    const api = await createApiServer({ store, imex, registry, logger: log, webhooks: imex, triggers: imex });
     await api.listen({ host: config.IMEX_API_HOST, port: config.IMEX_API_PORT });
     steps.push({ name: 'API', stop: () => api.close() });
     const apiUrl = `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}/api/v2`;

@@ -63,6 +63,10 @@ export const envSchema = z.object({
   IMEX_DEMO: bool.default(true),
   /** Days resolved incomplete executions (and tombstones of deleted ones) are kept before the purge. */
   IMEX_PURGE_AFTER_DAYS: z.coerce.number().positive().default(30),
+  /** Webhook payloads that may wait per scenario before its hook answers 429 (Make's maximum; a scenario may set `imex.webhookQueueCap`). */
+  IMEX_WEBHOOK_QUEUE_CAP: z.coerce.number().int().positive().default(10_000),
+  /** Runs of one scenario at once (webhook payloads of a non-sequential scenario run in parallel up to this). */
+  IMEX_SCENARIO_MAX_CONCURRENT_RUNS: z.coerce.number().int().positive().default(10),
   IMEX_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** The Go toolchain used to build the Temporal CLI and FerretDB when no binary is found. */
   IMEX_GO: z.string().min(1).default('go'),

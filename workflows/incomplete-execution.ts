@@ -19,6 +19,7 @@ import {
   continueAsNew,
   executeChild,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -58,7 +59,22 @@ import {
   retryUpdate,
   stateQuery,
 } from './incomplete-execution-messages';
+import { attemptSlotGrantedSignal } from './scenario-coordinator-messages';
 import { scenarioRun } from './scenario-run';
+
+/**
+ * Versioning: attempts ask the scenario's coordinator for a slot (Make: at most 3 attempts at
+ * once per scenario, none while a run is in progress) and release it after; a deleted IE tells
+ * the coordinator (a sequential scenario may go on). Histories from before replay without.
+ */
+export const COORDINATED_ATTEMPTS_PATCH = 'imex-coordinated-attempts';
+/** An IE waiting for a slot asks again this often (the coordinator may have lost the request). */
+const ATTEMPT_SLOT_ASK_AGAIN_MS = 5 * 60_000;
+
+const coordination = proxyActivities<ImexActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
 
 const store = proxyActivities<ImexActivities>({
   startToCloseTimeout: '1 minute',
@@ -83,8 +99,21 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   // Requests are applied one at a time, in arrival order: a patch's store write never interleaves
   // with another request.
   let busy = false;
+  let grantedRequestId: string | undefined;
 
   setHandler(stateQuery, () => state);
+  setHandler(attemptSlotGrantedSignal, ({ requestId }) => {
+    grantedRequestId = requestId;
+  });
+
+  /** Waits for the coordinator's slot for this attempt (asking again now and then). */
+  async function acquireAttemptSlot(requestId: string): Promise<void> {
+    const address = { orgId: state.orgId, scenarioId: state.scenarioId, ieId: state.ieId, requestId };
+    for (;;) {
+      await coordination.requestAttemptSlot(address);
+      if (await condition(() => grantedRequestId === requestId, ATTEMPT_SLOT_ASK_AGAIN_MS)) return;
+    }
+  }
 
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
   function historyIsLong(): boolean {
@@ -246,7 +275,9 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     await publish();
 
     const executionId = executionIdFromUuid(uuid4());
+    const coordinated = patched(COORDINATED_ATTEMPTS_PATCH);
     try {
+      if (coordinated) await acquireAttemptSlot(executionId);
       const prepared = await store.prepareAttempt(state.ieId);
       await executeChild(scenarioRun, {
         workflowId: runWorkflowId(executionId),
@@ -301,6 +332,15 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     } finally {
       attemptRunning = false;
     }
+    if (coordinated) {
+      await coordination.releaseAttemptSlot({
+        orgId: state.orgId,
+        scenarioId: state.scenarioId,
+        ieId: state.ieId,
+        requestId: executionId,
+        ieClosed: state.resolved,
+      });
+    }
     await publish();
   }
 
@@ -333,6 +373,13 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
         : await condition(wake, timeoutMs, { summary: `auto-retry ${state.attempts + 1} of ${schedule.length}` });
     if (deleteRequested) {
       await store.deleteIncompleteExecution(state.ieId);
+      if (patched(COORDINATED_ATTEMPTS_PATCH)) {
+        await coordination.notifyIncompleteExecutionClosed({
+          orgId: state.orgId,
+          scenarioId: state.scenarioId,
+          ieId: state.ieId,
+        });
+      }
       state.deleted = true;
       state.retry = false;
       state.nextRetryAt = null;

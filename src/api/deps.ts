@@ -25,4 +25,8 @@ export interface ApiDeps {
    * (default 100) and finishes within `timeoutMs` (default 20 s); otherwise 202 with the operation.
    */
   bulkWait?: { maxIds?: number; timeoutMs?: number };
+  /** `POST /hooks/<hookId>` (without it, hooks answer 404). */
+  webhooks?: Pick<ImexClient, 'acceptWebhook'>;
+  /** Keeps a scenario's Temporal Schedule and coordinator in line after it changes (start, stop, PATCH). */
+  triggers?: Pick<ImexClient, 'syncScenarioTriggers'>;
 }

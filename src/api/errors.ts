@@ -20,6 +20,10 @@ export const apiErrorCodes = [
   'IM_NOT_DELETED',
   'IM_PAYLOAD_TOO_LARGE',
   'IM_UNSUPPORTED_MEDIA_TYPE',
+  /** A webhook of a scenario that is not active (409; the message says why). */
+  'IM_SCENARIO_INACTIVE',
+  /** A webhook whose scenario's queue is at its cap (429). */
+  'IM_QUEUE_FULL',
   'IM_INTERNAL',
 ] as const;
 export type ApiErrorCode = (typeof apiErrorCodes)[number];

@@ -19,6 +19,7 @@ import { installAuth } from './auth';
 import type { ApiDeps } from './deps';
 import { installErrorHandling } from './errors';
 import { dlqRoutes } from './routes/dlqs';
+import { hookRoutes } from './routes/hooks';
 import { bulkDlqRoutes } from './routes/dlqs-bulk';
 import { scenarioRoutes } from './routes/scenarios';
 import { installRequestValidation, zodValidatorCompiler } from './validation';
@@ -83,6 +84,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
     },
     { prefix: API_BASE_PATH },
   );
+  await app.withTypeProvider<ZodTypeProvider>().register(hookRoutes, deps);
 
   return app;
 }

@@ -69,6 +69,8 @@ export const scenarioImexSchema = z.strictObject({
   policy: policyOverridesSchema.optional(),
   /** Delays after each attempt: `[60000, 600000]`, `["1m", "10m"]` or `"1m,10m"`; stored as ms. */
   schedule: retryScheduleSchema.optional(),
+  /** Most webhook payloads waiting in this scenario's queue; past it the hook answers 429 (default: the deployment's). */
+  webhookQueueCap: z.int().positive().optional(),
 });
 export type ScenarioImexSettings = z.output<typeof scenarioImexSchema>;
 

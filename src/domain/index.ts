@@ -10,7 +10,8 @@
  * - `mapping`: the `{{<moduleId>.<path>}}` evaluator;
  * - `filter`, `flow-control`: Make's filters, routers, error-handler routes and directives;
  * - `search-attributes`: the keys runs and IEs are found by in the Temporal Web UI;
- * - `run`: what a scenario run takes and gives back.
+ * - `run`: what a scenario run takes and gives back;
+ * - `coordination`: the per-scenario coordinator's contract, scheduling and ids.
  *
  * No I/O and no Node APIs, so workflow code may import all of it.
  */
@@ -28,3 +29,4 @@ export * from './validate-blueprint';
 export * from './search-attributes';
 export * from './run';
 export * from './incomplete-execution';
+export * from './coordination';

@@ -15,3 +15,4 @@ export * from './incomplete-executions';
 export * from './organizations';
 export * from './scenarios';
 export * from './sequential-id';
+export * from './webhook-queue';

@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
-import type { Blueprint } from '../domain';
+import { hasWebhookTrigger, type Blueprint, type Scheduling } from '../domain';
 import { insertWithNextId } from './sequential-id';
+import { newHookId, type WebhookQueueStore } from './webhook-queue';
 
 /** As stored: the blueprint is opaque JSON text (user keys never become document keys). */
 interface ScenarioDocument {
@@ -11,6 +12,12 @@ interface ScenarioDocument {
   isActive: boolean;
   /** Why the scenario was deactivated by imex (e.g. incomplete-execution storage full). */
   deactivationReason?: string;
+  /** How it is triggered besides on demand (Make's export `scheduling`); JSON text. */
+  scheduling?: string;
+  /** Its webhook's id, when its trigger is `gateway:CustomWebHook`. */
+  hookId?: string;
+  /** When it was last activated: consecutive errors count from there. */
+  activatedAt?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -22,33 +29,57 @@ export interface Scenario {
   blueprint: Blueprint;
   isActive: boolean;
   deactivationReason?: string;
+  scheduling?: Scheduling;
+  hookId?: string;
+  activatedAt?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
 
 function fromDocument(doc: ScenarioDocument): Scenario {
-  const { _id, blueprint, ...rest } = doc;
-  return { id: _id, blueprint: JSON.parse(blueprint) as Blueprint, ...rest };
+  const { _id, blueprint, scheduling, ...rest } = doc;
+  return {
+    id: _id,
+    blueprint: JSON.parse(blueprint) as Blueprint,
+    ...rest,
+    ...(scheduling ? { scheduling: JSON.parse(scheduling) as Scheduling } : {}),
+  };
 }
 
 export class ScenarioStore {
   readonly collection: Collection<ScenarioDocument>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly webhooks?: WebhookQueueStore,
+  ) {
     this.collection = db.collection<ScenarioDocument>('scenarios');
   }
 
-  async create(input: { orgId: number; name: string; blueprint: Blueprint; isActive?: boolean }): Promise<Scenario> {
+  async create(input: {
+    orgId: number;
+    name: string;
+    blueprint: Blueprint;
+    isActive?: boolean;
+    scheduling?: Scheduling;
+  }): Promise<Scenario> {
     const now = new Date();
+    const isActive = input.isActive ?? true;
+    // A webhook-triggered scenario gets its hook id with it (registered right after the insert).
+    const hookId = this.webhooks && hasWebhookTrigger(input.blueprint) ? newHookId() : undefined;
     const doc = await insertWithNextId(this.collection, (id) => ({
       _id: id,
       orgId: input.orgId,
       name: input.name,
       blueprint: JSON.stringify(input.blueprint),
-      isActive: input.isActive ?? true,
+      isActive,
+      ...(input.scheduling ? { scheduling: JSON.stringify(input.scheduling) } : {}),
+      ...(hookId ? { hookId } : {}),
+      ...(isActive ? { activatedAt: now } : {}),
       createdAt: now,
       updatedAt: now,
     }));
+    if (hookId) await this.webhooks?.registerHook(hookId, doc.orgId, doc._id);
     return fromDocument(doc);
   }
 
@@ -66,19 +97,39 @@ export class ScenarioStore {
   async update(
     orgId: number,
     id: number,
-    patch: { name?: string; blueprint?: Blueprint; isActive?: boolean; deactivationReason?: string | null },
+    patch: {
+      name?: string;
+      blueprint?: Blueprint;
+      isActive?: boolean;
+      deactivationReason?: string | null;
+      /** null: no schedule any more (on demand). */
+      scheduling?: Scheduling | null;
+    },
   ): Promise<Scenario | null> {
-    const set: Partial<ScenarioDocument> = { updatedAt: new Date() };
+    const now = new Date();
+    const set: Partial<ScenarioDocument> = { updatedAt: now };
+    const unset: Record<string, ''> = {};
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.blueprint !== undefined) set.blueprint = JSON.stringify(patch.blueprint);
     if (patch.isActive !== undefined) set.isActive = patch.isActive;
+    // (Re)activation starts a new count of consecutive errors.
+    if (patch.isActive === true) set.activatedAt = now;
     if (typeof patch.deactivationReason === 'string') set.deactivationReason = patch.deactivationReason;
+    if (patch.scheduling) set.scheduling = JSON.stringify(patch.scheduling);
+    if (patch.scheduling === null) unset.scheduling = '';
     // Reactivating clears the reason imex deactivated it for.
-    const clearReason = patch.deactivationReason === null || patch.isActive === true;
+    if (patch.deactivationReason === null || patch.isActive === true) unset.deactivationReason = '';
+    let hookId: string | undefined;
+    if (this.webhooks && patch.blueprint && hasWebhookTrigger(patch.blueprint)) {
+      const current = await this.collection.findOne({ _id: id, orgId }, { projection: { hookId: 1 } });
+      if (current && !current.hookId) set.hookId = hookId = newHookId();
+    }
     const result = await this.collection.updateOne(
       { _id: id, orgId },
-      clearReason ? { $set: set, $unset: { deactivationReason: '' } } : { $set: set },
+      Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set },
     );
-    return result.matchedCount === 1 ? this.get(orgId, id) : null;
+    if (result.matchedCount !== 1) return null;
+    if (hookId) await this.webhooks?.registerHook(hookId, orgId, id);
+    return this.get(orgId, id);
   }
 }

@@ -7,6 +7,7 @@ import { IeQuotaStore } from './ie-quota';
 import { IncompleteExecutionStore } from './incomplete-executions';
 import { OrganizationStore } from './organizations';
 import { ScenarioStore } from './scenarios';
+import { WebhookQueueStore } from './webhook-queue';
 
 /** Every collection imex keeps, behind one object: the only code that touches MongoDB. */
 export interface Store {
@@ -21,20 +22,24 @@ export interface Store {
   apiTokens: ApiTokenStore;
   /** Bulk retry and delete: per-IE verdicts of each operation. */
   bulkOperations: BulkOperationStore;
+  /** Webhook hook ids and each scenario's durable queue of accepted payloads. */
+  webhooks: WebhookQueueStore;
   close(): Promise<void>;
 }
 
 export function createStore(db: Db, close: () => Promise<void> = async () => undefined): Store {
+  const webhooks = new WebhookQueueStore(db);
   return {
     db,
     organizations: new OrganizationStore(db),
-    scenarios: new ScenarioStore(db),
+    scenarios: new ScenarioStore(db, webhooks),
     executions: new ExecutionStore(db),
     incompleteExecutions: new IncompleteExecutionStore(db),
     blobs: new BlobStore(db),
     quota: new IeQuotaStore(db),
     apiTokens: new ApiTokenStore(db),
     bulkOperations: new BulkOperationStore(db),
+    webhooks,
     close,
   };
 }
@@ -69,4 +74,6 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.quota.holds.createIndex({ orgId: 1 }, { name: 'org' });
   // Bulk operations: an operation's items in request order, pending first.
   await store.bulkOperations.items.createIndex({ operationId: 1, done: 1, seq: 1 }, { name: 'operation_done_seq' });
+  // Webhook queue: entries are inserted by `_id` (`<scenarioId>:<seq>`); the coordinator reads in order.
+  await store.webhooks.entries.createIndex({ scenarioId: 1, seq: 1 }, { name: 'scenario_seq' });
 }

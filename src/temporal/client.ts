@@ -3,6 +3,7 @@
  * The API and the CLI use it; it only translates to Temporal calls and store reads.
  */
 import crypto from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -12,15 +13,18 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  coordinatorWorkflowId,
+  hasWebhookTrigger,
   ieWorkflowId,
   ImexOrgId,
   ImexScenarioId,
   runWorkflowId,
+  scenarioSettingsSchema,
+  type CoordinatorView,
   type IncompleteExecutionState,
   type PatchRequest,
   type RetryRequest,
   type RunTrigger,
-  type ScenarioRunInput,
   type ScenarioRunResult,
 } from '../domain';
 import type { Store } from '../store';
@@ -37,6 +41,23 @@ import {
   stateQuery,
 } from '../../workflows/incomplete-execution-messages';
 import type { BulkOperationRequest } from '../../workflows/bulk-operation';
+import {
+  coordinatorStateQuery,
+  runRequestedSignal,
+  scenarioChangedSignal,
+  webhooksQueuedSignal,
+} from '../../workflows/scenario-coordinator-messages';
+import { signalCoordinatorIfRunning, signalWithStartCoordinator, syncScenarioSchedule } from './coordinator';
+
+/** Payloads waiting in one scenario's webhook queue before its hook answers 429 (Make's maximum). */
+export const DEFAULT_WEBHOOK_QUEUE_CAP = 10_000;
+
+/** What `POST /hooks/<hookId>` becomes. */
+export type WebhookAcceptance =
+  | { status: 'accepted'; scenarioId: number; seq: number }
+  | { status: 'not-found' }
+  | { status: 'inactive'; scenarioId: number; reason: string }
+  | { status: 'queue-full'; scenarioId: number; queued: number; cap: number };
 
 export class ScenarioNotFoundError extends Error {
   constructor(readonly scenarioId: number) {
@@ -74,14 +95,24 @@ export class ImexClient {
   readonly client: Client;
   readonly store: Store;
   readonly taskQueue: string;
+  /** The deployment's webhook queue cap per scenario (a scenario may set its own). */
+  readonly webhookQueueCap: number;
 
-  constructor(options: { client: Client; store: Store; taskQueue: string }) {
+  constructor(options: { client: Client; store: Store; taskQueue: string; webhookQueueCap?: number }) {
     this.client = options.client;
     this.store = options.store;
     this.taskQueue = options.taskQueue;
+    this.webhookQueueCap = options.webhookQueueCap ?? DEFAULT_WEBHOOK_QUEUE_CAP;
   }
 
-  /** Starts a run of the scenario's current blueprint. */
+  /**
+   * Asks for a run of the scenario's current blueprint. Every run goes through the scenario's
+   * coordinator (`coordinator-<scenarioId>`), which starts it as `run-<executionId>` at once
+   * unless an attempt of an incomplete execution waits for a slot or the scenario's bound on
+   * parallel runs is reached (a sequential scenario runs one at a time). A run on demand does not
+   * wait on open incomplete executions: sequential processing holds back scheduled and webhook
+   * runs only.
+   */
   async startScenarioRun(input: {
     orgId: number;
     scenarioId: number;
@@ -102,40 +133,104 @@ export class ImexClient {
     if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > INLINE_BUNDLE_MAX_BYTES) {
       data = await this.store.blobs.put(data);
     }
-    const runInput: ScenarioRunInput = {
-      orgId: input.orgId,
+    await signalWithStartCoordinator(
+      this.client,
+      this.taskQueue,
+      { orgId: input.orgId, scenarioId: scenario.id },
+      runRequestedSignal,
+      {
+        executionId,
+        // A webhook payload given to the client directly runs as a run on demand would.
+        trigger: trigger === 'schedule' ? 'schedule' : 'manual',
+        ...(data === undefined ? {} : { data }),
+        receivedAt: new Date().toISOString(),
+      },
+    );
+    return { executionId, workflowId: runWorkflowId(executionId) };
+  }
+
+  /**
+   * `POST /hooks/<hookId>`: queues the payload durably for the hook's scenario (answers once it
+   * is in MongoDB) and wakes the scenario's coordinator. An inactive scenario, or a full queue,
+   * accepts nothing.
+   */
+  async acceptWebhook(hookId: string, payload: unknown): Promise<WebhookAcceptance> {
+    const hook = await this.store.webhooks.getHook(hookId);
+    if (!hook) return { status: 'not-found' };
+    const scenario = await this.store.scenarios.get(hook.orgId, hook.scenarioId);
+    if (!scenario || scenario.hookId !== hookId || !hasWebhookTrigger(scenario.blueprint))
+      return { status: 'not-found' };
+    if (!scenario.isActive) {
+      return {
+        status: 'inactive',
+        scenarioId: scenario.id,
+        reason: scenario.deactivationReason
+          ? `the scenario is inactive: it was deactivated because ${scenario.deactivationReason}`
+          : 'the scenario is inactive: start it to accept webhooks',
+      };
+    }
+    const settings = scenarioSettingsSchema.parse(scenario.blueprint.metadata?.scenario ?? {});
+    const cap = settings.imex?.webhookQueueCap ?? this.webhookQueueCap;
+    let data: string | undefined;
+    if (payload !== undefined) {
+      const text = JSON.stringify(payload);
+      data =
+        Buffer.byteLength(text) > INLINE_BUNDLE_MAX_BYTES ? JSON.stringify(await this.store.blobs.put(payload)) : text;
+    }
+    const queued = await this.store.webhooks.enqueue({
+      orgId: scenario.orgId,
       scenarioId: scenario.id,
-      scenarioName: scenario.name,
-      executionId,
-      blueprint: scenario.blueprint,
-      trigger,
+      cap,
       ...(data === undefined ? {} : { data }),
-    };
-    const workflowId = runWorkflowId(executionId);
-    await this.client.workflow.start('scenarioRun', {
-      taskQueue: this.taskQueue,
-      workflowId,
-      args: [runInput],
-      staticSummary: `Scenario "${scenario.name}" (#${scenario.id}) · ${trigger} run`,
-      typedSearchAttributes: [
-        { key: ImexOrgId, value: String(input.orgId) },
-        { key: ImexScenarioId, value: String(scenario.id) },
-      ],
     });
-    return { executionId, workflowId };
+    if (!queued.accepted) return { status: 'queue-full', scenarioId: scenario.id, queued: queued.queued, cap };
+    await signalWithStartCoordinator(
+      this.client,
+      this.taskQueue,
+      { orgId: scenario.orgId, scenarioId: scenario.id },
+      webhooksQueuedSignal,
+      { seq: queued.seq },
+    );
+    return { status: 'accepted', scenarioId: scenario.id, seq: queued.seq };
+  }
+
+  /**
+   * After a scenario changed (activated, stopped, scheduling, blueprint): its Temporal Schedule
+   * is created, updated, paused or deleted to match, and its coordinator looks again (queued
+   * payloads of a reactivated scenario run).
+   */
+  async syncScenarioTriggers(orgId: number, scenarioId: number): Promise<void> {
+    const scenario = await this.store.scenarios.get(orgId, scenarioId);
+    if (!scenario) return;
+    await syncScenarioSchedule(this.client, this.taskQueue, scenario);
+    await signalCoordinatorIfRunning(this.client, scenarioId, scenarioChangedSignal, { reason: 'scenario changed' });
+  }
+
+  /** The coordinator's view of the scenario (null when it has none running). */
+  async coordinatorState(scenarioId: number): Promise<CoordinatorView | null> {
+    try {
+      return await this.client.workflow.getHandle(coordinatorWorkflowId(scenarioId)).query(coordinatorStateQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
   }
 
   /** Waits for a run and returns its result, whatever its status (an error run fails in Temporal). */
   async scenarioRunResult(executionId: string): Promise<ScenarioRunResult> {
     const handle = this.client.workflow.getHandle(runWorkflowId(executionId));
-    try {
-      return (await handle.result()) as ScenarioRunResult;
-    } catch (err) {
-      if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
-        const [result] = (err.cause.details ?? []) as [ScenarioRunResult | undefined];
-        if (result) return result;
+    // The coordinator starts the run: until it has, the workflow does not exist yet.
+    for (let wait = 20; ; wait = Math.min(wait * 2, 1000)) {
+      try {
+        return (await handle.result()) as ScenarioRunResult;
+      } catch (err) {
+        if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
+          const [result] = (err.cause.details ?? []) as [ScenarioRunResult | undefined];
+          if (result) return result;
+        }
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
-      throw err;
+      await sleep(wait);
     }
   }
 

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { CoordinationSettings } from '../../activities';
 import type { PolicyTable, RetrySchedule } from '../domain';
 import type { ModuleRegistry } from '../modules';
 import type { Store } from '../store';
@@ -14,6 +15,8 @@ export interface ImexWorkerOptions {
   client: Client;
   schedule?: RetrySchedule;
   policyTable?: PolicyTable;
+  /** Per-scenario coordination bounds (parallel runs of one scenario). */
+  coordination?: CoordinationSettings;
   workflowBundle?: WorkflowBundleOption;
   /** Bounded workflow cache: worker memory stays flat however many IEs are parked. */
   maxCachedWorkflows?: number;

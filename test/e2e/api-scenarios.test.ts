@@ -171,6 +171,9 @@ describe('POST /scenarios', () => {
       },
       created: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       lastEdit: scenario.created,
+      // Its trigger is a webhook: a hook id is made for it (POST /hooks/<hookId>, no token).
+      hookId: expect.stringMatching(/^[0-9a-f]{40}$/),
+      hookPath: `/hooks/${scenario.hookId}`,
     });
     expect((await store.scenarios.get(orgA, scenario.id))?.blueprint.flow).toHaveLength(2);
     expect(await store.scenarios.get(orgB, scenario.id)).toBeNull();
@@ -448,7 +451,12 @@ describe('GET /openapi.json', () => {
         op['x-scope'],
       ]),
     );
-    const expected = [...endpoints.map((e) => [label(e), e.scope]), ...dlqEndpoints.map((e) => [e.label, e.scope])];
+    const expected = [
+      ...endpoints.map((e) => [label(e), e.scope]),
+      ...dlqEndpoints.map((e) => [e.label, e.scope]),
+      // A scenario's webhook: public, outside /api/v2, as Make's hook URLs.
+      ['POST /hooks/{hookId}', undefined],
+    ];
     expect(listed.sort()).toEqual(expected.sort());
   });
 

@@ -88,7 +88,14 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       if (!name) {
         throw validationError([{ path: 'name', in: 'body', message: 'required when the blueprint has no name' }]);
       }
-      const scenario = await store.scenarios.create({ orgId, name, blueprint, isActive: false });
+      const scenario = await store.scenarios.create({
+        orgId,
+        name,
+        blueprint,
+        isActive: false,
+        ...(body.scheduling ? { scheduling: body.scheduling } : {}),
+      });
+      await deps.triggers?.syncScenarioTriggers(orgId, scenario.id);
       return { scenario: await view(orgId, scenario) };
     },
   );
@@ -170,15 +177,17 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       const { orgId } = authOf(request);
       const { scenarioId } = request.params;
       const current = await scenarioOf(orgId, scenarioId);
-      const { name, blueprint, settings } = request.body;
-      const patch: { name?: string; blueprint?: Scenario['blueprint'] } = {};
+      const { name, blueprint, settings, scheduling } = request.body;
+      const patch: { name?: string; blueprint?: Scenario['blueprint']; scheduling?: Scenario['scheduling'] } = {};
       if (name !== undefined) patch.name = name;
+      if (scheduling !== undefined) patch.scheduling = scheduling;
       if (blueprint !== undefined || settings !== undefined) {
         patch.blueprint = checked(withSettings(blueprint ?? current.blueprint, settings), registry);
       }
       // Everything is checked above: one write, or none.
       const updated = await store.scenarios.update(orgId, scenarioId, patch);
       if (!updated) throw notFound(`scenario ${scenarioId}`);
+      await deps.triggers?.syncScenarioTriggers(orgId, scenarioId);
       return { scenario: await view(orgId, updated) };
     },
   );
@@ -201,6 +210,8 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
         await scenarioOf(orgId, scenarioId);
         const updated = await store.scenarios.update(orgId, scenarioId, { isActive: action === 'start' });
         if (!updated) throw notFound(`scenario ${scenarioId}`);
+        // Its schedule is paused while it is inactive; a reactivated one's queued payloads run.
+        await deps.triggers?.syncScenarioTriggers(orgId, scenarioId);
         return { scenario: { id: updated.id, isActive: updated.isActive } };
       },
     );

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import {
   executionStatusCode,
+  schedulingSchema,
   scenarioSettingsSchema,
   validateBlueprint,
   type Blueprint,
@@ -68,6 +69,12 @@ export function blueprintField(registry: ModuleLookup) {
     .describe('Make blueprint `{ name, flow, metadata }`, as an object or as JSON text');
 }
 
+/** Make's `scheduling` (object or JSON text): `indefinitely` with `interval` seconds, `cron`, `immediately`, `on-demand`. */
+export const schedulingField = schedulingSchema.describe(
+  'How the scenario runs besides on demand: `{ type: "indefinitely", interval: <seconds> }`, `{ type: "cron", cron: "*/5 * * * *" }` (UTC), ' +
+    '`{ type: "immediately" }` (its webhook) or `{ type: "on-demand" }`. A Temporal Schedule runs it, paused while the scenario is inactive.',
+);
+
 const nameField = z.string().trim().min(1, 'must not be empty').max(120, 'must be at most 120 characters');
 
 export function createScenarioBody(registry: ModuleLookup) {
@@ -77,10 +84,7 @@ export function createScenarioBody(registry: ModuleLookup) {
     settings: scenarioSettingsPatchSchema.optional(),
     teamId: z.int().positive().optional().describe('Accepted for Make compatibility; imex has no teams'),
     folderId: z.int().positive().nullable().optional().describe('Accepted for Make compatibility; ignored'),
-    scheduling: z
-      .union([z.string(), z.record(z.string(), z.unknown())])
-      .optional()
-      .describe('Accepted for Make compatibility; ignored: imex runs scenarios on demand'),
+    scheduling: schedulingField.optional(),
   });
 }
 
@@ -89,6 +93,7 @@ export function patchScenarioBody(registry: ModuleLookup) {
     name: nameField.optional(),
     blueprint: blueprintField(registry).optional(),
     settings: scenarioSettingsPatchSchema.optional(),
+    scheduling: schedulingField.optional(),
   });
 }
 
@@ -124,6 +129,11 @@ export const scenarioSchema = z
     settings: scenarioSettingsViewSchema,
     /** Why imex deactivated the scenario (e.g. incomplete-execution storage full). */
     deactivationReason: z.string().optional(),
+    /** How it runs besides on demand (Make's `scheduling`); absent: on demand. */
+    scheduling: z.record(z.string(), z.unknown()).optional(),
+    /** Its webhook's id, when its trigger is `gateway:CustomWebHook`: `POST /hooks/<hookId>` (no token). */
+    hookId: z.string().optional(),
+    hookPath: z.string().optional(),
     created: z.string(),
     lastEdit: z.string(),
   })
@@ -173,6 +183,11 @@ export function toScenarioView(scenario: Scenario, stats: IncompleteExecutionSta
     lastEdit: scenario.updatedAt.toISOString(),
   };
   if (scenario.deactivationReason) view.deactivationReason = scenario.deactivationReason;
+  if (scenario.scheduling) view.scheduling = { ...scenario.scheduling };
+  if (scenario.hookId) {
+    view.hookId = scenario.hookId;
+    view.hookPath = `/hooks/${scenario.hookId}`;
+  }
   return view;
 }
 

@@ -1,0 +1,183 @@
+/**
+ * Activities of per-scenario coordination: what the coordinator reads before starting runs
+ * (the scenario, its open IEs, the next webhook payloads), deactivation after consecutive errors,
+ * lease checks, and the signals IE workflows and schedule occurrences send the coordinator
+ * (signal-with-start from an activity: a workflow cannot start another by signalling it).
+ */
+import crypto from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  hasWebhookTrigger,
+  scenarioSettingsSchema,
+  type AttemptSlotRelease,
+  type AttemptSlotRequest,
+  type CoordinatedScenario,
+  type PrepareRunsInput,
+  type PrepareRunsOutput,
+  type QueuedWebhook,
+} from '../src/domain';
+import type { Store } from '../src/store';
+import {
+  pauseScenarioSchedule,
+  signalCoordinatorIfRunning,
+  signalWithStartCoordinator,
+} from '../src/temporal/coordinator';
+import {
+  attemptSlotReleasedSignal,
+  attemptSlotRequestedSignal,
+  incompleteExecutionClosedSignal,
+  runRequestedSignal,
+} from '../workflows/scenario-coordinator-messages';
+
+/** The deployment's bounds on coordination. */
+export interface CoordinationSettings {
+  /** Parallel runs of one (non-sequential) scenario; default 10. */
+  maxConcurrentRuns?: number;
+}
+
+export const DEFAULT_MAX_CONCURRENT_RUNS = 10;
+
+export interface CoordinationDeps {
+  store: Store;
+  client: Client;
+  taskQueue: string;
+  settings?: CoordinationSettings;
+}
+
+interface ScenarioAddress {
+  orgId: number;
+  scenarioId: number;
+}
+
+export function createCoordinationActivities(deps: CoordinationDeps) {
+  const { store, client, taskQueue } = deps;
+  const maxConcurrentRuns = deps.settings?.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS;
+
+  async function prepareRuns(input: PrepareRunsInput): Promise<PrepareRunsOutput> {
+    await store.webhooks.markConsumedThrough(input.scenarioId, input.consumedThrough);
+    const found = await store.scenarios.get(input.orgId, input.scenarioId);
+    if (!found) {
+      const missing: CoordinatedScenario = {
+        found: false,
+        name: '',
+        isActive: false,
+        deactivationReason: 'the scenario does not exist',
+        activatedAt: null,
+        version: '',
+        sequential: false,
+        maxErrors: 0,
+        webhookTrigger: false,
+      };
+      return { scenario: missing, openIncompleteExecutions: 0, webhooks: [], maxConcurrentRuns };
+    }
+    const settings = scenarioSettingsSchema.parse(found.blueprint.metadata?.scenario ?? {});
+    const version = found.updatedAt.toISOString();
+    const scenario: CoordinatedScenario = {
+      found: true,
+      name: found.name,
+      isActive: found.isActive,
+      ...(found.deactivationReason ? { deactivationReason: found.deactivationReason } : {}),
+      activatedAt: found.activatedAt?.toISOString() ?? null,
+      version,
+      ...(input.knownVersion === version ? {} : { blueprint: found.blueprint }),
+      sequential: settings.sequential,
+      maxErrors: settings.maxErrors,
+      webhookTrigger: hasWebhookTrigger(found.blueprint),
+    };
+    // Make §1.3: only a sequential scenario waits on its incomplete executions.
+    const open = settings.sequential ? await store.incompleteExecutions.countOpen(input.orgId, input.scenarioId) : 0;
+    const webhooks: QueuedWebhook[] = [];
+    if (found.isActive && open === 0) {
+      for (const entry of await store.webhooks.readAfter(input.scenarioId, input.webhookAfter, input.webhookLimit)) {
+        webhooks.push({
+          seq: entry.seq,
+          executionId: entry.executionId,
+          receivedAt: entry.receivedAt.toISOString(),
+          ...(entry.data === undefined ? {} : { data: JSON.parse(entry.data) as unknown }),
+        });
+      }
+    }
+    return { scenario, openIncompleteExecutions: open, webhooks, maxConcurrentRuns };
+  }
+
+  /** Deactivates the scenario (and pauses its schedule), unless it was reactivated since `activation`. */
+  async function deactivateScenario(input: ScenarioAddress & { reason: string; activation: string | null }) {
+    const scenario = await store.scenarios.get(input.orgId, input.scenarioId);
+    if (!scenario?.isActive) return { deactivated: false };
+    if ((scenario.activatedAt?.toISOString() ?? null) !== input.activation) return { deactivated: false };
+    await store.scenarios.update(input.orgId, input.scenarioId, {
+      isActive: false,
+      deactivationReason: input.reason,
+    });
+    await pauseScenarioSchedule(
+      client,
+      input.scenarioId,
+      `paused by imex: the scenario was deactivated: ${input.reason}`,
+    );
+    return { deactivated: true };
+  }
+
+  /** Of these workflows, the ones that are not running (closed, or never existed). */
+  async function closedWorkflows(input: { workflowIds: string[] }): Promise<string[]> {
+    const closed: string[] = [];
+    for (const workflowId of input.workflowIds) {
+      try {
+        const description = await client.workflow.getHandle(workflowId).describe();
+        if (description.status.name !== 'RUNNING') closed.push(workflowId);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) closed.push(workflowId);
+        else throw err;
+      }
+    }
+    return closed;
+  }
+
+  async function requestAttemptSlot(input: ScenarioAddress & AttemptSlotRequest): Promise<void> {
+    await signalWithStartCoordinator(client, taskQueue, input, attemptSlotRequestedSignal, {
+      ieId: input.ieId,
+      requestId: input.requestId,
+    });
+  }
+
+  async function releaseAttemptSlot(input: ScenarioAddress & AttemptSlotRelease): Promise<void> {
+    await signalCoordinatorIfRunning(client, input.scenarioId, attemptSlotReleasedSignal, {
+      ieId: input.ieId,
+      requestId: input.requestId,
+      ...(input.ieClosed ? { ieClosed: true } : {}),
+    });
+  }
+
+  async function notifyIncompleteExecutionClosed(input: ScenarioAddress & { ieId: string }): Promise<void> {
+    await signalCoordinatorIfRunning(client, input.scenarioId, incompleteExecutionClosedSignal, { ieId: input.ieId });
+  }
+
+  /** A schedule's occurrence: handed to the coordinator, or dropped (and the schedule paused) when inactive. */
+  async function requestScheduledRun(input: ScenarioAddress): Promise<{ requested: boolean }> {
+    const scenario = await store.scenarios.get(input.orgId, input.scenarioId);
+    if (!scenario?.isActive) {
+      const why = scenario ? (scenario.deactivationReason ?? 'stopped') : 'the scenario does not exist';
+      await pauseScenarioSchedule(client, input.scenarioId, `paused by imex: the scenario is inactive (${why})`);
+      return { requested: false };
+    }
+    // One occurrence, one run, however often this activity is retried: the tick's run id names it.
+    const runId = Context.current().info.workflowExecution?.runId ?? crypto.randomUUID();
+    const executionId = runId.replace(/-/g, '').toLowerCase();
+    await signalWithStartCoordinator(client, taskQueue, input, runRequestedSignal, {
+      executionId,
+      trigger: 'schedule',
+      receivedAt: new Date().toISOString(),
+    });
+    return { requested: true };
+  }
+
+  return {
+    prepareRuns,
+    deactivateScenario,
+    closedWorkflows,
+    requestAttemptSlot,
+    releaseAttemptSlot,
+    notifyIncompleteExecutionClosed,
+    requestScheduledRun,
+  };
+}

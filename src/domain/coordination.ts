@@ -1,0 +1,211 @@
+/**
+ * Per-scenario coordination (Make reference §1.3, §1.6, §3.2): what the `scenarioCoordinator`
+ * workflow takes, carries across continue-as-new and answers, the scenario's `scheduling`, and
+ * the ids of the coordinator and of the scenario's Temporal Schedule.
+ *
+ * One coordinator per scenario (`coordinator-<scenarioId>`) starts every run of the scenario
+ * (on demand, scheduled, webhook) and hands out the attempt slots of its incomplete executions:
+ * - sequential processing: while an IE is open, scheduled and webhook runs wait, in order;
+ * - at most 3 IE attempts at once; none starts while a run is in progress; waiting attempts go
+ *   before the next run;
+ * - consecutive errors (`maxErrors`) deactivate the scenario; a webhook run deactivates it on
+ *   its first error.
+ */
+import { z } from 'zod';
+import type { Blueprint } from './blueprint';
+import type { ErrorCategory } from './errors';
+import type { ExecutionStatus } from './statuses';
+
+export function coordinatorWorkflowId(scenarioId: number): string {
+  return `coordinator-${scenarioId}`;
+}
+
+/** The scenario's Temporal Schedule (one per scenario). */
+export function scenarioScheduleId(scenarioId: number): string {
+  return `imex-scenario-${scenarioId}`;
+}
+
+export const WEBHOOK_TRIGGER_MODULE = 'gateway:CustomWebHook';
+
+/** Make: a scenario whose trigger is instant (a webhook). */
+export function hasWebhookTrigger(blueprint: Blueprint): boolean {
+  return blueprint.flow[0]?.module === WEBHOOK_TRIGGER_MODULE;
+}
+
+/** Make: at most 3 incomplete-execution attempts run in parallel per scenario (§3.2). */
+export const MAX_PARALLEL_ATTEMPTS = 3;
+
+const cronField = /^[\d*/,\-A-Za-z?LW#]+$/;
+
+/**
+ * How the scenario is triggered besides on demand, as Make's export `scheduling` key:
+ * `indefinitely` every `interval` seconds; imex's `cron` (5 fields, UTC); `immediately` (instant,
+ * a webhook) and `on-demand` have no schedule. Make's `once`/`daily`/`weekly`/`monthly` are not
+ * supported: say them as a cron expression.
+ */
+export const schedulingSchema = z.preprocess(
+  (value) => {
+    let v = value;
+    if (typeof v === 'string') {
+      try {
+        v = JSON.parse(v) as unknown;
+      } catch {
+        return v;
+      }
+    }
+    // `{ cron }` without a type is a cron schedule.
+    if (v && typeof v === 'object' && !('type' in v) && 'cron' in v) return { ...v, type: 'cron' };
+    return v;
+  },
+  z.discriminatedUnion(
+    'type',
+    [
+      z.looseObject({
+        type: z.literal('indefinitely'),
+        /** Seconds between runs. */
+        interval: z.coerce.number().int().min(1, 'must be at least 1 second').max(31_536_000),
+      }),
+      z.looseObject({
+        type: z.literal('cron'),
+        cron: z
+          .string()
+          .trim()
+          .refine((c) => c.split(/\s+/).length === 5 && c.split(/\s+/).every((f) => cronField.test(f)), {
+            message: 'must be a cron expression of 5 fields (minute hour day-of-month month day-of-week)',
+          }),
+      }),
+      z.looseObject({ type: z.literal('immediately') }),
+      z.looseObject({ type: z.literal('on-demand') }),
+    ],
+    { error: 'type must be indefinitely (with interval), cron (with cron), immediately or on-demand' },
+  ),
+);
+export type Scheduling = z.output<typeof schedulingSchema>;
+
+/** Whether this scheduling runs the scenario on a Temporal Schedule. */
+export function isScheduled(scheduling: Scheduling | undefined): boolean {
+  return scheduling?.type === 'indefinitely' || scheduling?.type === 'cron';
+}
+
+// --- the coordinator's messages ---
+
+export type CoordinatedTrigger = 'manual' | 'schedule';
+
+/** A run asked for by signal (on demand, or a schedule's occurrence); webhook payloads wait in MongoDB. */
+export interface RunRequest {
+  executionId: string;
+  trigger: CoordinatedTrigger;
+  /** The trigger's input data: inline when small, else a blob reference. */
+  data?: unknown;
+  /** ISO time it arrived: runs start in arrival order. */
+  receivedAt: string;
+}
+
+export interface AttemptSlotRequest {
+  ieId: string;
+  /** The attempt's execution id: one lease per attempt. */
+  requestId: string;
+}
+
+export interface AttemptSlotRelease extends AttemptSlotRequest {
+  /** The IE resolved with this attempt: sequential scenarios may go on. */
+  ieClosed?: boolean;
+}
+
+export interface AttemptSlotHolder extends AttemptSlotRequest {
+  grantedAt: string;
+}
+
+/** What the coordinator carries across continue-as-new (never a queued webhook payload). */
+export interface CoordinatorCarry {
+  /** The last webhook-queue sequence number handed to a run. */
+  webhookCursor: number;
+  /** Run requests (on demand, schedule) not started yet. */
+  pending: RunRequest[];
+  waitingAttempts: AttemptSlotRequest[];
+  attemptHolders: AttemptSlotHolder[];
+  /** Consecutive automatic runs ending with status error, since the scenario was (re)activated. */
+  consecutiveErrors: number;
+  /** The activation the count belongs to (the scenario's `activatedAt`). */
+  activation: string | null;
+}
+
+export interface CoordinatorInput {
+  orgId: number;
+  scenarioId: number;
+  carry?: CoordinatorCarry;
+  /** History events before continuing as new (default 2,000; tests use less). */
+  historyLimit?: number;
+  /** How often attempt leases are checked while held (default 2 minutes). */
+  leaseCheckMs?: number;
+  /** How often a scenario waiting on incomplete executions re-counts them (default 1 minute). */
+  openIeRecheckMs?: number;
+}
+
+/** The scenario as the coordinator needs it, read by `prepareRuns`. */
+export interface CoordinatedScenario {
+  found: boolean;
+  name: string;
+  isActive: boolean;
+  deactivationReason?: string;
+  /** When it was last activated (ISO); consecutive errors count from there. */
+  activatedAt: string | null;
+  /** The scenario's `updatedAt`: the blueprint is sent only when it changed. */
+  version: string;
+  blueprint?: Blueprint;
+  sequential: boolean;
+  maxErrors: number;
+  webhookTrigger: boolean;
+}
+
+export interface QueuedWebhook {
+  seq: number;
+  /** Derived from the queue entry, so a run is started once per payload (REJECT_DUPLICATE). */
+  executionId: string;
+  data?: unknown;
+  receivedAt: string;
+}
+
+export interface PrepareRunsInput {
+  orgId: number;
+  scenarioId: number;
+  /** The blueprint version the coordinator has; the blueprint comes back only when it changed. */
+  knownVersion?: string;
+  /** Webhook payloads after this sequence number, at most `webhookLimit` (0: none). */
+  webhookAfter: number;
+  webhookLimit: number;
+  /** Queue entries up to here have their runs: marked consumed (their payloads removed). */
+  consumedThrough: number;
+}
+
+export interface PrepareRunsOutput {
+  scenario: CoordinatedScenario;
+  /** Open (not resolved, not deleted) incomplete executions; counted for sequential scenarios only. */
+  openIncompleteExecutions: number;
+  webhooks: QueuedWebhook[];
+  /** The deployment's bound on parallel runs of one scenario (sequential scenarios run one at a time). */
+  maxConcurrentRuns: number;
+}
+
+/** A finished run as the coordinator counts it. */
+export interface CoordinatedRunOutcome {
+  executionId: string;
+  trigger: CoordinatedTrigger | 'webhook';
+  status: ExecutionStatus;
+  error?: { type: ErrorCategory | string; message: string; moduleId?: number };
+  parked: number;
+}
+
+/** The coordinator's `state` query. */
+export interface CoordinatorView {
+  scenarioId: number;
+  running: { executionId: string; trigger: string }[];
+  pendingRuns: number;
+  webhookCursor: number;
+  waitingAttempts: string[];
+  attemptHolders: string[];
+  blocked: 'inactive' | 'incomplete-executions' | null;
+  consecutiveErrors: number;
+  /** Every run it started since it began (this run of the workflow). */
+  started: number;
+}

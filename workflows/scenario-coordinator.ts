@@ -1,0 +1,467 @@
+/**
+ * `scenarioCoordinator`: one per scenario (`coordinator-<scenarioId>`), started with
+ * signal-with-start by whoever needs it first. It starts every run of the scenario, as a child
+ * `scenarioRun`, and hands out the attempt slots of the scenario's incomplete executions.
+ *
+ * Make's rules it keeps (reference §1.3, §1.6, §3.2):
+ * - **Sequential processing**: while the scenario has an open IE, no scheduled or webhook run
+ *   starts; they wait in arrival order (webhook payloads in MongoDB, this workflow keeps only a
+ *   cursor) and run one at a time once the last IE is resolved or deleted. Without it, webhook
+ *   payloads run in parallel, bounded by the deployment's `maxConcurrentRuns`.
+ * - **At most 3 IE attempts at once**; further attempts wait in order. No attempt starts while a
+ *   run is in progress, and while an attempt waits no new run starts (attempts are not starved).
+ * - **Consecutive errors**: after `maxErrors` automatic runs in a row end with status error the
+ *   scenario is deactivated (its schedule paused); a webhook run deactivates it on its first
+ *   error. Warnings and successes reset the count; runs on demand neither count nor reset.
+ *
+ * Attempt slots are leases: the IE asks by signal (through an activity that signals with start),
+ * is granted by a signal to `ie-<ieId>` and releases by signal. A holder whose workflow has closed
+ * (terminated, reset) is found by a periodic check and its slot taken back; an IE that hears
+ * nothing asks again.
+ *
+ * The history stays bounded: when it grows long the coordinator stops starting runs, waits for
+ * the running ones, and continues as new with its small state (cursor, requests, leases, count).
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  WorkflowIdReusePolicy,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  ieWorkflowId,
+  ImexOrgId,
+  ImexScenarioId,
+  MAX_PARALLEL_ATTEMPTS,
+  runWorkflowId,
+  type AttemptSlotHolder,
+  type AttemptSlotRequest,
+  type Blueprint,
+  type CoordinatedRunOutcome,
+  type CoordinatedScenario,
+  type CoordinatorCarry,
+  type CoordinatorInput,
+  type CoordinatorView,
+  type QueuedWebhook,
+  type RunRequest,
+  type ScenarioRunResult,
+} from '../src/domain';
+import type { ImexActivities } from '../activities';
+import {
+  attemptSlotGrantedSignal,
+  attemptSlotReleasedSignal,
+  attemptSlotRequestedSignal,
+  coordinatorStateQuery,
+  incompleteExecutionClosedSignal,
+  runRequestedSignal,
+  scenarioChangedSignal,
+  webhooksQueuedSignal,
+} from './scenario-coordinator-messages';
+import { scenarioRun } from './scenario-run';
+
+const { prepareRuns, deactivateScenario, closedWorkflows } = proxyActivities<ImexActivities>({
+  startToCloseTimeout: '1 minute',
+  // Store reads and writes are idempotent: keep trying through an outage rather than lose work.
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+const HISTORY_EVENTS_BEFORE_CONTINUE = 2000;
+const DEFAULT_LEASE_CHECK_MS = 2 * 60_000;
+const DEFAULT_OPEN_IE_RECHECK_MS = 60_000;
+/** Until the first `prepareRuns` says the deployment's bound. */
+const DEFAULT_MAX_CONCURRENT_RUNS = 10;
+
+type Candidate =
+  | { kind: 'request'; request: RunRequest; receivedAt: string }
+  | { kind: 'webhook'; webhook: QueuedWebhook; receivedAt: string };
+
+interface RunningRun {
+  trigger: CoordinatedRunOutcome['trigger'];
+  activation: string | null;
+}
+
+export async function scenarioCoordinator(input: CoordinatorInput): Promise<void> {
+  const { orgId, scenarioId } = input;
+  const carry: CoordinatorCarry = input.carry ?? {
+    webhookCursor: 0,
+    pending: [],
+    waitingAttempts: [],
+    attemptHolders: [],
+    consecutiveErrors: 0,
+    activation: null,
+  };
+  const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
+  const leaseCheckMs = input.leaseCheckMs ?? DEFAULT_LEASE_CHECK_MS;
+  const openIeRecheckMs = input.openIeRecheckMs ?? DEFAULT_OPEN_IE_RECHECK_MS;
+
+  let webhookCursor = carry.webhookCursor;
+  let markedThrough = 0; // a fresh run marks once more (idempotent)
+  const pending: RunRequest[] = [...carry.pending];
+  const waiting: AttemptSlotRequest[] = [...carry.waitingAttempts];
+  const holders = new Map<string, AttemptSlotHolder>(carry.attemptHolders.map((h) => [h.ieId, h]));
+  const regrants: AttemptSlotHolder[] = [];
+  const running = new Map<string, RunningRun>();
+  const finished: (CoordinatedRunOutcome & { activation: string | null })[] = [];
+  let errors = { count: carry.consecutiveErrors, activation: carry.activation };
+  let deactivatedActivation: string | null | undefined;
+
+  let scenario: CoordinatedScenario | undefined;
+  let blueprint: Blueprint | undefined;
+  let maxConcurrentRuns = DEFAULT_MAX_CONCURRENT_RUNS;
+  let blocked: CoordinatorView['blocked'] = null;
+  let webhooksMaybe = true; // a fresh coordinator looks at the queue once
+  let needsLook = true;
+  let dirty = false;
+  let draining = false;
+  let started = 0;
+  let nextLeaseCheckAt: number | undefined;
+  let nextIeRecheckAt: number | undefined;
+
+  const wake = () => {
+    dirty = true;
+  };
+
+  setHandler(runRequestedSignal, (request) => {
+    if (pending.some((p) => p.executionId === request.executionId)) return;
+    // Make pauses scheduling while the scenario waits: occurrences do not pile up, one waits.
+    if (request.trigger === 'schedule' && pending.some((p) => p.trigger === 'schedule')) return;
+    pending.push(request);
+    needsLook = true;
+    wake();
+  });
+  setHandler(webhooksQueuedSignal, () => {
+    webhooksMaybe = true;
+    needsLook = true;
+    wake();
+  });
+  setHandler(scenarioChangedSignal, () => {
+    webhooksMaybe = true;
+    needsLook = true;
+    wake();
+  });
+  setHandler(attemptSlotRequestedSignal, (request) => {
+    const holder = holders.get(request.ieId);
+    if (holder?.requestId === request.requestId) {
+      regrants.push(holder); // asked again: the grant may have been lost
+    } else {
+      if (holder) holders.delete(request.ieId); // an older attempt's lease: that attempt is over
+      const queued = waiting.find((w) => w.ieId === request.ieId);
+      if (queued) queued.requestId = request.requestId;
+      else waiting.push({ ieId: request.ieId, requestId: request.requestId });
+    }
+    wake();
+  });
+  setHandler(attemptSlotReleasedSignal, (release) => {
+    if (holders.get(release.ieId)?.requestId === release.requestId) holders.delete(release.ieId);
+    const index = waiting.findIndex((w) => w.ieId === release.ieId && w.requestId === release.requestId);
+    if (index >= 0) waiting.splice(index, 1);
+    if (release.ieClosed) needsLook = true;
+    wake();
+  });
+  setHandler(incompleteExecutionClosedSignal, () => {
+    needsLook = true;
+    wake();
+  });
+  setHandler(coordinatorStateQuery, () => view());
+
+  function view(): CoordinatorView {
+    return {
+      scenarioId,
+      running: [...running.entries()].map(([executionId, r]) => ({ executionId, trigger: r.trigger })),
+      pendingRuns: pending.length,
+      webhookCursor,
+      waitingAttempts: waiting.map((w) => w.ieId),
+      attemptHolders: [...holders.keys()],
+      blocked,
+      consecutiveErrors: errors.count,
+      started,
+    };
+  }
+
+  function publishDetails(): void {
+    const why =
+      blocked === 'inactive'
+        ? 'scenario inactive'
+        : blocked === 'incomplete-executions'
+          ? 'waiting on incomplete executions (sequential processing)'
+          : 'processing';
+    setCurrentDetails(
+      `**${why}** · runs in progress ${running.size} · requested ${pending.length} · webhook cursor ${webhookCursor}\n\n` +
+        `attempts: ${holders.size} of ${MAX_PARALLEL_ATTEMPTS} slots held, ${waiting.length} waiting · ` +
+        `consecutive errors ${errors.count}`,
+    );
+  }
+
+  function historyIsLong(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > historyLimit;
+  }
+
+  async function sendGrant(holder: AttemptSlotHolder): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(ieWorkflowId(holder.ieId)).signal(attemptSlotGrantedSignal, {
+        requestId: holder.requestId,
+      });
+    } catch {
+      // The IE's workflow is gone: its slot is free again.
+      if (holders.get(holder.ieId)?.requestId === holder.requestId) holders.delete(holder.ieId);
+      wake();
+    }
+  }
+
+  async function grantAttempts(): Promise<void> {
+    const grants = regrants.splice(0).filter((h) => holders.get(h.ieId)?.requestId === h.requestId);
+    // Make: an attempt does not start while a run of the scenario is in progress.
+    if (running.size === 0) {
+      while (waiting.length > 0 && holders.size < MAX_PARALLEL_ATTEMPTS) {
+        const next = waiting.shift() as AttemptSlotRequest;
+        const holder = { ...next, grantedAt: new Date().toISOString() };
+        holders.set(next.ieId, holder);
+        grants.push(holder);
+      }
+    }
+    if (holders.size > 0) nextLeaseCheckAt ??= Date.now() + leaseCheckMs;
+    await Promise.all(grants.map(sendGrant));
+  }
+
+  /** Leases of attempts whose IE workflow has closed are taken back. */
+  async function checkLeases(): Promise<void> {
+    nextLeaseCheckAt = holders.size > 0 ? Date.now() + leaseCheckMs : undefined;
+    if (holders.size === 0) return;
+    const ids = [...holders.values()].map((h) => ({ ieId: h.ieId, requestId: h.requestId }));
+    const closed = new Set(await closedWorkflows({ workflowIds: ids.map((h) => ieWorkflowId(h.ieId)) }));
+    for (const h of ids) {
+      if (closed.has(ieWorkflowId(h.ieId)) && holders.get(h.ieId)?.requestId === h.requestId) holders.delete(h.ieId);
+    }
+  }
+
+  function launch(
+    executionId: string,
+    trigger: CoordinatedRunOutcome['trigger'],
+    data: unknown,
+    current: CoordinatedScenario,
+    bp: Blueprint,
+  ): void {
+    const activation = current.activatedAt;
+    running.set(executionId, { trigger, activation });
+    started++;
+    void (async () => {
+      let outcome: CoordinatedRunOutcome | undefined;
+      try {
+        const handle = await startChild(scenarioRun, {
+          workflowId: runWorkflowId(executionId),
+          args: [
+            {
+              orgId,
+              scenarioId,
+              scenarioName: current.name,
+              executionId,
+              blueprint: bp,
+              trigger,
+              ...(data === undefined ? {} : { data }),
+            },
+          ],
+          staticSummary: `Scenario "${current.name}" (#${scenarioId}) · ${trigger} run`,
+          typedSearchAttributes: [
+            { key: ImexOrgId, value: String(orgId) },
+            { key: ImexScenarioId, value: String(scenarioId) },
+          ],
+          // A run outlives the coordinator's continue-as-new or termination.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          // One run per webhook payload, even if a coordinator starts it again.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+        const result = await handle.result();
+        outcome = outcomeOf(executionId, trigger, result);
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) outcome = failedOutcome(executionId, trigger, err);
+      }
+      running.delete(executionId);
+      if (outcome) finished.push({ ...outcome, activation });
+      if (pending.length > 0 || webhooksMaybe || webhookCursor > markedThrough) needsLook = true;
+      wake();
+    })();
+  }
+
+  /** Counts finished automatic runs; deactivates the scenario after too many errors in a row. */
+  async function settleFinishedRuns(): Promise<void> {
+    for (const run of finished.splice(0)) {
+      if (run.trigger === 'manual') continue; // a person's run neither counts nor resets
+      if (run.activation !== errors.activation) errors = { count: 0, activation: run.activation };
+      if (run.status !== 'error') {
+        errors.count = 0;
+        continue;
+      }
+      errors.count++;
+      const current = scenario;
+      if (!current || deactivatedActivation === run.activation) continue;
+      // Make: an instant-trigger (webhook) scenario is deactivated on its first error.
+      const webhookRule = run.trigger === 'webhook' && current.webhookTrigger;
+      const threshold = webhookRule ? 1 : current.maxErrors;
+      if (threshold <= 0 || errors.count < threshold) continue;
+      const cause = run.error ? `${run.error.type}: ${run.error.message}` : 'unknown error';
+      const reason = webhookRule
+        ? `a webhook run ended with an error, and a scenario with an instant trigger is deactivated on its first error (${cause}; execution ${run.executionId})`
+        : `${errors.count} consecutive runs ended with an error (maxErrors ${threshold}; last: ${cause}; execution ${run.executionId})`;
+      await deactivateScenario({ orgId, scenarioId, reason, activation: run.activation });
+      deactivatedActivation = run.activation;
+      errors.count = 0;
+      current.isActive = false;
+      blocked = 'inactive';
+    }
+  }
+
+  async function startRuns(): Promise<void> {
+    // Waiting attempts go before the next run (no starvation under steady traffic).
+    if (!needsLook || waiting.length > 0 || draining) return;
+    const limit = () => (scenario?.sequential ? 1 : maxConcurrentRuns);
+    if (running.size >= limit()) return;
+    needsLook = false;
+    if (pending.length === 0 && !webhooksMaybe && webhookCursor <= markedThrough) return;
+    const requested = limit() - running.size;
+    const prepared = await prepareRuns({
+      orgId,
+      scenarioId,
+      ...(scenario && blueprint ? { knownVersion: scenario.version } : {}),
+      webhookAfter: webhookCursor,
+      webhookLimit: requested,
+      consumedThrough: webhookCursor,
+    });
+    markedThrough = Math.max(markedThrough, webhookCursor);
+    scenario = prepared.scenario;
+    if (prepared.scenario.blueprint) blueprint = prepared.scenario.blueprint;
+    maxConcurrentRuns = prepared.maxConcurrentRuns;
+    const current = scenario;
+    if (!current.found || !current.isActive || !blueprint) {
+      blocked = 'inactive';
+      // Occurrences of a schedule are not kept for an inactive scenario; requests and payloads wait.
+      for (let i = pending.length - 1; i >= 0; i--) if (pending[i]?.trigger === 'schedule') pending.splice(i, 1);
+      return;
+    }
+    const waitingOnIes = current.sequential && prepared.openIncompleteExecutions > 0;
+    blocked = waitingOnIes ? 'incomplete-executions' : null;
+    nextIeRecheckAt = waitingOnIes ? (nextIeRecheckAt ?? Date.now() + openIeRecheckMs) : undefined;
+    if (!waitingOnIes) webhooksMaybe = prepared.webhooks.length >= requested;
+
+    // Arrival order across requests and webhook payloads; sequential waiting holds back all but runs on demand.
+    const requests: Candidate[] = pending
+      .filter((p) => !waitingOnIes || p.trigger === 'manual')
+      .map((request) => ({ kind: 'request', request, receivedAt: request.receivedAt }));
+    const webhooks: Candidate[] = prepared.webhooks.map((webhook) => ({
+      kind: 'webhook',
+      webhook,
+      receivedAt: webhook.receivedAt,
+    }));
+    const candidates = mergeByArrival(requests, webhooks);
+    const capacity = Math.max(0, limit() - running.size);
+    for (const candidate of candidates.slice(0, capacity)) {
+      if (candidate.kind === 'request') {
+        pending.splice(pending.indexOf(candidate.request), 1);
+        launch(candidate.request.executionId, candidate.request.trigger, candidate.request.data, current, blueprint);
+      } else {
+        // Payloads start strictly in sequence: the cursor only moves forward over started ones.
+        webhookCursor = candidate.webhook.seq;
+        launch(candidate.webhook.executionId, 'webhook', candidate.webhook.data, current, blueprint);
+      }
+    }
+    // Payloads read but not started (requests took the capacity) are read again later.
+    if (candidates.slice(capacity).some((c) => c.kind === 'webhook')) webhooksMaybe = true;
+  }
+
+  for (;;) {
+    await settleFinishedRuns();
+    const now = Date.now();
+    if (nextLeaseCheckAt !== undefined && now >= nextLeaseCheckAt) await checkLeases();
+    if (nextIeRecheckAt !== undefined && now >= nextIeRecheckAt) {
+      nextIeRecheckAt = undefined;
+      needsLook = true;
+    }
+    await grantAttempts();
+    await startRuns();
+    publishDetails();
+
+    if (!draining && historyIsLong()) draining = true;
+    if (draining && running.size === 0 && finished.length === 0) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof scenarioCoordinator>({
+        ...input,
+        carry: {
+          webhookCursor,
+          pending,
+          waitingAttempts: waiting,
+          attemptHolders: [...holders.values()],
+          consecutiveErrors: errors.count,
+          activation: errors.activation,
+        },
+      });
+    }
+    if (dirty) {
+      dirty = false;
+      continue;
+    }
+    const deadlines = [nextLeaseCheckAt, nextIeRecheckAt].filter((d): d is number => d !== undefined);
+    if (deadlines.length === 0) {
+      await condition(() => dirty);
+    } else {
+      await condition(() => dirty, Math.max(1, Math.min(...deadlines) - Date.now()));
+    }
+    dirty = false;
+  }
+}
+
+function mergeByArrival(a: Candidate[], b: Candidate[]): Candidate[] {
+  const merged: Candidate[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (x && (!y || x.receivedAt <= y.receivedAt)) {
+      merged.push(x);
+      i++;
+    } else if (y) {
+      merged.push(y);
+      j++;
+    }
+  }
+  return merged;
+}
+
+function outcomeOf(
+  executionId: string,
+  trigger: CoordinatedRunOutcome['trigger'],
+  result: ScenarioRunResult,
+): CoordinatedRunOutcome {
+  return {
+    executionId,
+    trigger,
+    status: result.status,
+    parked: result.parked.length,
+    ...(result.error ? { error: result.error } : {}),
+  };
+}
+
+/** A run with status error fails in Temporal; its result travels in the failure's details. */
+function failedOutcome(
+  executionId: string,
+  trigger: CoordinatedRunOutcome['trigger'],
+  err: unknown,
+): CoordinatedRunOutcome {
+  const cause = err instanceof ChildWorkflowFailure ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.details?.length) {
+    const [result] = cause.details as [ScenarioRunResult];
+    if (result && typeof result === 'object' && 'status' in result) return outcomeOf(executionId, trigger, result);
+  }
+  const message = cause?.message ?? (err instanceof Error ? err.message : String(err));
+  return { executionId, trigger, status: 'error', parked: 0, error: { type: 'UnexpectedError', message } };
+}

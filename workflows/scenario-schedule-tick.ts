@@ -1,0 +1,22 @@
+/**
+ * `scenarioScheduleTick`: what a scenario's Temporal Schedule (`imex-scenario-<id>`) starts at
+ * each occurrence. A Schedule can only start workflows, and every run of a scenario goes through
+ * its coordinator, so this hands the occurrence over (signal with start) and ends. An occurrence
+ * of an inactive scenario is dropped, and pauses the schedule if it was not paused yet.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { ImexActivities } from '../activities';
+
+const { requestScheduledRun } = proxyActivities<ImexActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+export interface ScenarioScheduleTickInput {
+  orgId: number;
+  scenarioId: number;
+}
+
+export async function scenarioScheduleTick(input: ScenarioScheduleTickInput): Promise<{ requested: boolean }> {
+  return requestScheduledRun(input);
+}
