@@ -5,26 +5,26 @@
  * bulk-retry a batch of IEs through the API (`POST /dlqs/retry`, then its operation until
  * completed: every IE's attempt started).
  *
- * IEs are parked by calling imex's own park activity (`parkIncompleteExecution`, the code a run
- * calls when a module fails) directly and concurrently, which is much faster than full runs on
- * FerretDB and the dev server: each makes a real IE document (quota reserved, bundles and
- * blueprint stored) and starts a real `incompleteExecution` workflow, which the bench worker runs.
- * Parking stops before a level it would not reach within the parking budget.
+ * IEs are parked by calling imex's park activity directly (park-directly.ts): real IE documents
+ * and real IE workflows, without the runs around them. All go to one organization and scenario
+ * (the case the list pages are about), with few at once: the organization's quota ledger takes
+ * one reservation at a time and slows down under contention (park-cost.ts measures it). Parking
+ * stops before a level it would not reach within the parking budget.
  */
-import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createIncompleteExecutionActivities, type ParkInput } from '../activities/incomplete-executions';
-import { makeRetrySchedule } from '../src/domain';
 import { createDefaultRegistry } from '../src/modules';
 import { startBenchApi, type BenchApi } from './api';
 import { sample, type BenchContext } from './context';
-import { assertValid, PARKING_FAILER, parkingBlueprint } from './scenarios';
+import { directParker } from './park-directly';
+import { assertValid, parkingBlueprint } from './scenarios';
 import { round, roundSummary, runConcurrently, summarize, type Summary } from './stats';
 
 export interface GrowthLevel {
   parked: number;
   workerRssMb: number;
   workerHeapMb: number;
+  /** Workflows in the imex worker's cache (bounded by maxCachedWorkflows). */
+  cachedWorkflows: number;
   listByScenarioMs: Summary;
   listByStatusMs: Summary;
   bulkRetry: { count: number; acceptedMs: number; settledMs: number; accepted: number };
@@ -46,13 +46,7 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
   const registry = createDefaultRegistry();
   const blueprint = assertValid(parkingBlueprint(), registry);
   const scenario = await store.scenarios.create({ orgId: ctx.orgId, name: 'bench: growth', blueprint });
-  const { parkIncompleteExecution } = createIncompleteExecutionActivities({
-    store,
-    registry,
-    client: ctx.client,
-    taskQueue: ctx.imexTaskQueue,
-    schedule: makeRetrySchedule,
-  });
+  const park = directParker(ctx, ctx.orgId, scenario.id, blueprint);
   const api = await startBenchApi(store, ctx.imex, ctx.orgId);
   try {
     await worker.breakdown(true);
@@ -92,7 +86,7 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
       ctx.say(`growth: parking ${toPark} IEs (to ${level})`);
       const started = performance.now();
       await runConcurrently(toPark, options.growth.parkConcurrency, async (i) => {
-        const ieId = await parkOne(parkIncompleteExecution, ctx, scenario.id, blueprint, parked + i);
+        const ieId = await park(parked + i);
         fresh.push(ieId);
       });
       parkingMs += performance.now() - started;
@@ -100,7 +94,6 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
       expectedSyncs += toPark;
       await settle(`parking to ${level}`, 120_000 + toPark * 50);
       ctx.say(`growth: ${level} parked (${round((parked / parkingMs) * 1000, 1)} IEs/s overall)`);
-      for (const id of fresh.slice(0, 2)) sample(ctx, 'incompleteExecution', `ie-${id}`);
 
       await sleep(1000);
       const memory = await worker.memory();
@@ -114,7 +107,12 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
       const ids = fresh.splice(0, Math.min(options.growth.bulkRetryCount, fresh.length));
       ctx.say(`growth: bulk retry of ${ids.length} IEs at ${level}`);
       const bulk = await bulkRetry(api, scenario.id, ids);
-      if (bulk.operationId) sample(ctx, 'bulkOperation', `bulk-${bulk.operationId}`);
+      const operation = await store.bulkOperations.operations.findOne(
+        { orgId: ctx.orgId, scenarioId: scenario.id },
+        { sort: { created: -1 } },
+      );
+      if (operation) sample(ctx, 'bulkOperation', `bulk-${operation._id}`);
+      for (const id of ids.slice(0, 2)) sample(ctx, 'incompleteExecution (retried)', `ie-${id}`);
       expectedSyncs += 2 * bulk.accepted;
       const settleStarted = performance.now();
       await settle(`bulk retry at ${level}`, 120_000 + ids.length * 200);
@@ -122,6 +120,7 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
         parked: level,
         workerRssMb: round(memory.rss / 2 ** 20, 1),
         workerHeapMb: round(memory.heapUsed / 2 ** 20, 1),
+        cachedWorkflows: memory.cachedWorkflows,
         listByScenarioMs,
         listByStatusMs,
         bulkRetry: {
@@ -147,40 +146,6 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
   }
 }
 
-type Park = ReturnType<typeof createIncompleteExecutionActivities>['parkIncompleteExecution'];
-
-/** One IE as the parking scenario's run would park it: module 3 failed with a DataError. */
-async function parkOne(
-  park: Park,
-  ctx: BenchContext,
-  scenarioId: number,
-  blueprint: ParkInput['blueprint'],
-  i: number,
-): Promise<string> {
-  const text = `not JSON #${i}`;
-  const output = await park({
-    orgId: ctx.orgId,
-    scenarioId,
-    scenarioName: blueprint.name,
-    executionId: crypto.randomBytes(16).toString('hex'),
-    blueprint,
-    failed: {
-      failer: PARKING_FAILER,
-      bundleIndex: 0,
-      context: { '1': { text }, '2': { text } },
-      error: {
-        type: 'DataError',
-        message: `Source is not valid JSON: Unexpected token 'o', "${text}" is not valid JSON`,
-        moduleId: PARKING_FAILER,
-      },
-      outcome: 'park-manual',
-    },
-  });
-  const ieId = output.parked?.ieId;
-  if (!ieId) throw new Error(`parking failed: ${output.stopRun ?? output.parked?.discarded}`);
-  return ieId;
-}
-
 /** Times one page through the API; the first request warms up and is not counted. */
 async function timeList(api: BenchApi, path: string, reps: number): Promise<Summary> {
   const times: number[] = [];
@@ -199,11 +164,7 @@ interface OperationView {
 }
 
 /** `POST /dlqs/retry` with the ids; a large batch answers 202 and is followed until completed. */
-async function bulkRetry(
-  api: BenchApi,
-  scenarioId: number,
-  ids: string[],
-): Promise<{ ms: number; accepted: number; operationId?: string }> {
+async function bulkRetry(api: BenchApi, scenarioId: number, ids: string[]): Promise<{ ms: number; accepted: number }> {
   const started = performance.now();
   const answer = await api.call<{ dlqs?: { accepted: boolean }[] } & Partial<OperationView>>(
     'POST',
@@ -218,7 +179,7 @@ async function bulkRetry(
   for (;;) {
     const { body } = await api.call<OperationView>('GET', `/dlqs/operations/${operationId}?pg[limit]=1`);
     if (body.operation.status === 'completed') {
-      return { ms: performance.now() - started, accepted: body.operation.succeeded, operationId };
+      return { ms: performance.now() - started, accepted: body.operation.succeeded };
     }
     await sleep(BULK_POLL_MS);
   }

@@ -7,7 +7,13 @@ export interface BenchOptions {
   out: string;
   worker: BenchWorkerSettings;
   overhead: { concurrency: number; warmupRuns: number; runsPerRep: number; reps: number };
-  park: { warmupRuns: number; runs: number };
+  park: {
+    warmupRuns: number;
+    runs: number;
+    /** Parks per concurrency level when measuring parking throughput. */
+    throughputParks: number;
+    throughputConcurrency: number[];
+  };
   growth: {
     /** Parked-IE counts to measure at, in order. */
     levels: number[];
@@ -41,15 +47,17 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       maxConcurrentActivityTaskExecutions: 100,
     },
     overhead: quick
-      ? { concurrency: 8, warmupRuns: 16, runsPerRep: 40, reps: 3 }
+      ? { concurrency: 8, warmupRuns: 8, runsPerRep: 24, reps: 3 }
       : { concurrency: 8, warmupRuns: 40, runsPerRep: 160, reps: 5 },
-    park: quick ? { warmupRuns: 3, runs: 8 } : { warmupRuns: 5, runs: 25 },
+    park: quick
+      ? { warmupRuns: 3, runs: 8, throughputParks: 10, throughputConcurrency: [1, 8] }
+      : { warmupRuns: 5, runs: 25, throughputParks: 40, throughputConcurrency: [1, 2, 8] },
     growth: quick
-      ? { levels: [100, 300], parkingBudgetMs: 40_000, parkConcurrency: 16, listReps: 5, bulkRetryCount: 100 }
+      ? { levels: [100, 300], parkingBudgetMs: 40_000, parkConcurrency: 2, listReps: 5, bulkRetryCount: 50 }
       : {
           levels: [1000, 10_000, 25_000],
           parkingBudgetMs: 12 * 60_000,
-          parkConcurrency: 16,
+          parkConcurrency: 2,
           listReps: 9,
           bulkRetryCount: 1000,
         },

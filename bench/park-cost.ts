@@ -5,12 +5,14 @@
  * figures are latencies, not queueing. What parking is made of comes from the worker's call
  * breakdown (instrument.ts): each store call and the IE workflow's start, and the MongoDB commands.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createDefaultRegistry } from '../src/modules';
 import { sample, type BenchContext } from './context';
 import { activityTimings, fetchEvents, timestampMs } from './history';
 import type { ActivityBreakdown } from './instrument';
+import { directParker } from './park-directly';
 import { assertValid, parkingBlueprint, parkingData } from './scenarios';
-import { round, roundSummary, summarize, type Summary } from './stats';
+import { round, roundSummary, runConcurrently, summarize, type Summary } from './stats';
 
 export interface ParkCostResult {
   runs: number;
@@ -32,6 +34,12 @@ export interface ParkCostResult {
   /** The same for a successful module step and the run's execution record, for comparison. */
   moduleStep: { queueMs: number; runMs: number; mongoCommands: number };
   recordExecution: { totalMs: number; mongoCommands: number };
+  /**
+   * IEs parked per second by the park activity called directly into one organization, by how
+   * many at once: the organization's quota ledger appends one entry at a time, so concurrent
+   * parks of one organization retry on each other.
+   */
+  throughputByConcurrency: Record<string, number>;
 }
 
 export async function measureParkCost(ctx: BenchContext): Promise<ParkCostResult> {
@@ -91,6 +99,7 @@ export async function measureParkCost(ctx: BenchContext): Promise<ParkCostResult
 
   const breakdown = await worker.breakdown(true);
   const runs = options.park.runs;
+  const throughputByConcurrency = await measureParkThroughput(ctx);
   const parkEntry = breakdown.parkIncompleteExecution;
   const calls = meansPer(parkEntry, runs);
   const parkRun = summarize(park.run).median;
@@ -119,7 +128,33 @@ export async function measureParkCost(ctx: BenchContext): Promise<ParkCostResult
       totalMs: round(summarize(record).median, 1),
       mongoCommands: round((breakdown.recordExecution?.mongoCommands ?? 0) / Math.max(1, record.length), 1),
     },
+    throughputByConcurrency,
   };
+}
+
+/** Parks straight into a fresh organization at each concurrency, then waits for the IE workflows to settle. */
+async function measureParkThroughput(ctx: BenchContext): Promise<Record<string, number>> {
+  const { store, options, worker } = ctx;
+  const org = await store.organizations.create({ name: 'bench: park throughput' });
+  const blueprint = parkingBlueprint();
+  const scenario = await store.scenarios.create({ orgId: org._id, name: 'bench: park throughput', blueprint });
+  const park = directParker(ctx, org._id, scenario.id, blueprint);
+  const perSec: Record<string, number> = {};
+  let parked = 0;
+  for (const concurrency of options.park.throughputConcurrency) {
+    const n = options.park.throughputParks;
+    const started = performance.now();
+    await runConcurrently(n, concurrency, async () => void (await park(parked++)));
+    perSec[String(concurrency)] = round(n / ((performance.now() - started) / 1000), 1);
+    ctx.say(`park cost: ${perSec[String(concurrency)]} IEs/s with ${concurrency} at once`);
+  }
+  // Each IE workflow writes its state through once when it starts: let them all be done.
+  const deadline = Date.now() + 60_000 + parked * 100;
+  while ((await worker.count('syncIncompleteExecution', 'incompleteExecutions.applyChange')) < parked) {
+    if (Date.now() > deadline) throw new Error('the park-throughput IE workflows did not settle');
+    await sleep(200);
+  }
+  return perSec;
 }
 
 function isParkCompletion(

@@ -169,6 +169,7 @@ export function formatTable(r: BenchResults): string {
     ['  bare runs/s (min / median / max)', triple(o.bare.runsPerSec), ''],
     ['  imex latency p50 / p95 ms', `${o.imex.p50Ms} / ${o.imex.p95Ms}`, ''],
     ['  bare latency p50 / p95 ms', `${o.bare.p50Ms} / ${o.bare.p95Ms}`, ''],
+    ['  imex runs through a coordinator', String(o.imexViaCoordinator), ''],
     [
       'sequentialOverheadRatio',
       r.sequentialOverheadRatio === null ? 'null (see notes)' : fmt(r.sequentialOverheadRatio),
@@ -185,9 +186,18 @@ export function formatTable(r: BenchResults): string {
       '',
     ],
     ['  MongoDB commands per park', String(r.parkCost.madeOf.mongoCommands), ''],
+    [
+      '  parks/s into one org by concurrency',
+      Object.entries(r.parkCost.throughputByConcurrency)
+        .map(([c, v]) => `${c}: ${v}`)
+        .join(', '),
+      '',
+    ],
   ];
+  const cached = new Map(r.growth.levels.map((l) => [String(l.parked), l.cachedWorkflows]));
   for (const [count, rss] of Object.entries(r.workerRssMbByParked)) {
-    rows.push([`worker RSS MB at ${count} parked`, String(rss), count === '0' ? '' : 'flat']);
+    const cache = cached.has(count) ? ` (${cached.get(count)} cached)` : '';
+    rows.push([`worker RSS MB at ${count} parked`, `${rss}${cache}`, count === '0' ? '' : 'flat']);
   }
   for (const [count, list] of Object.entries(r.listPageMsByParked)) {
     rows.push([`list page ms at ${count} (scenario / status)`, `${list.byScenario} / ${list.byStatus}`, '']);

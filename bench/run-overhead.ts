@@ -1,23 +1,23 @@
 /**
  * Phase 1, run overhead: the 5-module imex scenario against the bare workflow doing the same work,
  * on the same dev server and worker settings, with the same number of concurrent clients. Each
- * client starts a run and waits for its result, then starts the next. Repetitions alternate bare
- * and imex so that load from elsewhere on the machine hits both alike; the ratio is taken per
- * pair of repetitions.
+ * client starts a run and waits for its result, then starts the next. Each repetition measures
+ * bare, imex and (when there is a coordinator) the sequential scenario one after the other, so
+ * load from elsewhere on the machine hits them alike; ratios are taken per repetition.
  *
- * The sequential variant runs the same scenario with `sequential: true` through imex's per-scenario
- * coordinator (one scenario per client, so the figure is the coordinator's cost, not queueing).
+ * The sequential variant is the same blueprint with `sequential: true`, started as webhook runs
+ * (what Make's sequential processing is about), one scenario per client so that the figure is
+ * the per-scenario coordinator's cost, not runs queueing behind each other.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { projectRoot } from '../src/config';
 import { createDefaultRegistry } from '../src/modules';
 import { sample, type BenchContext } from './context';
 import { assertValid, bareScenarioInput, fiveModuleBlueprint, runData } from './scenarios';
 import { percentile, round, roundSummary, runConcurrently, summarize, type Summary } from './stats';
-
-type Kind = 'bare' | 'imex' | 'sequential';
 
 interface Batch {
   runsPerSec: number;
@@ -37,14 +37,20 @@ export interface RunOverheadResult {
   reps: number;
   imex: KindResult;
   bare: KindResult;
-  /** imex / bare throughput of each pair of repetitions. */
+  /** imex / bare throughput of each repetition. */
   ratios: Summary;
   runOverheadRatio: number;
+  /** Whether the imex runs (started on demand) went through a per-scenario coordinator. */
+  imexViaCoordinator: boolean;
   sequential: KindResult | null;
   sequentialRatios: Summary | null;
   sequentialOverheadRatio: number | null;
   sequentialNote: string;
 }
+
+type Run = (lane: number) => Promise<void>;
+
+export const COORDINATOR_FILE = path.join(projectRoot, 'workflows', 'scenario-coordinator.ts');
 
 export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverheadResult> {
   const { options, store, imex, client } = ctx;
@@ -55,19 +61,32 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
     name: 'bench: 5 modules',
     blueprint: assertValid(fiveModuleBlueprint(), registry),
   });
+  // One sequential scenario per client.
+  const sequentialScenarios: number[] = [];
+  for (let i = 0; i < concurrency; i++) {
+    const s = await store.scenarios.create({
+      orgId: ctx.orgId,
+      name: `bench: 5 modules, sequential ${i + 1}`,
+      blueprint: assertValid(fiveModuleBlueprint({ sequential: true }), registry),
+    });
+    sequentialScenarios.push(s.id);
+  }
 
   let counter = 0;
-  const runOne: Record<Exclude<Kind, 'sequential'>, (lane: number) => Promise<void>> = {
-    imex: async () => {
+  const imexRun =
+    (kind: string, scenarioOf: (lane: number) => number, trigger: 'manual' | 'webhook'): Run =>
+    async (lane) => {
       const { executionId, workflowId } = await imex.startScenarioRun({
         orgId: ctx.orgId,
-        scenarioId: scenario.id,
+        scenarioId: scenarioOf(lane),
         data: runData(counter++),
+        trigger,
       });
       const result = await imex.scenarioRunResult(executionId);
-      if (result.status !== 'success') throw new Error(`imex run ${executionId} ended with ${result.status}`);
-      sample(ctx, 'scenarioRun (5 modules)', workflowId);
-    },
+      if (result.status !== 'success') throw new Error(`${kind} run ${executionId} ended with ${result.status}`);
+      sample(ctx, kind, workflowId);
+    };
+  const runs: Record<'bare' | 'imex' | 'sequential', Run> = {
     bare: async () => {
       const workflowId = `bare-${crypto.randomUUID()}`;
       const handle = await client.workflow.start('bareScenario', {
@@ -78,38 +97,66 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
       await handle.result();
       sample(ctx, 'bareScenario', workflowId);
     },
+    imex: imexRun('scenarioRun (5 modules)', () => scenario.id, 'manual'),
+    // Make's sequential processing is about webhook (and scheduled) runs.
+    sequential: imexRun(
+      'scenarioRun (sequential)',
+      (lane) => sequentialScenarios[lane % sequentialScenarios.length] as number,
+      'webhook',
+    ),
   };
 
-  const batch = async (run: (lane: number) => Promise<void>, runs: number): Promise<Batch> => {
+  const batch = async (run: Run, count: number): Promise<Batch> => {
     const latenciesMs: number[] = [];
     const started = performance.now();
-    await runConcurrently(runs, concurrency, async (_i, lane) => {
+    await runConcurrently(count, concurrency, async (_i, lane) => {
       const t0 = performance.now();
       await run(lane);
       latenciesMs.push(performance.now() - t0);
     });
-    return { runsPerSec: runs / ((performance.now() - started) / 1000), latenciesMs };
+    return { runsPerSec: count / ((performance.now() - started) / 1000), latenciesMs };
   };
 
   ctx.say(`run overhead: warm-up (${warmupRuns} runs each)`);
-  await batch(runOne.bare, warmupRuns);
-  await batch(runOne.imex, warmupRuns);
+  await batch(runs.bare, warmupRuns);
+  await batch(runs.imex, warmupRuns);
+  const imexViaCoordinator = await coordinatorExists(ctx, scenario.id);
+  let sequentialNote: string | undefined;
+  if (!fs.existsSync(COORDINATOR_FILE)) {
+    sequentialNote =
+      'not measured: there is no per-scenario coordinator yet (workflows/scenario-coordinator.ts is absent), ' +
+      'so a sequential scenario would run exactly as a parallel one and the figure would say nothing';
+  } else {
+    await batch(runs.sequential, warmupRuns);
+    if (!(await coordinatorExists(ctx, sequentialScenarios[0] as number))) {
+      sequentialNote =
+        "not measured: a sequential scenario's webhook run did not go through a coordinator " +
+        '(no coordinator-<scenarioId> workflow), so the figure would say nothing';
+    }
+  }
+  const withSequential = sequentialNote === undefined;
 
-  const batches: Record<'imex' | 'bare', Batch[]> = { imex: [], bare: [] };
+  const batches = { bare: [] as Batch[], imex: [] as Batch[], sequential: [] as Batch[] };
   const ratios: number[] = [];
+  const sequentialRatios: number[] = [];
   for (let rep = 0; rep < reps; rep++) {
-    const bare = await batch(runOne.bare, runsPerRep);
-    const imexBatch = await batch(runOne.imex, runsPerRep);
+    const bare = await batch(runs.bare, runsPerRep);
+    const imexBatch = await batch(runs.imex, runsPerRep);
     batches.bare.push(bare);
     batches.imex.push(imexBatch);
     ratios.push(imexBatch.runsPerSec / bare.runsPerSec);
-    ctx.say(
+    let line =
       `run overhead: rep ${rep + 1}/${reps}: bare ${bare.runsPerSec.toFixed(1)} runs/s, ` +
-        `imex ${imexBatch.runsPerSec.toFixed(1)} runs/s (ratio ${(imexBatch.runsPerSec / bare.runsPerSec).toFixed(2)})`,
-    );
+      `imex ${imexBatch.runsPerSec.toFixed(1)} (${(imexBatch.runsPerSec / bare.runsPerSec).toFixed(2)})`;
+    if (withSequential) {
+      const seq = await batch(runs.sequential, runsPerRep);
+      batches.sequential.push(seq);
+      sequentialRatios.push(seq.runsPerSec / bare.runsPerSec);
+      line += `, sequential ${seq.runsPerSec.toFixed(1)} (${(seq.runsPerSec / bare.runsPerSec).toFixed(2)})`;
+    }
+    ctx.say(line);
   }
 
-  const sequential = await measureSequential(ctx, batch, runOne.bare, registry);
   return {
     concurrency,
     runsPerRep,
@@ -118,7 +165,13 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
     bare: kindResult(batches.bare),
     ratios: roundSummary(summarize(ratios), 3),
     runOverheadRatio: round(summarize(ratios).median, 3),
-    ...sequential,
+    imexViaCoordinator,
+    sequential: withSequential ? kindResult(batches.sequential) : null,
+    sequentialRatios: withSequential ? roundSummary(summarize(sequentialRatios), 3) : null,
+    sequentialOverheadRatio: withSequential ? round(summarize(sequentialRatios).median, 3) : null,
+    sequentialNote:
+      sequentialNote ??
+      `measured: ${concurrency} sequential scenarios, one per client, webhook runs through each scenario's coordinator`,
   };
 }
 
@@ -132,68 +185,13 @@ function kindResult(batches: Batch[]): KindResult {
   };
 }
 
-export const COORDINATOR_FILE = path.join(projectRoot, 'workflows', 'scenario-coordinator.ts');
-
-async function measureSequential(
-  ctx: BenchContext,
-  batch: (run: (lane: number) => Promise<void>, runs: number) => Promise<Batch>,
-  bare: (lane: number) => Promise<void>,
-  registry: ReturnType<typeof createDefaultRegistry>,
-): Promise<Pick<RunOverheadResult, 'sequential' | 'sequentialRatios' | 'sequentialOverheadRatio' | 'sequentialNote'>> {
-  const none = (sequentialNote: string) => ({
-    sequential: null,
-    sequentialRatios: null,
-    sequentialOverheadRatio: null,
-    sequentialNote,
-  });
-  if (!fs.existsSync(COORDINATOR_FILE)) {
-    return none(
-      'not measured: there is no per-scenario coordinator yet (workflows/scenario-coordinator.ts is absent), ' +
-        'so a sequential scenario would run exactly as a parallel one and the figure would say nothing',
-    );
-  }
-  const { options, store, imex } = ctx;
-  const { concurrency, warmupRuns, runsPerRep, reps } = options.overhead;
-  // One sequential scenario per client: the coordinator's cost, not runs queueing behind each other.
-  const scenarios: number[] = [];
-  for (let i = 0; i < concurrency; i++) {
-    const s = await store.scenarios.create({
-      orgId: ctx.orgId,
-      name: `bench: 5 modules, sequential ${i + 1}`,
-      blueprint: assertValid(fiveModuleBlueprint({ sequential: true }), registry),
-    });
-    scenarios.push(s.id);
-  }
-  let counter = 0;
-  const runSequential = async (lane: number) => {
-    const { executionId, workflowId } = await imex.startScenarioRun({
-      orgId: ctx.orgId,
-      scenarioId: scenarios[lane % scenarios.length] as number,
-      data: runData(counter++),
-    });
-    const result = await imex.scenarioRunResult(executionId);
-    if (result.status !== 'success') throw new Error(`sequential run ${executionId} ended with ${result.status}`);
-    sample(ctx, 'scenarioRun (sequential)', workflowId);
-  };
+/** Whether the scenario's coordinator workflow (`coordinator-<scenarioId>`, as the engine names it) exists. */
+async function coordinatorExists(ctx: BenchContext, scenarioId: number): Promise<boolean> {
   try {
-    ctx.say('run overhead: sequential warm-up');
-    await batch(runSequential, warmupRuns);
-    const seq: Batch[] = [];
-    const ratios: number[] = [];
-    for (let rep = 0; rep < reps; rep++) {
-      const b = await batch(bare, runsPerRep);
-      const s = await batch(runSequential, runsPerRep);
-      seq.push(s);
-      ratios.push(s.runsPerSec / b.runsPerSec);
-      ctx.say(`run overhead: sequential rep ${rep + 1}/${reps}: ${s.runsPerSec.toFixed(1)} runs/s`);
-    }
-    return {
-      sequential: kindResult(seq),
-      sequentialRatios: roundSummary(summarize(ratios), 3),
-      sequentialOverheadRatio: round(summarize(ratios).median, 3),
-      sequentialNote: `one sequential scenario per client (${concurrency}), each run through the coordinator`,
-    };
+    await ctx.client.workflow.getHandle(`coordinator-${scenarioId}`).describe();
+    return true;
   } catch (err) {
-    return none(`failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
   }
 }

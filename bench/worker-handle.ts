@@ -53,10 +53,11 @@ export class BenchWorker {
     });
   }
 
-  async memory(): Promise<{ rss: number; heapUsed: number }> {
+  /** The worker process's RSS and main-thread heap (workflow isolates live in worker threads: RSS only). */
+  async memory(): Promise<{ rss: number; heapUsed: number; cachedWorkflows: number }> {
     const reply = await this.request({ type: 'memory' });
     if (reply.type !== 'memory') throw new Error(`unexpected reply ${reply.type}`);
-    return { rss: reply.rss, heapUsed: reply.heapUsed };
+    return { rss: reply.rss, heapUsed: reply.heapUsed, cachedWorkflows: reply.cachedWorkflows };
   }
 
   async breakdown(reset = false): Promise<ActivityBreakdown> {

@@ -80,7 +80,8 @@ async function main(): Promise<void> {
       switch (request.type) {
         case 'memory': {
           const { rss, heapUsed } = process.memoryUsage();
-          return send({ id: request.id, type: 'memory', rss, heapUsed });
+          const cachedWorkflows = imexWorker.getStatus().numCachedWorkflows;
+          return send({ id: request.id, type: 'memory', rss, heapUsed, cachedWorkflows });
         }
         case 'breakdown': {
           const breakdown = recorder.snapshot();

@@ -26,7 +26,7 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { id: 0; type: 'ready'; bundlingMs: number }
-  | { id: number; type: 'memory'; rss: number; heapUsed: number }
+  | { id: number; type: 'memory'; rss: number; heapUsed: number; cachedWorkflows: number }
   | { id: number; type: 'breakdown'; breakdown: ActivityBreakdown }
   | { id: number; type: 'count'; count: number }
   | { id: number; type: 'stopped' }
