@@ -1,0 +1,79 @@
+/**
+ * `npm run bench -- --quick` as a user runs it: a child process with its own local stack, which
+ * writes every figure to the JSON file. Only the shape is checked, never a timing.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '../..');
+
+function runBench(out: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', 'bench', '--', '--quick', '--out', out], {
+      cwd: root,
+      // Its own servers, whatever the environment points at.
+      env: { ...process.env, TEMPORAL_ADDRESS: '', MONGO_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+
+function expectNumbersByCount(value: unknown, check: (entry: unknown) => boolean): void {
+  expect(value).toEqual(expect.any(Object));
+  const entries = Object.entries(value as Record<string, unknown>);
+  expect(entries.length).toBeGreaterThanOrEqual(2);
+  for (const [count, entry] of entries) {
+    expect(count).toMatch(/^\d+$/);
+    expect(check(entry)).toBe(true);
+  }
+}
+
+test('npm run bench -- --quick writes every figure with its type', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imex-bench-'));
+  const out = path.join(dir, 'bench-results.json');
+  try {
+    const { code, output } = await runBench(out);
+    if (code !== 0) throw new Error(`npm run bench exited with ${code}:\n${output.slice(-4000)}`);
+    expect(output).toContain('runOverheadRatio');
+
+    const r = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
+    for (const key of [
+      'runOverheadRatio',
+      'parkCostRatio',
+      'imexRunsPerSec',
+      'bareRunsPerSec',
+      'p50Ms',
+      'p95Ms',
+      'bulkRetry1000Ms',
+      'maxPayloadBytes',
+      'maxHistoryEvents',
+    ]) {
+      expect([key, isNumber(r[key])]).toEqual([key, true]);
+    }
+    // Null only with the reason.
+    const notes = r.notes as Record<string, unknown>;
+    if (r.sequentialOverheadRatio === null) expect(notes.sequentialOverheadRatio).toEqual(expect.any(String));
+    else expect(isNumber(r.sequentialOverheadRatio)).toBe(true);
+
+    expectNumbersByCount(r.workerRssMbByParked, isNumber);
+    expectNumbersByCount(r.listPageMsByParked, (entry) => {
+      const e = entry as Record<string, unknown>;
+      return isNumber(e.byScenario) && isNumber(e.byStatus);
+    });
+    const machine = r.machine as Record<string, unknown>;
+    expect(isNumber(machine.cores) && isNumber(machine.memoryMb)).toBe(true);
+    expect(r.quick).toBe(true);
+    expect(notes.bulkRetry1000Ms).toMatch(/scaled/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 300_000);
