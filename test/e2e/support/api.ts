@@ -1,7 +1,7 @@
 /** A real imex API on 127.0.0.1 (port 0) over the test's store, and a small fetch client for it. */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createApiServer, type ApiImexClient } from '../../../src/api';
+import { createApiServer, type ApiDeps, type ApiImexClient } from '../../../src/api';
 import type { BlueprintInput } from '../../../src/domain';
 import { createLogger } from '../../../src/logger';
 import { createDefaultRegistry } from '../../../src/modules';
@@ -28,7 +28,7 @@ export interface RunningApi {
 export async function startApi(
   store: Store,
   imex: ApiImexClient,
-  options: { bulkWait?: { maxIds?: number; timeoutMs?: number } } = {},
+  options: Pick<ApiDeps, 'bulkWait' | 'webhooks' | 'triggers'> = {},
 ): Promise<RunningApi> {
   const app = await createApiServer({
     store,

@@ -1,0 +1,160 @@
+/**
+ * `POST /hooks/<hookId>` over real HTTP with a real worker: 202 once the payload is durable and
+ * the payload becomes the trigger's bundle; an unknown hook 404; a webhook scenario deactivated
+ * on its first error, after which its hook answers 409 saying why; the queue cap answers 429;
+ * `scheduling` set by PATCH becomes a Temporal Schedule that stop pauses.
+ */
+import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { openTestEnv, type TestEnv } from '../helpers/test-env';
+import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { webhookTrigger } from '../helpers/blueprints';
+import { waitFor } from '../../src/stack/wait';
+import { scenarioScheduleId } from '../../src/domain';
+import { startApi, type RunningApi } from './support/api';
+
+let env: TestEnv;
+let harness: ImexHarness;
+let api: RunningApi;
+let server: ScriptedHttpServer;
+let token: string;
+
+beforeAll(async () => {
+  env = await openTestEnv();
+  harness = await startImexHarness(env);
+  api = await startApi(harness.store, harness.imex, { webhooks: harness.imex, triggers: harness.imex });
+  server = await new ScriptedHttpServer().start();
+  token = (
+    await harness.store.apiTokens.create({ orgId: harness.orgId, scopes: ['scenarios:read', 'scenarios:write'] })
+  ).token;
+});
+afterAll(async () => {
+  await api?.close();
+  await harness?.stop();
+  await server?.stop();
+  await env?.close();
+});
+
+async function hook(hookPath: string, body?: unknown) {
+  const origin = new URL(api.url).origin;
+  const response = await fetch(`${origin}${hookPath}`, {
+    method: 'POST',
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Creates and starts a webhook scenario through the API; returns its id and hook path. */
+async function webhookScenario(name: string, path: string, settings: Record<string, unknown> = {}) {
+  const created = await api.call('POST', '/scenarios', {
+    token,
+    body: {
+      name,
+      blueprint: {
+        name,
+        flow: [webhookTrigger, server.httpModule(2, path, { data: '{"n":{{1.n}}}' })],
+        metadata: { scenario: settings },
+      },
+    },
+  });
+  expect(created.status).toBe(200);
+  const scenario = created.body.scenario as { id: number; hookId: string; hookPath: string };
+  expect(scenario.hookPath).toBe(`/hooks/${scenario.hookId}`);
+  expect((await api.call('POST', `/scenarios/${scenario.id}/start`, { token })).status).toBe(200);
+  return scenario;
+}
+
+test('a hook answers 202 once the payload is durable, and the payload becomes the trigger bundle', async () => {
+  server.script('/hooked', { status: 200 });
+  const { id, hookPath } = await webhookScenario('Hooked', '/hooked');
+  const accepted = await hook(hookPath, { n: 7 });
+  expect(accepted).toEqual({ status: 202, body: { accepted: true, scenarioId: id } });
+  await waitFor('the run', async () => (server.count('/hooked') === 1 ? true : undefined), { timeoutMs: 30_000 });
+  expect(JSON.parse(server.requestsTo('/hooked')[0]?.body ?? '')).toEqual({ n: 7 });
+  const logs = await waitFor(
+    'the run in the logs',
+    async () => {
+      const l = await api.call('GET', `/scenarios/${id}/logs`, { token });
+      return l.body.scenarioLogs.length ? l.body.scenarioLogs : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  expect(logs).toEqual([expect.objectContaining({ status: 1, trigger: 'webhook' })]);
+  expect((await hook('/hooks/0123456789abcdef0123456789abcdef01234567', { n: 1 })).status).toBe(404);
+});
+
+test('a webhook scenario is deactivated on its first error; its hook then answers 409 saying why', async () => {
+  server.script('/rejects', { status: 400 });
+  const { id, hookPath } = await webhookScenario('Fails once', '/rejects');
+  expect((await hook(hookPath, { n: 1 })).status).toBe(202);
+  const detail = await waitFor(
+    'the scenario to be deactivated',
+    async () => {
+      const s = await api.call('GET', `/scenarios/${id}`, { token });
+      return s.body.scenario.isActive ? undefined : s.body.scenario;
+    },
+    { timeoutMs: 30_000 },
+  );
+  expect(detail.deactivationReason).toMatch(/webhook run ended with an error.*first error.*DataError/);
+  const refused = await hook(hookPath, { n: 2 });
+  expect(refused.status).toBe(409);
+  expect(refused.body).toMatchObject({
+    code: 'IM_SCENARIO_INACTIVE',
+    message: expect.stringMatching(/inactive: it was deactivated because a webhook run ended with an error/),
+  });
+  expect(server.count('/rejects')).toBe(1);
+
+  // Reactivated, it takes payloads again.
+  await api.call('POST', `/scenarios/${id}/start`, { token });
+  expect((await hook(hookPath, { n: 3 })).status).toBe(202);
+});
+
+test('the queue cap answers 429 and keeps what it accepted', async () => {
+  server.script('/capped', { status: 400 }, { status: 200 });
+  const { id, hookPath } = await webhookScenario('Capped', '/capped', {
+    dlq: true,
+    sequential: true,
+    imex: { webhookQueueCap: 3 },
+  });
+  expect((await hook(hookPath, { n: 0 })).status).toBe(202); // parks: the scenario waits on its IE
+  await waitFor(
+    'the scenario to wait on its incomplete execution',
+    async () => ((await harness.imex.coordinatorState(id))?.blocked === 'incomplete-executions' ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+  const detail = await api.call('GET', `/scenarios/${id}`, { token });
+  expect(detail.body.scenario).toMatchObject({ isWaitingOnIncompleteExecutions: true, dlqCount: 1 });
+  for (const n of [1, 2, 3]) expect((await hook(hookPath, { n })).status).toBe(202);
+  const full = await hook(hookPath, { n: 4 });
+  expect(full.status).toBe(429);
+  expect(full.body).toMatchObject({
+    code: 'IM_QUEUE_FULL',
+    message: expect.stringContaining('is full (3 payloads waiting, cap 3)'),
+  });
+  expect(await harness.store.webhooks.queued(id)).toBe(3);
+});
+
+test('PATCH scheduling creates a Temporal Schedule that runs the scenario; stop pauses it', async () => {
+  server.script('/every-second', { status: 200 });
+  const { id } = await webhookScenario('Scheduled', '/every-second');
+  const patched = await api.call('PATCH', `/scenarios/${id}`, {
+    token,
+    body: { scheduling: { type: 'indefinitely', interval: 1 } },
+  });
+  expect(patched.status).toBe(200);
+  expect(patched.body.scenario.scheduling).toEqual({ type: 'indefinitely', interval: 1 });
+  const schedule = env.client.schedule.getHandle(scenarioScheduleId(id));
+  try {
+    await waitFor('a scheduled run', async () => (server.count('/every-second') >= 1 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    expect((await schedule.describe()).state.paused).toBe(false);
+    await api.call('POST', `/scenarios/${id}/stop`, { token });
+    expect((await schedule.describe()).state.paused).toBe(true);
+    const bad = await api.call('PATCH', `/scenarios/${id}`, { token, body: { scheduling: { type: 'daily' } } });
+    expect(bad.status).toBe(400);
+  } finally {
+    await api.call('PATCH', `/scenarios/${id}`, { token, body: { scheduling: { type: 'on-demand' } } });
+  }
+  await expect(schedule.describe()).rejects.toThrow();
+});
