@@ -22,6 +22,7 @@ import { dlqRoutes } from './routes/dlqs';
 import { hookRoutes } from './routes/hooks';
 import { bulkDlqRoutes } from './routes/dlqs-bulk';
 import { scenarioRoutes } from './routes/scenarios';
+import { webRoutes } from './routes/web';
 import { installRequestValidation, zodValidatorCompiler } from './validation';
 
 export const API_BASE_PATH = '/api/v2';
@@ -85,6 +86,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
     { prefix: API_BASE_PATH },
   );
   await app.withTypeProvider<ZodTypeProvider>().register(hookRoutes, deps);
+  await app.register(webRoutes);
 
   return app;
 }

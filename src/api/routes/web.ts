@@ -1,0 +1,42 @@
+/**
+ * The operator page: `GET /ui/` serves `src/api/web/` (one HTML, one JS module, one CSS file, no
+ * build step); `GET /` redirects there. Loading the page needs no token; every data call the page
+ * makes goes to `/api/v2` with the token the operator typed into it.
+ *
+ * The files are read once, when the server is created. The Content-Security-Policy lets the page
+ * run only its own script and talk only to its own origin.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+
+export const WEB_PATH = '/ui';
+
+const webDir = path.join(__dirname, '..', 'web');
+
+const files = {
+  '/': { name: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { name: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/app.css': { name: 'app.css', type: 'text/css; charset=utf-8' },
+} as const;
+
+const securityHeaders = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-cache',
+};
+
+export const webRoutes: FastifyPluginAsync = async (app) => {
+  for (const [route, file] of Object.entries(files)) {
+    const body = readFileSync(path.join(webDir, file.name));
+    app.get(`${WEB_PATH}${route}`, { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
+      reply.headers({ ...securityHeaders, 'content-type': file.type }).send(body),
+    );
+  }
+  app.get('/', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect(`${WEB_PATH}/`),
+  );
+};

@@ -1,0 +1,567 @@
+/**
+ * imex's operator page: scenarios, their incomplete executions (IEs), one IE's detail, retry and
+ * delete. Plain ES module, no framework and no build step. Every data call goes to the REST API
+ * (`/api/v2`, docs/api.md) with `Authorization: Token <token>`; the token is typed once and kept
+ * in localStorage. API strings only ever reach the page as text (textContent, attributes), never
+ * as HTML.
+ */
+
+const API = '/api/v2';
+const TOKEN_KEY = 'imex.token';
+const TEMPORAL_UI_KEY = 'imex.temporalUiUrl';
+/** While an IE on screen is pending or in progress, the page refreshes itself this often. */
+const POLL_MS = 1500;
+const RESULTS = { 1: 'success', 2: 'warning', 3: 'error' };
+
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+const state = {
+  scenarios: [],
+  /** @type {{ id: number, name: string, dlqCount: number } | null} */
+  scenario: null,
+  /** @type {string | null} */
+  dlqId: null,
+  offset: 0,
+  pollTimer: 0,
+  /** After a retry the page polls for a while even before the IE's status changes. */
+  pollUntil: 0,
+  /** Each view drops answers older than its latest request. */
+  seq: { scenarios: 0, dlqs: 0, detail: 0 },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The API
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.code;
+    this.detail = body?.detail;
+  }
+}
+
+async function api(method, path, body) {
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (!token) throw new ApiError(0, { message: 'enter an API token first', code: 'NO_TOKEN' });
+  const headers = { authorization: `Token ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(`${API}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new ApiError(0, { message: `the API cannot be reached (${error.message})`, code: 'NETWORK' });
+  }
+  const text = await response.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    throw new ApiError(
+      response.status,
+      json ?? { message: text || response.statusText, code: `HTTP_${response.status}` },
+    );
+  }
+  return json;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers: text only
+
+/** `el('td', { className: 'num' }, 'text', child)`: strings become text nodes. */
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key in node) node[key] = value;
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(typeof child === 'string' || typeof child === 'number' ? String(child) : child);
+  }
+  return node;
+}
+
+function time(iso) {
+  if (!iso) return el('span', { className: 'muted' }, '—');
+  const date = new Date(iso);
+  return el(
+    'time',
+    { dateTime: iso, title: iso },
+    date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }),
+  );
+}
+
+function statusBadge(status) {
+  return el('span', { className: `badge badge-${status}` }, String(status).replace('_', ' '));
+}
+
+function json(value) {
+  return JSON.stringify(value, null, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages: every failure is shown, with the API's code and message
+
+function say(text, kind = 'info') {
+  const box = $('messages');
+  const message = el('div', { className: `message message-${kind}`, role: kind === 'error' ? 'alert' : 'status' });
+  message.append(el('span', {}, text));
+  message.append(
+    el('button', { type: 'button', className: 'secondary dismiss', onclick: () => message.remove() }, 'Dismiss'),
+  );
+  box.prepend(message);
+  while (box.children.length > 4) box.lastElementChild?.remove();
+  if (kind !== 'error') setTimeout(() => message.remove(), 8000);
+}
+
+function sayError(what, error) {
+  if (!(error instanceof ApiError)) {
+    say(`${what}: ${error?.message ?? error}`, 'error');
+    return;
+  }
+  const status = error.status ? `${error.status} ` : '';
+  let text = `${what}: ${error.message} (${status}${error.code ?? 'error'})`;
+  if (error.status === 401) text += '. Check the API token.';
+  if (Array.isArray(error.detail)) {
+    text += ` ${error.detail.map((d) => `${d.path}: ${d.message}`).join('; ')}`;
+  }
+  say(text, 'error');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+async function loadScenarios() {
+  const seq = ++state.seq.scenarios;
+  try {
+    const { scenarios } = await api('GET', '/scenarios?pg[limit]=1000');
+    if (seq !== state.seq.scenarios) return;
+    state.scenarios = scenarios;
+    renderScenarios();
+  } catch (error) {
+    if (seq === state.seq.scenarios) sayError('Could not list scenarios', error);
+  }
+}
+
+function renderScenarios() {
+  const rows = state.scenarios.map((scenario) => {
+    const selected = state.scenario?.id === scenario.id;
+    const pick = el(
+      'button',
+      { type: 'button', className: 'link', onclick: () => selectScenario(scenario.id) },
+      scenario.name,
+    );
+    pick.setAttribute('aria-pressed', String(selected));
+    return el(
+      'tr',
+      { className: selected ? 'selected' : '' },
+      el('td', {}, pick, el('span', { className: 'muted id' }, ` #${scenario.id}`)),
+      el('td', {}, scenario.isActive ? 'yes' : 'no'),
+      el('td', { className: scenario.dlqCount > 0 ? 'num attention' : 'num' }, scenario.dlqCount),
+    );
+  });
+  $('scenario-rows').replaceChildren(...rows);
+  const empty = $('scenarios-empty');
+  empty.hidden = rows.length > 0;
+  empty.textContent = localStorage.getItem(TOKEN_KEY)
+    ? 'This organization has no scenarios.'
+    : 'Enter an API token to list your scenarios.';
+  if (state.scenario) {
+    const fresh = state.scenarios.find((s) => s.id === state.scenario.id);
+    if (fresh) state.scenario = fresh;
+  }
+}
+
+function selectScenario(id) {
+  state.scenario = state.scenarios.find((s) => s.id === id) ?? { id, name: `scenario ${id}`, dlqCount: 0 };
+  state.offset = 0;
+  closeDetail();
+  renderScenarios();
+  $('dlqs').hidden = false;
+  $('dlqs-heading').textContent = `Incomplete executions of ${state.scenario.name}`;
+  writeHash();
+  void loadDlqs();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incomplete executions of the selected scenario
+
+function pageSize() {
+  return Number(/** @type {HTMLSelectElement} */ ($('page-size')).value);
+}
+
+async function loadDlqs() {
+  if (!state.scenario) return;
+  const seq = ++state.seq.dlqs;
+  const query = new URLSearchParams({
+    scenarioId: String(state.scenario.id),
+    'pg[offset]': String(state.offset),
+    'pg[limit]': String(pageSize()),
+  });
+  const status = /** @type {HTMLSelectElement} */ ($('filter-status')).value;
+  const errorType = /** @type {HTMLSelectElement} */ ($('filter-error-type')).value;
+  if (status) query.set('status', status);
+  if (errorType) query.set('errorType', errorType);
+  try {
+    const { dlqs } = await api('GET', `/dlqs?${query}`);
+    if (seq !== state.seq.dlqs) return;
+    renderDlqs(dlqs);
+  } catch (error) {
+    if (seq === state.seq.dlqs) sayError('Could not list incomplete executions', error);
+  }
+}
+
+function renderDlqs(dlqs) {
+  const rows = dlqs.map((dlq) => {
+    const open = el(
+      'button',
+      { type: 'button', className: 'link mono', title: dlq.id, onclick: () => openDetail(dlq.id) },
+      dlq.id.slice(0, 12),
+    );
+    open.setAttribute('aria-label', `Open incomplete execution ${dlq.id}`);
+    return el(
+      'tr',
+      { className: dlq.id === state.dlqId ? 'selected' : '', dataset: { dlqId: dlq.id } },
+      el('td', {}, open, el('div', { className: 'reason-cell', title: dlq.reason }, dlq.reason)),
+      el('td', {}, statusBadge(dlq.status)),
+      el('td', {}, dlq.errorType),
+      el('td', { className: 'num' }, dlq.failer),
+      el('td', { className: 'num' }, dlq.attempts),
+      el('td', {}, time(dlq.nextRetryAt)),
+      el('td', {}, time(dlq.created)),
+    );
+  });
+  $('dlq-rows').replaceChildren(...rows);
+  $('dlqs-empty').hidden = rows.length > 0;
+  const limit = pageSize();
+  $('page-info').textContent = rows.length
+    ? `${state.offset + 1}–${state.offset + rows.length}`
+    : state.offset > 0
+      ? `nothing after ${state.offset}`
+      : '';
+  /** @type {HTMLButtonElement} */ ($('page-prev')).disabled = state.offset === 0;
+  /** @type {HTMLButtonElement} */ ($('page-next')).disabled = rows.length < limit;
+  schedulePoll(dlqs.some((d) => d.status === 'pending' || d.status === 'in_progress'));
+}
+
+async function retryAll() {
+  const scenario = state.scenario;
+  if (!scenario) return;
+  const ok = await confirmAction(
+    `Retry every unresolved incomplete execution of “${scenario.name}” (${scenario.dlqCount} open)?`,
+    'Retry all',
+  );
+  if (!ok) return;
+  try {
+    const answer = await api('POST', `/dlqs/retry?scenarioId=${scenario.id}`, { all: true, exceptIds: [] });
+    state.pollUntil = Date.now() + 10_000;
+    if (answer.operation) {
+      say(`Bulk retry accepted as operation ${answer.operation.id}; the list refreshes as attempts start.`);
+    } else {
+      const accepted = answer.dlqs.filter((d) => d.accepted).length;
+      const refused = answer.dlqs.filter((d) => !d.accepted);
+      const reasons = [...new Set(refused.map((d) => d.reason))].join('; ');
+      say(
+        `Retry all: ${accepted} attempt(s) started` +
+          (refused.length ? `, ${refused.length} refused (${reasons})` : ''),
+        refused.length ? 'error' : 'info',
+      );
+    }
+  } catch (error) {
+    sayError('Retry all failed', error);
+  }
+  await refresh();
+}
+
+// ---------------------------------------------------------------------------------------------
+// One incomplete execution
+
+async function openDetail(id) {
+  state.dlqId = id;
+  $('detail').hidden = false;
+  $('detail-id').textContent = id;
+  for (const row of $('dlq-rows').children) row.classList.toggle('selected', row.dataset.dlqId === id);
+  writeHash();
+  await loadDetail({ focus: true });
+}
+
+function closeDetail() {
+  state.dlqId = null;
+  state.seq.detail++;
+  $('detail').hidden = true;
+  for (const row of $('dlq-rows').children) row.classList.remove('selected');
+  writeHash();
+}
+
+async function loadDetail({ focus = false } = {}) {
+  const id = state.dlqId;
+  if (!id) return;
+  const seq = ++state.seq.detail;
+  const [dlq, bundle, blueprint, logs] = await Promise.allSettled([
+    api('GET', `/dlqs/${id}`),
+    api('GET', `/dlqs/${id}/bundle`),
+    api('GET', `/dlqs/${id}/blueprint`),
+    api('GET', `/dlqs/${id}/logs`),
+  ]);
+  if (seq !== state.seq.detail) return;
+  if (dlq.status === 'rejected') {
+    sayError(`Could not load incomplete execution ${id}`, dlq.reason);
+    if (dlq.reason?.status === 404) closeDetail();
+    return;
+  }
+  renderDetail(dlq.value.dlq);
+  showPart('bundle', bundle, (b) => b.response);
+  showPart('blueprint', blueprint, (b) => b.response.blueprint);
+  if (logs.status === 'fulfilled') renderLogs(logs.value.dlqLogs);
+  else sayError('Could not load the attempt logs', logs.reason);
+  if (focus) $('detail-heading').scrollIntoView({ block: 'nearest' });
+}
+
+function showPart(id, result, pick) {
+  if (result.status === 'fulfilled') $(id).textContent = json(pick(result.value));
+  else {
+    $(id).textContent = `(could not load: ${result.reason.message})`;
+    sayError(`Could not load the ${id}`, result.reason);
+  }
+}
+
+function renderDetail(dlq) {
+  $('detail-reason').textContent = dlq.reason;
+  const fields = [
+    ['Status', statusBadge(dlq.status)],
+    ['Error type', dlq.errorType],
+    ['Failer', `module ${dlq.failer}`],
+    ['Attempts', String(dlq.attempts)],
+    ['Auto-retry', dlq.retry ? 'on' : 'off'],
+    ['Next retry', time(dlq.nextRetryAt)],
+    ['Created', time(dlq.created)],
+    ['Failed run', el('code', {}, dlq.executionId)],
+    ['Bundle index', String(dlq.index)],
+    ['Size', `${dlq.size} bytes`],
+  ];
+  $('bundle-note').hidden = !dlq.resolved;
+  $('detail-fields').replaceChildren(...fields.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));
+  const busy = dlq.status === 'pending' || dlq.status === 'in_progress';
+  /** @type {HTMLButtonElement} */ ($('retry')).disabled = dlq.resolved;
+  /** @type {HTMLButtonElement} */ ($('delete')).disabled = false;
+  const link = /** @type {HTMLAnchorElement} */ ($('temporal-link'));
+  const base = temporalUiBase();
+  link.hidden = !base;
+  if (base) link.href = `${base}/workflows/${encodeURIComponent(`ie-${dlq.id}`)}`;
+  schedulePoll(busy);
+}
+
+function renderLogs(logs) {
+  const rows = logs.flatMap((log) => {
+    const moduleLog = el('pre', { className: 'json', hidden: true });
+    const moduleRow = el('tr', { className: 'module-log', hidden: true }, el('td', { colSpan: 6 }, moduleLog));
+    const toggle = el('button', { type: 'button', className: 'secondary small' }, 'Module log');
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.onclick = async () => {
+      const open = moduleRow.hidden;
+      moduleRow.hidden = moduleLog.hidden = !open;
+      toggle.setAttribute('aria-expanded', String(open));
+      if (!open || moduleLog.textContent) return;
+      try {
+        const { dlqLog } = await api('GET', `/dlqs/${state.dlqId}/logs/${log.id}`);
+        moduleLog.textContent = json(dlqLog.log);
+      } catch (error) {
+        moduleLog.textContent = `(could not load: ${error.message})`;
+        sayError('Could not load the module log', error);
+      }
+    };
+    const result = RESULTS[log.status] ?? String(log.status);
+    return [
+      el(
+        'tr',
+        {},
+        el('td', {}, time(log.timestamp)),
+        el('td', {}, el('span', { className: `badge badge-${result}` }, result)),
+        el('td', { className: 'num' }, `${log.duration} ms`),
+        el('td', { className: 'num' }, log.operations ?? ''),
+        el('td', {}, log.error ? `${log.error.type}: ${log.error.message}` : ''),
+        el('td', {}, toggle),
+      ),
+      moduleRow,
+    ];
+  });
+  $('log-rows').replaceChildren(...rows);
+  $('logs-empty').hidden = logs.length > 0;
+}
+
+async function retryOne() {
+  const id = state.dlqId;
+  if (!id) return;
+  try {
+    await api('POST', `/dlqs/${id}/retry`);
+    state.pollUntil = Date.now() + 10_000;
+    say(`Attempt of ${id} started.`);
+  } catch (error) {
+    sayError('Retry refused', error);
+  }
+  await refresh();
+}
+
+async function deleteOne() {
+  const id = state.dlqId;
+  const scenario = state.scenario;
+  if (!id || !scenario) return;
+  const ok = await confirmAction(
+    `Delete incomplete execution ${id}? Its bundle and blueprint are discarded.`,
+    'Delete',
+  );
+  if (!ok) return;
+  try {
+    await api('DELETE', `/dlqs?scenarioId=${scenario.id}`, { ids: [id] });
+    say(`Incomplete execution ${id} deleted.`);
+    closeDetail();
+  } catch (error) {
+    sayError('Delete refused', error);
+  }
+  await refresh();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refreshing, confirmation, token, settings, URL
+
+async function refresh() {
+  await Promise.all([loadScenarios(), loadDlqs(), loadDetail()]);
+}
+
+/** Polls while something on screen is about to change; any render may ask for it. */
+function schedulePoll(wanted) {
+  if (!(wanted || Date.now() < state.pollUntil) || state.pollTimer) return;
+  state.pollTimer = setTimeout(async () => {
+    state.pollTimer = 0;
+    await refresh();
+  }, POLL_MS);
+}
+
+function confirmAction(text, confirmLabel) {
+  const dialog = /** @type {HTMLDialogElement} */ ($('confirm'));
+  $('confirm-text').textContent = text;
+  $('confirm-ok').textContent = confirmLabel;
+  dialog.returnValue = '';
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true });
+    dialog.showModal();
+  });
+}
+
+function temporalUiBase() {
+  const url = localStorage.getItem(TEMPORAL_UI_KEY) ?? '';
+  return /^https?:\/\//i.test(url) ? url.replace(/\/+$/, '') : '';
+}
+
+function writeHash() {
+  const params = new URLSearchParams();
+  if (state.scenario) params.set('scenario', String(state.scenario.id));
+  if (state.dlqId) params.set('dlq', state.dlqId);
+  history.replaceState(null, '', params.size ? `#${params}` : location.pathname);
+}
+
+function readHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const scenario = Number(params.get('scenario'));
+  const dlq = params.get('dlq');
+  return {
+    scenarioId: Number.isInteger(scenario) && scenario > 0 ? scenario : null,
+    dlqId: dlq && /^[0-9a-f]{32}$/.test(dlq) ? dlq : null,
+  };
+}
+
+/** The filter choices come from the API's own OpenAPI document (public, no token). */
+async function loadFilterChoices() {
+  try {
+    const response = await fetch(`${API}/openapi.json`);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const doc = await response.json();
+    const parameters = doc.paths?.[`${API}/dlqs`]?.get?.parameters ?? [];
+    for (const [name, selectId] of [
+      ['status', 'filter-status'],
+      ['errorType', 'filter-error-type'],
+    ]) {
+      const values = parameters.find((p) => p.name === name)?.schema?.enum ?? [];
+      $(selectId).append(...values.map((value) => el('option', { value }, value.replace('_', ' '))));
+    }
+  } catch (error) {
+    sayError('Could not load the filter choices', error);
+  }
+}
+
+async function start() {
+  const tokenInput = /** @type {HTMLInputElement} */ ($('token'));
+  tokenInput.value = localStorage.getItem(TOKEN_KEY) ?? '';
+  /** @type {HTMLInputElement} */ ($('temporal-ui')).value = localStorage.getItem(TEMPORAL_UI_KEY) ?? '';
+
+  $('token-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    localStorage.setItem(TOKEN_KEY, tokenInput.value.trim());
+    say('Token saved in this browser.');
+    await refresh();
+  });
+  $('forget-token').addEventListener('click', () => {
+    localStorage.removeItem(TOKEN_KEY);
+    tokenInput.value = '';
+    state.scenarios = [];
+    state.scenario = null;
+    closeDetail();
+    $('dlqs').hidden = true;
+    renderScenarios();
+    say('Token removed from this browser.');
+  });
+  $('settings-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    localStorage.setItem(TEMPORAL_UI_KEY, /** @type {HTMLInputElement} */ ($('temporal-ui')).value.trim());
+    say('Settings saved.');
+    void loadDetail();
+  });
+  $('refresh-scenarios').addEventListener('click', () => void loadScenarios());
+  $('filters').addEventListener('submit', (event) => {
+    event.preventDefault();
+    state.offset = 0;
+    void loadDlqs();
+  });
+  for (const id of ['filter-status', 'filter-error-type', 'page-size']) {
+    $(id).addEventListener('change', () => {
+      state.offset = 0;
+      void loadDlqs();
+    });
+  }
+  $('page-prev').addEventListener('click', () => {
+    state.offset = Math.max(0, state.offset - pageSize());
+    void loadDlqs();
+  });
+  $('page-next').addEventListener('click', () => {
+    state.offset += pageSize();
+    void loadDlqs();
+  });
+  $('retry-all').addEventListener('click', () => void retryAll());
+  $('retry').addEventListener('click', () => void retryOne());
+  $('delete').addEventListener('click', () => void deleteOne());
+  $('close-detail').addEventListener('click', closeDetail);
+  $('confirm-cancel').addEventListener('click', () => /** @type {HTMLDialogElement} */ ($('confirm')).close('cancel'));
+  $('confirm-ok').addEventListener('click', () => /** @type {HTMLDialogElement} */ ($('confirm')).close('confirm'));
+
+  void loadFilterChoices();
+  if (!localStorage.getItem(TOKEN_KEY)) {
+    renderScenarios();
+    tokenInput.focus();
+    return;
+  }
+  await loadScenarios();
+  const { scenarioId, dlqId } = readHash();
+  if (scenarioId) selectScenario(scenarioId);
+  if (scenarioId && dlqId) await openDetail(dlqId);
+}
+
+void start();

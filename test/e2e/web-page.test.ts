@@ -1,0 +1,224 @@
+/**
+ * The operator page in a real browser (Debian's Chromium, driven by playwright-core) against the
+ * real API, a real worker on the test stack and a scripted HTTP service: an IE parks, the page
+ * lists it, shows its bundle, retries it once the service recovers and shows it resolved; a retry
+ * while an attempt hangs shows the API's 409 message, and a bad token its 401 message.
+ *
+ * Needs `/usr/bin/chromium` (`apt-get install -y chromium`).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { waitFor } from '../../src/stack/wait';
+import type { IncompleteExecutionDocument } from '../../src/store';
+import { webhookTrigger } from '../helpers/blueprints';
+import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { openTestEnv, type TestEnv } from '../helpers/test-env';
+import { allScopes, startApi, type RunningApi } from './support/api';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = path.join(tmpdir(), 'imex-web-page.png');
+// Auto-retries an hour away: attempts happen only when the page asks for one.
+const SCHEDULE = Array.from({ length: 8 }, () => 3_600_000);
+const UI_TIMEOUT_MS = 30_000;
+
+let env: TestEnv;
+let harness: ImexHarness;
+let http: ScriptedHttpServer;
+let api: RunningApi;
+let token: string;
+let pageUrl: string;
+let userDataDir: string;
+let browser: BrowserContext;
+let page: Page;
+/** Script errors and Content-Security-Policy refusals the page runs into. */
+const pageProblems: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
+  }
+  env = await openTestEnv();
+  harness = await startImexHarness(env, { schedule: SCHEDULE });
+  http = await new ScriptedHttpServer().start();
+  api = await startApi(harness.store, harness.imex);
+  token = (await harness.store.apiTokens.create({ orgId: harness.orgId, scopes: allScopes })).token;
+  pageUrl = api.url.replace(/\/api\/v2$/, '/ui/');
+
+  userDataDir = await mkdtemp(path.join(tmpdir(), 'imex-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 1000 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    // 4xx answers are logged by the browser as "Failed to load resource"; the page shows them.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      pageProblems.push(`console: ${message.text()}`);
+    }
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  // First the server a hanging attempt waits on: its request fails, the worker can drain.
+  await http?.stop();
+  await api?.close();
+  await harness?.stop();
+  await env?.close();
+});
+
+afterEach(() => {
+  expect(pageProblems).toEqual([]);
+});
+
+/** A scenario (storing IEs) whose module 2 posts to `path`, run once: HTTP 400 parks one IE. */
+async function parkOne(path: string, name: string): Promise<{ scenarioId: number; ieId: string }> {
+  http.script(path, { status: 400, body: { error: 'unknown customer' } });
+  const blueprint = {
+    name,
+    flow: [webhookTrigger, http.httpModule(2, path, { data: '{{1.order}}' })],
+    metadata: { scenario: { dlq: true } },
+  };
+  const scenarioId = await harness.createScenario(blueprint, name);
+  const run = await harness.imex.startScenarioRun({ orgId: harness.orgId, scenarioId, data: { order: 4711 } });
+  const result = await harness.imex.scenarioRunResult(run.executionId);
+  const ieId = result.parked[0]?.ieId as string;
+  expect(ieId).toMatch(/^[0-9a-f]{32}$/);
+  await waitForIe(ieId, 'the IE to wait', (d) => d.status === 'unresolved');
+  return { scenarioId, ieId };
+}
+
+function waitForIe(ieId: string, what: string, predicate: (doc: IncompleteExecutionDocument) => boolean) {
+  return waitFor(
+    what,
+    async () => {
+      const doc = await harness.store.incompleteExecutions.get(ieId);
+      return doc && predicate(doc) ? doc : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+}
+
+/** The row of one IE in the list, and its status badge once it reads exactly `status`. */
+const ieRow = (ieId: string) => page.locator(`tr[data-dlq-id="${ieId}"]`);
+const badge = (scope: ReturnType<Page['locator']>, status: string) =>
+  scope.locator('.badge', { hasText: new RegExp(`^${status}$`) });
+
+async function openIe(scenarioName: string, ieId: string): Promise<void> {
+  await page.getByRole('button', { name: scenarioName, exact: true }).click();
+  await page.getByRole('heading', { name: `Incomplete executions of ${scenarioName}` }).waitFor();
+  await page.getByRole('button', { name: `Open incomplete execution ${ieId}` }).click();
+  await page.locator('#detail-id', { hasText: ieId }).waitFor();
+}
+
+test('serves the page without a token, with a strict Content-Security-Policy; / leads to it', async () => {
+  const html = await fetch(pageUrl);
+  expect(html.status).toBe(200);
+  expect(html.headers.get('content-type')).toContain('text/html');
+  expect(html.headers.get('content-security-policy')).toContain("script-src 'self'");
+  expect(await html.text()).toContain('<script type="module" src="/ui/app.js">');
+  for (const [file, type] of [
+    ['app.js', 'text/javascript'],
+    ['app.css', 'text/css'],
+  ]) {
+    const response = await fetch(`${pageUrl}${file}`);
+    expect({ file, status: response.status, type: response.headers.get('content-type') }).toEqual({
+      file,
+      status: 200,
+      type: expect.stringContaining(type as string),
+    });
+  }
+  const root = await fetch(pageUrl.replace(/ui\/$/, ''), { redirect: 'manual' });
+  expect(root.status).toBe(302);
+  expect(root.headers.get('location')).toBe('/ui/');
+});
+
+test('lists a parked IE, shows its bundle, retries it once the service recovers and shows it resolved', async () => {
+  const name = 'Orders to CRM';
+  const { ieId } = await parkOne('/crm', name);
+
+  await page.goto(pageUrl);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Use token' }).click();
+  const scenarioRow = page.locator('tr', { has: page.getByRole('button', { name, exact: true }) });
+  await scenarioRow.locator('td.num', { hasText: /^1$/ }).waitFor();
+
+  await openIe(name, ieId);
+  await badge(ieRow(ieId), 'unresolved').waitFor();
+  await ieRow(ieId).getByText('DataError').waitFor();
+  await page.locator('#detail-reason', { hasText: '400' }).waitFor();
+  // Make's bundle shape: module 1's output, and module 2's error.
+  await page.getByLabel('Bundle as JSON').filter({ hasText: '"order": 4711' }).waitFor();
+  await page.getByLabel('Bundle as JSON').filter({ hasText: '"type": "DataError"' }).waitFor();
+  await page.getByText('No attempts yet.').waitFor();
+
+  http.script('/crm', { status: 200, body: { id: 'c-1' } });
+  await page.getByRole('button', { name: 'Retry', exact: true }).click();
+  await badge(ieRow(ieId), 'resolved').waitFor({ timeout: 60_000 });
+  await badge(page.locator('#detail-fields'), 'resolved').waitFor();
+  await badge(page.locator('#log-rows'), 'success').waitFor();
+  await scenarioRow.locator('td.num', { hasText: /^0$/ }).waitFor();
+  expect((await harness.store.incompleteExecutions.get(ieId))?.status).toBe('resolved');
+  expect(http.count('/crm')).toBe(2);
+  await page.getByText('Resolved: the bundles were removed, only the error is kept.').waitFor();
+
+  await page.getByRole('button', { name: 'Module log' }).click();
+  await page.locator('tr.module-log', { hasText: 'http:ActionSendData' }).waitFor();
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+});
+
+test('shows the 409 when an attempt is in progress, and the 401 of a bad token', async () => {
+  const name = 'Invoices';
+  const { ieId } = await parkOne('/invoices', name);
+  http.script('/invoices', { status: 0, hang: true });
+
+  // The token typed in the first test is kept by the browser.
+  await page.goto(pageUrl);
+  await openIe(name, ieId);
+  await page.getByRole('button', { name: 'Retry', exact: true }).click();
+  await badge(page.locator('#detail-fields'), 'in progress').waitFor();
+  await waitForIe(ieId, 'the attempt to hang', (d) => d.status === 'in_progress');
+
+  await page.getByRole('button', { name: 'Retry', exact: true }).click();
+  await page
+    .getByRole('alert')
+    .filter({ hasText: `Retry refused: incomplete execution ${ieId}: an attempt is in progress (409 IM_CONFLICT)` })
+    .waitFor();
+
+  // Retry all asks first; confirmed, the bulk answer says which were refused and why.
+  await page.getByRole('button', { name: 'Retry all…' }).click();
+  await page.getByRole('dialog').getByText(`Retry every unresolved incomplete execution of “${name}”`).waitFor();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('dialog').waitFor({ state: 'hidden' });
+  await page.getByRole('button', { name: 'Retry all…' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Retry all' }).click();
+  await page
+    .getByRole('alert')
+    .filter({ hasText: 'Retry all: 0 attempt(s) started, 1 refused (an attempt is in progress)' })
+    .waitFor();
+
+  await page.getByLabel('API token').fill('imex_not-a-token');
+  await page.getByRole('button', { name: 'Use token' }).click();
+  await page
+    .getByRole('alert')
+    .filter({ hasText: 'Could not list scenarios: invalid or revoked token (401 IM_UNAUTHORIZED)' })
+    .waitFor();
+});
