@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_INSTALL, CHROMIUM_PATH } from '../helpers/ensure-chromium';
 import { waitFor } from '../../src/stack/wait';
 import type { IncompleteExecutionDocument } from '../../src/store';
 import { webhookTrigger } from '../helpers/blueprints';
@@ -19,7 +20,7 @@ import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, startApi, type RunningApi } from './support/api';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH;
 const SCREENSHOT = path.join(tmpdir(), 'imex-web-page.png');
 // Auto-retries an hour away: attempts happen only when the page asks for one.
 const SCHEDULE = Array.from({ length: 8 }, () => 3_600_000);
@@ -39,7 +40,7 @@ const pageProblems: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
+    throw new Error(`${CHROMIUM} is missing: ${CHROMIUM_INSTALL}`);
   }
   env = await openTestEnv();
   harness = await startImexHarness(env, { schedule: SCHEDULE });
