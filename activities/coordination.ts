@@ -133,6 +133,11 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     return closed;
   }
 
+  /** The scenario's incomplete executions in the middle of an attempt (status in progress). */
+  async function attemptsInProgress(input: ScenarioAddress): Promise<string[]> {
+    return store.incompleteExecutions.inProgressIds(input.orgId, input.scenarioId);
+  }
+
   async function requestAttemptSlot(input: ScenarioAddress & AttemptSlotRequest): Promise<void> {
     await signalWithStartCoordinator(client, taskQueue, input, attemptSlotRequestedSignal, {
       ieId: input.ieId,
@@ -175,6 +180,7 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     prepareRuns,
     deactivateScenario,
     closedWorkflows,
+    attemptsInProgress,
     requestAttemptSlot,
     releaseAttemptSlot,
     notifyIncompleteExecutionClosed,

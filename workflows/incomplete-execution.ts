@@ -59,7 +59,7 @@ import {
   retryUpdate,
   stateQuery,
 } from './incomplete-execution-messages';
-import { attemptSlotGrantedSignal } from './scenario-coordinator-messages';
+import { attemptSlotAskAgainSignal, attemptSlotGrantedSignal } from './scenario-coordinator-messages';
 import { scenarioRun } from './scenario-run';
 
 /**
@@ -68,8 +68,6 @@ import { scenarioRun } from './scenario-run';
  * the coordinator (a sequential scenario may go on). Histories from before replay without.
  */
 export const COORDINATED_ATTEMPTS_PATCH = 'imex-coordinated-attempts';
-/** An IE waiting for a slot asks again this often (the coordinator may have lost the request). */
-const ATTEMPT_SLOT_ASK_AGAIN_MS = 5 * 60_000;
 
 const coordination = proxyActivities<ImexActivities>({
   startToCloseTimeout: '30 seconds',
@@ -100,18 +98,27 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   // with another request.
   let busy = false;
   let grantedRequestId: string | undefined;
+  let askAgain = false;
 
   setHandler(stateQuery, () => state);
   setHandler(attemptSlotGrantedSignal, ({ requestId }) => {
     grantedRequestId = requestId;
   });
+  setHandler(attemptSlotAskAgainSignal, () => {
+    askAgain = true;
+  });
 
-  /** Waits for the coordinator's slot for this attempt (asking again now and then). */
+  /**
+   * Waits for the coordinator's slot for this attempt. No timer (the IE's history shows only its
+   * schedule's): a coordinator that starts afresh, and so may have lost the request, asks again.
+   */
   async function acquireAttemptSlot(requestId: string): Promise<void> {
     const address = { orgId: state.orgId, scenarioId: state.scenarioId, ieId: state.ieId, requestId };
     for (;;) {
+      askAgain = false;
       await coordination.requestAttemptSlot(address);
-      if (await condition(() => grantedRequestId === requestId, ATTEMPT_SLOT_ASK_AGAIN_MS)) return;
+      await condition(() => grantedRequestId === requestId || askAgain);
+      if (grantedRequestId === requestId) return;
     }
   }
 

@@ -23,3 +23,5 @@ export const coordinatorStateQuery = defineQuery<CoordinatorView>('state');
 
 /** Sent to `ie-<ieId>`: the attempt with this request id may run now. */
 export const attemptSlotGrantedSignal = defineSignal<[{ requestId: string }]>('attemptSlotGranted');
+/** Sent to `ie-<ieId>` by a coordinator that starts afresh: ask for your slot again (it may have been lost). */
+export const attemptSlotAskAgainSignal = defineSignal<[]>('attemptSlotAskAgain');

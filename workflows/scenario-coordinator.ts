@@ -58,6 +58,7 @@ import {
 } from '../src/domain';
 import type { ImexActivities } from '../activities';
 import {
+  attemptSlotAskAgainSignal,
   attemptSlotGrantedSignal,
   attemptSlotReleasedSignal,
   attemptSlotRequestedSignal,
@@ -69,7 +70,7 @@ import {
 } from './scenario-coordinator-messages';
 import { scenarioRun } from './scenario-run';
 
-const { prepareRuns, deactivateScenario, closedWorkflows } = proxyActivities<ImexActivities>({
+const { prepareRuns, deactivateScenario, closedWorkflows, attemptsInProgress } = proxyActivities<ImexActivities>({
   startToCloseTimeout: '1 minute',
   // Store reads and writes are idempotent: keep trying through an outage rather than lose work.
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
@@ -376,6 +377,19 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     }
     // Payloads read but not started (requests took the capacity) are read again later.
     if (candidates.slice(capacity).some((c) => c.kind === 'webhook')) webhooksMaybe = true;
+  }
+
+  if (!input.carry) {
+    // A coordinator that starts afresh may have lost requests of a predecessor (terminated, reset):
+    // incomplete executions in the middle of an attempt ask for their slot again.
+    const inProgress = await attemptsInProgress({ orgId, scenarioId });
+    await Promise.all(
+      inProgress.map((ieId) =>
+        getExternalWorkflowHandle(ieWorkflowId(ieId))
+          .signal(attemptSlotAskAgainSignal)
+          .catch(() => undefined),
+      ),
+    );
   }
 
   for (;;) {

@@ -242,6 +242,14 @@ export class IncompleteExecutionStore {
   }
 
   /** Unresolved, undeleted IEs of a scenario (Make's dlqCount). */
+  /** Ids of the scenario's IEs in the middle of an attempt. */
+  async inProgressIds(orgId: number, scenarioId: number): Promise<string[]> {
+    const docs = await this.collection
+      .find({ orgId, scenarioId, status: 'in_progress', deleted: false }, { projection: { _id: 1 } })
+      .toArray();
+    return docs.map((d) => d._id);
+  }
+
   countOpen(orgId: number, scenarioId: number): Promise<number> {
     return this.collection.countDocuments({ orgId, scenarioId, resolved: false, deleted: false });
   }

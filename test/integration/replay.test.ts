@@ -16,7 +16,8 @@ import { imexWorkflowBundle, startImexHarness, type ImexHarness } from '../helpe
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
-import { ieWorkflowId, runWorkflowId } from '../../src/domain';
+import { coordinatorWorkflowId, ieWorkflowId, runWorkflowId } from '../../src/domain';
+import { coordinatorStateQuery } from '../../workflows/scenario-coordinator-messages';
 import { bulkOperationWorkflowId } from '../../src/temporal/client';
 
 const fixtures = path.resolve(__dirname, '../fixtures/histories');
@@ -111,7 +112,29 @@ test('fresh histories of every workflow type replay against the current code', a
     args: [{ purgeAfterMs: 3_600_000, minAgeMs: 3_600_000 }],
   });
 
+  // A schedule's occurrence, handed to the scenario's coordinator.
+  const tickId = env.unique('tick');
+  await env.client.workflow.execute('scenarioScheduleTick', {
+    taskQueue: imex.taskQueue,
+    workflowId: tickId,
+    args: [{ orgId: imex.orgId, scenarioId: bulkScenario }],
+  });
+  const coordinator = env.client.workflow.getHandle(coordinatorWorkflowId(bulkScenario));
+  await waitFor(
+    'the scheduled run to finish',
+    async () => {
+      const state = await coordinator.query(coordinatorStateQuery);
+      return state.running.length === 0 && state.pendingRuns === 0 && state.started >= 2 ? true : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+
   const recorded = {
+    // Coordinated: runs through the coordinator, attempts with a slot, a deleted IE tells it.
+    'scenario-coordinator-runs': coordinatorWorkflowId(bulkScenario),
+    'scenario-schedule-tick-fired': tickId,
+    'incomplete-execution-coordinated': ieWorkflowId(resolvedIe),
+    'incomplete-execution-notified': ieWorkflowId(deletedIe),
     'bulk-operation-retry': bulkOperationWorkflowId(operationId),
     'maintenance-pass': maintenanceId,
     'scenario-run-success': runWorkflowId(success.executionId),
@@ -143,7 +166,14 @@ test('fresh histories of every workflow type replay against the current code', a
 test('recorded histories of every workflow type replay against the current code', async () => {
   const files = fs.readdirSync(fixtures).filter((f) => f.endsWith('.history.pb'));
   const types = new Set(files.map((f) => f.replace(/-[a-z]+\.history\.pb$/, '')));
-  expect([...types].sort()).toEqual(['bulk-operation', 'incomplete-execution', 'maintenance', 'scenario-run']);
+  expect([...types].sort()).toEqual([
+    'bulk-operation',
+    'incomplete-execution',
+    'maintenance',
+    'scenario-coordinator',
+    'scenario-run',
+    'scenario-schedule-tick',
+  ]);
   const histories = files.map((file) => ({
     workflowId: file,
     history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(fixtures, file))),
