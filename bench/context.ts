@@ -17,6 +17,8 @@ export interface BenchContext {
   /** Workflow ids whose histories the payload scan reads, by what they are. */
   sampled: Map<string, string[]>;
   say(line: string): void;
+  /** Writes what is known so far to the output file, so an interrupted run still leaves figures. */
+  checkpoint(key: string, value: unknown): void;
 }
 
 export function sample(ctx: BenchContext, kind: string, workflowId: string, keep = 5): void {

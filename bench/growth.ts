@@ -27,7 +27,10 @@ export interface GrowthLevel {
   cachedWorkflows: number;
   listByScenarioMs: Summary;
   listByStatusMs: Summary;
-  bulkRetry: { count: number; acceptedMs: number; settledMs: number; accepted: number };
+  /** IEs parked per second just before this level (the last chunk). */
+  parkRatePerSec: number;
+  /** settledMs: until every attempt finished; null when that took longer than the settle cap. */
+  bulkRetry: { count: number; acceptedMs: number; settledMs: number | null; accepted: number };
 }
 
 export interface GrowthResult {
@@ -52,15 +55,14 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
     await worker.breakdown(true);
     // Every IE workflow writes its state through once when it starts, and twice per attempt.
     let expectedSyncs = 0;
-    const settle = async (what: string, timeoutMs: number) => {
+    /** Waits until the worker has done every expected write-through; false when the time is up. */
+    const settle = async (timeoutMs: number): Promise<boolean> => {
       const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const syncs = await worker.count('syncIncompleteExecution', 'incompleteExecutions.applyChange');
-        if (syncs >= expectedSyncs) return;
-        if (Date.now() > deadline)
-          throw new Error(`${what}: ${syncs} of ${expectedSyncs} IE write-throughs after ${timeoutMs} ms`);
-        await sleep(200);
+      while ((await worker.count('syncIncompleteExecution', 'incompleteExecutions.applyChange')) < expectedSyncs) {
+        if (Date.now() > deadline) return false;
+        await sleep(250);
       }
+      return true;
     };
 
     await sleep(1000);
@@ -70,30 +72,34 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
     let parked = 0;
     let parkingMs = 0;
     let stopReason = `every level measured (${options.growth.levels.join(', ')})`;
+    const budgetMs = options.growth.parkingBudgetMs;
 
     for (const level of options.growth.levels) {
-      const toPark = level - parked;
-      if (parked > 0) {
-        const estimateMs = (toPark / parked) * parkingMs;
-        const leftMs = options.growth.parkingBudgetMs - parkingMs;
-        if (estimateMs > leftMs) {
-          stopReason =
-            `stopped before ${level}: parking ${toPark} more at ${round((parked / parkingMs) * 1000, 1)} IEs/s ` +
-            `would take about ${Math.round(estimateMs / 1000)} s, over the ${Math.round(options.growth.parkingBudgetMs / 1000)} s parking budget`;
-          break;
-        }
+      ctx.say(`growth: parking ${level - parked} IEs (to ${level})`);
+      // In chunks, so that a parking rate that falls as IEs pile up stops at the budget, not hours later.
+      let chunkRate = 0;
+      while (parked < level && parkingMs < budgetMs) {
+        const chunk = Math.min(options.growth.parkChunk, level - parked);
+        const started = performance.now();
+        const from = parked;
+        await runConcurrently(chunk, options.growth.parkConcurrency, async (i) => {
+          fresh.push(await park(from + i));
+        });
+        const ms = performance.now() - started;
+        parkingMs += ms;
+        parked += chunk;
+        chunkRate = (chunk / ms) * 1000;
       }
-      ctx.say(`growth: parking ${toPark} IEs (to ${level})`);
-      const started = performance.now();
-      await runConcurrently(toPark, options.growth.parkConcurrency, async (i) => {
-        const ieId = await park(parked + i);
-        fresh.push(ieId);
-      });
-      parkingMs += performance.now() - started;
-      parked = level;
-      expectedSyncs += toPark;
-      await settle(`parking to ${level}`, 120_000 + toPark * 50);
-      ctx.say(`growth: ${level} parked (${round((parked / parkingMs) * 1000, 1)} IEs/s overall)`);
+      expectedSyncs = parked + 2 * levels.reduce((n, l) => n + l.bulkRetry.accepted, 0);
+      if (parked < level) {
+        stopReason =
+          `stopped at ${parked} on the way to ${level}: the ${Math.round(budgetMs / 1000)} s parking budget was spent; ` +
+          `parking had slowed to ${round(chunkRate, 1)} IEs/s (${round((parked / parkingMs) * 1000, 1)} IEs/s overall)`;
+      }
+      const settled = await settle(options.growth.settleCapMs);
+      ctx.say(
+        `growth: ${parked} parked (last ${options.growth.parkChunk}: ${round(chunkRate, 1)} IEs/s)${settled ? '' : ', not settled'}`,
+      );
 
       await sleep(1000);
       const memory = await worker.memory();
@@ -105,7 +111,7 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
       const listByStatusMs = await timeList(api, `/dlqs?status=unresolved&pg[limit]=100`, options.growth.listReps);
 
       const ids = fresh.splice(0, Math.min(options.growth.bulkRetryCount, fresh.length));
-      ctx.say(`growth: bulk retry of ${ids.length} IEs at ${level}`);
+      ctx.say(`growth: bulk retry of ${ids.length} IEs at ${parked}`);
       const bulk = await bulkRetry(api, scenario.id, ids);
       const operation = await store.bulkOperations.operations.findOne(
         { orgId: ctx.orgId, scenarioId: scenario.id },
@@ -115,9 +121,10 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
       for (const id of ids.slice(0, 2)) sample(ctx, 'incompleteExecution (retried)', `ie-${id}`);
       expectedSyncs += 2 * bulk.accepted;
       const settleStarted = performance.now();
-      await settle(`bulk retry at ${level}`, 120_000 + ids.length * 200);
+      const attemptsDone = await settle(options.growth.settleCapMs);
       levels.push({
-        parked: level,
+        parked,
+        parkRatePerSec: round(chunkRate, 1),
         workerRssMb: round(memory.rss / 2 ** 20, 1),
         workerHeapMb: round(memory.heapUsed / 2 ** 20, 1),
         cachedWorkflows: memory.cachedWorkflows,
@@ -126,10 +133,12 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
         bulkRetry: {
           count: ids.length,
           acceptedMs: round(bulk.ms, 0),
-          settledMs: round(bulk.ms + (performance.now() - settleStarted), 0),
+          settledMs: attemptsDone ? round(bulk.ms + (performance.now() - settleStarted), 0) : null,
           accepted: bulk.accepted,
         },
       });
+      ctx.checkpoint('growthLevels', levels);
+      if (parked < level) break;
     }
     return {
       method:

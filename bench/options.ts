@@ -20,6 +20,10 @@ export interface BenchOptions {
     /** Parking stops before a level it would not reach within this budget. */
     parkingBudgetMs: number;
     parkConcurrency: number;
+    /** IEs parked between two looks at the budget. */
+    parkChunk: number;
+    /** Longest wait for the IE workflows (or the retried IEs' attempts) to finish their writes. */
+    settleCapMs: number;
     listReps: number;
     /** IEs retried in one bulk request at each level (1,000 in the full run). */
     bulkRetryCount: number;
@@ -48,16 +52,26 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     },
     overhead: quick
       ? { concurrency: 8, warmupRuns: 8, runsPerRep: 24, reps: 3 }
-      : { concurrency: 8, warmupRuns: 40, runsPerRep: 160, reps: 5 },
+      : { concurrency: 8, warmupRuns: 24, runsPerRep: 60, reps: 5 },
     park: quick
       ? { warmupRuns: 3, runs: 8, throughputParks: 10, throughputConcurrency: [1, 8] }
       : { warmupRuns: 5, runs: 25, throughputParks: 40, throughputConcurrency: [1, 2, 8] },
     growth: quick
-      ? { levels: [100, 300], parkingBudgetMs: 40_000, parkConcurrency: 2, listReps: 5, bulkRetryCount: 50 }
-      : {
-          levels: [1000, 10_000, 25_000],
-          parkingBudgetMs: 12 * 60_000,
+      ? {
+          levels: [100, 300],
+          parkingBudgetMs: 40_000,
           parkConcurrency: 2,
+          parkChunk: 50,
+          settleCapMs: 60_000,
+          listReps: 5,
+          bulkRetryCount: 50,
+        }
+      : {
+          levels: [1000, 10_000, 20_000],
+          parkingBudgetMs: 7 * 60_000,
+          parkConcurrency: 2,
+          parkChunk: 100,
+          settleCapMs: 180_000,
           listReps: 9,
           bulkRetryCount: 1000,
         },

@@ -37,7 +37,7 @@ export function growthShape(points: [number, number][]): Shape {
   const last = points.at(-1);
   if (!first || !last || last[0] <= first[0] || !(first[1] > 0)) return 'unknown';
   const valueRatio = last[1] / first[1];
-  if (valueRatio <= 1.25) return 'flat';
+  if (valueRatio <= 1.1) return 'flat';
   const exponent = Math.log(valueRatio) / Math.log(last[0] / first[0]);
   if (exponent < 0.7) return 'sublinear';
   if (exponent <= 1.2) return 'linear';
@@ -67,7 +67,7 @@ export interface BenchResults {
     count: number;
     measuredMs: number;
     scaledTo1000: boolean;
-    settledMs: number;
+    settledMs: number | null;
     byParked: Record<string, number>;
   } | null;
   workerSettings: BenchOptions['worker'];
@@ -114,6 +114,7 @@ export function buildResults(input: {
     listPageByScenario: growthShape(levels.map((l) => [l.parked, l.listByScenarioMs.median])),
     listPageByStatus: growthShape(levels.map((l) => [l.parked, l.listByStatusMs.median])),
     bulkRetry: growthShape(levels.map((l) => [l.parked, l.bulkRetry.acceptedMs / Math.max(1, l.bulkRetry.count)])),
+    parkTimePerIe: growthShape(levels.map((l) => [l.parked, 1000 / Math.max(0.001, l.parkRatePerSec)])),
   };
   return {
     runOverheadRatio: overhead.runOverheadRatio,
@@ -207,7 +208,11 @@ export function formatTable(r: BenchResults): string {
     r.bulkRetry1000Ms === null ? 'n/a' : String(r.bulkRetry1000Ms),
     r.bulkRetry?.scaledTo1000 ? `scaled from ${r.bulkRetry.count}` : '',
   ]);
-  rows.push(['growth (rss / list scenario / list status / bulk)', Object.values(r.growthShapes).join(' / '), '']);
+  rows.push([
+    'growth (rss / list scenario / list status / bulk / park time per IE)',
+    Object.values(r.growthShapes).join(' / '),
+    '',
+  ]);
   rows.push(['maxPayloadBytes', String(r.maxPayloadBytes), '']);
   rows.push(['maxHistoryEvents', String(r.maxHistoryEvents), '']);
   rows.push([

@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   const options = parseBenchArgs(process.argv.slice(2));
   const started = Date.now();
   const loadAtStart = os.loadavg();
+  const out = path.resolve(options.out);
+  const partial: Record<string, unknown> = {};
   const say = (line: string) =>
     process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
 
@@ -78,10 +80,16 @@ async function main(): Promise<void> {
       orgId: org._id,
       sampled: new Map(),
       say,
+      checkpoint: (key, value) => {
+        partial[key] = value;
+        fs.writeFileSync(out, `${JSON.stringify({ partial: true, ...partial }, null, 2)}\n`);
+      },
     };
 
     const overhead = await measureRunOverhead(ctx);
+    ctx.checkpoint('runOverhead', overhead);
     const park = await measureParkCost(ctx);
+    ctx.checkpoint('parkCost', park);
     const growth = await measureGrowth(ctx);
     say('payloads: scanning sampled histories');
     const payloads = await measurePayloads(ctx);
@@ -95,7 +103,6 @@ async function main(): Promise<void> {
       growth,
       payloads,
     });
-    const out = path.resolve(options.out);
     fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\n${formatTable(results)}\n\nresults: ${out}\n`);
   } finally {
