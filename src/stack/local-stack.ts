@@ -70,19 +70,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     let temporalAddress = config.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | undefined;
     if (temporalBinary) {
-      const port = persistent ? await portOrError(config.IMEX_TEMPORAL_PORT, 'IMEX_TEMPORAL_PORT') : await freePort();
-      const uiPort = persistent
-        ? await portOrError(config.IMEX_TEMPORAL_UI_PORT, 'IMEX_TEMPORAL_UI_PORT')
-        : await freePort();
-      const temporal = await startTemporalDevServer({
-        binary: temporalBinary.binary,
-        port,
-        uiPort,
-        namespaces: options.namespaces ?? [],
-        dbFile: persistent ? path.join(paths.data, 'temporal.sqlite') : undefined,
-        logFile: path.join(paths.logs, persistent ? 'temporal.log' : `temporal-test-${process.pid}.log`),
-        headless: options.headless,
-      });
+      const logFile = path.join(paths.logs, persistent ? 'temporal.log' : `temporal-test-${process.pid}.log`);
+      if (!persistent) cleanups.push(() => fs.rmSync(logFile, { force: true }));
+      const temporal = await startOnPorts(persistent, async () =>
+        startTemporalDevServer({
+          binary: temporalBinary.binary,
+          port: persistent ? await portOrError(config.IMEX_TEMPORAL_PORT, 'IMEX_TEMPORAL_PORT') : await freePort(),
+          uiPort: persistent
+            ? await portOrError(config.IMEX_TEMPORAL_UI_PORT, 'IMEX_TEMPORAL_UI_PORT')
+            : await freePort(),
+          namespaces: options.namespaces ?? [],
+          dbFile: persistent ? path.join(paths.data, 'temporal.sqlite') : undefined,
+          logFile,
+          headless: options.headless,
+        }),
+      );
       processes.push(temporal.process);
       temporalAddress = temporal.address;
       temporalUiUrl = temporal.uiUrl;
@@ -93,17 +95,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     let mongoUrl = config.MONGO_URL;
     if (mongoBinary) {
-      const port = persistent ? await portOrError(config.IMEX_STORE_PORT, 'IMEX_STORE_PORT') : await freePort();
       const dataDir = persistent
         ? path.join(paths.data, 'store')
         : fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'imex-store-'));
-      if (!persistent) cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-      const mongo = await startMongoServer({
-        server: mongoBinary,
-        port,
-        dataDir,
-        logFile: path.join(paths.logs, persistent ? 'store.log' : `store-test-${process.pid}.log`),
-      });
+      const logFile = path.join(paths.logs, persistent ? 'store.log' : `store-test-${process.pid}.log`);
+      if (!persistent) {
+        cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+        cleanups.push(() => fs.rmSync(logFile, { force: true }));
+      }
+      const mongo = await startOnPorts(persistent, async () =>
+        startMongoServer({
+          server: mongoBinary,
+          port: persistent ? await portOrError(config.IMEX_STORE_PORT, 'IMEX_STORE_PORT') : await freePort(),
+          dataDir,
+          logFile,
+        }),
+      );
       processes.push(mongo.process);
       mongoUrl = mongo.url;
     }
@@ -127,6 +134,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * A free port is only free until someone binds it: with many servers starting at once (parallel
+ * test runs), another process may take it first and the server exits at start. On free ports,
+ * try again with new ones; fixed ports were checked and answer with the error.
+ */
+async function startOnPorts<T>(fixedPorts: boolean, start: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (fixedPorts || attempt >= tries || !(err instanceof StackError) || !/exited/.test(err.message)) throw err;
+    }
   }
 }
 
