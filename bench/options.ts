@@ -24,6 +24,8 @@ export interface BenchOptions {
     parkChunk: number;
     /** Longest wait for the IE workflows (or the retried IEs' attempts) to finish their writes. */
     settleCapMs: number;
+    /** Longest wait for a bulk retry's operation to complete. */
+    bulkCapMs: number;
     listReps: number;
     /** IEs retried in one bulk request at each level (1,000 in the full run). */
     bulkRetryCount: number;
@@ -63,6 +65,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
           parkConcurrency: 2,
           parkChunk: 50,
           settleCapMs: 60_000,
+          bulkCapMs: 90_000,
           listReps: 5,
           bulkRetryCount: 50,
         }
@@ -72,6 +75,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
           parkConcurrency: 2,
           parkChunk: 100,
           settleCapMs: 180_000,
+          bulkCapMs: 300_000,
           listReps: 9,
           bulkRetryCount: 1000,
         },

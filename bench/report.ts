@@ -147,7 +147,10 @@ export function buildResults(input: {
       bulkRetry1000Ms: bulkRetry
         ? bulkRetry.scaledTo1000
           ? `measured with ${bulkRetry.count} IEs at ${levels.at(-1)?.parked} parked and scaled linearly to 1,000 (${bulkRetry.measuredMs} ms measured)`
-          : `1,000 IEs at ${levels.at(-1)?.parked} parked: POST /dlqs/retry until its operation completed (every attempt started)`
+          : `1,000 IEs at ${levels.at(-1)?.parked} parked: POST /dlqs/retry until its operation completed (every attempt started)` +
+            (lastBulk?.completed
+              ? ''
+              : `; NOT completed within the cap (${lastBulk?.accepted} accepted): a lower bound`)
         : 'not measured',
       latency: 'p50Ms / p95Ms: imex runs, client start → result, under the run-overhead concurrency',
     },
