@@ -112,6 +112,7 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     });
     await pauseScenarioSchedule(
       client,
+      taskQueue,
       input.scenarioId,
       `paused by imex: the scenario was deactivated: ${input.reason}`,
     );
@@ -146,7 +147,7 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
   }
 
   async function releaseAttemptSlot(input: ScenarioAddress & AttemptSlotRelease): Promise<void> {
-    await signalCoordinatorIfRunning(client, input.scenarioId, attemptSlotReleasedSignal, {
+    await signalCoordinatorIfRunning(client, taskQueue, input.scenarioId, attemptSlotReleasedSignal, {
       ieId: input.ieId,
       requestId: input.requestId,
       ...(input.ieClosed ? { ieClosed: true } : {}),
@@ -154,7 +155,9 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
   }
 
   async function notifyIncompleteExecutionClosed(input: ScenarioAddress & { ieId: string }): Promise<void> {
-    await signalCoordinatorIfRunning(client, input.scenarioId, incompleteExecutionClosedSignal, { ieId: input.ieId });
+    await signalCoordinatorIfRunning(client, taskQueue, input.scenarioId, incompleteExecutionClosedSignal, {
+      ieId: input.ieId,
+    });
   }
 
   /** A schedule's occurrence: handed to the coordinator, or dropped (and the schedule paused) when inactive. */
@@ -162,7 +165,12 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     const scenario = await store.scenarios.get(input.orgId, input.scenarioId);
     if (!scenario?.isActive) {
       const why = scenario ? (scenario.deactivationReason ?? 'stopped') : 'the scenario does not exist';
-      await pauseScenarioSchedule(client, input.scenarioId, `paused by imex: the scenario is inactive (${why})`);
+      await pauseScenarioSchedule(
+        client,
+        taskQueue,
+        input.scenarioId,
+        `paused by imex: the scenario is inactive (${why})`,
+      );
       return { requested: false };
     }
     // One occurrence, one run, however often this activity is retried: the tick's run id names it.

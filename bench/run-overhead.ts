@@ -9,6 +9,7 @@
  * (what Make's sequential processing is about), one scenario per client so that the figure is
  * the per-scenario coordinator's cost, not runs queueing behind each other.
  */
+import { coordinatorWorkflowId } from '../src/domain';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -131,7 +132,7 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
     if (!(await coordinatorExists(ctx, sequentialScenarios[0] as number))) {
       sequentialNote =
         "not measured: a sequential scenario's webhook run did not go through a coordinator " +
-        '(no coordinator-<scenarioId> workflow), so the figure would say nothing';
+        '(no coordinator-<taskQueue>-<scenarioId> workflow), so the figure would say nothing';
     }
   }
   const withSequential = sequentialNote === undefined;
@@ -185,10 +186,10 @@ function kindResult(batches: Batch[]): KindResult {
   };
 }
 
-/** Whether the scenario's coordinator workflow (`coordinator-<scenarioId>`, as the engine names it) exists. */
+/** Whether the scenario's coordinator workflow exists. */
 async function coordinatorExists(ctx: BenchContext, scenarioId: number): Promise<boolean> {
   try {
-    await ctx.client.workflow.getHandle(`coordinator-${scenarioId}`).describe();
+    await ctx.client.workflow.getHandle(coordinatorWorkflowId(ctx.imexTaskQueue, scenarioId)).describe();
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;

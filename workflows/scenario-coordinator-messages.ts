@@ -1,5 +1,5 @@
 /**
- * Messages of the `scenarioCoordinator` workflow (`coordinator-<scenarioId>`), and the one it
+ * Messages of the `scenarioCoordinator` workflow (`coordinator-<taskQueue>-<scenarioId>`), and the one it
  * sends back to an `incompleteExecution`. Defined once, imported by the workflows, the activities
  * that signal with start, and the client.
  */

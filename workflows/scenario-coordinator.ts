@@ -1,5 +1,5 @@
 /**
- * `scenarioCoordinator`: one per scenario (`coordinator-<scenarioId>`), started with
+ * `scenarioCoordinator`: one per scenario (`coordinator-<taskQueue>-<scenarioId>`), started with
  * signal-with-start by whoever needs it first. It starts every run of the scenario, as a child
  * `scenarioRun`, and hands out the attempt slots of the scenario's incomplete executions.
  *

@@ -1,5 +1,5 @@
 /**
- * `scenarioScheduleTick`: what a scenario's Temporal Schedule (`imex-scenario-<id>`) starts at
+ * `scenarioScheduleTick`: what a scenario's Temporal Schedule (`imex-scenario-<taskQueue>-<id>`) starts at
  * each occurrence. A Schedule can only start workflows, and every run of a scenario goes through
  * its coordinator, so this hands the occurrence over (signal with start) and ends. An occurrence
  * of an inactive scenario is dropped, and pauses the schedule if it was not paused yet.

@@ -3,7 +3,7 @@
  * workflow takes, carries across continue-as-new and answers, the scenario's `scheduling`, and
  * the ids of the coordinator and of the scenario's Temporal Schedule.
  *
- * One coordinator per scenario (`coordinator-<scenarioId>`) starts every run of the scenario
+ * One coordinator per scenario (`coordinator-<taskQueue>-<scenarioId>`) starts every run of the scenario
  * (on demand, scheduled, webhook) and hands out the attempt slots of its incomplete executions:
  * - sequential processing: while an IE is open, scheduled and webhook runs wait, in order;
  * - at most 3 IE attempts at once; none starts while a run is in progress; waiting attempts go
@@ -16,13 +16,17 @@ import type { Blueprint } from './blueprint';
 import type { ErrorCategory } from './errors';
 import type { ExecutionStatus } from './statuses';
 
-export function coordinatorWorkflowId(scenarioId: number): string {
-  return `coordinator-${scenarioId}`;
+/**
+ * Scenario ids are unique within one store, and one imex deployment (one store) serves one task
+ * queue; the task queue in the id keeps two deployments that share a namespace apart.
+ */
+export function coordinatorWorkflowId(taskQueue: string, scenarioId: number): string {
+  return `coordinator-${taskQueue}-${scenarioId}`;
 }
 
-/** The scenario's Temporal Schedule (one per scenario). */
-export function scenarioScheduleId(scenarioId: number): string {
-  return `imex-scenario-${scenarioId}`;
+/** The scenario's Temporal Schedule (one per scenario and deployment). */
+export function scenarioScheduleId(taskQueue: string, scenarioId: number): string {
+  return `imex-scenario-${taskQueue}-${scenarioId}`;
 }
 
 export const WEBHOOK_TRIGGER_MODULE = 'gateway:CustomWebHook';

@@ -107,7 +107,7 @@ export class ImexClient {
 
   /**
    * Asks for a run of the scenario's current blueprint. Every run goes through the scenario's
-   * coordinator (`coordinator-<scenarioId>`), which starts it as `run-<executionId>` at once
+   * coordinator (`coordinator-<taskQueue>-<scenarioId>`), which starts it as `run-<executionId>` at once
    * unless an attempt of an incomplete execution waits for a slot or the scenario's bound on
    * parallel runs is reached (a sequential scenario runs one at a time). A run on demand does not
    * wait on open incomplete executions: sequential processing holds back scheduled and webhook
@@ -203,13 +203,17 @@ export class ImexClient {
     const scenario = await this.store.scenarios.get(orgId, scenarioId);
     if (!scenario) return;
     await syncScenarioSchedule(this.client, this.taskQueue, scenario);
-    await signalCoordinatorIfRunning(this.client, scenarioId, scenarioChangedSignal, { reason: 'scenario changed' });
+    await signalCoordinatorIfRunning(this.client, this.taskQueue, scenarioId, scenarioChangedSignal, {
+      reason: 'scenario changed',
+    });
   }
 
   /** The coordinator's view of the scenario (null when it has none running). */
   async coordinatorState(scenarioId: number): Promise<CoordinatorView | null> {
     try {
-      return await this.client.workflow.getHandle(coordinatorWorkflowId(scenarioId)).query(coordinatorStateQuery);
+      return await this.client.workflow
+        .getHandle(coordinatorWorkflowId(this.taskQueue, scenarioId))
+        .query(coordinatorStateQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return null;
       throw err;

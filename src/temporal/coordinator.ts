@@ -1,6 +1,6 @@
 /**
- * Talking to a scenario's coordinator (`coordinator-<scenarioId>`) and keeping its Temporal
- * Schedule (`imex-scenario-<scenarioId>`) in line with the scenario: shared by the client (runs
+ * Talking to a scenario's coordinator (`coordinator-<taskQueue>-<scenarioId>`) and keeping its Temporal
+ * Schedule (`imex-scenario-<taskQueue>-<scenarioId>`) in line with the scenario: shared by the client (runs
  * on demand, webhooks, API changes) and the activities (IE attempts, schedule occurrences,
  * deactivation).
  */
@@ -40,7 +40,7 @@ export async function signalWithStartCoordinator<Arg>(
   const input: CoordinatorInput = { orgId: address.orgId, scenarioId: address.scenarioId };
   await client.workflow.signalWithStart<(input: CoordinatorInput) => Promise<void>, [Arg]>('scenarioCoordinator', {
     taskQueue,
-    workflowId: coordinatorWorkflowId(address.scenarioId),
+    workflowId: coordinatorWorkflowId(taskQueue, address.scenarioId),
     args: [input],
     signal,
     signalArgs: [arg],
@@ -51,12 +51,13 @@ export async function signalWithStartCoordinator<Arg>(
 /** Signals the coordinator if it runs; a scenario without one has nothing to be told. */
 export async function signalCoordinatorIfRunning<Arg>(
   client: Client,
+  taskQueue: string,
   scenarioId: number,
   signal: SignalDefinition<[Arg]>,
   arg: Arg,
 ): Promise<boolean> {
   try {
-    await client.workflow.getHandle(coordinatorWorkflowId(scenarioId)).signal(signal, arg);
+    await client.workflow.getHandle(coordinatorWorkflowId(taskQueue, scenarioId)).signal(signal, arg);
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test(String(err))) return false;
@@ -86,7 +87,7 @@ export async function syncScenarioSchedule(
     deactivationReason?: string;
   },
 ): Promise<'scheduled' | 'paused' | 'none'> {
-  const scheduleId = scenarioScheduleId(scenario.id);
+  const scheduleId = scenarioScheduleId(taskQueue, scenario.id);
   const handle = client.schedule.getHandle(scheduleId);
   if (!scenario.scheduling || !isScheduled(scenario.scheduling)) {
     try {
@@ -128,9 +129,14 @@ export async function syncScenarioSchedule(
 }
 
 /** Pauses the scenario's Schedule, if it has one. */
-export async function pauseScenarioSchedule(client: Client, scenarioId: number, note: string): Promise<void> {
+export async function pauseScenarioSchedule(
+  client: Client,
+  taskQueue: string,
+  scenarioId: number,
+  note: string,
+): Promise<void> {
   try {
-    await client.schedule.getHandle(scenarioScheduleId(scenarioId)).pause(note);
+    await client.schedule.getHandle(scenarioScheduleId(taskQueue, scenarioId)).pause(note);
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
   }

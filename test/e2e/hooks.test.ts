@@ -143,7 +143,7 @@ test('PATCH scheduling creates a Temporal Schedule that runs the scenario; stop 
   });
   expect(patched.status).toBe(200);
   expect(patched.body.scenario.scheduling).toEqual({ type: 'indefinitely', interval: 1 });
-  const schedule = env.client.schedule.getHandle(scenarioScheduleId(id));
+  const schedule = env.client.schedule.getHandle(scenarioScheduleId(harness.taskQueue, id));
   try {
     await waitFor('a scheduled run', async () => (server.count('/every-second') >= 1 ? true : undefined), {
       timeoutMs: 30_000,

@@ -269,7 +269,7 @@ test('a schedule fires; a success resets the count; 3 consecutive errors deactiv
   });
   await imex.store.scenarios.update(imex.orgId, scenarioId, { scheduling: { type: 'indefinitely', interval: 1 } });
   await imex.imex.syncScenarioTriggers(imex.orgId, scenarioId);
-  const schedule = env.client.schedule.getHandle(scenarioScheduleId(scenarioId));
+  const schedule = env.client.schedule.getHandle(scenarioScheduleId(imex.taskQueue, scenarioId));
   try {
     const off = await waitFor(
       'the scenario to be deactivated',

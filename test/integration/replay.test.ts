@@ -119,7 +119,7 @@ test('fresh histories of every workflow type replay against the current code', a
     workflowId: tickId,
     args: [{ orgId: imex.orgId, scenarioId: bulkScenario }],
   });
-  const coordinator = env.client.workflow.getHandle(coordinatorWorkflowId(bulkScenario));
+  const coordinator = env.client.workflow.getHandle(coordinatorWorkflowId(imex.taskQueue, bulkScenario));
   await waitFor(
     'the scheduled run to finish',
     async () => {
@@ -131,7 +131,7 @@ test('fresh histories of every workflow type replay against the current code', a
 
   const recorded = {
     // Coordinated: runs through the coordinator, attempts with a slot, a deleted IE tells it.
-    'scenario-coordinator-runs': coordinatorWorkflowId(bulkScenario),
+    'scenario-coordinator-runs': coordinatorWorkflowId(imex.taskQueue, bulkScenario),
     'scenario-schedule-tick-fired': tickId,
     'incomplete-execution-coordinated': ieWorkflowId(resolvedIe),
     'incomplete-execution-notified': ieWorkflowId(deletedIe),
