@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Blueprint } from '../../domain';
 import { isBlobRef, type IncompleteExecutionDocument } from '../../store';
 import { authOf } from '../auth';
-import type { ApiDeps } from '../deps';
+import type { ApiDeps, ApiImexClient } from '../deps';
 import { conflict, errorBodySchema, notFound, validationError } from '../errors';
 import {
   bundleResponseSchema,
@@ -42,6 +42,20 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     const doc = await store.incompleteExecutions.getVisible(orgId, ieId);
     if (!doc) throw notFound(`incomplete execution ${ieId}`);
     return doc;
+  }
+  /** Sends a request to the organization's IE through its workflow; a refusal answers with the reason. */
+  async function requestOnIe(
+    orgId: number,
+    ieId: string,
+    kind: 'retry' | 'resolve' | 'patch',
+    body: Parameters<ApiImexClient['requestIncompleteExecution']>[2],
+  ): Promise<void> {
+    await visibleIe(orgId, ieId);
+    try {
+      await imex.requestIncompleteExecution(ieId, kind, body);
+    } catch (error) {
+      throw refusal(ieId, error);
+    }
   }
 
   app.get(
@@ -172,12 +186,7 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     async (request) => {
       const { orgId } = authOf(request);
       const { dlqId } = request.params;
-      await visibleIe(orgId, dlqId);
-      try {
-        await imex.requestIncompleteExecution(dlqId, 'patch', patchRequest(request.body));
-      } catch (error) {
-        throw refusal(dlqId, error);
-      }
+      await requestOnIe(orgId, dlqId, 'patch', patchRequest(request.body));
       const doc = await visibleIe(orgId, dlqId);
       return { dlq: { failer: doc.failer, blueprint: JSON.parse(doc.blueprint ?? '{}') as Blueprint } };
     },
@@ -198,12 +207,7 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     async (request) => {
       const { orgId } = authOf(request);
       const { dlqId } = request.params;
-      await visibleIe(orgId, dlqId);
-      try {
-        await imex.requestIncompleteExecution(dlqId, 'retry', {});
-      } catch (error) {
-        throw refusal(dlqId, error);
-      }
+      await requestOnIe(orgId, dlqId, 'retry', {});
       return { dlq: dlqId };
     },
   );
@@ -224,12 +228,7 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     async (request) => {
       const { orgId } = authOf(request);
       const { dlqId } = request.params;
-      await visibleIe(orgId, dlqId);
-      try {
-        await imex.requestIncompleteExecution(dlqId, 'resolve', patchRequest(request.body ?? {}));
-      } catch (error) {
-        throw refusal(dlqId, error);
-      }
+      await requestOnIe(orgId, dlqId, 'resolve', patchRequest(request.body ?? {}));
       return { dlq: dlqId };
     },
   );
