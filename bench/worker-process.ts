@@ -10,19 +10,11 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import { MongoClient } from 'mongodb';
 import { createDefaultRegistry } from '../src/modules';
 import { createStore } from '../src/store';
-import { createImexPlugin, imexWorkflowsPath } from '../src/temporal/plugin';
+import { createImexPlugin } from '../src/temporal/plugin';
+import { bundleImexWorkflows, quietBundlerLogger } from '../src/temporal/workflow-bundle';
 import { createBareActivities } from './bare-activities';
 import { CallRecorder } from './instrument';
 import type { WorkerProcessConfig, WorkerReply, WorkerRequest } from './worker-protocol';
-
-const quietBundler = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string) => console.error(message),
-};
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.IMEX_BENCH_WORKER ?? '') as WorkerProcessConfig;
@@ -40,8 +32,8 @@ async function main(): Promise<void> {
 
   const bundlingStarted = Date.now();
   const [imexBundle, bareBundle] = await Promise.all([
-    bundleWorkflowCode({ workflowsPath: imexWorkflowsPath, logger: quietBundler }),
-    bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'bare-workflows.ts'), logger: quietBundler }),
+    bundleImexWorkflows(),
+    bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'bare-workflows.ts'), logger: quietBundlerLogger }),
   ]);
   const bundlingMs = Date.now() - bundlingStarted;
 

@@ -2,7 +2,7 @@
  * An imex worker on the shared test stack: the real plugin, activities, store and module
  * registry, on a task queue of the test file's own. The workflow bundle is built once per file.
  */
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createDefaultRegistry, type ModuleRegistry } from '../../src/modules';
 import { createStore, ensureIndexes, type Store } from '../../src/store';
 import {
@@ -13,24 +13,16 @@ import {
   type PolicyOverrides,
   type RetrySchedule,
 } from '../../src/domain';
-import { createImexPlugin, imexWorkflowsPath } from '../../src/temporal/plugin';
+import { createImexPlugin } from '../../src/temporal/plugin';
+import { bundleImexWorkflows } from '../../src/temporal/workflow-bundle';
 import { ImexClient } from '../../src/temporal/client';
 import type { TestEnv } from './test-env';
 
 let bundle: Promise<{ code: string }> | undefined;
 export function imexWorkflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: imexWorkflowsPath, logger: quietBundlerLogger });
+  bundle ??= bundleImexWorkflows();
   return bundle;
 }
-
-const quietBundlerLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string) => console.error(message),
-};
 
 /** In-run retries in tens of milliseconds: the categories and counts stay Make's. */
 export const fastInRunRetries: PolicyOverrides = Object.fromEntries(

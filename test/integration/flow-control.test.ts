@@ -6,7 +6,7 @@
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
-import { waitFor } from '../../src/stack/wait';
+import { ieDocument, waitForIeDocument } from '../helpers/ie-waits';
 import { ieWorkflowId, validateBlueprint, type IncompleteExecutionInput } from '../../src/domain';
 import type { IncompleteExecutionDocument } from '../../src/store';
 
@@ -62,20 +62,9 @@ async function run(flow: unknown[], data: unknown = { n: 1 }, scenario: Record<s
   return { scenarioId, executionId, result };
 }
 
-async function ieDoc(ieId: string): Promise<IncompleteExecutionDocument> {
-  return (await imex.store.incompleteExecutions.get(ieId)) as IncompleteExecutionDocument;
-}
-
-function waitForIe(ieId: string, what: string, predicate: (doc: IncompleteExecutionDocument) => boolean) {
-  return waitFor(
-    what,
-    async () => {
-      const doc = await ieDoc(ieId);
-      return doc && predicate(doc) ? doc : undefined;
-    },
-    { timeoutMs: 60_000 },
-  );
-}
+const ieDoc = (ieId: string) => ieDocument(imex.store, ieId);
+const waitForIe = (ieId: string, what: string, predicate: (doc: IncompleteExecutionDocument) => boolean) =>
+  waitForIeDocument(imex.store, ieId, what, predicate);
 
 /** The input the IE workflow was started with (its schedule), read from its history. */
 async function ieWorkflowInput(ieId: string): Promise<IncompleteExecutionInput> {

@@ -5,8 +5,8 @@
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { ieDocument, waitForIeDocument } from '../helpers/ie-waits';
 import { webhookTrigger } from '../helpers/blueprints';
-import { waitFor } from '../../src/stack/wait';
 import { ieWorkflowId, type IncompleteExecutionState } from '../../src/domain';
 import { RequestRejectedError } from '../../src/temporal/client';
 import type { IncompleteExecutionDocument } from '../../src/store';
@@ -40,20 +40,9 @@ async function parkOne(flow: unknown[], data: unknown = { n: 1 }) {
   return { scenarioId, executionId, result, ieId };
 }
 
-async function ieDoc(ieId: string): Promise<IncompleteExecutionDocument> {
-  return (await imex.store.incompleteExecutions.get(ieId)) as IncompleteExecutionDocument;
-}
-
-function waitForIe(ieId: string, what: string, predicate: (doc: IncompleteExecutionDocument) => boolean) {
-  return waitFor(
-    what,
-    async () => {
-      const doc = await ieDoc(ieId);
-      return doc && predicate(doc) ? doc : undefined;
-    },
-    { timeoutMs: 60_000 },
-  );
-}
+const ieDoc = (ieId: string) => ieDocument(imex.store, ieId);
+const waitForIe = (ieId: string, what: string, predicate: (doc: IncompleteExecutionDocument) => boolean) =>
+  waitForIeDocument(imex.store, ieId, what, predicate);
 
 test('a ConnectionError parks with auto-retry and resolves once the service recovers; earlier modules never run again', async () => {
   const path = '/recovers';
