@@ -23,7 +23,11 @@ const ferretSourceDir = path.join(projectRoot, 'src', 'stack', 'ferretdb');
 /** The cache key includes a hash of the Go sources, so editing them rebuilds. */
 export function ferretDbBuild(): GoBuild {
   const hash = crypto.createHash('sha256');
-  for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(fs.readFileSync(path.join(ferretSourceDir, file)));
+  const sources = fs
+    .readdirSync(ferretSourceDir)
+    .filter((file) => file.endsWith('.go') || file === 'go.mod' || file === 'go.sum')
+    .sort();
+  for (const file of sources) hash.update(file).update(fs.readFileSync(path.join(ferretSourceDir, file)));
   return {
     title: `FerretDB ${FERRETDB_VERSION}`,
     key: `imex-ferretdb-${FERRETDB_VERSION}-${hash.digest('hex').slice(0, 12)}`,

@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -63,6 +64,9 @@ func main() {
 			stop()
 		}()
 	}
+
+	// FerretDB's own `_id` index is never used (id_index.go).
+	go addIDIndexes(ctx, abs, 500*time.Millisecond, logger)
 
 	go func() {
 		// MongoDBURI blocks until the listener is bound; the launcher waits for this line.
