@@ -30,6 +30,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -76,6 +77,13 @@ const { prepareRuns, deactivateScenario, closedWorkflows, attemptsInProgress } =
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
+/**
+ * Versioning: before it, every batch of run requests read the scenario through `prepareRuns`;
+ * histories recorded then replay that way.
+ */
+export const DIRECT_MANUAL_RUNS_PATCH = 'imex-direct-manual-runs';
+/** How long a `prepareRuns` answer is trusted for runs on demand (changes are also signalled). */
+const PREPARED_FRESH_MS = 60_000;
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2000;
 const DEFAULT_LEASE_CHECK_MS = 2 * 60_000;
 const DEFAULT_OPEN_IE_RECHECK_MS = 60_000;
@@ -127,6 +135,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
   let started = 0;
   let nextLeaseCheckAt: number | undefined;
   let nextIeRecheckAt: number | undefined;
+  let preparedAt: number | undefined;
+  let scenarioChanged = false;
 
   const wake = () => {
     dirty = true;
@@ -146,6 +156,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     wake();
   });
   setHandler(scenarioChangedSignal, () => {
+    scenarioChanged = true;
     webhooksMaybe = true;
     needsLook = true;
     wake();
@@ -322,6 +333,26 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     }
   }
 
+  /**
+   * Runs on demand start without asking the store again when nothing else waits and what the
+   * coordinator knows of the scenario is fresh: it was read less than a minute ago and no change
+   * was signalled since. Only webhook payloads, schedules and open IEs need the store. While
+   * attempts hold slots the usual path is kept, so that a run does not start on the heels of the
+   * last grants, before those attempts have begun.
+   */
+  function startManualRunsDirectly(): boolean {
+    const current = scenario;
+    if (!current?.found || !current.isActive || !blueprint || scenarioChanged || holders.size > 0) return false;
+    if (preparedAt === undefined || Date.now() - preparedAt > PREPARED_FRESH_MS) return false;
+    if (webhooksMaybe || webhookCursor > markedThrough || pending.some((p) => p.trigger !== 'manual')) return false;
+    if (!patched(DIRECT_MANUAL_RUNS_PATCH)) return false;
+    const capacity = Math.max(0, (current.sequential ? 1 : maxConcurrentRuns) - running.size);
+    for (const request of pending.splice(0, capacity)) {
+      launch(request.executionId, request.trigger, request.data, current, blueprint);
+    }
+    return true;
+  }
+
   async function startRuns(): Promise<void> {
     // Waiting attempts go before the next run (no starvation under steady traffic).
     if (!needsLook || waiting.length > 0 || draining) return;
@@ -329,6 +360,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     if (running.size >= limit()) return;
     needsLook = false;
     if (pending.length === 0 && !webhooksMaybe && webhookCursor <= markedThrough) return;
+    if (startManualRunsDirectly()) return;
     const requested = limit() - running.size;
     const prepared = await prepareRuns({
       orgId,
@@ -339,6 +371,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       consumedThrough: webhookCursor,
     });
     markedThrough = Math.max(markedThrough, webhookCursor);
+    preparedAt = Date.now();
+    scenarioChanged = false;
     scenario = prepared.scenario;
     if (prepared.scenario.blueprint) blueprint = prepared.scenario.blueprint;
     maxConcurrentRuns = prepared.maxConcurrentRuns;

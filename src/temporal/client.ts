@@ -54,7 +54,7 @@ export const DEFAULT_WEBHOOK_QUEUE_CAP = 10_000;
 
 /** What `POST /hooks/<hookId>` becomes. */
 export type WebhookAcceptance =
-  | { status: 'accepted'; scenarioId: number; seq: number }
+  | { status: 'accepted'; scenarioId: number; seq: number; executionId: string }
   | { status: 'not-found' }
   | { status: 'inactive'; scenarioId: number; reason: string }
   | { status: 'queue-full'; scenarioId: number; queued: number; cap: number };
@@ -191,7 +191,7 @@ export class ImexClient {
       webhooksQueuedSignal,
       { seq: queued.seq },
     );
-    return { status: 'accepted', scenarioId: scenario.id, seq: queued.seq };
+    return { status: 'accepted', scenarioId: scenario.id, seq: queued.seq, executionId: queued.executionId };
   }
 
   /**
@@ -223,8 +223,9 @@ export class ImexClient {
   /** Waits for a run and returns its result, whatever its status (an error run fails in Temporal). */
   async scenarioRunResult(executionId: string): Promise<ScenarioRunResult> {
     const handle = this.client.workflow.getHandle(runWorkflowId(executionId));
-    // The coordinator starts the run: until it has, the workflow does not exist yet.
-    for (let wait = 20; ; wait = Math.min(wait * 2, 1000)) {
+    // The coordinator starts the run: until it has (two workflow tasks, 50–100 ms when it is idle)
+    // the workflow does not exist yet. Look often from then on, and back off behind a busy one.
+    for (let tries = 0; ; tries++) {
       try {
         return (await handle.result()) as ScenarioRunResult;
       } catch (err) {
@@ -234,7 +235,7 @@ export class ImexClient {
         }
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
-      await sleep(wait);
+      await sleep(tries === 0 ? 50 : tries < 40 ? 20 : Math.min(1000, 20 * 2 ** Math.min(tries - 39, 6)));
     }
   }
 

@@ -44,6 +44,10 @@ const httpModule = (id: number, path: string) => http.httpModule(id, path, { dat
 
 async function run(name: string, flow: unknown[], dlq: boolean) {
   const scenarioId = await imex.createScenario({ name, flow, metadata: { scenario: { dlq } } });
+  return { scenarioId, ...(await runAgain(scenarioId)) };
+}
+
+async function runAgain(scenarioId: number) {
   const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: { n: 1 } });
   return { executionId, result: await imex.imex.scenarioRunResult(executionId) };
 }
@@ -70,6 +74,8 @@ test('fresh histories of every workflow type replay against the current code', a
   http.script('/fatal', { status: 500 });
 
   const success = await run('replay: success', [webhook, httpModule(2, '/ok')], false);
+  // A second run on demand: the coordinator knows the scenario and starts it directly.
+  await runAgain(success.scenarioId);
   const error = await run('replay: error', [webhook, httpModule(2, '/fatal')], false);
   const resolved = await run('replay: parked then resolved', [webhook, httpModule(2, '/flaky')], true);
   const deleted = await run('replay: parked then deleted', [webhook, httpModule(2, '/bad')], true);
@@ -137,9 +143,11 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-notified': ieWorkflowId(deletedIe),
     'bulk-operation-retry': bulkOperationWorkflowId(operationId),
     'maintenance-pass': maintenanceId,
-    'scenario-run-success': runWorkflowId(success.executionId),
-    'scenario-run-error': runWorkflowId(error.executionId),
-    'scenario-run-parked': runWorkflowId(resolved.executionId),
+    'scenario-coordinator-direct': coordinatorWorkflowId(imex.taskQueue, success.scenarioId),
+    // Store writes as local activities (LOCAL_STORE_WRITES_PATCH); the older fixtures ran them as activities.
+    'scenario-run-localsuccess': runWorkflowId(success.executionId),
+    'scenario-run-localerror': runWorkflowId(error.executionId),
+    'scenario-run-localparked': runWorkflowId(resolved.executionId),
     'incomplete-execution-resolved': ieWorkflowId(resolvedIe),
     'incomplete-execution-deleted': ieWorkflowId(deletedIe),
   };
