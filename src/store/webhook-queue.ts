@@ -49,7 +49,8 @@ export interface QueuedPayload {
   receivedAt: Date;
 }
 
-export type EnqueueResult = { accepted: true; seq: number } | { accepted: false; queued: number };
+/** An accepted payload's place in the queue, and the execution id its run will have. */
+export type EnqueueResult = { accepted: true; seq: number; executionId: string } | { accepted: false; queued: number };
 
 /** Consumed entries kept below the cursor: the margin that makes stale writers detectable. */
 const KEEP_CONSUMED = 100;
@@ -138,7 +139,7 @@ export class WebhookQueueStore {
         continue;
       }
       this.heads.set(input.scenarioId, Math.max(seq, this.heads.get(input.scenarioId) ?? 0));
-      return { accepted: true, seq };
+      return { accepted: true, seq, executionId: doc.executionId };
     }
     throw new Error(`could not queue a webhook payload for scenario ${input.scenarioId}: too many concurrent writers`);
   }

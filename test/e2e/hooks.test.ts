@@ -68,7 +68,10 @@ test('a hook answers 202 once the payload is durable, and the payload becomes th
   server.script('/hooked', { status: 200 });
   const { id, hookPath } = await webhookScenario('Hooked', '/hooked');
   const accepted = await hook(hookPath, { n: 7 });
-  expect(accepted).toEqual({ status: 202, body: { accepted: true, scenarioId: id } });
+  expect(accepted).toEqual({
+    status: 202,
+    body: { accepted: true, scenarioId: id, executionId: expect.stringMatching(/^[0-9a-f]{32}$/) },
+  });
   await waitFor('the run', async () => (server.count('/hooked') === 1 ? true : undefined), { timeoutMs: 30_000 });
   expect(JSON.parse(server.requestsTo('/hooked')[0]?.body ?? '')).toEqual({ n: 7 });
   const logs = await waitFor(
@@ -79,7 +82,14 @@ test('a hook answers 202 once the payload is durable, and the payload becomes th
     },
     { timeoutMs: 30_000 },
   );
-  expect(logs).toEqual([expect.objectContaining({ status: 1, trigger: 'webhook' })]);
+  // The 202 names the execution the payload became.
+  expect(logs).toEqual([
+    expect.objectContaining({
+      id: (accepted.body as { executionId: string }).executionId,
+      status: 1,
+      trigger: 'webhook',
+    }),
+  ]);
   expect((await hook('/hooks/0123456789abcdef0123456789abcdef01234567', { n: 1 })).status).toBe(404);
 });
 

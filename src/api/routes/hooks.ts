@@ -25,7 +25,7 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
         summary: "A scenario's webhook: queues the JSON body as the trigger's bundle (no token)",
         params: z.object({ hookId: z.string().regex(/^[0-9a-f]{16,64}$/, 'is not a hook id') }),
         response: {
-          202: z.object({ accepted: z.literal(true), scenarioId: z.int() }),
+          202: z.object({ accepted: z.literal(true), scenarioId: z.int(), executionId: z.string() }),
           404: errorBodySchema,
           409: errorBodySchema,
           429: errorBodySchema,
@@ -38,7 +38,9 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       const result = await deps.webhooks.acceptWebhook(hookId, request.body);
       switch (result.status) {
         case 'accepted':
-          return reply.status(202).send({ accepted: true as const, scenarioId: result.scenarioId });
+          return reply
+            .status(202)
+            .send({ accepted: true as const, scenarioId: result.scenarioId, executionId: result.executionId });
         case 'not-found':
           throw notFound(`hook ${hookId}`);
         case 'inactive':
