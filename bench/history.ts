@@ -27,6 +27,11 @@ export interface ActivityTiming {
   runMs: number;
   /** Scheduled → completed or failed. */
   totalMs: number;
+  /**
+   * The whole step as the workflow lives it: from the workflow task that decided to schedule it
+   * being scheduled (right after whatever it waited on) → completed or failed.
+   */
+  turnMs: number;
   ok: boolean;
 }
 
@@ -45,6 +50,8 @@ export function activityTimings(events: readonly HistoryEvent[]): ActivityTiming
     const started = byId.get(Number(closed.startedEventId));
     const type = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name;
     if (!scheduled || !started || !type) continue;
+    const decidedBy = byId.get(Number(scheduled.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId));
+    const taskScheduled = byId.get(Number(decidedBy?.workflowTaskCompletedEventAttributes?.scheduledEventId));
     const s = timestampMs(scheduled.eventTime as Timestamp);
     const st = timestampMs(started.eventTime as Timestamp);
     const c = timestampMs(event.eventTime as Timestamp);
@@ -53,11 +60,53 @@ export function activityTimings(events: readonly HistoryEvent[]): ActivityTiming
       queueMs: st - s,
       runMs: c - st,
       totalMs: c - s,
+      turnMs: c - timestampMs((taskScheduled ?? scheduled).eventTime as Timestamp),
       ok:
         event.activityTaskCompletedEventAttributes !== undefined && event.activityTaskCompletedEventAttributes !== null,
     });
   }
   return timings;
+}
+
+export interface LocalActivityMarker {
+  activityType: string;
+  /** When the workflow task that carried its result completed (the marker's event time). */
+  recordedMs: number;
+  /**
+   * How long it ran: the SDK records its completion as the start of the workflow task that ran it
+   * plus its run time, so this is that completion less the task's start.
+   */
+  ranMs: number;
+}
+
+/** The local activities a workflow ran, from their markers (`data` is the SDK's JSON record of each). */
+export function localActivityMarkers(events: readonly HistoryEvent[]): LocalActivityMarker[] {
+  const markers: LocalActivityMarker[] = [];
+  let taskStartedMs = NaN;
+  for (const event of events) {
+    if (event.workflowTaskStartedEventAttributes) taskStartedMs = timestampMs(event.eventTime as Timestamp);
+    const attrs = event.markerRecordedEventAttributes;
+    const payload = attrs?.details?.data?.payloads?.[0]?.data;
+    if (attrs?.markerName !== 'core_local_activity' || !payload) continue;
+    const data = JSON.parse(Buffer.from(payload).toString('utf8')) as Record<string, unknown>;
+    const field = (snake: string, camel: string) => data[snake] ?? data[camel];
+    markers.push({
+      activityType: String(field('activity_type', 'activityType')),
+      recordedMs: timestampMs(event.eventTime as Timestamp),
+      ranMs: jsonTimestampMs(field('complete_time', 'completeTime')) - taskStartedMs,
+    });
+  }
+  return markers;
+}
+
+/** A protobuf Timestamp as JSON: `{seconds, nanos}` or an RFC 3339 string. */
+function jsonTimestampMs(value: unknown): number {
+  if (typeof value === 'string') return Date.parse(value);
+  if (value && typeof value === 'object') {
+    const { seconds, nanos } = value as { seconds?: number | string; nanos?: number };
+    return Number(seconds ?? 0) * 1000 + (nanos ?? 0) / 1e6;
+  }
+  return NaN;
 }
 
 export interface PayloadScan {

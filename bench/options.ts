@@ -71,7 +71,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         }
       : {
           levels: [1000, 10_000, 20_000],
-          parkingBudgetMs: 7 * 60_000,
+          parkingBudgetMs: 12 * 60_000,
           parkConcurrency: 2,
           parkChunk: 100,
           settleCapMs: 180_000,

@@ -1,14 +1,15 @@
 /**
  * Phase 2, park cost: from a module's final failure to a durable incomplete execution whose
  * workflow has started, against one successful module step. Both are read from the runs' own
- * histories (activity scheduled → completed, the server's timestamps), one run at a time so the
- * figures are latencies, not queueing. What parking is made of comes from the worker's call
+ * histories, one run at a time so the figures are latencies, not queueing: the module step from
+ * its activity's events (scheduled → completed), the park from the failed module's last failure
+ * to the park's local-activity marker (the server's timestamps both). What parking is made of comes from the worker's call
  * breakdown (instrument.ts): each store call and the IE workflow's start, and the MongoDB commands.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDefaultRegistry } from '../src/modules';
 import { sample, type BenchContext } from './context';
-import { activityTimings, fetchEvents, timestampMs } from './history';
+import { activityTimings, fetchEvents, localActivityMarkers, timestampMs } from './history';
 import type { ActivityBreakdown } from './instrument';
 import { directParker } from './park-directly';
 import { assertValid, parkingBlueprint, parkingData } from './scenarios';
@@ -16,24 +17,35 @@ import { round, roundSummary, runConcurrently, summarize, type Summary } from '.
 
 export interface ParkCostResult {
   runs: number;
-  /** parkIncompleteExecution, scheduled → completed. */
+  /**
+   * The failed module's final failure (its activity failing) → the IE durable and its workflow
+   * started (the park's local-activity marker recorded, which is when the run's history says so).
+   */
   parkMs: Summary;
-  /** A successful runModule, scheduled → completed. */
+  /**
+   * A successful module step measured the same way: from the workflow task that schedules its
+   * activity being scheduled (right after the step before it) → the activity completed.
+   */
   moduleStepMs: Summary;
+  /** park / module step, both including the one workflow task each needs. */
   parkCostRatio: number;
-  /** The failed module's last attempt failing → the IE stored and its workflow started (includes a workflow task). */
-  failureToParkedMs: Summary;
-  /** What one park is made of (means per park). */
+  /** A successful runModule's activity alone, scheduled → completed. */
+  moduleActivityMs: Summary;
+  /** park / module activity alone: the stricter comparison (the park's workflow task against none). */
+  parkVsActivityRatio: number;
+  /** What one park is made of (medians, and means per park for the calls). */
   madeOf: {
-    queueMs: number;
-    runMs: number;
+    /** The park activity running in the worker (its marker's completion less its workflow task's start). */
+    activityMs: number;
+    /** The rest: the workflow task that runs it, and recording its marker. */
+    workflowTaskMs: number;
     calls: Record<string, number>;
     unaccountedMs: number;
     mongoCommands: number;
   };
   /** The same for a successful module step and the run's execution record, for comparison. */
   moduleStep: { queueMs: number; runMs: number; mongoCommands: number };
-  recordExecution: { totalMs: number; mongoCommands: number };
+  recordExecution: { activityMs: number; mongoCommands: number };
   /**
    * IEs parked per second by the park activity called directly into one organization, by how
    * many at once: the organization's quota ledger appends one entry at a time, so concurrent
@@ -68,33 +80,32 @@ export async function measureParkCost(ctx: BenchContext): Promise<ParkCostResult
   for (let i = 0; i < options.park.warmupRuns; i++) await runOnce();
   await worker.breakdown(true);
 
-  const park = { total: [] as number[], queue: [] as number[], run: [] as number[] };
-  const step = { total: [] as number[], queue: [] as number[], run: [] as number[] };
+  const park = { total: [] as number[], activity: [] as number[], workflowTask: [] as number[] };
+  const step = { turn: [] as number[], total: [] as number[], queue: [] as number[], run: [] as number[] };
   const record: number[] = [];
-  const failureToParked: number[] = [];
   for (let i = 0; i < options.park.runs; i++) {
     const { workflowId, ieId } = await runOnce();
     sample(ctx, 'scenarioRun (parks)', workflowId);
     sample(ctx, 'incompleteExecution', `ie-${ieId}`);
     const events = await fetchEvents(ctx.client, workflowId);
     for (const t of activityTimings(events)) {
-      if (t.activityType === 'parkIncompleteExecution') {
-        park.total.push(t.totalMs);
-        park.queue.push(t.queueMs);
-        park.run.push(t.runMs);
-      } else if (t.activityType === 'runModule' && t.ok) {
+      if (t.activityType === 'runModule' && t.ok) {
+        step.turn.push(t.turnMs);
         step.total.push(t.totalMs);
         step.queue.push(t.queueMs);
         step.run.push(t.runMs);
-      } else if (t.activityType === 'recordExecution') {
-        record.push(t.totalMs);
       }
     }
+    const markers = localActivityMarkers(events);
+    for (const m of markers) if (m.activityType === 'recordExecution') record.push(m.ranMs);
     const failed = events.filter((e) => e.activityTaskFailedEventAttributes).at(-1);
-    const parkedAt = events.find((e) => e.activityTaskCompletedEventAttributes && isParkCompletion(events, e));
-    if (failed && parkedAt) {
-      failureToParked.push(timestampMs(parkedAt.eventTime as never) - timestampMs(failed.eventTime as never));
-    }
+    const parked = markers.find((m) => m.activityType === 'parkIncompleteExecution');
+    if (!failed || !parked) throw new Error(`the park-cost run ${workflowId} has no failed module or no park marker`);
+    const total = parked.recordedMs - timestampMs(failed.eventTime as never);
+    const activity = parked.ranMs;
+    park.total.push(total);
+    park.activity.push(activity);
+    park.workflowTask.push(total - activity);
   }
 
   const breakdown = await worker.breakdown(true);
@@ -102,21 +113,23 @@ export async function measureParkCost(ctx: BenchContext): Promise<ParkCostResult
   const throughputByConcurrency = await measureParkThroughput(ctx);
   const parkEntry = breakdown.parkIncompleteExecution;
   const calls = meansPer(parkEntry, runs);
-  const parkRun = summarize(park.run).median;
+  const activityMs = summarize(park.activity).median;
   const accounted = Object.values(calls).reduce((a, b) => a + b, 0);
   const parkMs = summarize(park.total);
-  const moduleStepMs = summarize(step.total);
+  const moduleStepMs = summarize(step.turn);
+  const moduleActivityMs = summarize(step.total);
   return {
     runs,
     parkMs: roundSummary(parkMs, 1),
     moduleStepMs: roundSummary(moduleStepMs, 1),
     parkCostRatio: round(parkMs.median / moduleStepMs.median, 2),
-    failureToParkedMs: roundSummary(summarize(failureToParked), 1),
+    moduleActivityMs: roundSummary(moduleActivityMs, 1),
+    parkVsActivityRatio: round(parkMs.median / moduleActivityMs.median, 2),
     madeOf: {
-      queueMs: round(summarize(park.queue).median, 1),
-      runMs: round(parkRun, 1),
+      activityMs: round(activityMs, 1),
+      workflowTaskMs: round(summarize(park.workflowTask).median, 1),
       calls,
-      unaccountedMs: round(Math.max(0, parkRun - accounted), 1),
+      unaccountedMs: round(Math.max(0, activityMs - accounted), 1),
       mongoCommands: round((parkEntry?.mongoCommands ?? 0) / runs, 1),
     },
     moduleStep: {
@@ -125,7 +138,7 @@ export async function measureParkCost(ctx: BenchContext): Promise<ParkCostResult
       mongoCommands: round((breakdown.runModule?.mongoCommands ?? 0) / Math.max(1, step.total.length), 1),
     },
     recordExecution: {
-      totalMs: round(summarize(record).median, 1),
+      activityMs: round(summarize(record).median, 1),
       mongoCommands: round((breakdown.recordExecution?.mongoCommands ?? 0) / Math.max(1, record.length), 1),
     },
     throughputByConcurrency,
@@ -155,15 +168,6 @@ async function measureParkThroughput(ctx: BenchContext): Promise<Record<string, 
     await sleep(200);
   }
   return perSec;
-}
-
-function isParkCompletion(
-  events: Awaited<ReturnType<typeof fetchEvents>>,
-  completed: (typeof events)[number],
-): boolean {
-  const scheduledId = Number(completed.activityTaskCompletedEventAttributes?.scheduledEventId);
-  const scheduled = events.find((e) => Number(e.eventId) === scheduledId);
-  return scheduled?.activityTaskScheduledEventAttributes?.activityType?.name === 'parkIncompleteExecution';
 }
 
 /** Mean milliseconds per park of each call the activity made (a call made twice counts twice). */

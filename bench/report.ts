@@ -181,7 +181,17 @@ export function formatTable(r: BenchResults): string {
     ],
     ['parkCostRatio (park / module step)', fmt(r.parkCostRatio), `<= 1.5 ${mark(r.goals.parkCostRatio?.met)}`],
     ['  park ms (min / median / max)', triple(r.parkCost.parkMs), ''],
-    ['  module step ms (min / median / max)', triple(r.parkCost.moduleStepMs), ''],
+    ['  module step ms, with its workflow task (min / median / max)', triple(r.parkCost.moduleStepMs), ''],
+    [
+      '  module activity alone ms; park / it',
+      `${triple(r.parkCost.moduleActivityMs)}; ${fmt(r.parkCost.parkVsActivityRatio)}`,
+      '',
+    ],
+    [
+      '  park = workflow task + park activity (median ms)',
+      `${fmt(r.parkCost.madeOf.workflowTaskMs)} + ${fmt(r.parkCost.madeOf.activityMs)}`,
+      '',
+    ],
     [
       '  park made of (mean ms)',
       Object.entries(r.parkCost.madeOf.calls)

@@ -6,10 +6,11 @@
  * load from elsewhere on the machine hits them alike; ratios are taken per repetition.
  *
  * The sequential variant is the same blueprint with `sequential: true`, started as webhook runs
- * (what Make's sequential processing is about), one scenario per client so that the figure is
- * the per-scenario coordinator's cost, not runs queueing behind each other.
+ * through each hook's durable queue (what Make's sequential processing is about), one scenario per
+ * client so that the figure is the per-scenario coordinator's cost, not runs queueing behind each
+ * other.
  */
-import { coordinatorWorkflowId } from '../src/domain';
+import { coordinatorWorkflowId, runWorkflowId } from '../src/domain';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -63,30 +64,23 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
     blueprint: assertValid(fiveModuleBlueprint(), registry),
   });
   // One sequential scenario per client.
-  const sequentialScenarios: number[] = [];
+  const sequentialScenarios: { id: number; hookId: string }[] = [];
   for (let i = 0; i < concurrency; i++) {
     const s = await store.scenarios.create({
       orgId: ctx.orgId,
       name: `bench: 5 modules, sequential ${i + 1}`,
       blueprint: assertValid(fiveModuleBlueprint({ sequential: true }), registry),
     });
-    sequentialScenarios.push(s.id);
+    if (!s.hookId) throw new Error('a scenario with a webhook trigger got no hook');
+    sequentialScenarios.push({ id: s.id, hookId: s.hookId });
   }
 
   let counter = 0;
-  const imexRun =
-    (kind: string, scenarioOf: (lane: number) => number, trigger: 'manual' | 'webhook'): Run =>
-    async (lane) => {
-      const { executionId, workflowId } = await imex.startScenarioRun({
-        orgId: ctx.orgId,
-        scenarioId: scenarioOf(lane),
-        data: runData(counter++),
-        trigger,
-      });
-      const result = await imex.scenarioRunResult(executionId);
-      if (result.status !== 'success') throw new Error(`${kind} run ${executionId} ended with ${result.status}`);
-      sample(ctx, kind, workflowId);
-    };
+  const awaitSuccess = async (kind: string, executionId: string) => {
+    const result = await imex.scenarioRunResult(executionId);
+    if (result.status !== 'success') throw new Error(`${kind} run ${executionId} ended with ${result.status}`);
+    sample(ctx, kind, runWorkflowId(executionId));
+  };
   const runs: Record<'bare' | 'imex' | 'sequential', Run> = {
     bare: async () => {
       const workflowId = `bare-${crypto.randomUUID()}`;
@@ -98,13 +92,23 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
       await handle.result();
       sample(ctx, 'bareScenario', workflowId);
     },
-    imex: imexRun('scenarioRun (5 modules)', () => scenario.id, 'manual'),
-    // Make's sequential processing is about webhook (and scheduled) runs.
-    sequential: imexRun(
-      'scenarioRun (sequential)',
-      (lane) => sequentialScenarios[lane % sequentialScenarios.length] as number,
-      'webhook',
-    ),
+    imex: async () => {
+      const { executionId } = await imex.startScenarioRun({
+        orgId: ctx.orgId,
+        scenarioId: scenario.id,
+        data: runData(counter++),
+        trigger: 'manual',
+      });
+      await awaitSuccess('scenarioRun (5 modules)', executionId);
+    },
+    // Make's sequential processing is about webhook (and scheduled) runs: these go through the
+    // hook's durable queue, as `POST /hooks/<hookId>` does.
+    sequential: async (lane) => {
+      const target = sequentialScenarios[lane % sequentialScenarios.length] as { hookId: string };
+      const accepted = await imex.acceptWebhook(target.hookId, runData(counter++));
+      if (accepted.status !== 'accepted') throw new Error(`the webhook was not accepted: ${accepted.status}`);
+      await awaitSuccess('scenarioRun (sequential)', accepted.executionId);
+    },
   };
 
   const batch = async (run: Run, count: number): Promise<Batch> => {
@@ -129,7 +133,7 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
       'so a sequential scenario would run exactly as a parallel one and the figure would say nothing';
   } else {
     await batch(runs.sequential, warmupRuns);
-    if (!(await coordinatorExists(ctx, sequentialScenarios[0] as number))) {
+    if (!(await coordinatorExists(ctx, (sequentialScenarios[0] as { id: number }).id))) {
       sequentialNote =
         "not measured: a sequential scenario's webhook run did not go through a coordinator " +
         '(no coordinator-<taskQueue>-<scenarioId> workflow), so the figure would say nothing';
