@@ -362,6 +362,9 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     if (pending.length === 0 && !webhooksMaybe && webhookCursor <= markedThrough) return;
     if (startManualRunsDirectly()) return;
     const requested = limit() - running.size;
+    // Before the read: a change signalled while it runs must still count.
+    preparedAt = Date.now();
+    scenarioChanged = false;
     const prepared = await prepareRuns({
       orgId,
       scenarioId,
@@ -371,8 +374,6 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       consumedThrough: webhookCursor,
     });
     markedThrough = Math.max(markedThrough, webhookCursor);
-    preparedAt = Date.now();
-    scenarioChanged = false;
     scenario = prepared.scenario;
     if (prepared.scenario.blueprint) blueprint = prepared.scenario.blueprint;
     maxConcurrentRuns = prepared.maxConcurrentRuns;
