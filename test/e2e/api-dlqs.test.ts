@@ -12,6 +12,7 @@ import { bulkOperationWorkflowId } from '../../src/temporal/client';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
+import { writtenThroughByWorkflow } from '../helpers/ie-waits';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, startApi, type RunningApi } from './support/api';
 import { dlqEndpoints, type DlqIds } from './support/dlqs';
@@ -89,7 +90,9 @@ async function parkMany(n: number, path: string, options: { settings?: Record<st
   const results = await Promise.all(runs.map((r) => harness.imex.scenarioRunResult(r.executionId)));
   const ieIds = results.map((r) => r.parked[0]?.ieId as string);
   expect(ieIds.every((id) => /^[0-9a-f]{32}$/.test(id))).toBe(true);
-  await Promise.all(ieIds.map((id) => waitForIe(id, 'the IE to wait', (d) => d.status === 'unresolved')));
+  await Promise.all(
+    ieIds.map((id) => waitForIe(id, 'the IE to wait', (d) => d.status === 'unresolved' && writtenThroughByWorkflow(d))),
+  );
   return { scenarioId, ieIds };
 }
 

@@ -21,3 +21,12 @@ export function waitForIeDocument(
     { timeoutMs: 60_000 },
   );
 }
+
+/**
+ * Whether the IE's workflow has written its state through at least once. Parking inserts the
+ * document (`updatedAt` = `created`) before the workflow's first task, which writes it again: a
+ * test that changes the document, or compares it byte for byte, waits for that write first.
+ */
+export function writtenThroughByWorkflow(doc: IncompleteExecutionDocument | null): boolean {
+  return doc !== null && doc.updatedAt.getTime() > doc.created.getTime();
+}

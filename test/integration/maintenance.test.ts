@@ -7,6 +7,7 @@ import type { Db } from 'mongodb';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { writtenThroughByWorkflow } from '../helpers/ie-waits';
 import { createMaintenanceActivities } from '../../activities/maintenance';
 import type { MaintenanceReport } from '../../activities';
 import { blueprintSchema, ieWorkflowId, type Blueprint, type IncompleteExecutionInput } from '../../src/domain';
@@ -207,7 +208,7 @@ async function parkOne(): Promise<string> {
   const result = await imex.imex.scenarioRunResult(executionId);
   const ieId = result.parked[0]?.ieId;
   if (!ieId) throw new Error(`the run parked nothing: ${JSON.stringify(result)}`);
-  await waitForIe(ieId, (d) => d?.status === 'unresolved');
+  await waitForIe(ieId, (d) => d?.status === 'unresolved' && writtenThroughByWorkflow(d));
   return ieId;
 }
 
