@@ -142,6 +142,10 @@ export function buildResults(input: {
       workerRssFlat: { goal: 'flat', met: levels.length < 2 ? null : shapes.workerRss === 'flat' },
     },
     notes: {
+      parkCostRatio:
+        "park: the failed module's final failure → the park's local-activity marker (IE durable, its workflow started); " +
+        'module step: the workflow task that schedules it → its activity completed; ' +
+        `against the module's activity alone the park is ${park.parkVsActivityRatio}x (parkCost.parkVsActivityRatio)`,
       sequentialOverheadRatio: overhead.sequentialNote,
       growth: `${growth.method}; ${growth.stopReason}`,
       bulkRetry1000Ms: bulkRetry
