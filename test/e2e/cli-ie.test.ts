@@ -12,6 +12,7 @@ import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, startApi, type RunningApi } from './support/api';
+import { writtenThroughByWorkflow } from '../helpers/ie-waits';
 
 const root = path.resolve(__dirname, '../..');
 let env: TestEnv;
@@ -92,7 +93,7 @@ async function parkMany(n: number, urlPath: string) {
   );
   const results = await Promise.all(runs.map((r) => harness.imex.scenarioRunResult(r.executionId)));
   const ieIds = results.map((r) => r.parked[0]?.ieId as string);
-  for (const id of ieIds) await waitForIe(id, (d) => d.status === 'unresolved');
+  for (const id of ieIds) await waitForIe(id, (d) => d.status === 'unresolved' && writtenThroughByWorkflow(d));
   return { scenarioId, ieIds };
 }
 
