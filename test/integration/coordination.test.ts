@@ -111,6 +111,28 @@ test('20 webhook payloads pushed while an IE is open run in arrival order once i
   expect(await imex.imex.coordinatorState(scenarioId)).toMatchObject({ blocked: null, webhookCursor: 21 });
 });
 
+test('a run on demand right after a blueprint change uses the new blueprint (the coordinator reads it again)', async () => {
+  server.script('/before', { status: 200 });
+  server.script('/after', { status: 200 });
+  const flow = (path: string) => [webhookTrigger, sendsN(path)];
+  const scenarioId = await imex.createScenario({ flow: flow('/before') }, 'changes its blueprint');
+  const runOnDemand = async (n: number) => {
+    const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: { n } });
+    expect((await imex.imex.scenarioRunResult(executionId)).status).toBe('success');
+  };
+  // Two runs: the coordinator now knows the scenario and starts runs on demand without a read.
+  await runOnDemand(1);
+  await runOnDemand(2);
+  const current = await scenario(scenarioId);
+  await imex.store.scenarios.update(imex.orgId, scenarioId, {
+    blueprint: { ...current.blueprint, flow: flow('/after') as typeof current.blueprint.flow },
+  });
+  await imex.imex.syncScenarioTriggers(imex.orgId, scenarioId);
+  await runOnDemand(3);
+  expect(bodiesOf('/before')).toEqual([1, 2]);
+  expect(bodiesOf('/after')).toEqual([3]);
+});
+
 test('a worker restart while payloads wait loses none', async () => {
   const path = '/restart';
   server.script(path, { status: 200 });
