@@ -24,10 +24,9 @@ test('insert, find, update and a unique index work through the mongodb driver', 
   await expect(things.insertOne({ _id: 'a', name: 'delta', count: 0 })).rejects.toMatchObject({ code: 11000 });
 });
 
-test('a lookup by _id is served by an index (imex-ferretdb adds the one FerretDB v1 lacks)', async () => {
-  const info = await env.db.admin().command({ buildInfo: 1 });
-  if (!('ferretdbVersion' in info)) return; // a real MongoDB answers by _id from its own index
-  const things = env.db.collection<{ _id: string; n: number }>('by_id');
+/** Fills a collection and waits for the plan of a lookup by `_id`; returns the last plan. */
+async function planOfIdLookup(name: string): Promise<string> {
+  const things = env.db.collection<{ _id: string; n: number }>(name);
   // SQLite scans a table of a few pages whatever its indexes; this one is big enough to use one.
   await things.insertMany(Array.from({ length: 2000 }, (_, n) => ({ _id: `doc-${n}`, n })));
   // FerretDB's own `_id` index never matches its queries' expression, so it plans a full scan;
@@ -39,7 +38,18 @@ test('a lookup by _id is served by an index (imex-ferretdb adds the one FerretDB
     plan = JSON.stringify(await things.find({ _id: 'doc-7' }).explain());
     if (!plan.includes('USING INDEX')) await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  expect(plan).toMatch(/SEARCH \S+ USING INDEX \S+_imex_id/);
+  return plan;
+}
+
+test('a lookup by _id is served by an index (imex-ferretdb adds the one FerretDB v1 lacks)', async () => {
+  const info = await env.db.admin().command({ buildInfo: 1 });
+  if (!('ferretdbVersion' in info)) return; // a real MongoDB answers by _id from its own index
+  expect(await planOfIdLookup('by_id')).toMatch(/SEARCH \S+ USING INDEX \S+_imex_id/);
+  const things = env.db.collection<{ _id: string; n: number }>('by_id');
   expect(await things.updateOne({ _id: 'doc-7' }, { $inc: { n: 1 } })).toMatchObject({ modifiedCount: 1 });
   expect(await things.findOne({ _id: 'doc-7' })).toEqual({ _id: 'doc-7', n: 8 });
+
+  // A dropped database is a deleted file; the one created again in its place is indexed too.
+  await env.db.dropDatabase();
+  expect(await planOfIdLookup('by_id_again')).toMatch(/SEARCH \S+ USING INDEX \S+_imex_id/);
 });
