@@ -24,5 +24,15 @@ export const resolveUpdate = defineUpdate<IncompleteExecutionState, [ResolveRequ
 export const patchUpdate = defineUpdate<IncompleteExecutionState, [PatchRequest]>('patch');
 export const deleteUpdate = defineUpdate<IncompleteExecutionState, [DeleteRequest]>('delete');
 
+/** Each request an IE takes, as a Signal and as an Update of the same name. */
+export const requestMessages = {
+  retry: { signal: retrySignal, update: retryUpdate },
+  resolve: { signal: resolveSignal, update: resolveUpdate },
+  patch: { signal: patchSignal, update: patchUpdate },
+  delete: { signal: deleteSignal, update: deleteUpdate },
+} as const;
+
+export type IncompleteExecutionRequestKind = keyof typeof requestMessages;
+
 /** The IE as the API's detail shows it, plus `nextRetryAt`. */
 export const stateQuery = defineQuery<IncompleteExecutionState>('state');

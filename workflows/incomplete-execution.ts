@@ -31,13 +31,10 @@ import {
 import {
   delayForAttempt,
   executionIdFromUuid,
-  ImexAttempts,
-  ImexErrorType,
-  ImexFailer,
-  ImexNextRetryAt,
   ImexOrgId,
   ImexScenarioId,
-  ImexStatus,
+  incompleteExecutionSearchAttributes,
+  incompleteExecutionWriteThrough,
   patchRequestSchema,
   retryRequestSchema,
   runWorkflowId,
@@ -48,17 +45,7 @@ import {
   type ScenarioRunResult,
 } from '../src/domain';
 import type { ImexActivities } from '../activities';
-import {
-  deleteSignal,
-  deleteUpdate,
-  patchSignal,
-  patchUpdate,
-  resolveSignal,
-  resolveUpdate,
-  retrySignal,
-  retryUpdate,
-  stateQuery,
-} from './incomplete-execution-messages';
+import { requestMessages, stateQuery, type IncompleteExecutionRequestKind } from './incomplete-execution-messages';
 import { attemptSlotAskAgainSignal, attemptSlotGrantedSignal } from './scenario-coordinator-messages';
 import { scenarioRun } from './scenario-run';
 
@@ -85,7 +72,7 @@ const REMEMBERED_REQUESTS = 200;
 /** Continue-as-new well before Temporal's suggested limits; bounded history whatever the traffic. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2000;
 
-type RequestKind = 'retry' | 'resolve' | 'patch' | 'delete';
+type RequestKind = IncompleteExecutionRequestKind;
 
 export async function incompleteExecution(input: IncompleteExecutionInput): Promise<IncompleteExecutionState> {
   const state: IncompleteExecutionState = { ...input.state };
@@ -224,12 +211,8 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     return state;
   }
 
-  for (const [kind, signal, update] of [
-    ['retry', retrySignal, retryUpdate],
-    ['resolve', resolveSignal, resolveUpdate],
-    ['patch', patchSignal, patchUpdate],
-    ['delete', deleteSignal, deleteUpdate],
-  ] as const) {
+  for (const kind of Object.keys(requestMessages) as RequestKind[]) {
+    const { signal, update } = requestMessages[kind];
     setHandler(signal, async (request?: unknown) => void (await handle(kind, request, 'signal')));
     setHandler(update, (request?: unknown) => handle(kind, request, 'update'), {
       validator: (request?: unknown) => {
@@ -253,24 +236,9 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
 
   /** Mirrors the state in search attributes and details, and writes it through to MongoDB. */
   async function publish(): Promise<void> {
-    upsertSearchAttributes([
-      { key: ImexOrgId, value: String(state.orgId) },
-      { key: ImexScenarioId, value: String(state.scenarioId) },
-      { key: ImexStatus, value: state.status },
-      { key: ImexErrorType, value: state.error.type },
-      { key: ImexFailer, value: state.failer },
-      { key: ImexAttempts, value: state.attempts },
-      { key: ImexNextRetryAt, value: state.nextRetryAt ? new Date(state.nextRetryAt) : null },
-    ]);
+    upsertSearchAttributes(incompleteExecutionSearchAttributes(state));
     publishDetails();
-    await store.syncIncompleteExecution(state.ieId, {
-      status: state.status,
-      retry: state.retry,
-      attempts: state.attempts,
-      nextRetryAt: state.nextRetryAt ? new Date(state.nextRetryAt) : null,
-      failer: state.failer,
-      error: state.error,
-    });
+    await store.syncIncompleteExecution(state.ieId, incompleteExecutionWriteThrough(state));
   }
 
   async function runAttempt(): Promise<void> {

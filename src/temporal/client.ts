@@ -30,15 +30,9 @@ import {
 import type { Store } from '../store';
 import { INLINE_BUNDLE_MAX_BYTES } from '../../activities/bundle-refs';
 import {
-  deleteSignal,
-  deleteUpdate,
-  patchSignal,
-  patchUpdate,
-  resolveSignal,
-  resolveUpdate,
-  retrySignal,
-  retryUpdate,
+  requestMessages,
   stateQuery,
+  type IncompleteExecutionRequestKind,
 } from '../../workflows/incomplete-execution-messages';
 import type { BulkOperationRequest } from '../../workflows/bulk-operation';
 import {
@@ -81,15 +75,12 @@ export class RequestRejectedError extends Error {
   }
 }
 
-export type IncompleteExecutionRequest = 'retry' | 'resolve' | 'patch' | 'delete';
+export type IncompleteExecutionRequest = IncompleteExecutionRequestKind;
 
 /** The `bulkOperation` workflow of a bulk retry or delete. */
 export function bulkOperationWorkflowId(operationId: string): string {
   return `bulk-${operationId}`;
 }
-
-const updates = { retry: retryUpdate, resolve: resolveUpdate, patch: patchUpdate, delete: deleteUpdate };
-const signals = { retry: retrySignal, resolve: resolveSignal, patch: patchSignal, delete: deleteSignal };
 
 export class ImexClient {
   readonly client: Client;
@@ -263,9 +254,12 @@ export class ImexClient {
     request: RetryRequest | PatchRequest = {},
   ): Promise<IncompleteExecutionState> {
     try {
-      return await this.incompleteExecutionHandle(ieId).executeUpdate(updates[kind] as typeof patchUpdate, {
-        args: [request],
-      });
+      return await this.incompleteExecutionHandle(ieId).executeUpdate(
+        requestMessages[kind].update as typeof requestMessages.patch.update,
+        {
+          args: [request],
+        },
+      );
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         throw new RequestRejectedError(err.cause?.message ?? err.message);
@@ -283,7 +277,10 @@ export class ImexClient {
     kind: IncompleteExecutionRequest,
     request: RetryRequest | PatchRequest = {},
   ): Promise<void> {
-    await this.incompleteExecutionHandle(ieId).signal(signals[kind] as typeof patchSignal, request);
+    await this.incompleteExecutionHandle(ieId).signal(
+      requestMessages[kind].signal as typeof requestMessages.patch.signal,
+      request,
+    );
   }
 
   /**
