@@ -18,7 +18,13 @@
  */
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
-import { ieWorkflowId, type IeStatus, type IncompleteExecutionState, type RetrySchedule } from '../src/domain';
+import {
+  ieWorkflowId,
+  incompleteExecutionWriteThrough,
+  type IeStatus,
+  type IncompleteExecutionState,
+  type RetrySchedule,
+} from '../src/domain';
 import type { IncompleteExecutionSummary, Store } from '../src/store';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import { MaintenanceStatusStore } from '../src/store/maintenance-status';
@@ -347,14 +353,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     const state = await client.workflow.getHandle(ieWorkflowId(ieId)).query(stateQuery);
     if (state.status !== 'in_progress') {
       // The workflow moved on; its write-through did not reach the document.
-      await deps.store.incompleteExecutions.applyChange(ieId, {
-        status: state.status,
-        retry: state.retry,
-        attempts: state.attempts,
-        nextRetryAt: state.nextRetryAt ? new Date(state.nextRetryAt) : null,
-        failer: state.failer,
-        error: state.error,
-      });
+      await deps.store.incompleteExecutions.applyChange(ieId, incompleteExecutionWriteThrough(state));
       report.resynced.push({ ieId, from: doc.status, to: state.status });
       return true;
     }

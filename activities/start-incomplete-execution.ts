@@ -5,12 +5,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
   ieWorkflowId,
-  ImexAttempts,
-  ImexErrorType,
-  ImexFailer,
-  ImexOrgId,
-  ImexScenarioId,
-  ImexStatus,
+  incompleteExecutionStartSearchAttributes,
   type IeStatus,
   type IncompleteExecutionInput,
   type IncompleteExecutionState,
@@ -55,14 +50,7 @@ export async function startIncompleteExecutionWorkflow(
       staticSummary:
         `Incomplete execution of "${state.scenarioName}" (#${state.scenarioId}) at module ${state.failer}` +
         (options.note ? ` (${options.note})` : ''),
-      typedSearchAttributes: [
-        { key: ImexOrgId, value: String(state.orgId) },
-        { key: ImexScenarioId, value: String(state.scenarioId) },
-        { key: ImexStatus, value: state.status },
-        { key: ImexErrorType, value: state.error.type },
-        { key: ImexFailer, value: state.failer },
-        { key: ImexAttempts, value: state.attempts },
-      ],
+      typedSearchAttributes: incompleteExecutionStartSearchAttributes(state),
     });
     return 'started';
   } catch (err) {

@@ -2,9 +2,19 @@
  * The `incompleteExecution` workflow's contract (DESIGN.md §4–§5): its input, its state as the
  * `state` query shows it, and the requests it takes as signals and updates.
  */
+import type { SearchAttributePair, SearchAttributeUpdatePair } from '@temporalio/common';
 import { z } from 'zod';
 import { blueprintSchema } from './blueprint';
 import type { ErrorCategory } from './errors';
+import {
+  ImexAttempts,
+  ImexErrorType,
+  ImexFailer,
+  ImexNextRetryAt,
+  ImexOrgId,
+  ImexScenarioId,
+  ImexStatus,
+} from './search-attributes';
 import type { IeStatus } from './statuses';
 
 export interface IncompleteExecutionState {
@@ -25,6 +35,36 @@ export interface IncompleteExecutionState {
   deleted: boolean;
   /** The last request that could not be honoured. */
   lastRejection?: { requestId?: string; request: string; reason: string };
+}
+
+/** How an IE's workflow is found in the Web UI, from its state; on update a null next retry clears it. */
+export function incompleteExecutionSearchAttributes(state: IncompleteExecutionState): SearchAttributeUpdatePair[] {
+  return [
+    { key: ImexOrgId, value: String(state.orgId) },
+    { key: ImexScenarioId, value: String(state.scenarioId) },
+    { key: ImexStatus, value: state.status },
+    { key: ImexErrorType, value: state.error.type },
+    { key: ImexFailer, value: state.failer },
+    { key: ImexAttempts, value: state.attempts },
+    { key: ImexNextRetryAt, value: state.nextRetryAt ? new Date(state.nextRetryAt) : null },
+  ];
+}
+
+/** The same at a workflow's start, which takes only the attributes that have a value. */
+export function incompleteExecutionStartSearchAttributes(state: IncompleteExecutionState): SearchAttributePair[] {
+  return incompleteExecutionSearchAttributes(state).filter((pair) => pair.value !== null) as SearchAttributePair[];
+}
+
+/** The part of an IE's state its MongoDB document mirrors: what the workflow writes through. */
+export function incompleteExecutionWriteThrough(state: IncompleteExecutionState) {
+  return {
+    status: state.status,
+    retry: state.retry,
+    attempts: state.attempts,
+    nextRetryAt: state.nextRetryAt ? new Date(state.nextRetryAt) : null,
+    failer: state.failer,
+    error: state.error,
+  };
 }
 
 export interface IncompleteExecutionInput {
