@@ -337,28 +337,36 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
       }),
     );
 
-  ie.command('retry')
-    .description('retry now with the stored blueprint and bundles: one id, several, or --all of a scenario')
-    .argument('[ids...]', 'incomplete execution ids')
-    .option('--ids <a,b,…>', 'ids, comma-separated', idList('--ids'))
-    .option('--scenario <id>', 'their scenario (bulk; default: the first id’s)', scenarioOption)
-    .option('--all', 'every unresolved incomplete execution of --scenario')
-    .option('--except <a,b,…>', 'with --all: leave these out', idList('--except'))
-    .option('--no-wait', 'for a large batch, print the operation id instead of following it')
-    .action(
-      run(async (context, positional: string[], options: BulkOptions) => {
-        const single = positional.length + (options.ids?.length ?? 0) === 1 && !options.all && !options.scenario;
-        if (single) {
-          const id = ieId((positional[0] ?? options.ids?.[0]) as string);
-          const result = await apiRequest<{ dlq: string }>(context, 'POST', `/dlqs/${id}/retry`);
-          context.print(result, (out) => out(`Retry of ${id} started`));
-          return;
-        }
-        const target = await bulkTarget(context, positional, options);
-        const answer = await apiCall(context, 'POST', `/dlqs/retry?scenarioId=${target.scenarioId}`, target.body);
-        await finishBulk(context, 'retry', answer, options.wait);
-      }),
-    );
+  /** The targets of a command that takes one IE, several, or --all of a scenario. */
+  const bulkCommand = (name: string, description: string, all: string) =>
+    ie
+      .command(name)
+      .description(description)
+      .argument('[ids...]', 'incomplete execution ids')
+      .option('--ids <a,b,…>', 'ids, comma-separated', idList('--ids'))
+      .option('--scenario <id>', 'their scenario (default: the first id’s)', scenarioOption)
+      .option('--all', all)
+      .option('--except <a,b,…>', 'with --all: leave these out', idList('--except'))
+      .option('--no-wait', 'for a large batch, print the operation id instead of following it');
+
+  bulkCommand(
+    'retry',
+    'retry now with the stored blueprint and bundles: one id, several, or --all of a scenario',
+    'every unresolved incomplete execution of --scenario',
+  ).action(
+    run(async (context, positional: string[], options: BulkOptions) => {
+      const single = positional.length + (options.ids?.length ?? 0) === 1 && !options.all && !options.scenario;
+      if (single) {
+        const id = ieId((positional[0] ?? options.ids?.[0]) as string);
+        const result = await apiRequest<{ dlq: string }>(context, 'POST', `/dlqs/${id}/retry`);
+        context.print(result, (out) => out(`Retry of ${id} started`));
+        return;
+      }
+      const target = await bulkTarget(context, positional, options);
+      const answer = await apiCall(context, 'POST', `/dlqs/retry?scenarioId=${target.scenarioId}`, target.body);
+      await finishBulk(context, 'retry', answer, options.wait);
+    }),
+  );
 
   const patchOptions = (command: Command) =>
     command
@@ -408,15 +416,12 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
     }),
   );
 
-  ie.command('delete')
-    .description('delete: bundles and blueprint go, the storage is released; one id, several, or --all of a scenario')
-    .argument('[ids...]', 'incomplete execution ids')
-    .option('--ids <a,b,…>', 'ids, comma-separated', idList('--ids'))
-    .option('--scenario <id>', 'their scenario (default: the first id’s)', scenarioOption)
-    .option('--all', 'every incomplete execution of --scenario (needs --yes)')
-    .option('--except <a,b,…>', 'with --all: leave these out', idList('--except'))
+  bulkCommand(
+    'delete',
+    'delete: bundles and blueprint go, the storage is released; one id, several, or --all of a scenario',
+    'every incomplete execution of --scenario (needs --yes)',
+  )
     .option('--yes', 'confirm (Make: confirmed=true)')
-    .option('--no-wait', 'for a large batch, print the operation id instead of following it')
     .action(
       run(async (context, positional: string[], options: BulkOptions) => {
         const target = await bulkTarget(context, positional, options);
