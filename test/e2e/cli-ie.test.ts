@@ -13,6 +13,7 @@ import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, startApi, type RunningApi } from './support/api';
 import { writtenThroughByWorkflow } from '../helpers/ie-waits';
+import { webhookTrigger } from '../helpers/blueprints';
 
 const root = path.resolve(__dirname, '../..');
 let env: TestEnv;
@@ -68,16 +69,7 @@ afterAll(async () => {
 function blueprint(urlPath: string) {
   return {
     name: 'CLI orders',
-    flow: [
-      { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} },
-      {
-        id: 2,
-        module: 'http:ActionSendData',
-        version: 3,
-        parameters: { handleErrors: true },
-        mapper: { url: http.url(urlPath), method: 'post', bodyType: 'raw', contentType: 'application/json' },
-      },
-    ],
+    flow: [webhookTrigger, http.httpModule(2, urlPath)],
     metadata: { scenario: { dlq: true } },
   };
 }

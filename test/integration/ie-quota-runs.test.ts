@@ -5,6 +5,7 @@
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { webhookTrigger } from '../helpers/blueprints';
 import { blueprintSchema } from '../../src/domain';
 
 let env: TestEnv;
@@ -24,16 +25,7 @@ afterAll(async () => {
   await env?.close();
 });
 
-const flow = () => [
-  { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} },
-  {
-    id: 2,
-    module: 'http:ActionSendData',
-    version: 3,
-    parameters: { handleErrors: true },
-    mapper: { url: http.url('/bad'), method: 'post', data: '{{1.payload}}' },
-  },
-];
+const flow = () => [webhookTrigger, http.httpModule(2, '/bad', { data: '{{1.payload}}' })];
 
 async function newOrg(quotaBytes: number) {
   return (await imex.store.organizations.create({ name: env.unique('quota-org'), ieQuotaBytes: quotaBytes }))._id;

@@ -15,6 +15,7 @@ import { imexPaths, findOnPath } from '../../src/stack/paths';
 import { cachedGoBinary } from '../../src/stack/go-build';
 import { temporalCliBuild } from '../../src/stack/temporal-dev-server';
 import type { IncompleteExecutionDocument } from '../../src/store';
+import { webhookTrigger } from '../helpers/blueprints';
 
 let env: TestEnv;
 let imex: ImexHarness;
@@ -37,16 +38,7 @@ afterAll(async () => {
 const blueprint = () =>
   blueprintSchema.parse({
     name: 'ie workflow',
-    flow: [
-      { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} },
-      {
-        id: 2,
-        module: 'http:ActionSendData',
-        version: 3,
-        parameters: { handleErrors: true },
-        mapper: { url: http.url('/down'), method: 'get' },
-      },
-    ],
+    flow: [webhookTrigger, http.httpModule(2, '/down', { method: 'get' })],
     metadata: { scenario: { dlq: true } },
   });
 

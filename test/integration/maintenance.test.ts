@@ -15,6 +15,7 @@ import { createStore, ensureIndexes, IeQuotaStore, type Store } from '../../src/
 import { MaintenanceStatusStore } from '../../src/store/maintenance-status';
 import { ensureMaintenanceSchedule } from '../../src/temporal/maintenance-schedule';
 import { waitFor } from '../../src/stack/wait';
+import { webhookTrigger } from '../helpers/blueprints';
 
 const HOUR = 60 * 60_000;
 
@@ -56,16 +57,7 @@ afterAll(async () => {
 const blueprint = (): Blueprint =>
   blueprintSchema.parse({
     name: 'maintenance',
-    flow: [
-      { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} },
-      {
-        id: 2,
-        module: 'http:ActionSendData',
-        version: 3,
-        parameters: { handleErrors: true },
-        mapper: { url: http.url('/bad'), method: 'post', data: '{{1.payload}}' },
-      },
-    ],
+    flow: [webhookTrigger, http.httpModule(2, '/bad', { data: '{{1.payload}}' })],
     metadata: { scenario: { dlq: true } },
   });
 
