@@ -10,6 +10,7 @@ import {
   decideInRunRetry,
   evaluateMapping,
   mergePolicyTable,
+  MODULE_HEARTBEAT_INTERVAL_MS,
   ModuleError,
   type BlueprintModule,
   type BundleContext,
@@ -58,9 +59,13 @@ export interface RunModuleDeps {
 export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps) {
   return async function runModule(input: RunModuleInput): Promise<RunModuleOutput> {
     const { module } = input;
-    const info = Context.current().info;
+    const activity = Context.current();
+    const info = activity.info;
     const startedAt = new Date();
     const definition = registry.get(module.module);
+    // Alive while the module runs: a worker that dies falls silent, and Temporal retries the
+    // operation elsewhere after the heartbeat timeout instead of the start-to-close timeout.
+    const heartbeats = setInterval(() => activity.heartbeat(), MODULE_HEARTBEAT_INTERVAL_MS);
     try {
       if (!definition) {
         // Validation rejects unknown modules; this is a worker deployed without a module type.
@@ -82,7 +87,7 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
           bundleIndex: input.bundleIndex,
           attempt: info.attempt,
         },
-        signal: Context.current().cancellationSignal,
+        signal: activity.cancellationSignal,
         idempotencyKey: idempotencyKeyFor(
           input.idempotency.executionId,
           input.idempotency.moduleId,
@@ -114,6 +119,8 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
         details: [details],
         ...(decision.kind === 'retry' ? { nextRetryDelay: decision.delayMs } : { nonRetryable: true }),
       });
+    } finally {
+      clearInterval(heartbeats);
     }
   };
 }

@@ -29,6 +29,8 @@ import {
   findModulePosition,
   isBundleRef,
   mergePolicyTable,
+  MODULE_HEARTBEAT_TIMEOUT_MS,
+  moduleStartToCloseMs,
   parkOutcome,
   referencedModuleIds,
   ROUTER,
@@ -62,7 +64,9 @@ const NOTES_MAX = 100;
 export const FLOW_CONTROL_PATCH = 'imex-flow-control';
 
 const { runModule } = proxyActivities<ImexActivities>({
-  // The module enforces its own timeout (ModuleTimeoutError); this bounds a lost worker.
+  // A lost worker is noticed by its silence within seconds (module-timeouts.ts); each call sizes
+  // its start-to-close from the module's own timeout, which the module enforces (ModuleTimeoutError).
+  heartbeatTimeout: MODULE_HEARTBEAT_TIMEOUT_MS,
   startToCloseTimeout: '10 minutes',
   // Only bounds the total: the activity decides each retry from the error category.
   retry: { maximumAttempts: 10, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -141,7 +145,8 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     const isTrigger = module === flow[0] && !resume;
     const operationStart = Date.now();
     try {
-      const result = await runModule.executeWithOptions({ summary: `${module.id} · ${module.module}` }, [
+      const options = { summary: `${module.id} · ${module.module}`, startToCloseTimeout: moduleStartToCloseMs(module) };
+      const result = await runModule.executeWithOptions(options, [
         {
           executionId: input.executionId,
           module,
