@@ -22,10 +22,19 @@ export interface ImexWorkerProcessConfig {
 }
 
 export class ImexWorkerProcess {
+  private ending = false;
+
   private constructor(private readonly child: ChildProcess) {}
 
   get pid(): number {
     return this.child.pid ?? -1;
+  }
+
+  /** Called once if the process ends by itself (not through kill or stop): a supervisor restarts it. */
+  onUnexpectedExit(handler: (description: string) => void): void {
+    this.child.once('exit', (code, signal) => {
+      if (!this.ending) handler(signal ? `signal ${signal}` : `exit code ${code}`);
+    });
   }
 
   get exited(): boolean {
@@ -72,6 +81,7 @@ export class ImexWorkerProcess {
 
   /** A crash: no shutdown, no drain; resolves once the process is gone. */
   async kill(): Promise<void> {
+    this.ending = true;
     if (this.exited) return;
     const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.kill('SIGKILL');
@@ -80,6 +90,7 @@ export class ImexWorkerProcess {
 
   /** A graceful stop (SIGTERM: in-flight activities finish), SIGKILL after `graceMs`. */
   async stop(graceMs = 45_000): Promise<void> {
+    this.ending = true;
     if (this.exited) return;
     const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.kill('SIGTERM');

@@ -1,0 +1,321 @@
+/**
+ * `npm run chaos [-- --seed N] [-- --quick] [-- --out FILE] [-- --keep]`: the fault suite
+ * (docs/reliability.md). Brings up its own stack (a Temporal dev server on a database file,
+ * FerretDB), an imex worker in a child process and a downstream service that is down; fires
+ * failing runs (fan-outs and large bundles among them) while, at moments chosen from the seed, it
+ * SIGKILLs the worker (a new one starts), kills and restarts the Temporal server and freezes the
+ * store. Then the service recovers, maintenance runs, the IEs settle, and the invariants are
+ * checked and printed. Exits 1 when one fails.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { ieIdFor } from '../../activities/incomplete-executions';
+import { loadConfig } from '../../src/config';
+import { openStore, type IncompleteExecutionDocument, type Store } from '../../src/store';
+import { signalWithStartCoordinator } from '../../src/temporal/coordinator';
+import { bundleImexWorkflows } from '../../src/temporal/workflow-bundle';
+import { ImexClient } from '../../src/temporal/client';
+import { runRequestedSignal } from '../../workflows/scenario-coordinator-messages';
+import { ChaosStack } from './chaos-stack';
+import { Downstream } from './downstream';
+import {
+  checkNoneInProgress,
+  checkOneIePerFailedBundle,
+  checkOrphanBlobs,
+  checkQuota,
+  checkSettled,
+  checkSideEffects,
+  isSettled,
+  type ExpectedIe,
+  type InvariantResult,
+} from './invariants';
+import { parseChaosArgs } from './options';
+import { describePlan, makePlan, seededRandom, type PlannedFault, type PlannedRun, type RunKind } from './plan';
+import { chaosBlueprint, chaosRunData, FAILER } from './scenarios';
+import { ImexWorkerProcess, type ImexWorkerProcessConfig } from './worker-handle';
+
+const NAMESPACE = 'default';
+const TASK_QUEUE = 'imex-chaos';
+const DB_NAME = 'imex-chaos';
+const ORPHAN_BLOB_GRACE_MS = 60_000;
+
+interface FaultRecord {
+  kind: PlannedFault['kind'];
+  plannedAtMs: number;
+  /** Ms after the firing phase began: when it struck and when the stack was whole again. */
+  atMs: number;
+  endedAtMs: number;
+}
+
+async function main(): Promise<number> {
+  const options = parseChaosArgs(process.argv.slice(2));
+  const plan = makePlan(options.seed, options.sizes);
+  const began = Date.now();
+  const say = (line: string) => process.stdout.write(`[chaos ${((Date.now() - began) / 1000).toFixed(1)}s] ${line}\n`);
+  say(
+    `seed ${plan.seed} (npm run chaos -- --seed ${plan.seed}${options.quick ? ' --quick' : ''} reproduces this plan)`,
+  );
+  for (const line of describePlan(plan)) say(`plan: ${line}`);
+
+  const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: undefined, MONGO_URL: undefined });
+  const stack = await ChaosStack.start(config);
+  const onSignal = () => {
+    stack.stopSync();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let store: Store | undefined;
+  let connection: Connection | undefined;
+  let worker: ImexWorkerProcess | undefined;
+  let stopping = false;
+  const downstream = await new Downstream(new Set(plan.permanent), seededRandom(plan.seed ^ 0x5eed)).start();
+  try {
+    say(`stack up in ${stack.dir}: Temporal ${stack.temporalAddress}, store ${stack.mongoUrl}`);
+    store = await openStore(stack.mongoUrl, DB_NAME);
+    connection = await Connection.connect({ address: stack.temporalAddress });
+    const client = new Client({ connection, namespace: NAMESPACE });
+    const imex = new ImexClient({ client, store, taskQueue: TASK_QUEUE });
+    const bundlePath = path.join(stack.dir, 'workflows.js');
+    fs.writeFileSync(bundlePath, (await bundleImexWorkflows()).code);
+    const workerConfig: ImexWorkerProcessConfig = {
+      temporalAddress: stack.temporalAddress,
+      namespace: NAMESPACE,
+      mongoUrl: stack.mongoUrl,
+      dbName: DB_NAME,
+      taskQueue: TASK_QUEUE,
+      workflowBundlePath: bundlePath,
+    };
+    let workers = 0;
+    // A supervisor, as a deployment has: a worker that dies by itself is started again.
+    const startWorker = async (): Promise<ImexWorkerProcess> => {
+      const started = await persist('start a worker', () =>
+        ImexWorkerProcess.start(workerConfig, path.join(stack.dir, `worker-${++workers}.log`)),
+      );
+      started.onUnexpectedExit((why) => {
+        if (stopping) return;
+        say(`worker ${started.pid} exited by itself (${why}): starting another`);
+        void startWorker().then((w) => (worker = w));
+      });
+      return started;
+    };
+    worker = await startWorker();
+    say(`worker ${worker.pid} ready`);
+
+    const org = await store.organizations.create({ name: 'chaos' });
+    const scenarioIds = new Map<RunKind, number>();
+    for (const kind of ['single', 'large', 'iterator', 'parse-json'] as RunKind[]) {
+      const scenario = await store.scenarios.create({
+        orgId: org._id,
+        name: `chaos: ${kind}`,
+        blueprint: chaosBlueprint(kind, downstream.url('/effects'), options.schedule),
+      });
+      scenarioIds.set(kind, scenario.id);
+    }
+
+    // --- firing phase: runs and faults at their planned moments ---
+    const firingStart = Date.now();
+    const executionIds = new Map<string, string>();
+    const fire = async (run: PlannedRun) => {
+      await sleep(Math.max(0, firingStart + run.atMs - Date.now()));
+      // Our own execution id: a request repeated after an error is the same run (the coordinator
+      // and REJECT_DUPLICATE drop the repeat), so retrying through faults never makes two.
+      const executionId = crypto.randomUUID().replace(/-/g, '');
+      executionIds.set(run.key, executionId);
+      const data = chaosRunData(run, plan.sizes.largeBytes);
+      await persist(`fire ${run.key}`, async () => {
+        const payload = run.kind === 'large' ? await (store as Store).blobs.put(data) : data;
+        await signalWithStartCoordinator(
+          client,
+          TASK_QUEUE,
+          { orgId: org._id, scenarioId: scenarioIds.get(run.kind) as number },
+          runRequestedSignal,
+          { executionId, trigger: 'manual', data: payload, receivedAt: new Date().toISOString() },
+        );
+      });
+      // A person deletes some refused bundles' IEs while the faults go on: they must stay deleted.
+      const toDelete = run.items.flatMap((identity, n) =>
+        plan.deleted.includes(identity) ? [ieIdFor(executionId, FAILER[run.kind], n)] : [],
+      );
+      if (toDelete.length === 0) return;
+      await persist(`wait for ${run.key} to end`, () => imex.scenarioRunResult(executionId));
+      for (const ieId of toDelete) {
+        await persist(`delete IE ${ieId}`, async () => {
+          if ((await (store as Store).incompleteExecutions.get(ieId))?.deleted) return;
+          await imex.deleteIncompleteExecution(ieId);
+        });
+        say(`deleted IE ${ieId} (bundle of ${run.key})`);
+      }
+    };
+    const faults: FaultRecord[] = [];
+    const strike = async (fault: PlannedFault) => {
+      await sleep(Math.max(0, firingStart + fault.atMs - Date.now()));
+      const atMs = Date.now() - firingStart;
+      say(`FAULT ${fault.kind} at +${(atMs / 1000).toFixed(1)} s`);
+      switch (fault.kind) {
+        case 'worker-kill': {
+          const victim = worker as ImexWorkerProcess;
+          await victim.kill();
+          say(`  worker ${victim.pid} SIGKILLed; starting another`);
+          worker = await startWorker();
+          break;
+        }
+        case 'temporal-restart':
+          await stack.restartTemporal();
+          break;
+        case 'store-pause':
+          stack.pauseStore();
+          await sleep(fault.durationMs ?? 20_000);
+          stack.resumeStore();
+          break;
+      }
+      const endedAtMs = Date.now() - firingStart;
+      say(`  ${fault.kind} over at +${(endedAtMs / 1000).toFixed(1)} s`);
+      faults.push({ kind: fault.kind, plannedAtMs: fault.atMs, atMs, endedAtMs });
+    };
+    await Promise.all([...plan.runs.map(fire), ...plan.faults.map(strike)]);
+    say(`all ${plan.runs.length} runs fired, all ${plan.faults.length} faults over`);
+
+    // Every run has ended (each failed bundle parked) before the service recovers.
+    await persist('wait for every run to end', () =>
+      Promise.all([...executionIds.values()].map((id) => imex.scenarioRunResult(id))),
+    );
+    say('every run ended; the service recovers');
+    downstream.recover();
+    const recoveredAtMs = Date.now() - firingStart;
+
+    const expected: ExpectedIe[] = plan.runs.flatMap((run) =>
+      run.items.map((identity, n) => ({
+        identity,
+        ieId: ieIdFor(executionIds.get(run.key) as string, FAILER[run.kind], n),
+        permanent: plan.permanent.includes(identity),
+        deleted: plan.deleted.includes(identity),
+      })),
+    );
+    await runMaintenance(client, 'after recovery');
+    say('maintenance ran; waiting for the IEs to settle');
+    const settled = await waitForSettled(store, org._id, expected, options.settleTimeoutMs);
+    say(settled ? 'every IE settled' : `not every IE settled within ${options.settleTimeoutMs / 1000} s`);
+    await runMaintenance(client, 'after settling');
+
+    // --- invariants ---
+    const docs = await ieDocuments(store, org._id);
+    const results: InvariantResult[] = [
+      ...(await persist('check Temporal', () => checkOneIePerFailedBundle(client, org._id, expected, docs))),
+      checkSettled(expected, docs),
+      checkNoneInProgress(docs),
+      ...(await checkQuota(store, org._id, docs)),
+      checkSideEffects(expected, downstream),
+      await checkOrphanBlobs(store, ORPHAN_BLOB_GRACE_MS),
+    ];
+    const lastSettledMs =
+      Math.max(...[...docs.values()].map((d) => (d.resolvedAt ?? d.updatedAt).getTime())) - firingStart;
+    const figures = {
+      ies: docs.size,
+      attempts: [...docs.values()].reduce((n, d) => n + d.attempts, 0),
+      requests: downstream.requests.length,
+      redeliveredSameKey: downstream.redeliveries,
+      workersStarted: workers,
+      recoveredAtMs,
+      lastSettledMs,
+      recoveryToLastSettledMs: lastSettledMs - recoveredAtMs,
+      faults: faults.map((f) => ({ ...f, faultToLastSettledMs: lastSettledMs - f.atMs })),
+      totalMs: Date.now() - began,
+    };
+
+    process.stdout.write(`\nchaos seed ${plan.seed}\n`);
+    for (const line of describePlan(plan)) process.stdout.write(`  plan: ${line}\n`);
+    for (const f of figures.faults)
+      process.stdout.write(
+        `  fault ${f.kind}: +${(f.atMs / 1000).toFixed(1)} s → +${(f.endedAtMs / 1000).toFixed(1)} s; last IE settled ${(f.faultToLastSettledMs / 1000).toFixed(1)} s later\n`,
+      );
+    for (const r of results) {
+      process.stdout.write(`  ${r.status.padEnd(4)} ${r.name}: ${r.detail}\n`);
+      for (const o of r.offenders ?? []) process.stdout.write(`         ${o}\n`);
+    }
+    process.stdout.write(
+      `  figures: ${figures.ies} IEs, ${figures.attempts} attempts, ${figures.requests} requests ` +
+        `(${figures.redeliveredSameKey} redelivered under the same key), ${figures.workersStarted} workers started, ` +
+        `recovery → last IE settled ${(figures.recoveryToLastSettledMs / 1000).toFixed(1)} s, total ${(figures.totalMs / 1000).toFixed(0)} s\n`,
+    );
+    const failed = results.filter((r) => r.status === 'FAIL');
+    process.stdout.write(
+      failed.length === 0 ? '\nchaos: every invariant holds\n' : `\nchaos: ${failed.length} invariant(s) FAIL\n`,
+    );
+    if (options.out) {
+      fs.writeFileSync(
+        path.resolve(options.out),
+        `${JSON.stringify({ seed: plan.seed, quick: options.quick, plan, results, figures }, null, 2)}\n`,
+      );
+    }
+    return failed.length === 0 ? 0 : 1;
+  } finally {
+    stopping = true;
+    await worker?.stop(15_000).catch(() => undefined);
+    await connection?.close().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    await downstream.stop();
+    await stack.stop(options.keep);
+    if (options.keep) say(`kept ${stack.dir}`);
+  }
+}
+
+/** Keeps trying through faults (a frozen store, a restarting server) for up to `timeoutMs`. */
+async function persist<T>(what: string, action: () => Promise<T>, timeoutMs = 180_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let tries = 1; ; tries++) {
+    try {
+      return await action();
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`${what}: still failing after ${tries} tries: ${String(err)}`);
+      await sleep(Math.min(5000, 250 * tries));
+    }
+  }
+}
+
+async function runMaintenance(client: Client, why: string): Promise<void> {
+  await persist(`maintenance ${why}`, () =>
+    client.workflow.execute('maintenance', {
+      taskQueue: TASK_QUEUE,
+      workflowId: `chaos-maintenance-${why.replace(/\s+/g, '-')}`,
+      // Old enough: every run has ended, so nothing is being written right now.
+      args: [{ minAgeMs: 5_000 }],
+    }),
+  );
+}
+
+async function ieDocuments(store: Store, orgId: number): Promise<Map<string, IncompleteExecutionDocument>> {
+  const docs = await store.incompleteExecutions.collection.find({ orgId }).toArray();
+  return new Map(docs.map((d) => [d._id, d]));
+}
+
+/** Every IE settled (`isSettled`), or the deadline. */
+async function waitForSettled(
+  store: Store,
+  orgId: number,
+  expected: ExpectedIe[],
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const docs = await ieDocuments(store, orgId).catch(() => undefined);
+    if (
+      docs &&
+      expected.every((e) => docs.has(e.ieId) && isSettled(e, docs.get(e.ieId) as IncompleteExecutionDocument))
+    )
+      return true;
+    await sleep(1000);
+  }
+  return false;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`chaos failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);
