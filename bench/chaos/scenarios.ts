@@ -10,27 +10,14 @@
  */
 import { blueprintSchema, type Blueprint, type RetrySchedule } from '../../src/domain';
 import { fastInRunRetries } from '../../test/helpers/imex-harness';
-import { webhookTrigger } from '../../test/helpers/blueprints';
+import { httpSendDataModule, webhookTrigger } from '../../test/helpers/blueprints';
 import type { PlannedRun, RunKind } from './plan';
 
 /** The module that fails (and is stored as `failer`) for each kind. */
 export const FAILER: Record<RunKind, number> = { single: 2, large: 2, iterator: 3, 'parse-json': 3 };
 
 function effectModule(id: number, url: string, item: string) {
-  return {
-    id,
-    module: 'http:ActionSendData',
-    version: 3,
-    parameters: { handleErrors: true },
-    mapper: {
-      url,
-      method: 'post',
-      bodyType: 'raw',
-      contentType: 'application/json',
-      data: `{"run":"{{1.run}}","item":"${item}"}`,
-      timeout: 10,
-    },
-  };
+  return httpSendDataModule(id, url, { data: `{"run":"{{1.run}}","item":"${item}"}`, timeout: 10 });
 }
 
 export function chaosBlueprint(kind: RunKind, effectsUrl: string, schedule: RetrySchedule): Blueprint {

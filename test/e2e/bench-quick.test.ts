@@ -2,28 +2,10 @@
  * `npm run bench -- --quick` as a user runs it: a child process with its own local stack, which
  * writes every figure to the JSON file. Only the shape is checked, never a timing.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-const root = path.resolve(__dirname, '../..');
-
-function runBench(out: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', 'bench', '--', '--quick', '--out', out], {
-      cwd: root,
-      // Its own servers, whatever the environment points at.
-      env: { ...process.env, TEMPORAL_ADDRESS: '', MONGO_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
+import { runNpmScript } from './support/npm-script';
 
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
@@ -41,7 +23,7 @@ test('npm run bench -- --quick writes every figure with its type', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imex-bench-'));
   const out = path.join(dir, 'bench-results.json');
   try {
-    const { code, output } = await runBench(out);
+    const { code, output } = await runNpmScript('bench', ['--quick', '--out', out]);
     if (code !== 0) throw new Error(`npm run bench exited with ${code}:\n${output.slice(-4000)}`);
     expect(output).toContain('runOverheadRatio');
 

@@ -3,28 +3,12 @@
  * SIGKILLed, the Temporal server restarted and the store frozen while failing runs (fan-outs,
  * large bundles) park; every invariant must hold. The JSON names each invariant and its offenders.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runNpmScript } from './support/npm-script';
 
-const root = path.resolve(__dirname, '../..');
 const SEED = 1;
-
-function runChaos(out: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', 'chaos', '--', '--quick', '--seed', String(SEED), '--out', out], {
-      cwd: root,
-      env: { ...process.env, TEMPORAL_ADDRESS: '', MONGO_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
 
 interface ChaosResults {
   seed: number;
@@ -36,7 +20,7 @@ test('npm run chaos -- --quick: nothing lost, nothing duplicated through a worke
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imex-chaos-test-'));
   const out = path.join(dir, 'chaos.json');
   try {
-    const { code, output } = await runChaos(out);
+    const { code, output } = await runNpmScript('chaos', ['--quick', '--seed', String(SEED), '--out', out]);
     if (!fs.existsSync(out)) throw new Error(`npm run chaos wrote no results (exit ${code}):\n${output.slice(-4000)}`);
     const r = JSON.parse(fs.readFileSync(out, 'utf8')) as ChaosResults;
     expect(r.seed).toBe(SEED);

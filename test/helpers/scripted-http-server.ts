@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { httpSendDataModule } from './blueprints';
 
 export interface ScriptedResponse {
   status: number;
@@ -62,13 +63,7 @@ export class ScriptedHttpServer {
 
   /** An `http:ActionSendData` v3 module that calls `path` here (POST, JSON, errors raised). */
   httpModule(id: number, path: string, mapper: Record<string, unknown> = {}, parameters: Record<string, unknown> = {}) {
-    return {
-      id,
-      module: 'http:ActionSendData',
-      version: 3,
-      parameters: { handleErrors: true, ...parameters },
-      mapper: { url: this.url(path), method: 'post', bodyType: 'raw', contentType: 'application/json', ...mapper },
-    };
+    return httpSendDataModule(id, this.url(path), mapper, parameters);
   }
 
   count(path: string): number {
