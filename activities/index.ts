@@ -9,6 +9,7 @@ import type { Store } from '../src/store';
 import { createBulkOperationActivities } from './bulk-operations';
 import { createCoordinationActivities, type CoordinationSettings } from './coordination';
 import { createEvaluateFlowExpressions } from './flow-expressions';
+import { allHeartbeating } from './heartbeat';
 import { createIncompleteExecutionActivities } from './incomplete-executions';
 import { createMaintenanceActivities } from './maintenance';
 import { createRecordExecution } from './record-execution';
@@ -26,7 +27,24 @@ export interface ActivityDeps {
   coordination?: CoordinationSettings;
 }
 
+/**
+ * Every activity heartbeats while it runs (heartbeat.ts), so a crashed worker's work resumes
+ * within seconds; bulk operations and maintenance heartbeat their progress themselves.
+ */
 export function createActivities(deps: ActivityDeps) {
+  const selfHeartbeating = {
+    ...createMaintenanceActivities({
+      store: deps.store,
+      client: deps.client,
+      taskQueue: deps.taskQueue,
+      schedule: deps.schedule ?? makeRetrySchedule,
+    }),
+    ...createBulkOperationActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
+  };
+  return { ...allHeartbeating(createShortActivities(deps)), ...selfHeartbeating };
+}
+
+function createShortActivities(deps: ActivityDeps) {
   return {
     runModule: createRunModule({
       registry: deps.registry,
@@ -42,13 +60,6 @@ export function createActivities(deps: ActivityDeps) {
       taskQueue: deps.taskQueue,
       schedule: deps.schedule ?? makeRetrySchedule,
     }),
-    ...createMaintenanceActivities({
-      store: deps.store,
-      client: deps.client,
-      taskQueue: deps.taskQueue,
-      schedule: deps.schedule ?? makeRetrySchedule,
-    }),
-    ...createBulkOperationActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
     ...createCoordinationActivities({
       store: deps.store,
       client: deps.client,

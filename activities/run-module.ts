@@ -10,7 +10,6 @@ import {
   decideInRunRetry,
   evaluateMapping,
   mergePolicyTable,
-  MODULE_HEARTBEAT_INTERVAL_MS,
   ModuleError,
   type BlueprintModule,
   type BundleContext,
@@ -59,13 +58,9 @@ export interface RunModuleDeps {
 export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps) {
   return async function runModule(input: RunModuleInput): Promise<RunModuleOutput> {
     const { module } = input;
-    const activity = Context.current();
-    const info = activity.info;
+    const info = Context.current().info;
     const startedAt = new Date();
     const definition = registry.get(module.module);
-    // Alive while the module runs: a worker that dies falls silent, and Temporal retries the
-    // operation elsewhere after the heartbeat timeout instead of the start-to-close timeout.
-    const heartbeats = setInterval(() => activity.heartbeat(), MODULE_HEARTBEAT_INTERVAL_MS);
     try {
       if (!definition) {
         // Validation rejects unknown modules; this is a worker deployed without a module type.
@@ -87,7 +82,7 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
           bundleIndex: input.bundleIndex,
           attempt: info.attempt,
         },
-        signal: activity.cancellationSignal,
+        signal: Context.current().cancellationSignal,
         idempotencyKey: idempotencyKeyFor(
           input.idempotency.executionId,
           input.idempotency.moduleId,
@@ -119,8 +114,6 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
         details: [details],
         ...(decision.kind === 'retry' ? { nextRetryDelay: decision.delayMs } : { nonRetryable: true }),
       });
-    } finally {
-      clearInterval(heartbeats);
     }
   };
 }

@@ -29,6 +29,7 @@ import {
   allHandlersFinished,
 } from '@temporalio/workflow';
 import {
+  ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   delayForAttempt,
   executionIdFromUuid,
   ImexOrgId,
@@ -56,13 +57,16 @@ import { scenarioRun } from './scenario-run';
  */
 export const COORDINATED_ATTEMPTS_PATCH = 'imex-coordinated-attempts';
 
+// Every activity heartbeats while it runs: a lost worker is noticed within seconds (activity-timeouts.ts).
 const coordination = proxyActivities<ImexActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
 const store = proxyActivities<ImexActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   // Write-through and storage are idempotent: retry through a store outage rather than lose state.
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });

@@ -40,6 +40,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
+  ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   ieWorkflowId,
   ImexOrgId,
   ImexScenarioId,
@@ -73,6 +74,8 @@ import { scenarioRun } from './scenario-run';
 
 const { prepareRuns, deactivateScenario, closedWorkflows, attemptsInProgress } = proxyActivities<ImexActivities>({
   startToCloseTimeout: '1 minute',
+  // A lost worker is noticed within seconds (activity-timeouts.ts), not after a minute of held-back runs.
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   // Store reads and writes are idempotent: keep trying through an outage rather than lose work.
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });

@@ -29,7 +29,7 @@ import {
   findModulePosition,
   isBundleRef,
   mergePolicyTable,
-  MODULE_HEARTBEAT_TIMEOUT_MS,
+  ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   moduleStartToCloseMs,
   parkOutcome,
   referencedModuleIds,
@@ -64,9 +64,9 @@ const NOTES_MAX = 100;
 export const FLOW_CONTROL_PATCH = 'imex-flow-control';
 
 const { runModule } = proxyActivities<ImexActivities>({
-  // A lost worker is noticed by its silence within seconds (module-timeouts.ts); each call sizes
+  // A lost worker is noticed by its silence within seconds (activity-timeouts.ts); each call sizes
   // its start-to-close from the module's own timeout, which the module enforces (ModuleTimeoutError).
-  heartbeatTimeout: MODULE_HEARTBEAT_TIMEOUT_MS,
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   startToCloseTimeout: '10 minutes',
   // Only bounds the total: the activity decides each retry from the error category.
   retry: { maximumAttempts: 10, initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -78,7 +78,10 @@ const storeOptions = {
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 } as const;
 
-const remoteStoreWrites = proxyActivities<ImexActivities>(storeOptions);
+const remoteStoreWrites = proxyActivities<ImexActivities>({
+  ...storeOptions,
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
+});
 const { evaluateFlowExpressions } = remoteStoreWrites;
 
 /**

@@ -6,9 +6,11 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { ImexActivities } from '../activities';
+import { ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../src/domain';
 
 const { requestScheduledRun } = proxyActivities<ImexActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 

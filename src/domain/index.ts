@@ -12,7 +12,7 @@
  * - `search-attributes`: the keys runs and IEs are found by in the Temporal Web UI;
  * - `run`: what a scenario run takes and gives back;
  * - `coordination`: the per-scenario coordinator's contract, scheduling and ids;
- * - `module-timeouts`: the module activity's heartbeat and timeouts (bounded recovery after a crash).
+ * - `activity-timeouts`: the module activity's heartbeat and timeouts (bounded recovery after a crash).
  *
  * No I/O and no Node APIs, so workflow code may import all of it.
  */
@@ -31,4 +31,4 @@ export * from './search-attributes';
 export * from './run';
 export * from './incomplete-execution';
 export * from './coordination';
-export * from './module-timeouts';
+export * from './activity-timeouts';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { blueprintSchema, MODULE_HEARTBEAT_TIMEOUT_MS, moduleStartToCloseMs } from '../../src/domain';
+import { blueprintSchema, ACTIVITY_HEARTBEAT_TIMEOUT_MS, moduleStartToCloseMs } from '../../src/domain';
 import { waitFor } from '../../src/stack/wait';
 import { createStore, ensureIndexes } from '../../src/store';
 import { ImexClient } from '../../src/temporal/client';
@@ -93,5 +93,5 @@ test('a run whose worker was SIGKILLed mid-request finishes on another worker wi
   // The service can tell the retry from a new request: one effect however often it is tried.
   expect(calls[1]?.headers['idempotency-key']).toBe(calls[0]?.headers['idempotency-key']);
   // Generous: the heartbeat timeout plus workflow-task timeouts and a loaded machine, far below 150 s.
-  expect(recoveryMs).toBeLessThan(MODULE_HEARTBEAT_TIMEOUT_MS + 70_000);
+  expect(recoveryMs).toBeLessThan(ACTIVITY_HEARTBEAT_TIMEOUT_MS + 70_000);
 }, 240_000);

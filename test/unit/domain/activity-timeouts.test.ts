@@ -1,4 +1,4 @@
-import { MODULE_HEARTBEAT_INTERVAL_MS, MODULE_HEARTBEAT_TIMEOUT_MS, moduleStartToCloseMs } from '../../../src/domain';
+import { ACTIVITY_HEARTBEAT_INTERVAL_MS, ACTIVITY_HEARTBEAT_TIMEOUT_MS, moduleStartToCloseMs } from '../../../src/domain';
 
 const http = (timeout?: unknown) => ({
   id: 2,
@@ -26,6 +26,6 @@ describe('the module activity start-to-close timeout', () => {
   });
 
   test('a silent worker is noticed after a few missed heartbeats', () => {
-    expect(MODULE_HEARTBEAT_TIMEOUT_MS / MODULE_HEARTBEAT_INTERVAL_MS).toBeGreaterThanOrEqual(3);
+    expect(ACTIVITY_HEARTBEAT_TIMEOUT_MS / ACTIVITY_HEARTBEAT_INTERVAL_MS).toBeGreaterThanOrEqual(3);
   });
 });

@@ -1,17 +1,17 @@
 /**
- * How long a module operation may take, and how soon a lost worker is noticed.
+ * How soon a lost worker is noticed, and how long a module operation may take.
  *
- * The module activity heartbeats every {@link MODULE_HEARTBEAT_INTERVAL_MS} while the module
- * runs; Temporal gives up on an attempt whose worker fell silent for
- * {@link MODULE_HEARTBEAT_TIMEOUT_MS} and retries it on another worker. So after a worker crash a
- * module operation starts again within about that timeout (plus the retry's 1 s interval), not
- * after its start-to-close timeout. The start-to-close timeout only bounds an operation that hangs
- * on a live worker: it is sized from the module's own timeout where it has one (docs/reliability.md).
+ * Activities heartbeat every {@link ACTIVITY_HEARTBEAT_INTERVAL_MS} while they run (activities/
+ * heartbeat.ts); Temporal gives up on an attempt whose worker fell silent for
+ * {@link ACTIVITY_HEARTBEAT_TIMEOUT_MS} and retries it on another worker. So after a worker crash
+ * an activity starts again within about that timeout (plus its retry interval), not after its
+ * start-to-close timeout. That one only bounds an operation that hangs on a live worker: for a
+ * module it is sized from the module's own timeout where it has one (docs/reliability.md).
  */
 import type { BlueprintModule } from './blueprint';
 
-export const MODULE_HEARTBEAT_INTERVAL_MS = 5_000;
-export const MODULE_HEARTBEAT_TIMEOUT_MS = 20_000;
+export const ACTIVITY_HEARTBEAT_INTERVAL_MS = 5_000;
+export const ACTIVITY_HEARTBEAT_TIMEOUT_MS = 20_000;
 
 /** Mapping the input, resolving and storing bundles kept by reference, around the module's own time. */
 const MODULE_OVERHEAD_MS = 30_000;
