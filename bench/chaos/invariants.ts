@@ -5,7 +5,11 @@
 import type { Client } from '@temporalio/client';
 import { ieWorkflowId, ImexStatus } from '../../src/domain';
 import type { IncompleteExecutionDocument, Store } from '../../src/store';
+import { ieIdFor } from '../../activities/incomplete-executions';
+import type { ParkedBundle } from '../../src/domain';
 import type { Downstream } from './downstream';
+import type { ChaosPlan, PlannedRun } from './plan';
+import { FAILER } from './scenarios';
 
 export interface ExpectedIe {
   identity: string;
@@ -36,15 +40,46 @@ function result(name: string, offenders: string[], passDetail: string, warnOnly 
   };
 }
 
+/**
+ * The IEs that must exist: one per bundle a run parked (its id derived as imex derives it). A
+ * bundle the service refused for good must have been parked; any other bundle was either parked
+ * or applied (checkSideEffects).
+ */
+export function expectedIes(
+  runs: { run: PlannedRun; executionId: string; parked: ParkedBundle[] }[],
+  plan: ChaosPlan,
+): { expected: ExpectedIe[]; offenders: string[] } {
+  const expected: ExpectedIe[] = [];
+  const offenders: string[] = [];
+  for (const { run, executionId, parked } of runs) {
+    run.items.forEach((identity, n) => {
+      const ieId = ieIdFor(executionId, FAILER[run.kind], n);
+      const park = parked.find((p) => p.failer === FAILER[run.kind] && p.bundleIndex === n);
+      const permanent = plan.permanent.includes(identity);
+      if (!park) {
+        if (permanent) offenders.push(`bundle ${identity}: refused for good but not parked by run ${executionId}`);
+        return;
+      }
+      if (park.ieId !== ieId) offenders.push(`bundle ${identity}: parked as IE ${park.ieId ?? '(none)'}, not ${ieId}`);
+      expected.push({ identity, ieId, permanent, deleted: plan.deleted.includes(identity) });
+    });
+    for (const p of parked)
+      if (p.failer !== FAILER[run.kind] || p.bundleIndex >= run.items.length)
+        offenders.push(`run ${executionId} parked a bundle of the plan's: module ${p.failer} #${p.bundleIndex}`);
+  }
+  return { expected, offenders };
+}
+
 /** Every failed bundle has exactly one IE, in MongoDB and in Temporal (one `ie-<id>` workflow, matching search attributes). */
 export async function checkOneIePerFailedBundle(
   client: Client,
   orgId: number,
   expected: ExpectedIe[],
   docs: Map<string, IncompleteExecutionDocument>,
+  parkOffenders: string[],
 ): Promise<InvariantResult[]> {
   const wanted = new Map(expected.map((e) => [e.ieId, e]));
-  const storeOffenders: string[] = [];
+  const storeOffenders: string[] = [...parkOffenders];
   for (const e of expected) {
     const doc = docs.get(e.ieId);
     if (!doc) storeOffenders.push(`bundle ${e.identity}: no IE ${e.ieId}`);
@@ -177,20 +212,23 @@ export async function checkOrphanBlobs(store: Store, graceMs: number): Promise<I
   );
 }
 
-/** Each recovered bundle's effect applied exactly once (one Idempotency-Key); refused ones never; nothing else. */
-export function checkSideEffects(expected: ExpectedIe[], downstream: Downstream): InvariantResult {
-  const known = new Map(expected.map((e) => [e.identity, e]));
+/** Each bundle not refused applied exactly once (one Idempotency-Key), parked or not; refused ones never; nothing else. */
+export function checkSideEffects(plan: ChaosPlan, expected: ExpectedIe[], downstream: Downstream): InvariantResult {
+  const ies = new Map(expected.map((e) => [e.identity, e.ieId]));
+  const planned = new Set(plan.runs.flatMap((r) => r.items));
+  const permanent = new Set(plan.permanent);
   const offenders: string[] = [];
-  for (const e of expected) {
-    const keys = downstream.applied.get(e.identity)?.size ?? 0;
-    if (e.permanent ? keys !== 0 : keys !== 1)
-      offenders.push(`bundle ${e.identity} (IE ${e.ieId}): applied under ${keys} keys`);
+  for (const identity of planned) {
+    const keys = downstream.applied.get(identity)?.size ?? 0;
+    const ie = ies.has(identity) ? ` (IE ${ies.get(identity)})` : ' (not parked)';
+    if (permanent.has(identity) ? keys !== 0 : keys !== 1)
+      offenders.push(`bundle ${identity}${ie}: applied under ${keys} keys`);
   }
   for (const identity of downstream.applied.keys())
-    if (!known.has(identity)) offenders.push(`bundle ${identity}: not in the plan`);
+    if (!planned.has(identity)) offenders.push(`bundle ${identity}: not in the plan`);
   return result(
-    'no duplicate side effects at the service (each effect applied once)',
+    'no bundle lost, no duplicate side effects at the service (each effect applied once)',
     offenders,
-    `${downstream.requests.length} requests, ${downstream.redeliveries} redelivered under the same key`,
+    `${planned.size} bundles, ${downstream.requests.length} requests, ${downstream.redeliveries} redelivered under the same key`,
   );
 }

@@ -29,8 +29,8 @@ const full: ChaosSizes = {
 
 /** `npm test`'s variant: every kind and every fault once, in about two minutes. */
 const quick: ChaosSizes = {
-  runs: 6,
-  maxFanOut: 3,
+  runs: 8,
+  maxFanOut: 4,
   largeBytes: 80 * 1024,
   firingMs: 30_000,
   workerKills: 1,

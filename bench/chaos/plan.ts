@@ -51,6 +51,8 @@ export interface ChaosPlan {
   permanent: string[];
   /** Refused identities whose IE is deleted as soon as its run has ended, while faults go on. */
   deleted: string[];
+  /** When the service recovers (ms after the start of the firing phase): later faults strike succeeding calls. */
+  recoverAtMs: number;
 }
 
 /** mulberry32: small, fast, and the same sequence on every machine for a seed. */
@@ -80,7 +82,7 @@ export function makePlan(seed: number, sizes: ChaosSizes): ChaosPlan {
       key,
       kind,
       items: Array.from({ length: count }, (_, n) => `${key}:${n}`),
-      atMs: Math.round((i / Math.max(1, sizes.runs)) * sizes.firingMs * 0.6),
+      atMs: Math.round((i / Math.max(1, sizes.runs)) * sizes.firingMs * 0.5),
     });
   }
   // The first large bundle is refused for good: its IE stays open to the end, so the quota and
@@ -97,7 +99,9 @@ export function makePlan(seed: number, sizes: ChaosSizes): ChaosPlan {
   for (let i = 0; i < sizes.storePauses; i++)
     faults.push({ kind: 'store-pause', atMs: at(), durationMs: sizes.storePauseMs });
   faults.sort((a, b) => a.atMs - b.atMs);
-  return { seed, sizes, runs, faults, permanent, deleted };
+  // Within the firing phase: runs fired later succeed at once, faults after it hit succeeding attempts.
+  const recoverAtMs = int(Math.round(sizes.firingMs * 0.6), Math.round(sizes.firingMs * 0.85));
+  return { seed, sizes, runs, faults, permanent, deleted, recoverAtMs };
 }
 
 /** The plan in a few lines, for the report. */
@@ -112,6 +116,7 @@ export function describePlan(plan: ChaosPlan): string[] {
   return [
     `runs: ${plan.runs.length} (${[...byKind].map(([kind, k]) => `${kind} ${k.runs} runs/${k.bundles} bundles`).join(', ')})`,
     `bundles refused for good (400): ${plan.permanent.length}, of which ${plan.deleted.length} deleted during the faults`,
+    `the service recovers at +${(plan.recoverAtMs / 1000).toFixed(1)} s`,
     ...plan.faults.map(
       (f) =>
         `fault at +${(f.atMs / 1000).toFixed(1)} s: ${f.kind}${f.durationMs ? ` for ${f.durationMs / 1000} s` : ''}`,

@@ -28,6 +28,7 @@ import {
   checkQuota,
   checkSettled,
   checkSideEffects,
+  expectedIes,
   isSettled,
   type ExpectedIe,
   type InvariantResult,
@@ -142,6 +143,7 @@ async function main(): Promise<number> {
       );
       if (toDelete.length === 0) return;
       await persist(`wait for ${run.key} to end`, () => imex.scenarioRunResult(executionId));
+      say(`${run.key} ended; deleting ${toDelete.length} of its IEs`);
       for (const ieId of toDelete) {
         await persist(`delete IE ${ieId}`, async () => {
           if ((await (store as Store).incompleteExecutions.get(ieId))?.deleted) return;
@@ -176,25 +178,26 @@ async function main(): Promise<number> {
       say(`  ${fault.kind} over at +${(endedAtMs / 1000).toFixed(1)} s`);
       faults.push({ kind: fault.kind, plannedAtMs: fault.atMs, atMs, endedAtMs });
     };
-    await Promise.all([...plan.runs.map(fire), ...plan.faults.map(strike)]);
+    const recover = async () => {
+      await sleep(Math.max(0, firingStart + plan.recoverAtMs - Date.now()));
+      downstream.recover();
+      say(`the service recovers at +${((Date.now() - firingStart) / 1000).toFixed(1)} s`);
+    };
+    await Promise.all([...plan.runs.map(fire), ...plan.faults.map(strike), recover()]);
     say(`all ${plan.runs.length} runs fired, all ${plan.faults.length} faults over`);
+    const recoveredAtMs = (downstream.recoveredAt as number) - firingStart;
 
-    // Every run has ended (each failed bundle parked) before the service recovers.
-    await persist('wait for every run to end', () =>
-      Promise.all([...executionIds.values()].map((id) => imex.scenarioRunResult(id))),
+    // What each run parked: its failed bundles, whose IEs must exist (the others were applied).
+    const results = await persist('wait for every run to end', () =>
+      Promise.all(plan.runs.map(async (run) => imex.scenarioRunResult(executionIds.get(run.key) as string))),
     );
-    say('every run ended; the service recovers');
-    downstream.recover();
-    const recoveredAtMs = Date.now() - firingStart;
-
-    const expected: ExpectedIe[] = plan.runs.flatMap((run) =>
-      run.items.map((identity, n) => ({
-        identity,
-        ieId: ieIdFor(executionIds.get(run.key) as string, FAILER[run.kind], n),
-        permanent: plan.permanent.includes(identity),
-        deleted: plan.deleted.includes(identity),
-      })),
-    );
+    say('every run ended');
+    const parked = plan.runs.map((run, i) => ({
+      run,
+      executionId: executionIds.get(run.key) as string,
+      parked: results[i]?.parked ?? [],
+    }));
+    const { expected, offenders: parkOffenders } = expectedIes(parked, plan);
     await runMaintenance(client, 'after recovery');
     say('maintenance ran; waiting for the IEs to settle');
     const settled = await waitForSettled(store, org._id, expected, options.settleTimeoutMs);
@@ -203,12 +206,14 @@ async function main(): Promise<number> {
 
     // --- invariants ---
     const docs = await ieDocuments(store, org._id);
-    const results: InvariantResult[] = [
-      ...(await persist('check Temporal', () => checkOneIePerFailedBundle(client, org._id, expected, docs))),
+    const checks: InvariantResult[] = [
+      ...(await persist('check Temporal', () =>
+        checkOneIePerFailedBundle(client, org._id, expected, docs, parkOffenders),
+      )),
       checkSettled(expected, docs),
       checkNoneInProgress(docs),
       ...(await checkQuota(store, org._id, docs)),
-      checkSideEffects(expected, downstream),
+      checkSideEffects(plan, expected, downstream),
       await checkOrphanBlobs(store, ORPHAN_BLOB_GRACE_MS),
     ];
     const lastSettledMs =
@@ -222,7 +227,11 @@ async function main(): Promise<number> {
       recoveredAtMs,
       lastSettledMs,
       recoveryToLastSettledMs: lastSettledMs - recoveredAtMs,
-      faults: faults.map((f) => ({ ...f, faultToLastSettledMs: lastSettledMs - f.atMs })),
+      // null: every IE had settled before this fault struck.
+      faults: faults.map((f) => ({
+        ...f,
+        faultToLastSettledMs: lastSettledMs >= f.atMs ? lastSettledMs - f.atMs : null,
+      })),
       totalMs: Date.now() - began,
     };
 
@@ -230,9 +239,12 @@ async function main(): Promise<number> {
     for (const line of describePlan(plan)) process.stdout.write(`  plan: ${line}\n`);
     for (const f of figures.faults)
       process.stdout.write(
-        `  fault ${f.kind}: +${(f.atMs / 1000).toFixed(1)} s → +${(f.endedAtMs / 1000).toFixed(1)} s; last IE settled ${(f.faultToLastSettledMs / 1000).toFixed(1)} s later\n`,
+        `  fault ${f.kind}: +${(f.atMs / 1000).toFixed(1)} s → +${(f.endedAtMs / 1000).toFixed(1)} s; ` +
+          (f.faultToLastSettledMs === null
+            ? 'every IE had settled before it\n'
+            : `last IE settled ${(f.faultToLastSettledMs / 1000).toFixed(1)} s later\n`),
       );
-    for (const r of results) {
+    for (const r of checks) {
       process.stdout.write(`  ${r.status.padEnd(4)} ${r.name}: ${r.detail}\n`);
       for (const o of r.offenders ?? []) process.stdout.write(`         ${o}\n`);
     }
@@ -241,14 +253,14 @@ async function main(): Promise<number> {
         `(${figures.redeliveredSameKey} redelivered under the same key), ${figures.workersStarted} workers started, ` +
         `recovery → last IE settled ${(figures.recoveryToLastSettledMs / 1000).toFixed(1)} s, total ${(figures.totalMs / 1000).toFixed(0)} s\n`,
     );
-    const failed = results.filter((r) => r.status === 'FAIL');
+    const failed = checks.filter((r) => r.status === 'FAIL');
     process.stdout.write(
       failed.length === 0 ? '\nchaos: every invariant holds\n' : `\nchaos: ${failed.length} invariant(s) FAIL\n`,
     );
     if (options.out) {
       fs.writeFileSync(
         path.resolve(options.out),
-        `${JSON.stringify({ seed: plan.seed, quick: options.quick, plan, results, figures }, null, 2)}\n`,
+        `${JSON.stringify({ seed: plan.seed, quick: options.quick, plan, results: checks, figures }, null, 2)}\n`,
       );
     }
     return failed.length === 0 ? 0 : 1;
