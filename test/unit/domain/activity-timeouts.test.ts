@@ -1,4 +1,8 @@
-import { ACTIVITY_HEARTBEAT_INTERVAL_MS, ACTIVITY_HEARTBEAT_TIMEOUT_MS, moduleStartToCloseMs } from '../../../src/domain';
+import {
+  ACTIVITY_HEARTBEAT_INTERVAL_MS,
+  ACTIVITY_HEARTBEAT_TIMEOUT_MS,
+  moduleStartToCloseMs,
+} from '../../../src/domain';
 
 const http = (timeout?: unknown) => ({
   id: 2,
