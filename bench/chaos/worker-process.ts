@@ -32,6 +32,8 @@ async function main(): Promise<void> {
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
   });
   const running = worker.run();
+  // The parent is gone (killed, crashed): a worker nobody supervises must not linger.
+  process.once('disconnect', () => process.exit(1));
   process.send?.({ type: 'ready', pid: process.pid });
   await running;
   await Promise.all([nativeConnection.close(), connection.close(), store.close()]);
