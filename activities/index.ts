@@ -29,7 +29,8 @@ export interface ActivityDeps {
 
 /**
  * Every activity heartbeats while it runs (heartbeat.ts), so a crashed worker's work resumes
- * within seconds; bulk operations and maintenance heartbeat their progress themselves.
+ * within seconds. Bulk operations and maintenance heartbeat their progress themselves: an
+ * activity whose heartbeats carry details belongs with them (the wrapper's would overwrite them).
  */
 export function createActivities(deps: ActivityDeps) {
   const selfHeartbeating = {
