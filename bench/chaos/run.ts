@@ -72,6 +72,8 @@ async function main(): Promise<number> {
   let store: Store | undefined;
   let connection: Connection | undefined;
   let worker: ImexWorkerProcess | undefined;
+  /** Every worker started (a supervisor's restart may overlap a planned kill's): all stopped at the end. */
+  const startedWorkers: ImexWorkerProcess[] = [];
   let stopping = false;
   const downstream = await new Downstream(new Set(plan.permanent), seededRandom(plan.seed ^ 0x5eed)).start();
   try {
@@ -96,6 +98,7 @@ async function main(): Promise<number> {
       const started = await persist('start a worker', () =>
         ImexWorkerProcess.start(workerConfig, path.join(stack.dir, `worker-${++workers}.log`)),
       );
+      startedWorkers.push(started);
       started.onUnexpectedExit((why) => {
         if (stopping) return;
         say(`worker ${started.pid} exited by itself (${why}): starting another`);
@@ -266,7 +269,7 @@ async function main(): Promise<number> {
     return failed.length === 0 ? 0 : 1;
   } finally {
     stopping = true;
-    await worker?.stop(15_000).catch(() => undefined);
+    await Promise.all(startedWorkers.map((w) => w.stop(15_000).catch(() => undefined)));
     await connection?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     await downstream.stop();
