@@ -274,11 +274,15 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     if (stamp) {
       const bundles = context ? bundlesDiff(storedContext, context) : undefined;
       const blueprintChange = patch.blueprint ? blueprintDiff(stored, blueprint) : undefined;
-      await recordChange(doc.orgId, ieId, stamp, {
+      const changes: IeChangeDiff = {
         ...(bundles ? { bundles } : {}),
         ...(failer === doc.failer ? {} : { failer: { before: doc.failer, after: failer } }),
         ...(blueprintChange ? { blueprint: blueprintChange } : {}),
-      });
+      };
+      // A patch that changes nothing is not a change; a resolve is (it starts an attempt).
+      if (Object.keys(changes).length > 0 || stamp.kind === 'resolve') {
+        await recordChange(doc.orgId, ieId, stamp, changes);
+      }
     }
     await ies.patch(ieId, {
       ...(patch.blueprint ? { blueprint } : {}),

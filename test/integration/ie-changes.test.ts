@@ -42,7 +42,9 @@ test('numbers entries per IE and pages them newest first', async () => {
   ]);
   expect((await changes.page(ieId, 4, 10)).changes.map((c) => c.seq)).toEqual([1]);
   expect((await changes.page(ieId, 5, 10)).changes).toEqual([]);
-  expect((await changes.page(other, 0, 10)).changes).toEqual([expect.objectContaining({ seq: 1, reason: 'elsewhere' })]);
+  expect((await changes.page(other, 0, 10)).changes).toEqual([
+    expect.objectContaining({ seq: 1, reason: 'elsewhere' }),
+  ]);
 });
 
 test('a retried recording writes nothing twice: after the entry, and after the head moved', async () => {
