@@ -77,12 +77,14 @@ export function bundlesToMerge(
   bundles: Record<string, { value?: unknown; error?: unknown }>,
   failer: number,
   before: readonly { id: number }[],
+  storedFailer = failer,
 ): { ok: true; values: BundleContext } | { ok: false; reason: string } {
   const earlier = new Set(before.map((m) => String(m.id)));
   const values: BundleContext = {};
   for (const [moduleId, entry] of Object.entries(bundles)) {
     if (entry.value === undefined) {
-      if (moduleId === String(failer)) continue;
+      // The error entry `GET /bundle` showed (the stored failer's), also when the failer moves.
+      if (entry.error !== undefined && (moduleId === String(failer) || moduleId === String(storedFailer))) continue;
       return { ok: false, reason: `bundles.${moduleId}.value: required (only the failed module's entry has none)` };
     }
     if (!earlier.has(moduleId)) {
@@ -261,7 +263,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     const storedContext = doc.context ? (JSON.parse(doc.context) as BundleContext) : {};
     let context: BundleContext | undefined;
     if (patch.bundles) {
-      const named = bundlesToMerge(patch.bundles, failer, position.before);
+      const named = bundlesToMerge(patch.bundles, failer, position.before, doc.failer);
       if (!named.ok) return named;
       const merged = { ...storedContext, ...named.values };
       const ids = Object.keys(merged);

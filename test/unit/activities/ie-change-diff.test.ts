@@ -68,6 +68,15 @@ describe('what a PATCH may carry', () => {
     });
   });
 
+  test('the error entry of the stored failer comes back when the failer moves', () => {
+    const earlier = [{ id: 1 }, { id: 2 }, { id: 3 }];
+    expect(bundlesToMerge({ '3': { error: { type: 'DataError' } } }, 4, earlier, 3)).toEqual({ ok: true, values: {} });
+    expect(bundlesToMerge({ '3': {} }, 4, earlier, 3)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^bundles\.3\.value/),
+    });
+  });
+
   test.each([
     [{ '4': { value: { a: 1 } } }, 'bundles.4: module 4 is not before the failer 3'],
     [{ '2': {} }, 'bundles.2.value: required'],
