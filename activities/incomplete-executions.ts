@@ -10,6 +10,8 @@
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
+import { toBundleOrRefs } from './bundle-refs';
+import { blueprintDiff, bundlesDiff, deletionDiff } from './ie-change-diff';
 import type { Client } from '@temporalio/client';
 import {
   findModulePosition,
@@ -17,6 +19,9 @@ import {
   validateBlueprint,
   type Blueprint,
   type BundleContext,
+  type BundleOrRef,
+  type IeChangeDiff,
+  type IeChangeStamp,
   type FailedBundle,
   type ParkedBundle,
   type ParsedPatchRequest,
@@ -62,15 +67,36 @@ export function ieIdFor(executionId: string, failer: number, bundleIndex: number
     .slice(0, 32);
 }
 
-/** Make's `/bundle` keys → the context an attempt maps from (the failer's `error` entry is not input). */
-export function contextFromMakeBundles(bundles: Record<string, { value?: unknown }>): BundleContext {
-  const context: BundleContext = {};
+/**
+ * A PATCH's bundles (Make's `/bundle` shape) → the module outputs it changes, keyed by module id.
+ * Only modules before the failer can be given a bundle; the failer's `{ error }` entry may come
+ * back as `GET /bundle` shows it and is left alone (not editable). Anything else is refused with
+ * the path, never dropped: the answer is the reason.
+ */
+export function bundlesToMerge(
+  bundles: Record<string, { value?: unknown; error?: unknown }>,
+  failer: number,
+  before: readonly { id: number }[],
+  storedFailer = failer,
+): { ok: true; values: BundleContext } | { ok: false; reason: string } {
+  const earlier = new Set(before.map((m) => String(m.id)));
+  const values: BundleContext = {};
   for (const [moduleId, entry] of Object.entries(bundles)) {
-    if (entry.value !== undefined && entry.value !== null && typeof entry.value === 'object') {
-      context[moduleId] = entry.value as Record<string, unknown>;
+    if (entry.value === undefined) {
+      // The error entry `GET /bundle` showed (the stored failer's), also when the failer moves.
+      if (entry.error !== undefined && (moduleId === String(failer) || moduleId === String(storedFailer))) continue;
+      return { ok: false, reason: `bundles.${moduleId}.value: required (only the failed module's entry has none)` };
     }
+    if (!earlier.has(moduleId)) {
+      return { ok: false, reason: `bundles.${moduleId}: module ${moduleId} is not before the failer ${failer}` };
+    }
+    const value = entry.value;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { ok: false, reason: `bundles.${moduleId}.value: must be a JSON object (the bundle a module outputs)` };
+    }
+    values[moduleId] = value as Record<string, unknown>;
   }
-  return context;
+  return { ok: true, values };
 }
 
 export function createIncompleteExecutionActivities(deps: IncompleteExecutionDeps) {
@@ -169,7 +195,28 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     await releaseQuota(ieId);
   }
 
-  async function deleteIncompleteExecution(ieId: string): Promise<void> {
+  /** Records a change in the IE's log (idempotent per request: see IeChangeStore). */
+  async function recordChange(orgId: number, ieId: string, stamp: IeChangeStamp, changes: IeChangeDiff) {
+    const { key, ...note } = stamp;
+    await store.ieChanges.record(orgId, key, { ieId, ...note, changes });
+  }
+
+  /** A request that changes no stored data (a retry, a resolve without edits), as its workflow saw it. */
+  async function recordIncompleteExecutionChange(input: {
+    orgId: number;
+    ieId: string;
+    stamp: IeChangeStamp;
+    changes: IeChangeDiff;
+  }): Promise<void> {
+    await recordChange(input.orgId, input.ieId, input.stamp, input.changes);
+  }
+
+  /** The change log first (what is removed, as summaries), then the tombstone. */
+  async function deleteIncompleteExecution(ieId: string, stamp?: IeChangeStamp): Promise<void> {
+    if (stamp) {
+      const doc = await ies.get(ieId);
+      if (doc) await recordChange(doc.orgId, ieId, stamp, deletionDiff(doc));
+    }
     await ies.markDeleted(ieId);
     await releaseQuota(ieId);
   }
@@ -180,15 +227,21 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
 
   /**
    * Validates a patch against the module registry (the workflow sandbox cannot) and stores it.
-   * Answers the reason instead of throwing, so the workflow can reject the request.
+   * Bundles are merged per module id into the context stored now (the IE's workflow applies one
+   * request at a time, so nothing changes it meanwhile); a bundle over the inline threshold is
+   * kept by reference. The change log entry is written first: a retry after a crash finds it and
+   * applies the same merge again. Answers the reason instead of throwing, so the workflow can
+   * reject the request.
    */
   async function patchIncompleteExecution(
     ieId: string,
-    patch: Omit<ParsedPatchRequest, 'requestId'>,
+    patch: Omit<ParsedPatchRequest, 'requestId' | 'actor' | 'reason'>,
+    stamp?: IeChangeStamp,
   ): Promise<{ ok: true; failer: number } | { ok: false; reason: string }> {
     const doc = await ies.get(ieId);
     if (!doc?.blueprint) return { ok: false, reason: 'the incomplete execution has no blueprint (deleted)' };
-    let blueprint = JSON.parse(doc.blueprint) as Blueprint;
+    const stored = JSON.parse(doc.blueprint) as Blueprint;
+    let blueprint = stored;
     if (patch.blueprint) {
       const validation = validateBlueprint(patch.blueprint, deps.registry);
       if (!validation.ok) {
@@ -207,12 +260,30 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     if (position.before.length === 0 && failer !== doc.failer) {
       return { ok: false, reason: `failer ${failer}: an attempt cannot start at the trigger` };
     }
-    const context = patch.bundles ? contextFromMakeBundles(patch.bundles) : undefined;
-    if (context) {
-      const earlier = new Set(position.before.map((m) => String(m.id)));
-      const stray = Object.keys(context).filter((id) => !earlier.has(id));
-      if (stray.length) {
-        return { ok: false, reason: `bundles: module ${stray.join(', ')} is not before the failer ${failer}` };
+    const storedContext = doc.context ? (JSON.parse(doc.context) as BundleContext) : {};
+    let context: BundleContext | undefined;
+    if (patch.bundles) {
+      const named = bundlesToMerge(patch.bundles, failer, position.before, doc.failer);
+      if (!named.ok) return named;
+      const merged = { ...storedContext, ...named.values };
+      const ids = Object.keys(merged);
+      const kept = await toBundleOrRefs(
+        store.blobs,
+        ids.map((id) => merged[id] as Record<string, unknown>),
+      );
+      context = Object.fromEntries(ids.map((id, i) => [id, kept[i] as BundleOrRef]));
+    }
+    if (stamp) {
+      const bundles = context ? bundlesDiff(storedContext, context) : undefined;
+      const blueprintChange = patch.blueprint ? blueprintDiff(stored, blueprint) : undefined;
+      const changes: IeChangeDiff = {
+        ...(bundles ? { bundles } : {}),
+        ...(failer === doc.failer ? {} : { failer: { before: doc.failer, after: failer } }),
+        ...(blueprintChange ? { blueprint: blueprintChange } : {}),
+      };
+      // A patch that changes nothing is not a change; a resolve is (it starts an attempt).
+      if (Object.keys(changes).length > 0 || stamp.kind === 'resolve') {
+        await recordChange(doc.orgId, ieId, stamp, changes);
       }
     }
     await ies.patch(ieId, {
@@ -232,5 +303,6 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     deleteIncompleteExecution,
     recordRejection,
     patchIncompleteExecution,
+    recordIncompleteExecutionChange,
   };
 }

@@ -134,6 +134,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     const removed = await store.incompleteExecutions.purge(
       batch.map((ie) => ie.ieId),
       store.executions,
+      store.ieChanges,
     );
     return {
       purged: removed.documents,

@@ -38,6 +38,8 @@ import {
   patchRequestSchema,
   retryRequestSchema,
   runWorkflowId,
+  temporalActor,
+  type IeChangeStamp,
   type IncompleteExecutionInput,
   type IncompleteExecutionState,
   type ParsedPatchRequest,
@@ -55,6 +57,14 @@ import { scenarioRun } from './scenario-run';
  * the coordinator (a sequential scenario may go on). Histories from before replay without.
  */
 export const COORDINATED_ATTEMPTS_PATCH = 'imex-coordinated-attempts';
+
+/**
+ * Versioning: every request that changes an IE is recorded in its change log (who, when, why,
+ * before/after). Patches, resolves and deletes record it in the activity that applies them (no new
+ * command); a retry, and a resolve without edits, record it with an activity of their own, which
+ * histories from before do not have.
+ */
+export const CHANGE_LOG_PATCH = 'imex-ie-change-log';
 
 const coordination = proxyActivities<ImexActivities>({
   startToCloseTimeout: '30 seconds',
@@ -86,6 +96,10 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   let busy = false;
   let grantedRequestId: string | undefined;
   let askAgain = false;
+  /** The change-log stamp of the delete being carried out. */
+  let deleteStamp: IeChangeStamp | undefined;
+  /** Requests applied in this run: the change-log key of a request that came without an id. */
+  let applied = 0;
 
   setHandler(stateQuery, () => state);
   setHandler(attemptSlotGrantedSignal, ({ requestId }) => {
@@ -148,10 +162,37 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     if (reason) throw new Error(reason);
   }
 
-  async function applyPatch(patch: ParsedPatchRequest): Promise<string | undefined> {
-    const { requestId: _requestId, ...fields } = patch;
+  /** Who asked, when and why, as the change log records it (deterministic: replays give the same key). */
+  function stampOf(kind: RequestKind, request: ParsedPatchRequest, mode: 'signal' | 'update'): IeChangeStamp {
+    applied += 1;
+    return {
+      key: request.requestId ?? `${workflowInfo().runId}:${applied}`,
+      kind,
+      at: new Date().toISOString(),
+      actor: request.actor ?? temporalActor(mode),
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+      ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+    };
+  }
+
+  /** A request that changes no stored data: its log entry says what it did to the lifecycle. */
+  async function recordRequest(stamp: IeChangeStamp, before: { status: string; attempts: number }) {
+    if (!patched(CHANGE_LOG_PATCH)) return;
+    await store.recordIncompleteExecutionChange({
+      orgId: state.orgId,
+      ieId: state.ieId,
+      stamp,
+      changes: {
+        status: { before: before.status, after: 'in_progress' },
+        attempts: { before: before.attempts, after: before.attempts + 1 },
+      },
+    });
+  }
+
+  async function applyPatch(patch: ParsedPatchRequest, stamp: IeChangeStamp): Promise<string | undefined> {
+    const { requestId: _requestId, actor: _actor, reason: _reason, ...fields } = patch;
     if (fields.blueprint === undefined && fields.failer === undefined && fields.bundles === undefined) return undefined;
-    const result = await store.patchIncompleteExecution(state.ieId, fields);
+    const result = await store.patchIncompleteExecution(state.ieId, fields, stamp);
     if (!result.ok) return result.reason;
     state.failer = result.failer;
     await publish();
@@ -193,19 +234,28 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     const reason = refusal();
     if (reason) return reject(requestId, reason, false);
 
+    const stamp = stampOf(kind, request, mode);
+    const before = { status: state.status, attempts: state.attempts };
     if (kind === 'retry' || kind === 'delete') {
       remember(requestId, { accepted: true });
       if (kind === 'retry') attemptRequested = true;
-      else deleteRequested = true;
+      else {
+        deleteStamp = stamp;
+        deleteRequested = true;
+      }
+      // The attempt starts at once; its log entry is written meanwhile (the delete's by the delete).
+      if (kind === 'retry') await recordRequest(stamp, before);
       await condition(() => attemptRunning || state.resolved || state.deleted);
       return state;
     }
-    const patchRefusal = await applyPatch(request);
+    const patchRefusal = await applyPatch(request, stamp);
     // Nothing was written when the patch is refused: the activity validates before storing.
     if (patchRefusal) return reject(requestId, patchRefusal);
     remember(requestId, { accepted: true });
     if (kind === 'resolve') {
       attemptRequested = true;
+      const edited = request.blueprint !== undefined || request.failer !== undefined || request.bundles !== undefined;
+      if (!edited) await recordRequest(stamp, before);
       await condition(() => attemptRunning || state.resolved || state.deleted);
     }
     return state;
@@ -347,7 +397,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
         ? await condition(wake).then(() => true)
         : await condition(wake, timeoutMs, { summary: `auto-retry ${state.attempts + 1} of ${schedule.length}` });
     if (deleteRequested) {
-      await store.deleteIncompleteExecution(state.ieId);
+      await store.deleteIncompleteExecution(state.ieId, deleteStamp);
       if (patched(COORDINATED_ATTEMPTS_PATCH)) {
         await coordination.notifyIncompleteExecutionClosed({
           orgId: state.orgId,

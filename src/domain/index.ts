@@ -29,4 +29,5 @@ export * from './validate-blueprint';
 export * from './search-attributes';
 export * from './run';
 export * from './incomplete-execution';
+export * from './ie-changes';
 export * from './coordination';

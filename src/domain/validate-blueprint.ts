@@ -42,7 +42,8 @@ export function formatPath(path: readonly PathKey[]): string {
   let text = '';
   for (const key of path) {
     if (typeof key === 'number') text += `[${key}]`;
-    else if (typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key)) text += text === '' ? key : `.${key}`;
+    // A record keyed by ids (bundles by module id) reads `bundles.2.value`; array indexes stay `[2]`.
+    else if (typeof key === 'string' && /^([A-Za-z_$][\w$]*|\d+)$/.test(key)) text += text === '' ? key : `.${key}`;
     else text += `[${JSON.stringify(String(key))}]`;
   }
   return text;

@@ -10,6 +10,7 @@ import { BSON, type Collection, type Db, type Filter } from 'mongodb';
 import type { Blueprint, BundleContext, ErrorCategory, IeStatus, RunError } from '../domain';
 import { isDuplicateKeyError } from './duplicate-key';
 import type { ExecutionStore } from './executions';
+import type { IeChangeStore } from './ie-changes';
 
 export interface IncompleteExecutionDocument {
   _id: string;
@@ -278,26 +279,28 @@ export class IncompleteExecutionStore {
   }
 
   /**
-   * Removes purged IEs: their attempt logs (executions with their `ieId`) first, the documents
-   * last, so an interrupted purge leaves documents that the next sweep finds again. Only resolved
-   * IEs and tombstones are ever removed, whatever ids are given.
+   * Removes purged IEs: their attempt logs (executions with their `ieId`) and change logs first,
+   * the documents last, so an interrupted purge leaves documents that the next sweep finds again.
+   * Only resolved IEs and tombstones are ever removed, whatever ids are given.
    */
   async purge(
     ieIds: readonly string[],
     executions: ExecutionStore,
-  ): Promise<{ documents: number; attemptLogs: number }> {
-    if (ieIds.length === 0) return { documents: 0, attemptLogs: 0 };
+    changes?: IeChangeStore,
+  ): Promise<{ documents: number; attemptLogs: number; changes: number }> {
+    if (ieIds.length === 0) return { documents: 0, attemptLogs: 0, changes: 0 };
     const closed = await this.collection
       .find({ _id: { $in: [...ieIds] }, $or: [{ resolved: true }, { deleted: true }] }, { projection: { _id: 1 } })
       .toArray();
     const ids = closed.map((doc) => doc._id);
-    if (ids.length === 0) return { documents: 0, attemptLogs: 0 };
+    if (ids.length === 0) return { documents: 0, attemptLogs: 0, changes: 0 };
     const logs = await executions.collection.deleteMany({ ieId: { $in: ids } });
+    const changeEntries = changes ? await changes.purge(ids) : 0;
     const documents = await this.collection.deleteMany({
       _id: { $in: ids },
       $or: [{ resolved: true }, { deleted: true }],
     });
-    return { documents: documents.deletedCount, attemptLogs: logs.deletedCount };
+    return { documents: documents.deletedCount, attemptLogs: logs.deletedCount, changes: changeEntries };
   }
 
   /** What each IE of the organization that counts (not resolved, not deleted) stores, by ieId. */

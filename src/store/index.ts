@@ -10,6 +10,7 @@ export * from './blobs';
 export * from './bulk-operations';
 export * from './duplicate-key';
 export * from './executions';
+export * from './ie-changes';
 export * from './ie-quota';
 export * from './incomplete-executions';
 export * from './organizations';

@@ -3,6 +3,7 @@ import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
 import { ExecutionStore } from './executions';
+import { IeChangeStore } from './ie-changes';
 import { IeQuotaStore } from './ie-quota';
 import { IncompleteExecutionStore } from './incomplete-executions';
 import { OrganizationStore } from './organizations';
@@ -16,6 +17,8 @@ export interface Store {
   scenarios: ScenarioStore;
   executions: ExecutionStore;
   incompleteExecutions: IncompleteExecutionStore;
+  /** Each IE's audit trail: who changed what, when, why (`ie_changes`). */
+  ieChanges: IeChangeStore;
   blobs: BlobStore;
   /** The organizations' IE storage quota (a ledger race-free on MongoDB and FerretDB). */
   quota: IeQuotaStore;
@@ -35,6 +38,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     scenarios: new ScenarioStore(db, webhooks),
     executions: new ExecutionStore(db),
     incompleteExecutions: new IncompleteExecutionStore(db),
+    ieChanges: new IeChangeStore(db),
     blobs: new BlobStore(db),
     quota: new IeQuotaStore(db),
     apiTokens: new ApiTokenStore(db),
@@ -70,6 +74,8 @@ export async function ensureIndexes(store: Store): Promise<void> {
   const ies = store.incompleteExecutions.collection;
   await ies.createIndex({ orgId: 1, scenarioId: 1, deleted: 1, created: -1 }, { name: 'org_scenario_created' });
   await ies.createIndex({ orgId: 1, status: 1, created: -1 }, { name: 'org_status_created' });
+  // IE change log: pages are `_id` point reads; purge lists by ieId.
+  await store.ieChanges.ensureIndexes();
   // Quota: the ledger is read by `_id` only; reconcile lists an organization's holds.
   await store.quota.holds.createIndex({ orgId: 1 }, { name: 'org' });
   // Bulk operations: an operation's items in request order, pending first.

@@ -28,7 +28,8 @@ import {
   type ScenarioRunResult,
 } from '../domain';
 import type { Store } from '../store';
-import { INLINE_BUNDLE_MAX_BYTES } from '../../activities/bundle-refs';
+import { INLINE_BUNDLE_MAX_BYTES, toBundleOrRefs } from '../../activities/bundle-refs';
+import { deletionDiff } from '../../activities/ie-change-diff';
 import {
   requestMessages,
   stateQuery,
@@ -253,11 +254,12 @@ export class ImexClient {
     kind: IncompleteExecutionRequest,
     request: RetryRequest | PatchRequest = {},
   ): Promise<IncompleteExecutionState> {
+    const staged = await this.stageBundles(request);
     try {
       return await this.incompleteExecutionHandle(ieId).executeUpdate(
         requestMessages[kind].update as typeof requestMessages.patch.update,
         {
-          args: [request],
+          args: [staged],
         },
       );
     } catch (err) {
@@ -279,8 +281,31 @@ export class ImexClient {
   ): Promise<void> {
     await this.incompleteExecutionHandle(ieId).signal(
       requestMessages[kind].signal as typeof requestMessages.patch.signal,
-      request,
+      await this.stageBundles(request),
     );
+  }
+
+  /**
+   * Small payloads (DESIGN.md §8): the bundles of a patch that are too large to travel inline are
+   * stored as blobs first (content-addressed, so sending again stores nothing new) and the request
+   * carries their references; the IE's activity merges them. A refused request leaves an
+   * unreferenced blob, which the blob collector removes.
+   */
+  private async stageBundles<R extends RetryRequest | PatchRequest>(request: R): Promise<R> {
+    const bundles = (request as PatchRequest).bundles;
+    if (!bundles) return request;
+    const entries = Object.entries(bundles).filter(
+      ([, entry]) => typeof entry?.value === 'object' && entry.value !== null && !Array.isArray(entry.value),
+    );
+    const kept = await toBundleOrRefs(
+      this.store.blobs,
+      entries.map(([, entry]) => entry.value as Record<string, unknown>),
+    );
+    const staged = { ...bundles };
+    entries.forEach(([moduleId, entry], i) => {
+      staged[moduleId] = { ...entry, value: kept[i] };
+    });
+    return { ...request, bundles: staged };
   }
 
   /**
@@ -302,6 +327,18 @@ export class ImexClient {
         if (!(err instanceof RequestRejectedError) || !now?.resolved || now.deleted) throw err;
       }
     }
+    // No workflow to log it: the change log entry is written here, before the tombstone.
+    const current = (await this.store.incompleteExecutions.get(ieId)) ?? doc;
+    const requestId = request.requestId ?? crypto.randomUUID();
+    await this.store.ieChanges.record(doc.orgId, requestId, {
+      ieId,
+      kind: 'delete',
+      at: new Date().toISOString(),
+      actor: request.actor ?? { type: 'temporal', via: 'update', name: 'imex client' },
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+      ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+      changes: deletionDiff(current),
+    });
     await this.store.incompleteExecutions.markDeleted(ieId);
     await this.store.quota.release(doc.orgId, ieId);
   }

@@ -181,6 +181,39 @@ test('patch, resolve, logs, and a refused retry (exit 5 with the reason)', async
   expect(again.stderr).toMatch(/^error: incomplete execution [0-9a-f]{32}: .*resolved.* \[IM_CONFLICT\]$/m);
 });
 
+test('changes: patch, retry and delete with --reason, listed newest first with who and what', async () => {
+  const { ieIds } = await parkMany(1, '/cli-changes');
+  const id = ieIds[0] as string;
+  const bundles = path.join(dir, 'bundles.json');
+  await fs.writeFile(bundles, JSON.stringify({ '1': { value: { order: 42 } } }));
+  const patched = await imexCli(['ie', 'patch', id, '--bundles-file', bundles, '--reason', 'order number fixed']);
+  expect(patched.code).toBe(0);
+  const retried = await imexCli(['ie', 'retry', id, '--reason', 'try again']);
+  expect(retried.code).toBe(0);
+  await waitForIe(id, (d) => d.attempts === 1 && d.status === 'unresolved');
+  const deleted = await imexCli(['ie', 'delete', id, '--reason', 'gave up']);
+  expect(deleted.code).toBe(0);
+
+  const changes = await imexCli(['ie', 'changes', id]);
+  expect(changes).toMatchObject({ code: 0, stderr: '' });
+  const lines = changes.stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^SEQ\s+AT\s+KIND\s+ACTOR\s+CHANGES\s+REASON$/);
+  expect(lines.slice(1)).toEqual([
+    expect.stringMatching(
+      /^3\s+\S+\s+delete\s+\(unnamed token\) \(token [0-9a-f]+\)\s+bundles 1; blueprint.*; status unresolved→deleted\s+gave up$/,
+    ),
+    expect.stringMatching(/^2\s+\S+\s+retry\s+\(unnamed token\).*status unresolved→in_progress\s+try again$/),
+    expect.stringMatching(/^1\s+\S+\s+patch\s+\(unnamed token\).*bundles 1\s+order number fixed$/),
+  ]);
+  const json = JSON.parse((await imexCli(['ie', 'changes', id, '--json', '--limit', '1', '--offset', '2'])).stdout);
+  expect(json).toMatchObject({
+    dlqChanges: [
+      { seq: 1, kind: 'patch', changes: { bundles: { '1': { before: { order: 0 }, after: { order: 42 } } } } },
+    ],
+    pg: { offset: 2, limit: 1, total: 3 },
+  });
+});
+
 test('bulk retry by ids and delete: a verdict per id, exit 5 when any is refused, --all needs --yes', async () => {
   const { scenarioId, ieIds } = await parkMany(2, '/cli-bulk');
   const unknown = 'a'.repeat(32);

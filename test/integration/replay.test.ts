@@ -87,6 +87,12 @@ test('fresh histories of every workflow type replay against the current code', a
     { timeoutMs: 30_000 },
   );
   await imex.imex.requestIncompleteExecution(deletedIe, 'patch', { failer: 7 }).catch(() => undefined);
+  // Logged changes (CHANGE_LOG_PATCH): a patch merged into the stored bundles, with who and why.
+  await imex.imex.requestIncompleteExecution(deletedIe, 'patch', {
+    bundles: { '1': { value: { n: 2 } } },
+    actor: { type: 'token', tokenId: 'replay', name: 'replay' },
+    reason: 'replay',
+  });
   await imex.imex.signalIncompleteExecution(deletedIe, 'retry', { requestId: 'replay-retry' });
   await waitFor(
     'the retry to be applied',
@@ -150,6 +156,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'scenario-run-localparked': runWorkflowId(resolved.executionId),
     'incomplete-execution-resolved': ieWorkflowId(resolvedIe),
     'incomplete-execution-deleted': ieWorkflowId(deletedIe),
+    // Patched, retried (its change-log activity) and deleted, each logged.
+    'incomplete-execution-changelog': ieWorkflowId(deletedIe),
   };
   const histories = await Promise.all(
     Object.entries(recorded).map(async ([name, workflowId]) => ({

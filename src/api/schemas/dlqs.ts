@@ -4,7 +4,16 @@
  * `nextRetryAt`, and the bulk operations that carry out bulk retries and deletes.
  */
 import { z } from 'zod';
-import { errorCategories, executionStatusCode, ieStatuses, type ModuleLookup, type ModuleLogEntry } from '../../domain';
+import {
+  bundlesPatchSchema,
+  errorCategories,
+  executionStatusCode,
+  ieChangeKinds,
+  ieChangeReasonSchema,
+  ieStatuses,
+  type ModuleLookup,
+  type ModuleLogEntry,
+} from '../../domain';
 import type {
   BulkOperationDocument,
   BulkProgress,
@@ -52,6 +61,7 @@ export const bulkBody = z
     ids: z.array(hex32).min(1, 'must list at least one id').max(10_000, 'at most 10000 ids').optional(),
     all: z.literal(true, { error: 'must be true' }).optional(),
     exceptIds: z.array(hex32).max(10_000, 'at most 10000 ids').optional(),
+    reason: ieChangeReasonSchema.optional().describe("imex: why (kept in each IE's change log)"),
   })
   .superRefine((body, ctx) => {
     if (body.ids === undefined && body.all === undefined) {
@@ -67,12 +77,15 @@ export const bulkBody = z
   .describe('`{ ids }`, or `{ all: true, exceptIds }` for every IE of the scenario but those');
 export type BulkBody = z.output<typeof bulkBody>;
 
-const bundlesField = z
-  .record(
-    z.string().regex(/^\d+$/, 'bundle keys are module ids'),
-    z.looseObject({ value: z.unknown().optional(), error: z.unknown().optional() }),
-  )
-  .describe('Bundles in the shape of GET /dlqs/{id}/bundle: `{ "<moduleId>": { value } }`');
+const bundlesField = bundlesPatchSchema.describe(
+  'Bundles in the shape of GET /dlqs/{id}/bundle: `{ "<moduleId>": { value } }`. Only the modules named change ' +
+    '(merged per module id); each `value` must be a JSON object (the bundle a module outputs): null, arrays and ' +
+    "other values are refused. The failed module's `{ error }` entry may come back as GET shows it and is ignored.",
+);
+
+const reasonField = ieChangeReasonSchema
+  .optional()
+  .describe("imex: why (free text, kept in the IE's change log, GET /dlqs/{id}/changes)");
 
 /** `PATCH /dlqs/{id}` (and imex's `POST /dlqs/{id}/resolve`): what the next attempt uses. */
 export function patchDlqBody(registry: ModuleLookup) {
@@ -80,6 +93,7 @@ export function patchDlqBody(registry: ModuleLookup) {
     blueprint: blueprintField(registry).optional(),
     failer: z.int({ error: 'must be a module id (a positive integer)' }).positive('must be a module id').optional(),
     bundles: bundlesField.optional(),
+    reason: reasonField,
   });
 }
 
@@ -87,6 +101,44 @@ export function patchDlqBody(registry: ModuleLookup) {
 export function resolveDlqBody(registry: ModuleLookup) {
   return patchDlqBody(registry).nullish();
 }
+
+/** `POST /dlqs/{id}/retry`: no body, as Make's, or imex's `{ reason }`. */
+export const retryDlqBody = z.strictObject({ reason: reasonField }).nullish();
+
+export const dlqChangesQuery = z.object(pagingQuery(100, 1000));
+
+const valueOrSummary = z
+  .unknown()
+  .describe('The value, or `{ summary: true, sha256, bytes }` when it is large or kept by reference');
+
+export const dlqChangeSchema = z
+  .object({
+    /** Its place in the IE's log: 1, 2, 3 … */
+    seq: z.int(),
+    kind: z.enum(ieChangeKinds),
+    at: z.string(),
+    actor: z.union([
+      z.object({ type: z.literal('token'), tokenId: z.string(), name: z.string() }),
+      z.object({ type: z.literal('temporal'), via: z.enum(['signal', 'update']), name: z.string() }),
+    ]),
+    reason: z.string().optional(),
+    requestId: z.string().optional(),
+    changes: z.object({
+      bundles: z.record(z.string(), z.object({ before: valueOrSummary, after: valueOrSummary })).optional(),
+      failer: z.object({ before: z.int(), after: z.int() }).optional(),
+      blueprint: z
+        .object({
+          before: valueOrSummary,
+          after: valueOrSummary,
+          modules: z.object({ added: z.array(z.int()), removed: z.array(z.int()), changed: z.array(z.int()) }),
+        })
+        .optional(),
+      status: z.object({ before: z.string(), after: z.string() }).optional(),
+      attempts: z.object({ before: z.int(), after: z.int() }).optional(),
+    }),
+  })
+  .meta({ id: 'DlqChange' });
+export type DlqChangeView = z.output<typeof dlqChangeSchema>;
 
 const isoOrNull = z.string().nullable();
 
