@@ -12,7 +12,7 @@ import type {
   IncompleteExecutionDocument,
   Organization,
 } from '../../store';
-import { integerIdParam, pagingQuery } from '../validation';
+import { checkedJson, integerIdParam, pagingQuery, querySchema } from '../validation';
 import { blueprintField } from './scenarios';
 
 const hex32Message = 'must be 32 lowercase hex characters';
@@ -24,7 +24,7 @@ export const operationIdParams = z.object({ operationId: hex32 });
 
 const sortByValues = ['created', 'size', 'attempts'] as const;
 
-export const listDlqsQuery = z.object({
+export const listDlqsQuery = querySchema({
   scenarioId: integerIdParam
     .optional()
     .describe("The scenario's IEs (Make requires it; imex lists the organization's without it)"),
@@ -35,9 +35,9 @@ export const listDlqsQuery = z.object({
   errorType: z.enum(errorCategories, { error: 'must be an error category such as ConnectionError' }).optional(),
 });
 
-export const bulkScenarioQuery = z.object({ scenarioId: integerIdParam });
+export const bulkScenarioQuery = querySchema({ scenarioId: integerIdParam });
 
-export const bulkDeleteQuery = z.object({
+export const bulkDeleteQuery = querySchema({
   scenarioId: integerIdParam,
   confirmed: z
     .enum(['true', 'false'], { error: 'must be true or false' })
@@ -67,12 +67,14 @@ export const bulkBody = z
   .describe('`{ ids }`, or `{ all: true, exceptIds }` for every IE of the scenario but those');
 export type BulkBody = z.output<typeof bulkBody>;
 
-const bundlesField = z
-  .record(
-    z.string().regex(/^\d+$/, 'bundle keys are module ids'),
-    z.looseObject({ value: z.unknown().optional(), error: z.unknown().optional() }),
-  )
-  .describe('Bundles in the shape of GET /dlqs/{id}/bundle: `{ "<moduleId>": { value } }`');
+const bundlesField = checkedJson(
+  z
+    .record(
+      z.string().regex(/^\d+$/, 'bundle keys are module ids'),
+      z.looseObject({ value: z.unknown().optional(), error: z.unknown().optional() }),
+    )
+    .describe('Bundles in the shape of GET /dlqs/{id}/bundle: `{ "<moduleId>": { value } }`'),
+);
 
 /** `PATCH /dlqs/{id}` (and imex's `POST /dlqs/{id}/resolve`): what the next attempt uses. */
 export function patchDlqBody(registry: ModuleLookup) {
@@ -206,13 +208,18 @@ export const moduleLogSchema = z.object({
 
 export const dlqLogDetailSchema = dlqLogSchema.extend({ log: z.array(moduleLogSchema) }).meta({ id: 'DlqLogDetail' });
 
-export const dlqLogsQuery = z.object({
+const unixMs = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a UNIX time in ms')
+  .transform(Number);
+
+export const dlqLogsQuery = querySchema({
   status: z
     .enum(['1', '2', '3'], { error: 'must be 1 (success), 2 (warning) or 3 (error)' })
     .transform(Number)
     .optional(),
-  from: z.coerce.number({ error: 'must be a UNIX time in ms' }).int('must be a UNIX time in ms').optional(),
-  to: z.coerce.number({ error: 'must be a UNIX time in ms' }).int('must be a UNIX time in ms').optional(),
+  from: unixMs.optional(),
+  to: unixMs.optional(),
 });
 
 export function toDlqLog(execution: ExecutionRecord): DlqLogView {

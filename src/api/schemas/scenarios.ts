@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import {
   executionStatusCode,
+  findForbiddenJsonKeys,
+  formatPath,
   schedulingSchema,
   scenarioSettingsSchema,
   validateBlueprint,
@@ -13,11 +15,11 @@ import {
   type ScenarioSettings,
 } from '../../domain';
 import type { ExecutionRecord, Scenario } from '../../store';
-import { integerIdParam, pagingQuery, type NestedFieldIssue } from '../validation';
+import { checkedJson, integerIdParam, pagingQuery, querySchema, type NestedFieldIssue } from '../validation';
 
 export const scenarioIdParams = z.object({ scenarioId: integerIdParam });
 
-export const pagingQuerySchema = z.object(pagingQuery());
+export const pagingQuerySchema = querySchema(pagingQuery());
 export const pagingResponseSchema = z.object({ offset: z.int(), limit: z.int() });
 
 /** `metadata.scenario` settings that PATCH may change; unknown keys are refused by name. */
@@ -55,6 +57,15 @@ export function blueprintField(registry: ModuleLookup) {
           ctx.addIssue({ code: 'custom', message: `is not valid JSON: ${(error as Error).message}` });
           return z.NEVER;
         }
+      }
+      // Checked here, not around the field: JSON text is only parsed above.
+      const forbidden = findForbiddenJsonKeys(input, 'imex');
+      if (forbidden.length > 0) {
+        for (const key of forbidden) {
+          const params: NestedFieldIssue = { subpath: formatPath(key.path) };
+          ctx.addIssue({ code: 'custom', message: key.message, params });
+        }
+        return z.NEVER;
       }
       const result = validateBlueprint(input, registry);
       if (!result.ok) {
@@ -98,7 +109,9 @@ export function patchScenarioBody(registry: ModuleLookup) {
 }
 
 export const runScenarioBody = z
-  .strictObject({ data: z.unknown().optional().describe("The trigger's input: becomes the first bundles") })
+  .strictObject({
+    data: checkedJson(z.unknown()).optional().describe("The trigger's input: becomes the first bundles"),
+  })
   // No body at all reaches validation as null.
   .nullish();
 
