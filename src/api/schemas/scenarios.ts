@@ -219,6 +219,11 @@ export const scenarioLogSchema = z
     /** Set when the run was an attempt of this incomplete execution. */
     ieId: z.string().optional(),
     error: z.object({ type: z.string(), message: z.string(), moduleId: z.int().optional() }).optional(),
+    /**
+     * Failed bundles this run dropped instead of storing them as incomplete executions ("enable
+     * data loss" with the organization's storage full); absent when none were.
+     */
+    discarded: z.array(z.object({ moduleId: z.int(), bundleIndex: z.int(), reason: z.string() })).optional(),
   })
   .meta({ id: 'ScenarioLog' });
 export type ScenarioLogView = z.output<typeof scenarioLogSchema>;
@@ -234,5 +239,6 @@ export function toScenarioLog(execution: ExecutionRecord): ScenarioLogView {
   };
   if (execution.ieId) log.ieId = execution.ieId;
   if (execution.error) log.error = execution.error;
+  if (execution.discarded?.length) log.discarded = execution.discarded.map((d) => ({ ...d }));
   return log;
 }
