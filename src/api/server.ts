@@ -14,10 +14,10 @@ import {
   serializerCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { findForbiddenJsonKeys, formatPath } from '../domain';
 import { apiScopes } from '../store';
 import { installAuth } from './auth';
 import type { ApiDeps } from './deps';
-import { findForbiddenJsonKeys, formatPath } from '../domain';
 import { installErrorHandling, validationError } from './errors';
 import { dlqRoutes } from './routes/dlqs';
 import { hookRoutes } from './routes/hooks';
