@@ -3,16 +3,14 @@
  * organization's IE storage full) says so in its scenario log entry (API) and in
  * `imex scenario logs` (CLI), unlike a run whose IE was stored. Real worker, real servers.
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { blueprintSchema } from '../../src/domain';
 import { webhookTrigger } from '../helpers/blueprints';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, startApi, type RunningApi } from './support/api';
+import { runImexCli } from './support/cli';
 
-const root = path.resolve(__dirname, '../..');
 let env: TestEnv;
 let harness: ImexHarness;
 let http: ScriptedHttpServer;
@@ -54,21 +52,8 @@ async function runOnce(orgId: number, scenarioId: number, payload: string) {
   return harness.imex.scenarioRunResult(executionId);
 }
 
-function imexCli(args: string[], token: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const childEnv: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    IMEX_API_URL: api.url,
-    IMEX_TOKEN: token,
-  };
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args],
-      { cwd: root, env: childEnv, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function imexCli(args: string[], token: string) {
+  return runImexCli(args, { IMEX_API_URL: api.url, IMEX_TOKEN: token });
 }
 
 test('a run whose bundle was discarded says so in its scenario log entry and in the CLI', async () => {
