@@ -1,6 +1,7 @@
 /**
  * Blueprint validation: may imex run this blueprint as it is? Errors name the module id, the
- * field (`flow[2].mapper.url`) and the reason. Never throws, whatever the input.
+ * field (`flow[2].mapper.url`) and the reason. Never throws, whatever the input. Bounded (module
+ * count, nesting) and linear in the input; prototype and `$` keys are refused anywhere in it.
  *
  * Pure: module types are looked up through `ModuleLookup` (the registry in src/modules
  * implements it), so workflow code can validate patched blueprints too.
@@ -8,6 +9,7 @@
 import { z } from 'zod';
 import { blueprintSchema, unwrapBlueprintExport, type Blueprint, type BlueprintModule } from './blueprint';
 import { isFilterOperator } from './filter';
+import { findForbiddenJsonKeys } from './json-keys';
 import { BREAK_MAX_COUNT, BREAK_MAX_INTERVAL_MINUTES, isDirective, ROUTER } from './flow-control';
 import { containsMapping, findReferences, findUnsupportedMappings } from './mapping';
 
@@ -62,6 +64,11 @@ function validate(input: unknown, modules: ModuleLookup): BlueprintValidationRes
   // Bounded before anything else looks at it: the count is one cheap pass over the raw arrays.
   const tooLarge = sizeError(raw);
   if (tooLarge) return { ok: false, errors: [tooLarge] };
+  // Before zod copies anything: a `__proto__` key would become a prototype (json-keys.ts).
+  const forbidden = findForbiddenJsonKeys(raw, 'imex');
+  if (forbidden.length > 0) {
+    return { ok: false, errors: forbidden.map((key) => ({ path: formatPath(key.path), message: key.message })) };
+  }
   const parsed = blueprintSchema.safeParse(raw);
   if (!parsed.success) {
     return {

@@ -5,8 +5,6 @@
 import { z } from 'zod';
 import {
   executionStatusCode,
-  findForbiddenJsonKeys,
-  formatPath,
   schedulingSchema,
   scenarioSettingsSchema,
   validateBlueprint,
@@ -57,15 +55,6 @@ export function blueprintField(registry: ModuleLookup) {
           ctx.addIssue({ code: 'custom', message: `is not valid JSON: ${(error as Error).message}` });
           return z.NEVER;
         }
-      }
-      // Checked here, not around the field: JSON text is only parsed above.
-      const forbidden = findForbiddenJsonKeys(input, 'imex');
-      if (forbidden.length > 0) {
-        for (const key of forbidden) {
-          const params: NestedFieldIssue = { subpath: formatPath(key.path) };
-          ctx.addIssue({ code: 'custom', message: key.message, params });
-        }
-        return z.NEVER;
       }
       const result = validateBlueprint(input, registry);
       if (!result.ok) {

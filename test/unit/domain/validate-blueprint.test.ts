@@ -556,6 +556,18 @@ describe('validateBlueprint is bounded and linear', () => {
     ]);
   });
 
+  it('refuses prototype and $ keys anywhere, before zod copies them (API and patched blueprints alike)', () => {
+    const text =
+      '{"flow":[{"id":1,"module":"gateway:CustomWebHook","metadata":{"constructor":{}}}],"__proto__":{"flow":[]}}';
+    expect(errorsOf(validateBlueprint(JSON.parse(text), registry)).map((e) => e.path)).toEqual([
+      '__proto__',
+      'flow[0].metadata.constructor',
+    ]);
+    expect(
+      errorsOf(validateBlueprint({ flow: [{ id: 1, module: 'gateway:CustomWebHook', mapper: { $x: 1 } }] }, registry)),
+    ).toEqual([{ path: 'flow[0].mapper.$x', message: 'keys starting with "$" are not allowed ("$x")' }]);
+  });
+
   it('still knows what each module may map from across routes and error handlers', () => {
     const blueprint = {
       flow: [
