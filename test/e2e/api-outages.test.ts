@@ -44,7 +44,12 @@ interface Wired {
   close(): Promise<void>;
 }
 
-async function wireApi(mongoUrl: string, temporalAddress: string, dbName: string): Promise<Wired> {
+async function wireApi(
+  mongoUrl: string,
+  temporalAddress: string,
+  dbName: string,
+  callTimeoutMs?: number,
+): Promise<Wired> {
   const config = loadConfig({ ...process.env, TEMPORAL_NAMESPACE: 'default' });
   const temporal = await connectTemporal(config, temporalAddress);
   const clients = await openFailFastApiClients({
@@ -52,6 +57,7 @@ async function wireApi(mongoUrl: string, temporalAddress: string, dbName: string
     dbName,
     temporal: temporal.apiClient,
     taskQueue: env.unique('outage'),
+    ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),
   });
   const api = await startApi(clients.store, clients.imex, { webhooks: clients.imex, triggers: clients.imex });
   const orgId = (await clients.store.organizations.create({ name: env.unique('org') }))._id;
@@ -235,5 +241,49 @@ describe('Temporal is down', () => {
     expect(answer.status).toBe(202);
     const queued = await wired.clients.store.webhooks.entries.find({ scenarioId }).toArray();
     expect(queued.map((entry) => entry.data)).toContain(JSON.stringify({ n: 7 }));
+  });
+});
+
+describe('Temporal hangs (accepts connections, never answers)', () => {
+  let stack: LocalStack;
+  let wired: Wired;
+  let scenarioId: number;
+  const CALL_TIMEOUT_MS = 3_000;
+
+  beforeAll(async () => {
+    stack = await throwaway('temporal');
+    wired = await wireApi(
+      process.env.IMEX_TEST_MONGO_URL as string,
+      stack.temporalAddress,
+      env.db.databaseName,
+      CALL_TIMEOUT_MS,
+    );
+    const created = await wired.api.call('POST', '/scenarios', {
+      token: wired.token,
+      body: { name: 'hang', blueprint: webhookBlueprint('hang') },
+    });
+    scenarioId = created.body.scenario.id;
+    expect((await wired.api.call('POST', `/scenarios/${scenarioId}/start`, { token: wired.token })).status).toBe(200);
+    for (const { pid } of stack.started) process.kill(-pid, 'SIGSTOP');
+  });
+  afterAll(async () => {
+    for (const { pid } of stack?.started ?? []) {
+      try {
+        process.kill(-pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+    }
+    await wired?.close();
+    await stack?.stop();
+  });
+
+  test("a run answers 503 once the call's deadline has passed, not after the SDK's retries", async () => {
+    const answer = await timed(
+      `POST /scenarios/{id}/run, Temporal stopped (SIGSTOP), deadline ${CALL_TIMEOUT_MS} ms`,
+      () => send(wired.api, 'POST', `/scenarios/${scenarioId}/run`, wired.token, { data: { n: 1 } }),
+    );
+    expectUnavailable(answer);
+    expect(answer.ms).toBeGreaterThanOrEqual(CALL_TIMEOUT_MS - 100);
   });
 });
