@@ -36,6 +36,7 @@ import {
   type BlueprintModule,
   type BundleContext,
   type BundleOrRef,
+  type DiscardedBundle,
   type ExecutionStatus,
   type FailedBundle,
   type ModuleLogEntry,
@@ -92,6 +93,9 @@ const localStoreWrites = proxyLocalActivities<ImexActivities>({
 export const LOCAL_STORE_WRITES_PATCH = 'imex-local-store-writes';
 
 const storeWrites = () => (patched(LOCAL_STORE_WRITES_PATCH) ? localStoreWrites : remoteStoreWrites);
+
+/** Versioning: runs recorded before it logged data loss in `notes` only. */
+export const RECORD_DISCARDED_PATCH = 'imex-record-discarded';
 
 export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunResult> {
   const startedAt = new Date();
@@ -319,6 +323,10 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
   }
 
   const error = stopped?.error ?? failure?.error;
+  // Make's "enable data loss": each dropped bundle is named in the run's log entry, not only in notes.
+  const discarded: DiscardedBundle[] = parked.flatMap((p) =>
+    p.discarded ? [{ moduleId: p.failer, bundleIndex: p.bundleIndex, reason: p.discarded }] : [],
+  );
   const status: ExecutionStatus = error ? 'error' : parked.length > 0 ? 'warning' : 'success';
   const result: ScenarioRunResult = {
     executionId: input.executionId,
@@ -341,6 +349,7 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     ...(resume ? { ieId: resume.ieId } : {}),
     ...(error ? { error } : {}),
     notes,
+    ...(discarded.length > 0 && patched(RECORD_DISCARDED_PATCH) ? { discarded } : {}),
     log,
   });
 

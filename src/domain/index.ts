@@ -11,7 +11,8 @@
  * - `filter`, `flow-control`: Make's filters, routers, error-handler routes and directives;
  * - `search-attributes`: the keys runs and IEs are found by in the Temporal Web UI;
  * - `run`: what a scenario run takes and gives back;
- * - `coordination`: the per-scenario coordinator's contract, scheduling and ids.
+ * - `coordination`: the per-scenario coordinator's contract, scheduling and ids;
+ * - `json-keys`: the one check of user JSON's keys (`__proto__`, `$…`) wherever it enters.
  *
  * No I/O and no Node APIs, so workflow code may import all of it.
  */
@@ -31,3 +32,4 @@ export * from './run';
 export * from './incomplete-execution';
 export * from './ie-changes';
 export * from './coordination';
+export * from './json-keys';

@@ -99,6 +99,13 @@ export interface ModuleLogEntry {
   message?: string;
 }
 
+/** A failed bundle that was not stored as an IE ("enable data loss" with the storage full). */
+export interface DiscardedBundle {
+  moduleId: number;
+  bundleIndex: number;
+  reason: string;
+}
+
 /** A run as the executions store records it. */
 export interface ExecutionRecordInput {
   executionId: string;
@@ -112,5 +119,7 @@ export interface ExecutionRecordInput {
   ieId?: string;
   error?: RunError;
   notes: string[];
+  /** Failed bundles the run dropped under data loss: the scenario log shows them. */
+  discarded?: DiscardedBundle[];
   log: ModuleLogEntry[];
 }

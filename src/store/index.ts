@@ -16,4 +16,5 @@ export * from './incomplete-executions';
 export * from './organizations';
 export * from './scenarios';
 export * from './sequential-id';
+export * from './unavailable';
 export * from './webhook-queue';

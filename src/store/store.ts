@@ -1,4 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
+import { failFastStoreOptions } from './unavailable';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
@@ -48,9 +49,13 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
   };
 }
 
-/** Connects, creates the indexes, and returns the store. Works on MongoDB 7 and FerretDB. */
-export async function openStore(url: string, dbName: string): Promise<Store> {
-  const client = await MongoClient.connect(url);
+/**
+ * Connects, creates the indexes, and returns the store. Works on MongoDB 7 and FerretDB.
+ * `failFast`: operations give up within seconds while the server is unreachable (the API, which
+ * answers 503 then); without it the driver's patient defaults (the worker, whose activities retry).
+ */
+export async function openStore(url: string, dbName: string, options: { failFast?: boolean } = {}): Promise<Store> {
+  const client = await MongoClient.connect(url, options.failFast ? failFastStoreOptions : {});
   const store = createStore(client.db(dbName), () => client.close());
   await ensureIndexes(store);
   return store;

@@ -43,6 +43,7 @@ import {
   webhooksQueuedSignal,
 } from '../../workflows/scenario-coordinator-messages';
 import { signalCoordinatorIfRunning, signalWithStartCoordinator, syncScenarioSchedule } from './coordinator';
+import { isTemporalUnavailable } from './unavailable';
 
 /** Payloads waiting in one scenario's webhook queue before its hook answers 429 (Make's maximum). */
 export const DEFAULT_WEBHOOK_QUEUE_CAP = 10_000;
@@ -176,13 +177,19 @@ export class ImexClient {
       ...(data === undefined ? {} : { data }),
     });
     if (!queued.accepted) return { status: 'queue-full', scenarioId: scenario.id, queued: queued.queued, cap };
-    await signalWithStartCoordinator(
-      this.client,
-      this.taskQueue,
-      { orgId: scenario.orgId, scenarioId: scenario.id },
-      webhooksQueuedSignal,
-      { seq: queued.seq },
-    );
+    try {
+      await signalWithStartCoordinator(
+        this.client,
+        this.taskQueue,
+        { orgId: scenario.orgId, scenarioId: scenario.id },
+        webhooksQueuedSignal,
+        { seq: queued.seq },
+      );
+    } catch (err) {
+      // The payload is durable in the queue: refusing now would make the sender send it twice.
+      // The coordinator reads every queued payload when it is next woken (a webhook, a run, a start).
+      if (!isTemporalUnavailable(err)) throw err;
+    }
     return { status: 'accepted', scenarioId: scenario.id, seq: queued.seq, executionId: queued.executionId };
   }
 

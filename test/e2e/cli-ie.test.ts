@@ -2,7 +2,6 @@
  * `imex ie …` as a real process against a running API, with IEs parked by a real worker: tables,
  * `--json`, bulk forms with progress, and exit codes by cause.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,10 +11,10 @@ import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, startApi, type RunningApi } from './support/api';
+import { runImexCli, type CliResult } from './support/cli';
 import { writtenThroughByWorkflow } from '../helpers/ie-waits';
 import { webhookTrigger } from '../helpers/blueprints';
 
-const root = path.resolve(__dirname, '../..');
 let env: TestEnv;
 let harness: ImexHarness;
 let http: ScriptedHttpServer;
@@ -23,30 +22,8 @@ let api: RunningApi;
 let token: string;
 let dir: string;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function imexCli(args: string[]): Promise<CliResult> {
-  const childEnv: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    IMEX_API_URL: api.url,
-    IMEX_TOKEN: token,
-  };
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args],
-      { cwd: root, env: childEnv, timeout: 90_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runImexCli(args, { IMEX_API_URL: api.url, IMEX_TOKEN: token });
 }
 
 beforeAll(async () => {

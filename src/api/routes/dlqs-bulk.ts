@@ -28,7 +28,7 @@ import {
   type BulkBody,
   type BulkOperationView,
 } from '../schemas/dlqs';
-import { pagingQuery } from '../validation';
+import { pagingQuery, querySchema } from '../validation';
 
 const tags = ['incomplete executions'];
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema };
@@ -166,7 +166,7 @@ export const bulkDlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
         tags,
         summary: "imex: a bulk retry or delete's progress and its verdicts so far (paged, in request order)",
         params: operationIdParams,
-        querystring: z.object(pagingQuery(1000)),
+        querystring: querySchema(pagingQuery(1000)),
         response: {
           200: z.object({
             operation: bulkOperationSchema,

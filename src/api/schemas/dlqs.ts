@@ -21,7 +21,7 @@ import type {
   IncompleteExecutionDocument,
   Organization,
 } from '../../store';
-import { integerIdParam, pagingQuery } from '../validation';
+import { checkedJson, integerIdParam, pagingQuery, querySchema } from '../validation';
 import { blueprintField } from './scenarios';
 
 const hex32Message = 'must be 32 lowercase hex characters';
@@ -33,7 +33,7 @@ export const operationIdParams = z.object({ operationId: hex32 });
 
 const sortByValues = ['created', 'size', 'attempts'] as const;
 
-export const listDlqsQuery = z.object({
+export const listDlqsQuery = querySchema({
   scenarioId: integerIdParam
     .optional()
     .describe("The scenario's IEs (Make requires it; imex lists the organization's without it)"),
@@ -44,9 +44,9 @@ export const listDlqsQuery = z.object({
   errorType: z.enum(errorCategories, { error: 'must be an error category such as ConnectionError' }).optional(),
 });
 
-export const bulkScenarioQuery = z.object({ scenarioId: integerIdParam });
+export const bulkScenarioQuery = querySchema({ scenarioId: integerIdParam });
 
-export const bulkDeleteQuery = z.object({
+export const bulkDeleteQuery = querySchema({
   scenarioId: integerIdParam,
   confirmed: z
     .enum(['true', 'false'], { error: 'must be true or false' })
@@ -77,10 +77,12 @@ export const bulkBody = z
   .describe('`{ ids }`, or `{ all: true, exceptIds }` for every IE of the scenario but those');
 export type BulkBody = z.output<typeof bulkBody>;
 
-const bundlesField = bundlesPatchSchema.describe(
+const bundlesField = checkedJson(
+  bundlesPatchSchema.describe(
   'Bundles in the shape of GET /dlqs/{id}/bundle: `{ "<moduleId>": { value } }`. Only the modules named change ' +
     '(merged per module id); each `value` must be a JSON object (the bundle a module outputs): null, arrays and ' +
     "other values are refused. The failed module's `{ error }` entry may come back as GET shows it and is ignored.",
+  ),
 );
 
 const reasonField = ieChangeReasonSchema
@@ -258,13 +260,18 @@ export const moduleLogSchema = z.object({
 
 export const dlqLogDetailSchema = dlqLogSchema.extend({ log: z.array(moduleLogSchema) }).meta({ id: 'DlqLogDetail' });
 
-export const dlqLogsQuery = z.object({
+const unixMs = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a UNIX time in ms')
+  .transform(Number);
+
+export const dlqLogsQuery = querySchema({
   status: z
     .enum(['1', '2', '3'], { error: 'must be 1 (success), 2 (warning) or 3 (error)' })
     .transform(Number)
     .optional(),
-  from: z.coerce.number({ error: 'must be a UNIX time in ms' }).int('must be a UNIX time in ms').optional(),
-  to: z.coerce.number({ error: 'must be a UNIX time in ms' }).int('must be a UNIX time in ms').optional(),
+  from: unixMs.optional(),
+  to: unixMs.optional(),
 });
 
 export function toDlqLog(execution: ExecutionRecord): DlqLogView {
