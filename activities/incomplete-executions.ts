@@ -14,6 +14,7 @@ import { toBundleOrRefs } from './bundle-refs';
 import { blueprintDiff, bundlesDiff, deletionDiff } from './ie-change-diff';
 import type { Client } from '@temporalio/client';
 import {
+  findForbiddenJsonKeys,
   findModulePosition,
   ieIdSource,
   validateBlueprint,
@@ -28,7 +29,7 @@ import {
   type RetrySchedule,
 } from '../src/domain';
 import type { ModuleRegistry } from '../src/modules';
-import { DEFAULT_IE_QUOTA_BYTES, type IncompleteExecutionChange, type Store } from '../src/store';
+import { DEFAULT_IE_QUOTA_BYTES, isBlobRef, type IncompleteExecutionChange, type Store } from '../src/store';
 
 export interface ParkInput {
   orgId: number;
@@ -94,9 +95,20 @@ export function bundlesToMerge(
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return { ok: false, reason: `bundles.${moduleId}.value: must be a JSON object (the bundle a module outputs)` };
     }
+    // The API checks keys before it stages large values as blob references; a request sent through
+    // Temporal directly gets the same check here (a staged reference itself is the one `$` key allowed).
+    const [forbidden] = isStagedBlobRef(value) ? [] : findForbiddenJsonKeys(value, 'imex', 1);
+    if (forbidden) {
+      return { ok: false, reason: `bundles.${moduleId}.value.${forbidden.path.join('.')}: ${forbidden.message}` };
+    }
     values[moduleId] = value as Record<string, unknown>;
   }
   return { ok: true, values };
+}
+
+/** Exactly the reference the API stages for a large value (`{ $imexBlob, bytes }`), nothing more. */
+function isStagedBlobRef(value: unknown): boolean {
+  return isBlobRef(value) && Object.keys(value).length === 2 && typeof value.bytes === 'number';
 }
 
 export function createIncompleteExecutionActivities(deps: IncompleteExecutionDeps) {

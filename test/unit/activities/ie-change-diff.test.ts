@@ -82,6 +82,8 @@ describe('what a PATCH may carry', () => {
     [{ '2': {} }, 'bundles.2.value: required'],
     [{ '2': { value: 'text' } }, 'bundles.2.value: must be a JSON object'],
     [{ '2': { value: null } }, 'bundles.2.value: must be a JSON object'],
+    [{ '2': { value: JSON.parse('{"a":{"__proto__":{"x":1}}}') as unknown } }, 'bundles.2.value.a.__proto__'],
+    [{ '2': { value: { $imexBlob: 'f'.repeat(64), bytes: 1, extra: { $where: 1 } } } }, 'bundles.2.value'],
   ])('refuses %j naming the path', (bundles, reason) => {
     const result = bundlesToMerge(bundles as never, 3, before);
     expect(result).toEqual({ ok: false, reason: expect.stringContaining(reason) });
