@@ -9,6 +9,7 @@
  */
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
+import { boundContext } from './bundle-refs';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import type { Client } from '@temporalio/client';
 import {
@@ -140,7 +141,9 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     }
     return {
       blueprint: JSON.parse(doc.blueprint) as Blueprint,
-      context: JSON.parse(doc.context) as BundleContext,
+      // Whatever the stored context holds (many inline bundles, a large edit), the attempt's
+      // input stays under the payload bound: large bundles go by reference (bundle-refs.ts).
+      context: await boundContext(store.blobs, JSON.parse(doc.context) as BundleContext),
       failer: doc.failer,
       bundleIndex: doc.bundleIndex,
       executionId: doc.executionId,
