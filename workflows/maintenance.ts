@@ -122,7 +122,7 @@ export async function maintenance(input: MaintenanceInput = {}): Promise<Mainten
     const sweep = { ...collected, batches: 0, more: false };
     blobs = sweep;
     await step('blobs', errors, async () => {
-      for (let afterId: string | null = ''; afterId !== null && sweep.batches < (input.maxBlobBatches ?? 20); ) {
+      for (let afterId: string | null = ''; afterId !== null && sweep.batches < (input.maxBlobBatches ?? 20);) {
         const batch: BlobCollectionReport = await maintain.collectBlobs({
           graceMs: input.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS,
           limit: input.blobBatchSize ?? 1000,

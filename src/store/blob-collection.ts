@@ -81,10 +81,9 @@ export async function collectUnusedBlobs(
   const wanted = new Set(candidates.map((c) => c.id));
   const referenced = new Set<string>();
   for (const { collection, field } of BLOB_REFERENCERS) {
-    const cursor = db.collection(collection).find(
-      { [field]: { $regex: '\\$imexBlob' } },
-      { projection: { _id: 0, [field]: 1 }, batchSize: 100 },
-    );
+    const cursor = db
+      .collection(collection)
+      .find({ [field]: { $regex: '\\$imexBlob' } }, { projection: { _id: 0, [field]: 1 }, batchSize: 100 });
     for await (const doc of cursor) {
       const text = doc[field];
       if (typeof text !== 'string') continue;

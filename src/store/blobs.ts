@@ -216,7 +216,7 @@ export class BlobStore {
 
   /** Waits until the sweep of `mark` is done (or taken as crashed); answers its nonce. */
   private async waitForSweep(mark: SweepMark): Promise<string> {
-    for (let current: SweepMark | null = mark; current && current.nonce === mark.nonce && !current.done; ) {
+    for (let current: SweepMark | null = mark; current && current.nonce === mark.nonce && !current.done;) {
       if (Date.now() - current.at.getTime() > SWEEP_MARK_STALE_MS) break;
       await sleep(this.sweepPollMs);
       current = await this.sweeps.findOne({ _id: mark._id });

@@ -111,7 +111,9 @@ test('with data loss off, a refused large bundle stops the run with the storage-
   const orgId = (await imex.store.organizations.create({ name: env.unique('org'), ieQuotaBytes: 50_000 }))._id;
   const result = await run(orgId, await scenarioIn(orgId, false), 'c'.repeat(100_000));
   expect(result.status).toBe('error');
-  expect(result.error?.message).toMatch(/storage is full \(0 of 50000 bytes used; this incomplete execution needs \d{6,}\)/);
+  expect(result.error?.message).toMatch(
+    /storage is full \(0 of 50000 bytes used; this incomplete execution needs \d{6,}\)/,
+  );
   expect(await imex.store.incompleteExecutions.collection.countDocuments({ orgId })).toBe(0);
   expect((await imex.store.quota.usage(orgId)).used).toBe(0);
 });

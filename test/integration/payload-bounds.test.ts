@@ -22,7 +22,7 @@ beforeAll(async () => {
   http = await new ScriptedHttpServer().start();
   http.script('/bad', { status: 422 });
   // Each answer is a bundle just under the 64 KiB a bundle may have inline.
-  http.script('/big', { body: { data: 'x'.repeat(60_000) } });
+  http.script('/big', { status: 200, body: { data: 'x'.repeat(60_000) } });
 });
 
 afterAll(async () => {
@@ -94,7 +94,12 @@ test('park, attempt and failed attempt keep every payload under the bound, howev
   for (let id = 1; id <= 11; id++) context[String(id)] = { data: { data: String(id).padEnd(63_000, 'y') } };
   await imex.store.incompleteExecutions.patch(ieId, { context });
   await imex.imex.requestIncompleteExecution(ieId, 'retry');
-  await waitForIeDocument(imex.store, ieId, 'second attempt over', (d) => d.attempts === 2 && d.status === 'unresolved');
+  await waitForIeDocument(
+    imex.store,
+    ieId,
+    'second attempt over',
+    (d) => d.attempts === 2 && d.status === 'unresolved',
+  );
   expect(http.count('/bad')).toBe(3);
   // The edited bundles reached the failed module: the attempt mapped from them.
   expect(http.requestsTo('/bad')[2]?.body).toBe('11'.padEnd(63_000, 'y'));
