@@ -9,6 +9,7 @@ import { webhookTrigger } from '../helpers/blueprints';
 import { blueprintSchema } from '../../src/domain';
 import { BSON } from 'mongodb';
 import { blobRefsIn } from '../../src/store';
+import { createMaintenanceActivities } from '../../activities/maintenance';
 
 let env: TestEnv;
 let imex: ImexHarness;
@@ -105,6 +106,18 @@ test('50 concurrent failures with 100 KB bundles never hold more than a 1 MB quo
   const usage = await imex.store.quota.usage(orgId);
   expect(usage.used).toBe(sizes);
   expect(usage.used).toBeLessThanOrEqual(MB);
+
+  // The reconciler counts the same way: nothing to repair.
+  const maintenance = createMaintenanceActivities({
+    store: imex.store,
+    client: env.client,
+    taskQueue: imex.taskQueue,
+    schedule: [60 * 60_000],
+  });
+  const reconciled = await maintenance.reconcileQuotas({ afterOrgId: orgId - 1, limit: 1, minHoldAgeMs: 0 });
+  expect(reconciled.checked).toBe(1);
+  expect(reconciled.repairs).toEqual([]);
+  expect((await imex.store.quota.usage(orgId)).used).toBe(sizes);
 });
 
 test('with data loss off, a refused large bundle stops the run with the storage-full reason', async () => {
