@@ -6,6 +6,7 @@
  */
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { terminateOpenWorkflows } from '../helpers/workflow-cleanup';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitForIeDocument } from '../helpers/ie-waits';
@@ -26,15 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (imex) {
-    const query = `ExecutionStatus = 'Running' AND TaskQueue = '${imex.taskQueue}'`;
-    for await (const wf of env.client.workflow.list({ query })) {
-      await env.client.workflow
-        .getHandle(wf.workflowId)
-        .terminate('test over')
-        .catch(() => undefined);
-    }
-  }
+  if (imex) await terminateOpenWorkflows(env.client, imex.taskQueue);
   await imex?.stop();
   await http?.stop();
   await env?.close();
