@@ -159,6 +159,16 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
 
   async function recordAttemptFailure(ieId: string, failed: FailedBundle): Promise<void> {
     await ies.moveFailer(ieId, failed.failer, failed.bundleIndex, failed.context, failed.error);
+    await chargeStoredSize(ieId);
+  }
+
+  /**
+   * What an open IE stores changed (new bundles, an edit): the quota charges its new size at once
+   * (idempotent), over the limit if need be, since the data is kept already.
+   */
+  async function chargeStoredSize(ieId: string): Promise<void> {
+    const doc = await ies.get(ieId);
+    if (doc && !doc.deleted && !doc.resolved) await store.quota.resize(doc.orgId, ieId, doc.size);
   }
 
   /** Resolving or deleting an IE releases its share of the quota (idempotent). */
@@ -223,6 +233,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       ...(patch.failer === undefined ? {} : { failer }),
       ...(context ? { context } : {}),
     });
+    await chargeStoredSize(ieId);
     return { ok: true, failer };
   }
 

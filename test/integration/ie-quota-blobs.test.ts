@@ -7,6 +7,7 @@ import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { terminateOpenWorkflows } from '../helpers/workflow-cleanup';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
+import { waitForIeDocument } from '../helpers/ie-waits';
 import { blueprintSchema } from '../../src/domain';
 import { BSON } from 'mongodb';
 import { blobRefsIn } from '../../src/store';
@@ -121,5 +122,44 @@ test('with data loss off, a refused large bundle stops the run with the storage-
     /storage is full \(0 of 50000 bytes used; this incomplete execution needs \d{6,}\)/,
   );
   expect(await imex.store.incompleteExecutions.collection.countDocuments({ orgId })).toBe(0);
+  expect((await imex.store.quota.usage(orgId)).used).toBe(0);
+});
+
+test('an attempt that moves on with a 100 KB bundle charges the IE its new size at once', async () => {
+  const orgId = (await imex.store.organizations.create({ name: env.unique('org'), ieQuotaBytes: 10 * MB }))._id;
+  // Module 2 fails once, then answers a large bundle; module 3 always fails.
+  http.script('/then-large', { status: 422 }, { status: 200, body: { data: 'l'.repeat(100_000) } });
+  const scenario = await imex.store.scenarios.create({
+    orgId,
+    name: 'grows',
+    blueprint: blueprintSchema.parse({
+      name: 'grows',
+      flow: [
+        webhookTrigger,
+        http.httpModule(2, '/then-large', { data: '{{1.n}}' }),
+        http.httpModule(3, '/bad', { data: '{{1.n}}' }),
+      ],
+      metadata: { scenario: { dlq: true } },
+    }),
+  });
+  const result = await run(orgId, scenario.id, 'small');
+  const ieId = result.parked[0]?.ieId as string;
+  const parked = await waitForIeDocument(imex.store, ieId, 'parked', (d) => d.status === 'unresolved');
+  expect((await imex.store.quota.usage(orgId)).used).toBe(parked.size);
+
+  await imex.imex.requestIncompleteExecution(ieId, 'retry');
+  const moved = await waitForIeDocument(
+    imex.store,
+    ieId,
+    'moved on',
+    (d) => d.attempts === 1 && d.failer === 3 && d.status === 'unresolved',
+  );
+  expect(moved.size).toBeGreaterThanOrEqual(100_000);
+  expect((await imex.store.quota.usage(orgId)).used).toBe(moved.size);
+  expect(await imex.store.quota.held(orgId, ieId)).toBe(moved.size);
+
+  // Deleting it frees exactly what it holds now.
+  await imex.imex.requestIncompleteExecution(ieId, 'delete');
+  await waitForIeDocument(imex.store, ieId, 'deleted', (d) => d.deleted);
   expect((await imex.store.quota.usage(orgId)).used).toBe(0);
 });
