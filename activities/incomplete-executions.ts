@@ -9,6 +9,7 @@
  */
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
+import { boundContext } from './bundle-refs';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import { toBundleOrRefs } from './bundle-refs';
 import { blueprintDiff, bundlesDiff, deletionDiff } from './ie-change-diff';
@@ -178,7 +179,9 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     }
     return {
       blueprint: JSON.parse(doc.blueprint) as Blueprint,
-      context: JSON.parse(doc.context) as BundleContext,
+      // Whatever the stored context holds (many inline bundles, a large edit), the attempt's
+      // input stays under the payload bound: large bundles go by reference (bundle-refs.ts).
+      context: await boundContext(store.blobs, JSON.parse(doc.context) as BundleContext),
       failer: doc.failer,
       bundleIndex: doc.bundleIndex,
       executionId: doc.executionId,
@@ -194,6 +197,16 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
 
   async function recordAttemptFailure(ieId: string, failed: FailedBundle): Promise<void> {
     await ies.moveFailer(ieId, failed.failer, failed.bundleIndex, failed.context, failed.error);
+    await chargeStoredSize(ieId);
+  }
+
+  /**
+   * What an open IE stores changed (new bundles, an edit): the quota charges its new size at once
+   * (idempotent), over the limit if need be, since the data is kept already.
+   */
+  async function chargeStoredSize(ieId: string): Promise<void> {
+    const doc = await ies.get(ieId);
+    if (doc && !doc.deleted && !doc.resolved) await store.quota.resize(doc.orgId, ieId, doc.size);
   }
 
   /** Resolving or deleting an IE releases its share of the quota (idempotent). */
@@ -303,6 +316,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       ...(patch.failer === undefined ? {} : { failer }),
       ...(context ? { context } : {}),
     });
+    await chargeStoredSize(ieId);
     return { ok: true, failer };
   }
 

@@ -495,7 +495,7 @@ function outcomeOf(
     executionId,
     trigger,
     status: result.status,
-    parked: result.parked.length,
+    parked: result.parkedTotal ?? result.parked.length,
     ...(result.error ? { error: result.error } : {}),
   };
 }

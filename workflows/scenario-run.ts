@@ -54,6 +54,8 @@ import { runErrorFromActivityFailure } from './run-errors';
 const LOG_OUTPUT_BUDGET_BYTES = 256 * 1024;
 const LOG_MAX_ENTRIES = 1000;
 const NOTES_MAX = 100;
+/** Parked bundles listed in the run's result (a payload: docs/blobs.md); the rest are counted in `parkedTotal`. */
+const PARKED_IN_RESULT_MAX = 500;
 
 /**
  * Versioning: histories recorded before flow control existed never saw a router, filter,
@@ -332,7 +334,8 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     executionId: input.executionId,
     status,
     operations,
-    parked,
+    parked: parked.slice(0, PARKED_IN_RESULT_MAX),
+    ...(parked.length > PARKED_IN_RESULT_MAX ? { parkedTotal: parked.length } : {}),
     notes,
     ...(error ? { error } : {}),
     ...(failure ? { failure } : {}),

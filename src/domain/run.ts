@@ -77,7 +77,10 @@ export interface ScenarioRunResult {
   operations: number;
   /** The error that ended the run (status error), or that an attempt failed with. */
   error?: RunError;
+  /** The bundles parked (or discarded), the first 500 of them when there are more. */
   parked: ParkedBundle[];
+  /** How many bundles were parked, when `parked` lists only the first 500 (keeps the result a small payload). */
+  parkedTotal?: number;
   /** Resume mode only: where the attempt failed, for the incomplete execution to take over. */
   failure?: FailedBundle;
   notes: string[];

@@ -4,10 +4,12 @@
  * writes each change through here.
  *
  * The blueprint and the bundles are opaque JSON text: user keys never become document keys.
- * `size` is the stored bytes of both (what the organization's quota counts).
+ * `size` is every byte kept for the IE (what the organization's quota counts): the stored
+ * blueprint and bundles, plus each distinct blob its bundles reference (`storedSize`).
  */
 import { BSON, type Collection, type Db, type Filter } from 'mongodb';
 import type { Blueprint, BundleContext, ErrorCategory, IeStatus, RunError } from '../domain';
+import { blobRefsIn, blobStoredBytes } from './blobs';
 import { isDuplicateKeyError } from './duplicate-key';
 import type { ExecutionStore } from './executions';
 import type { IeChangeStore } from './ie-changes';
@@ -90,9 +92,17 @@ export interface IncompleteExecutionListQuery {
   sortDir: 'asc' | 'desc';
 }
 
-/** Bytes of the stored blueprint and bundles, as the quota counts them. */
+/**
+ * Every byte kept for an IE, as `size` and the quota count them: the BSON of its blueprint and
+ * bundles, plus the stored bytes of each distinct blob the bundles reference (found in the
+ * context text itself, so every caller counts them). A blob shared by several IEs is charged in
+ * full to each of them: the quota may count a shared blob more than once, never less than what
+ * is kept (docs/blobs.md).
+ */
 export function storedSize(blueprint: string, context: string): number {
-  return BSON.calculateObjectSize({ blueprint, context });
+  let blobBytes = 0;
+  for (const bytes of blobRefsIn(context).values()) blobBytes += blobStoredBytes(bytes);
+  return BSON.calculateObjectSize({ blueprint, context }) + blobBytes;
 }
 
 export class IncompleteExecutionStore {

@@ -7,6 +7,7 @@
 export * from './store';
 export * from './api-tokens';
 export * from './blobs';
+export * from './blob-collection';
 export * from './bulk-operations';
 export * from './duplicate-key';
 export * from './executions';

@@ -6,6 +6,7 @@
 import type { Db } from 'mongodb';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { terminateOpenWorkflows } from '../helpers/workflow-cleanup';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { writtenThroughByWorkflow } from '../helpers/ie-waits';
 import { createMaintenanceActivities } from '../../activities/maintenance';
@@ -39,15 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // The IE workflows these tests leave waiting (for a person) are ended.
-  if (imex) {
-    const query = `ExecutionStatus = 'Running' AND TaskQueue = '${imex.taskQueue}'`;
-    for await (const wf of env.client.workflow.list({ query })) {
-      await env.client.workflow
-        .getHandle(wf.workflowId)
-        .terminate('test over')
-        .catch(() => undefined);
-    }
-  }
+  if (imex) await terminateOpenWorkflows(env.client, imex.taskQueue);
   await imex?.stop();
   await http?.stop();
   await sweepDb?.dropDatabase().catch(() => undefined);

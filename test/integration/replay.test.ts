@@ -149,6 +149,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-notified': ieWorkflowId(deletedIe),
     'bulk-operation-retry': bulkOperationWorkflowId(operationId),
     'maintenance-pass': maintenanceId,
+    // With blob collection (BLOB_COLLECTION_PATCH); the older fixture replays without it.
+    'maintenance-blobs': maintenanceId,
     'scenario-coordinator-direct': coordinatorWorkflowId(imex.taskQueue, success.scenarioId),
     // Store writes as local activities (LOCAL_STORE_WRITES_PATCH); the older fixtures ran them as activities.
     'scenario-run-localsuccess': runWorkflowId(success.executionId),
