@@ -25,7 +25,7 @@ import {
   type IncompleteExecutionState,
   type RetrySchedule,
 } from '../src/domain';
-import type { IncompleteExecutionSummary, Store } from '../src/store';
+import { closedAs, type IncompleteExecutionSummary, type Store } from '../src/store';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import { MaintenanceStatusStore } from '../src/store/maintenance-status';
 import { stateQuery } from '../workflows/incomplete-execution-messages';
@@ -329,14 +329,16 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     }
 
     const full = await deps.store.incompleteExecutions.get(ieId);
+    if (closedAs(full)) return false; // deleted or resolved meanwhile: a closed IE stays closed
     if (!full?.blueprint || full.context === undefined) {
       report.stuck.push({ ieId, reason: 'no running workflow, and no stored blueprint or bundles to restart it with' });
       return false;
     }
     const reason = description ? `its workflow ended ${status}` : 'it had no workflow';
+    // The document as it is now (read after the workflow was found gone): a closed IE is never restarted.
     await startIncompleteExecutionWorkflow(client, {
       taskQueue: deps.taskQueue,
-      doc,
+      doc: full,
       defaultSchedule: deps.schedule,
       note: 'restarted by maintenance',
     });
