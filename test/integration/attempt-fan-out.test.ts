@@ -182,3 +182,39 @@ test('a worker restart in the middle of the attempt duplicates nothing', async (
     expect(executions).toHaveLength(1);
   }
 });
+
+test('an attempt through a router keeps a failure on each route, and every route runs', async () => {
+  http.script('/route/gate', { status: 400 }, { status: 200 });
+  http.script('/route/a', { status: 400 });
+  http.script('/route/b', { status: 422 });
+  http.script('/route/c', { status: 200 });
+  const scenarioId = await imex.createScenario({
+    name: 'router attempt',
+    flow: [
+      webhookTrigger,
+      http.httpModule(2, '/route/gate'),
+      {
+        id: 3,
+        module: 'builtin:BasicRouter',
+        version: 1,
+        routes: [
+          { flow: [http.httpModule(4, '/route/a')] },
+          { flow: [http.httpModule(5, '/route/b')] },
+          { flow: [http.httpModule(6, '/route/c')] },
+        ],
+      },
+    ],
+    metadata: { scenario: { dlq: true } },
+  });
+  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: { n: 1 } });
+  const ieId = (await imex.imex.scenarioRunResult(executionId)).parked[0]?.ieId as string;
+  await waitForIeDocument(imex.store, ieId, 'the IE to wait for a person', (d) => d.status === 'unresolved');
+  await imex.imex.requestIncompleteExecution(ieId, 'retry');
+  await waitForIeDocument(imex.store, ieId, 'the IE to move to route 1', (d) => d.failer === 4 && d.attempts === 1);
+  const attemptId = await attemptExecutionId(ieId);
+  const kept = await waitForIeDocument(imex.store, ieIdFor(attemptId, 5, 0), 'route 2 kept', (d) => d.failer === 5);
+  expect(kept).toMatchObject({ executionId: attemptId, scenarioId, error: { type: 'DataError' } });
+  expect(['/route/a', '/route/b', '/route/c'].map((p) => http.count(p))).toEqual([1, 1, 1]);
+  expect(http.count('/route/gate')).toBe(2);
+  expect(await imex.store.incompleteExecutions.collection.countDocuments({ scenarioId })).toBe(2);
+});

@@ -63,7 +63,8 @@ test('an IE waiting for an attempt slot is pending, takes a patch, and can be de
 
   // Three attempts take the scenario's three slots, against a slow service.
   for (const k of ['s1', 's2', 's3']) await imex.imex.requestIncompleteExecution(ie[k]!, 'retry');
-  await waitFor('three slow attempts in flight', async () => (http.count('/slot/s3') >= 2 ? true : undefined), {
+  const inFlight = () => ['s1', 's2', 's3'].every((k) => http.count(`/slot/${k}`) >= 2);
+  await waitFor('three slow attempts in flight', async () => (inFlight() ? true : undefined), {
     timeoutMs: 30_000,
   });
   const coordinator = env.client.workflow.getHandle(coordinatorWorkflowId(imex.taskQueue, scenarioId));
@@ -86,7 +87,7 @@ test('an IE waiting for an attempt slot is pending, takes a patch, and can be de
     async () => ((await coordinator.query(coordinatorStateQuery)).waitingAttempts.length === 2 ? true : undefined),
     { timeoutMs: 10_000 },
   );
-  expect((await coordinator.query(coordinatorStateQuery)).waitingAttempts).toEqual([ie.s4, ie.s5]);
+  expect((await coordinator.query(coordinatorStateQuery)).waitingAttempts.sort()).toEqual([ie.s4, ie.s5].sort());
   await expect(imex.imex.requestIncompleteExecution(ie.s4!, 'retry')).rejects.toThrow(
     'an attempt is already waiting for a slot',
   );
@@ -109,6 +110,12 @@ test('an IE waiting for an attempt slot is pending, takes a patch, and can be de
   for (const k of ['s1', 's2', 's3']) {
     await waitForIeDocument(imex.store, ie[k]!, 'the slow attempts to resolve', (d) => d.resolved);
   }
-  const view = await coordinator.query(coordinatorStateQuery);
-  expect(view).toMatchObject({ waitingAttempts: [], attemptHolders: [] });
+  await waitFor(
+    'every slot released',
+    async () => {
+      const view = await coordinator.query(coordinatorStateQuery);
+      return view.waitingAttempts.length === 0 && view.attemptHolders.length === 0 ? true : undefined;
+    },
+    { timeoutMs: 10_000 },
+  );
 });
