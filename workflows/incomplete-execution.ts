@@ -321,16 +321,22 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     attemptRunning = true;
     state.attempts += 1;
     state.status = 'in_progress';
-    await publish();
-    await attempt(executionId, true);
+    await attempt(executionId, true, true);
     return undefined;
   }
 
-  /** One attempt, the slot held: the child run from the failed module, then the IE's new state. */
-  async function attempt(executionId: string, coordinated: boolean): Promise<void> {
+  /**
+   * One attempt, the slot held: the child run from the failed module, then the IE's new state.
+   * `publishing`: the `in_progress` write-through goes alongside reading the IE's data, so the
+   * attempt begins as soon after its grant as before (the coordinator may start a run meanwhile).
+   */
+  async function attempt(executionId: string, coordinated: boolean, publishing = false): Promise<void> {
     attemptRunning = true;
     try {
-      const prepared = await store.prepareAttempt(state.ieId);
+      const preparing = store.prepareAttempt(state.ieId);
+      // Both settle before going on: a failed read must not overtake the write-through.
+      if (publishing) await Promise.all([preparing.catch(() => undefined), publish()]);
+      const prepared = await preparing;
       await executeChild(scenarioRun, {
         workflowId: runWorkflowId(executionId),
         args: [

@@ -4,15 +4,12 @@
  * parked as an IE of its own (its id derived from the attempt's execution), and the good bundles
  * go on, once each. A worker restart in the middle of the attempt duplicates nothing.
  */
-import { Worker } from '@temporalio/worker';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { fastInRunRetries, imexWorkflowBundle, startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { waitForIeDocument } from '../helpers/ie-waits';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
-import { defaultPolicyTable, mergePolicyTable } from '../../src/domain';
-import { createImexPlugin } from '../../src/temporal/plugin';
 import { ieIdFor } from '../../activities/incomplete-executions';
 
 let env: TestEnv;
@@ -129,32 +126,7 @@ test('a worker restart in the middle of the attempt duplicates nothing', async (
   await waitFor('the attempt to reach the last bundle', async () => (count('restart', 'e') > 0 ? true : undefined), {
     timeoutMs: 60_000,
   });
-  await imex.worker.shutdown();
-  await waitFor('the worker to stop', async () => (imex.worker.getState() === 'STOPPED' ? true : undefined), {
-    timeoutMs: 60_000,
-  });
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace,
-    taskQueue: imex.taskQueue,
-    // A fresh worker: nothing cached, every workflow replays its history.
-    plugins: [
-      createImexPlugin({
-        store: imex.store,
-        registry: imex.registry,
-        client: env.client,
-        taskQueue: imex.taskQueue,
-        schedule: [60_000],
-        policyTable: mergePolicyTable(defaultPolicyTable, fastInRunRetries),
-        workflowBundle: await imexWorkflowBundle(),
-      }),
-    ],
-  });
-  const running = worker.run();
-  imex.stop = async () => {
-    worker.shutdown();
-    await running;
-  };
+  await imex.restartWorker();
 
   await waitForIeDocument(
     imex.store,
