@@ -33,6 +33,8 @@ export function stateFromDocument(doc: IncompleteExecutionSummary): IncompleteEx
     failer: doc.failer,
     error: doc.error,
     nextRetryAt: doc.nextRetryAt ? doc.nextRetryAt.toISOString() : null,
+    // A wait for an attempt slot ended with the workflow: the first write-through clears it.
+    ...(doc.waitingForSlot ? { waitingForSlot: false } : {}),
     created: doc.created.toISOString(),
     resolved: false,
     deleted: false,
