@@ -5,7 +5,8 @@
  * Storing is idempotent end to end (DESIGN.md §8): the ieId is derived from the run, the failed
  * module and the bundle index, the document insert finds an existing one, and starting the
  * workflow `ie-<ieId>` that is already running is fine. A crash at any point, and the replay
- * after it, never make two IEs or none.
+ * after it, never make two IEs or none; nor does it reopen an IE that was deleted or resolved
+ * meanwhile, start a second workflow for it or charge its quota again.
  */
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -30,7 +31,14 @@ import {
   type RetrySchedule,
 } from '../src/domain';
 import type { ModuleRegistry } from '../src/modules';
-import { DEFAULT_IE_QUOTA_BYTES, isBlobRef, type IncompleteExecutionChange, type Store } from '../src/store';
+import {
+  closedAs,
+  DEFAULT_IE_QUOTA_BYTES,
+  isBlobRef,
+  type ClosedAs,
+  type IncompleteExecutionChange,
+  type Store,
+} from '../src/store';
 
 export interface ParkInput {
   orgId: number;
@@ -135,6 +143,11 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       ...(input.schedule ? { schedule: input.schedule } : {}),
     });
 
+    const stored = { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };
+    // A closed IE stays closed: a park replayed after its IE was deleted or resolved (a crash in
+    // that window, a reset of the run) finds its document and charges, writes and starts nothing.
+    if (closedAs(await ies.get(ieId))) return stored;
+
     // The organization's storage quota first: nothing is written that would exceed it. The
     // reservation is idempotent per IE, so a replay after a crash does not charge twice.
     const org = await store.organizations.get(input.orgId);
@@ -164,8 +177,19 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     }
 
     const doc = await ies.insert(candidate);
-    await startIncompleteExecutionWorkflow(client, { taskQueue: deps.taskQueue, doc, defaultSchedule: deps.schedule });
-    return { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };
+    if (closedAs(doc)) {
+      // Closed between the look above and the reservation: what it charged again goes back.
+      await store.quota.release(input.orgId, ieId);
+      return stored;
+    }
+    // The first start only: once `ie-<ieId>` has run, it owns the IE (maintenance restarts a lost one).
+    await startIncompleteExecutionWorkflow(client, {
+      taskQueue: deps.taskQueue,
+      doc,
+      defaultSchedule: deps.schedule,
+      firstStart: true,
+    });
+    return stored;
   }
 
   async function prepareAttempt(ieId: string): Promise<AttemptInput> {
@@ -188,8 +212,12 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     };
   }
 
-  async function syncIncompleteExecution(ieId: string, change: IncompleteExecutionChange): Promise<void> {
-    await ies.applyChange(ieId, {
+  /** Writes the workflow's state through; answers how the IE is closed when it is (nothing is written then). */
+  async function syncIncompleteExecution(
+    ieId: string,
+    change: IncompleteExecutionChange,
+  ): Promise<{ closed?: ClosedAs }> {
+    return ies.applyChange(ieId, {
       ...change,
       ...(change.nextRetryAt === undefined ? {} : { nextRetryAt: change.nextRetryAt && new Date(change.nextRetryAt) }),
     });

@@ -28,6 +28,7 @@ import {
   type RetrySchedule,
 } from '../src/domain';
 import {
+  closedAs,
   collectUnusedBlobs,
   type BlobCollectionReport,
   type IncompleteExecutionSummary,
@@ -360,14 +361,16 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     }
 
     const full = await deps.store.incompleteExecutions.get(ieId);
+    if (closedAs(full)) return false; // deleted or resolved meanwhile: a closed IE stays closed
     if (!full?.blueprint || full.context === undefined) {
       report.stuck.push({ ieId, reason: 'no running workflow, and no stored blueprint or bundles to restart it with' });
       return false;
     }
     const reason = description ? `its workflow ended ${status}` : 'it had no workflow';
+    // The document as it is now (read after the workflow was found gone): a closed IE is never restarted.
     await startIncompleteExecutionWorkflow(client, {
       taskQueue: deps.taskQueue,
-      doc,
+      doc: full,
       defaultSchedule: deps.schedule,
       note: 'restarted by maintenance',
     });

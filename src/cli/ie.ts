@@ -101,7 +101,8 @@ function printDlq(context: CliContext, dlq: DlqView): void {
   context.print({ dlq }, (out) => {
     out(`Incomplete execution ${dlq.id}`);
     out(`  scenario:      ${dlq.scenarioId} "${dlq.scenarioName}"`);
-    out(`  status:        ${dlq.status}${dlq.resolved ? ' (resolved)' : ''}`);
+    const waiting = dlq.waitingForSlot ? ' (an attempt waits for its slot)' : '';
+    out(`  status:        ${dlq.status}${dlq.resolved ? ' (resolved)' : ''}${waiting}`);
     out(`  error:         ${dlq.errorType}: ${dlq.reason}`);
     out(`  failed module: ${dlq.failer} (bundle ${dlq.index} of execution ${dlq.executionId})`);
     out(`  attempts:      ${dlq.attempts}`);

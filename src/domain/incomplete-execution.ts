@@ -31,6 +31,12 @@ export interface IncompleteExecutionState {
   error: { type: ErrorCategory; message: string };
   /** ISO time of the next automatic attempt, when one is scheduled. */
   nextRetryAt: string | null;
+  /**
+   * An attempt is requested and waits for the scenario's coordinator (at most 3 attempts at once,
+   * none while a run is in progress). The status stays `pending` meanwhile: the IE can still be
+   * patched (the attempt uses the patch) or deleted (the request is withdrawn).
+   */
+  waitingForSlot?: boolean;
   created: string;
   resolved: boolean;
   deleted: boolean;
@@ -65,6 +71,8 @@ export function incompleteExecutionWriteThrough(state: IncompleteExecutionState)
     nextRetryAt: state.nextRetryAt ? new Date(state.nextRetryAt) : null,
     failer: state.failer,
     error: state.error,
+    // Only once an attempt has waited: the document of an IE that never did stays as parked.
+    ...(state.waitingForSlot === undefined ? {} : { waitingForSlot: state.waitingForSlot }),
   };
 }
 

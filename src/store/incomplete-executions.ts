@@ -36,6 +36,8 @@ export interface IncompleteExecutionDocument {
   schedule?: number[];
   attempts: number;
   nextRetryAt?: Date | null;
+  /** An attempt is requested and waits for the coordinator's slot (status stays `pending`). */
+  waitingForSlot?: boolean;
   resolved: boolean;
   deleted: boolean;
   created: Date;
@@ -67,9 +69,20 @@ export interface IncompleteExecutionChange {
   retry?: boolean;
   attempts?: number;
   nextRetryAt?: Date | null;
+  waitingForSlot?: boolean;
   failer?: number;
   bundleIndex?: number;
   error?: { type: ErrorCategory; message: string };
+}
+
+/** How an IE ended: it never opens again (issue 14). */
+export type ClosedAs = 'deleted' | 'resolved';
+
+/** How the IE is closed, or undefined while it is open (or has no document). */
+export function closedAs(doc: Pick<IncompleteExecutionDocument, 'deleted' | 'resolved'> | null): ClosedAs | undefined {
+  if (doc?.deleted) return 'deleted';
+  if (doc?.resolved) return 'resolved';
+  return undefined;
 }
 
 /** A resolved IE or a tombstone whose retention is over. */
@@ -163,8 +176,19 @@ export class IncompleteExecutionStore {
     return doc && doc.orgId === orgId && !doc.deleted ? doc : null;
   }
 
-  async applyChange(ieId: string, change: IncompleteExecutionChange): Promise<void> {
-    await this.collection.updateOne({ _id: ieId }, { $set: { ...change, updatedAt: new Date() } });
+  /**
+   * Writes the workflow's state through, never onto a closed IE: a tombstone stays deleted and a
+   * resolved IE stays resolved (only the write that says `resolved` reaches one). A second workflow
+   * started for a closed IE (a replayed park, a reset) so cannot reopen it; it is told instead.
+   */
+  async applyChange(ieId: string, change: IncompleteExecutionChange): Promise<{ closed?: ClosedAs }> {
+    const filter: Filter<IncompleteExecutionDocument> = { _id: ieId, deleted: { $ne: true } };
+    if (change.status !== 'resolved') filter.resolved = { $ne: true };
+    const result = await this.collection.updateOne(filter, { $set: { ...change, updatedAt: new Date() } });
+    if (result.matchedCount > 0) return {};
+    const doc = await this.collection.findOne({ _id: ieId }, { projection: { deleted: 1, resolved: 1 } });
+    const closed = closedAs(doc);
+    return closed ? { closed } : {};
   }
 
   /** A failed attempt that got past `failer`: the same IE now waits at the later module. */
@@ -220,7 +244,15 @@ export class IncompleteExecutionStore {
     await this.collection.updateOne(
       { _id: ieId },
       {
-        $set: { status: 'resolved', resolved: true, retry: false, nextRetryAt: null, resolvedAt: now, updatedAt: now },
+        $set: {
+          status: 'resolved',
+          resolved: true,
+          retry: false,
+          nextRetryAt: null,
+          waitingForSlot: false,
+          resolvedAt: now,
+          updatedAt: now,
+        },
         $unset: { context: '' },
       },
     );
@@ -232,7 +264,7 @@ export class IncompleteExecutionStore {
     await this.collection.updateOne(
       { _id: ieId },
       {
-        $set: { deleted: true, retry: false, nextRetryAt: null, deletedAt: now, updatedAt: now },
+        $set: { deleted: true, retry: false, nextRetryAt: null, waitingForSlot: false, deletedAt: now, updatedAt: now },
         $unset: { context: '', blueprint: '' },
       },
     );
@@ -252,15 +284,18 @@ export class IncompleteExecutionStore {
       .toArray();
   }
 
-  /** Unresolved, undeleted IEs of a scenario (Make's dlqCount). */
-  /** Ids of the scenario's IEs in the middle of an attempt. */
+  /** Ids of the scenario's IEs in the middle of an attempt, or waiting for an attempt slot. */
   async inProgressIds(orgId: number, scenarioId: number): Promise<string[]> {
     const docs = await this.collection
-      .find({ orgId, scenarioId, status: 'in_progress', deleted: false }, { projection: { _id: 1 } })
+      .find(
+        { orgId, scenarioId, deleted: false, $or: [{ status: 'in_progress' }, { waitingForSlot: true }] },
+        { projection: { _id: 1 } },
+      )
       .toArray();
     return docs.map((d) => d._id);
   }
 
+  /** Unresolved, undeleted IEs of a scenario (Make's dlqCount). */
   countOpen(orgId: number, scenarioId: number): Promise<number> {
     return this.collection.countDocuments({ orgId, scenarioId, resolved: false, deleted: false });
   }

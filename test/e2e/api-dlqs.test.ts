@@ -178,6 +178,7 @@ describe('GET /dlqs and /dlqs/{id}', () => {
       errorType: 'DataError',
       failer: 2,
       nextRetryAt: null,
+      waitingForSlot: false,
     });
     const created = response.body.dlqs.map((d: { created: string }) => d.created);
     expect([...created].sort().reverse()).toEqual(created);
@@ -241,6 +242,7 @@ describe('GET /dlqs and /dlqs/{id}', () => {
         errorType: 'DataError',
         failer: 2,
         nextRetryAt: null,
+        waitingForSlot: false,
       },
     });
     expect((await api.call('GET', `/dlqs/${'0'.repeat(32)}`, { token: tokens.a })).status).toBe(404);

@@ -161,6 +161,8 @@ export const dlqListItemSchema = z
     /** The module the next attempt starts at. */
     failer: z.int(),
     nextRetryAt: isoOrNull,
+    /** An attempt is requested and waits for the scenario's attempt slot (status stays `pending`). */
+    waitingForSlot: z.boolean(),
   })
   .meta({ id: 'DlqListItem' });
 export type DlqListItem = z.output<typeof dlqListItemSchema>;
@@ -199,6 +201,7 @@ export function toDlqListItem(doc: IncompleteExecutionDocument): DlqListItem {
     errorType: doc.error.type,
     failer: doc.failer,
     nextRetryAt: doc.nextRetryAt ? doc.nextRetryAt.toISOString() : null,
+    waitingForSlot: doc.waitingForSlot === true,
   };
 }
 
