@@ -10,7 +10,12 @@ import { activityInfo, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { IncompleteExecutionSummary, Store } from '../src/store';
 import { ImexClient, RequestRejectedError } from '../src/temporal/client';
-import type { BulkOperationKind, BulkOperationRequest, BulkOperationSummary } from '../workflows/bulk-operation';
+import type {
+  BulkOperationKind,
+  BulkOperationRequest,
+  BulkOperationSummary,
+  BulkRequestNote,
+} from '../workflows/bulk-operation';
 
 export interface BulkOperationDeps {
   store: Store;
@@ -23,6 +28,7 @@ export interface BulkChunkInput {
   kind: BulkOperationKind;
   chunkSize: number;
   concurrency: number;
+  note?: BulkRequestNote;
 }
 
 /** An IE whose request failed unexpectedly this many times gets a verdict saying so. */
@@ -73,11 +79,11 @@ export function createBulkOperationActivities(deps: BulkOperationDeps) {
     return { total: ieIds.length };
   }
 
-  async function verdictFor(operationId: string, kind: BulkOperationKind, ieId: string) {
-    const requestId = `bulk-${operationId}`;
+  async function verdictFor(operationId: string, kind: BulkOperationKind, ieId: string, note: BulkRequestNote = {}) {
+    const request = { requestId: `bulk-${operationId}`, ...note };
     try {
-      if (kind === 'retry') await imex.requestIncompleteExecution(ieId, 'retry', { requestId });
-      else await imex.deleteIncompleteExecution(ieId, { requestId });
+      if (kind === 'retry') await imex.requestIncompleteExecution(ieId, 'retry', request);
+      else await imex.deleteIncompleteExecution(ieId, request);
       return { id: ieId, accepted: true };
     } catch (err) {
       if (!(err instanceof RequestRejectedError)) throw err;
@@ -99,7 +105,10 @@ export function createBulkOperationActivities(deps: BulkOperationDeps) {
         const item = items[next++];
         if (!item) break;
         try {
-          await bulk.recordVerdict(input.operationId, await verdictFor(input.operationId, input.kind, item.ieId));
+          await bulk.recordVerdict(
+            input.operationId,
+            await verdictFor(input.operationId, input.kind, item.ieId, input.note),
+          );
         } catch (err) {
           if (!giveUp) failures.push(err);
           else {

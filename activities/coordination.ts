@@ -134,7 +134,7 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     return closed;
   }
 
-  /** The scenario's incomplete executions in the middle of an attempt (status in progress). */
+  /** The scenario's incomplete executions in the middle of an attempt, or waiting for its slot. */
   async function attemptsInProgress(input: ScenarioAddress): Promise<string[]> {
     return store.incompleteExecutions.inProgressIds(input.orgId, input.scenarioId);
   }

@@ -5,25 +5,40 @@
  * Storing is idempotent end to end (DESIGN.md §8): the ieId is derived from the run, the failed
  * module and the bundle index, the document insert finds an existing one, and starting the
  * workflow `ie-<ieId>` that is already running is fine. A crash at any point, and the replay
- * after it, never make two IEs or none.
+ * after it, never make two IEs or none; nor does it reopen an IE that was deleted or resolved
+ * meanwhile, start a second workflow for it or charge its quota again.
  */
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
+import { boundContext } from './bundle-refs';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
+import { toBundleOrRefs } from './bundle-refs';
+import { blueprintDiff, bundlesDiff, deletionDiff } from './ie-change-diff';
 import type { Client } from '@temporalio/client';
 import {
+  findForbiddenJsonKeys,
   findModulePosition,
   ieIdSource,
   validateBlueprint,
   type Blueprint,
   type BundleContext,
+  type BundleOrRef,
+  type IeChangeDiff,
+  type IeChangeStamp,
   type FailedBundle,
   type ParkedBundle,
   type ParsedPatchRequest,
   type RetrySchedule,
 } from '../src/domain';
 import type { ModuleRegistry } from '../src/modules';
-import { DEFAULT_IE_QUOTA_BYTES, type IncompleteExecutionChange, type Store } from '../src/store';
+import {
+  closedAs,
+  DEFAULT_IE_QUOTA_BYTES,
+  isBlobRef,
+  type ClosedAs,
+  type IncompleteExecutionChange,
+  type Store,
+} from '../src/store';
 
 export interface ParkInput {
   orgId: number;
@@ -62,15 +77,47 @@ export function ieIdFor(executionId: string, failer: number, bundleIndex: number
     .slice(0, 32);
 }
 
-/** Make's `/bundle` keys → the context an attempt maps from (the failer's `error` entry is not input). */
-export function contextFromMakeBundles(bundles: Record<string, { value?: unknown }>): BundleContext {
-  const context: BundleContext = {};
+/**
+ * A PATCH's bundles (Make's `/bundle` shape) → the module outputs it changes, keyed by module id.
+ * Only modules before the failer can be given a bundle; the failer's `{ error }` entry may come
+ * back as `GET /bundle` shows it and is left alone (not editable). Anything else is refused with
+ * the path, never dropped: the answer is the reason.
+ */
+export function bundlesToMerge(
+  bundles: Record<string, { value?: unknown; error?: unknown }>,
+  failer: number,
+  before: readonly { id: number }[],
+  storedFailer = failer,
+): { ok: true; values: BundleContext } | { ok: false; reason: string } {
+  const earlier = new Set(before.map((m) => String(m.id)));
+  const values: BundleContext = {};
   for (const [moduleId, entry] of Object.entries(bundles)) {
-    if (entry.value !== undefined && entry.value !== null && typeof entry.value === 'object') {
-      context[moduleId] = entry.value as Record<string, unknown>;
+    if (entry.value === undefined) {
+      // The error entry `GET /bundle` showed (the stored failer's), also when the failer moves.
+      if (entry.error !== undefined && (moduleId === String(failer) || moduleId === String(storedFailer))) continue;
+      return { ok: false, reason: `bundles.${moduleId}.value: required (only the failed module's entry has none)` };
     }
+    if (!earlier.has(moduleId)) {
+      return { ok: false, reason: `bundles.${moduleId}: module ${moduleId} is not before the failer ${failer}` };
+    }
+    const value = entry.value;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { ok: false, reason: `bundles.${moduleId}.value: must be a JSON object (the bundle a module outputs)` };
+    }
+    // The API checks keys before it stages large values as blob references; a request sent through
+    // Temporal directly gets the same check here (a staged reference itself is the one `$` key allowed).
+    const [forbidden] = isStagedBlobRef(value) ? [] : findForbiddenJsonKeys(value, 'imex', 1);
+    if (forbidden) {
+      return { ok: false, reason: `bundles.${moduleId}.value.${forbidden.path.join('.')}: ${forbidden.message}` };
+    }
+    values[moduleId] = value as Record<string, unknown>;
   }
-  return context;
+  return { ok: true, values };
+}
+
+/** Exactly the reference the API stages for a large value (`{ $imexBlob, bytes }`), nothing more. */
+function isStagedBlobRef(value: unknown): boolean {
+  return isBlobRef(value) && Object.keys(value).length === 2 && typeof value.bytes === 'number';
 }
 
 export function createIncompleteExecutionActivities(deps: IncompleteExecutionDeps) {
@@ -95,6 +142,11 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       retry,
       ...(input.schedule ? { schedule: input.schedule } : {}),
     });
+
+    const stored = { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };
+    // A closed IE stays closed: a park replayed after its IE was deleted or resolved (a crash in
+    // that window, a reset of the run) finds its document and charges, writes and starts nothing.
+    if (closedAs(await ies.get(ieId))) return stored;
 
     // The organization's storage quota first: nothing is written that would exceed it. The
     // reservation is idempotent per IE, so a replay after a crash does not charge twice.
@@ -125,8 +177,19 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     }
 
     const doc = await ies.insert(candidate);
-    await startIncompleteExecutionWorkflow(client, { taskQueue: deps.taskQueue, doc, defaultSchedule: deps.schedule });
-    return { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };
+    if (closedAs(doc)) {
+      // Closed between the look above and the reservation: what it charged again goes back.
+      await store.quota.release(input.orgId, ieId);
+      return stored;
+    }
+    // The first start only: once `ie-<ieId>` has run, it owns the IE (maintenance restarts a lost one).
+    await startIncompleteExecutionWorkflow(client, {
+      taskQueue: deps.taskQueue,
+      doc,
+      defaultSchedule: deps.schedule,
+      firstStart: true,
+    });
+    return stored;
   }
 
   async function prepareAttempt(ieId: string): Promise<AttemptInput> {
@@ -140,15 +203,21 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     }
     return {
       blueprint: JSON.parse(doc.blueprint) as Blueprint,
-      context: JSON.parse(doc.context) as BundleContext,
+      // Whatever the stored context holds (many inline bundles, a large edit), the attempt's
+      // input stays under the payload bound: large bundles go by reference (bundle-refs.ts).
+      context: await boundContext(store.blobs, JSON.parse(doc.context) as BundleContext),
       failer: doc.failer,
       bundleIndex: doc.bundleIndex,
       executionId: doc.executionId,
     };
   }
 
-  async function syncIncompleteExecution(ieId: string, change: IncompleteExecutionChange): Promise<void> {
-    await ies.applyChange(ieId, {
+  /** Writes the workflow's state through; answers how the IE is closed when it is (nothing is written then). */
+  async function syncIncompleteExecution(
+    ieId: string,
+    change: IncompleteExecutionChange,
+  ): Promise<{ closed?: ClosedAs }> {
+    return ies.applyChange(ieId, {
       ...change,
       ...(change.nextRetryAt === undefined ? {} : { nextRetryAt: change.nextRetryAt && new Date(change.nextRetryAt) }),
     });
@@ -156,6 +225,16 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
 
   async function recordAttemptFailure(ieId: string, failed: FailedBundle): Promise<void> {
     await ies.moveFailer(ieId, failed.failer, failed.bundleIndex, failed.context, failed.error);
+    await chargeStoredSize(ieId);
+  }
+
+  /**
+   * What an open IE stores changed (new bundles, an edit): the quota charges its new size at once
+   * (idempotent), over the limit if need be, since the data is kept already.
+   */
+  async function chargeStoredSize(ieId: string): Promise<void> {
+    const doc = await ies.get(ieId);
+    if (doc && !doc.deleted && !doc.resolved) await store.quota.resize(doc.orgId, ieId, doc.size);
   }
 
   /** Resolving or deleting an IE releases its share of the quota (idempotent). */
@@ -169,7 +248,28 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     await releaseQuota(ieId);
   }
 
-  async function deleteIncompleteExecution(ieId: string): Promise<void> {
+  /** Records a change in the IE's log (idempotent per request: see IeChangeStore). */
+  async function recordChange(orgId: number, ieId: string, stamp: IeChangeStamp, changes: IeChangeDiff) {
+    const { key, ...note } = stamp;
+    await store.ieChanges.record(orgId, key, { ieId, ...note, changes });
+  }
+
+  /** A request that changes no stored data (a retry, a resolve without edits), as its workflow saw it. */
+  async function recordIncompleteExecutionChange(input: {
+    orgId: number;
+    ieId: string;
+    stamp: IeChangeStamp;
+    changes: IeChangeDiff;
+  }): Promise<void> {
+    await recordChange(input.orgId, input.ieId, input.stamp, input.changes);
+  }
+
+  /** The change log first (what is removed, as summaries), then the tombstone. */
+  async function deleteIncompleteExecution(ieId: string, stamp?: IeChangeStamp): Promise<void> {
+    if (stamp) {
+      const doc = await ies.get(ieId);
+      if (doc) await recordChange(doc.orgId, ieId, stamp, deletionDiff(doc));
+    }
     await ies.markDeleted(ieId);
     await releaseQuota(ieId);
   }
@@ -180,15 +280,21 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
 
   /**
    * Validates a patch against the module registry (the workflow sandbox cannot) and stores it.
-   * Answers the reason instead of throwing, so the workflow can reject the request.
+   * Bundles are merged per module id into the context stored now (the IE's workflow applies one
+   * request at a time, so nothing changes it meanwhile); a bundle over the inline threshold is
+   * kept by reference. The change log entry is written first: a retry after a crash finds it and
+   * applies the same merge again. Answers the reason instead of throwing, so the workflow can
+   * reject the request.
    */
   async function patchIncompleteExecution(
     ieId: string,
-    patch: Omit<ParsedPatchRequest, 'requestId'>,
+    patch: Omit<ParsedPatchRequest, 'requestId' | 'actor' | 'reason'>,
+    stamp?: IeChangeStamp,
   ): Promise<{ ok: true; failer: number } | { ok: false; reason: string }> {
     const doc = await ies.get(ieId);
     if (!doc?.blueprint) return { ok: false, reason: 'the incomplete execution has no blueprint (deleted)' };
-    let blueprint = JSON.parse(doc.blueprint) as Blueprint;
+    const stored = JSON.parse(doc.blueprint) as Blueprint;
+    let blueprint = stored;
     if (patch.blueprint) {
       const validation = validateBlueprint(patch.blueprint, deps.registry);
       if (!validation.ok) {
@@ -207,12 +313,30 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     if (position.before.length === 0 && failer !== doc.failer) {
       return { ok: false, reason: `failer ${failer}: an attempt cannot start at the trigger` };
     }
-    const context = patch.bundles ? contextFromMakeBundles(patch.bundles) : undefined;
-    if (context) {
-      const earlier = new Set(position.before.map((m) => String(m.id)));
-      const stray = Object.keys(context).filter((id) => !earlier.has(id));
-      if (stray.length) {
-        return { ok: false, reason: `bundles: module ${stray.join(', ')} is not before the failer ${failer}` };
+    const storedContext = doc.context ? (JSON.parse(doc.context) as BundleContext) : {};
+    let context: BundleContext | undefined;
+    if (patch.bundles) {
+      const named = bundlesToMerge(patch.bundles, failer, position.before, doc.failer);
+      if (!named.ok) return named;
+      const merged = { ...storedContext, ...named.values };
+      const ids = Object.keys(merged);
+      const kept = await toBundleOrRefs(
+        store.blobs,
+        ids.map((id) => merged[id] as Record<string, unknown>),
+      );
+      context = Object.fromEntries(ids.map((id, i) => [id, kept[i] as BundleOrRef]));
+    }
+    if (stamp) {
+      const bundles = context ? bundlesDiff(storedContext, context) : undefined;
+      const blueprintChange = patch.blueprint ? blueprintDiff(stored, blueprint) : undefined;
+      const changes: IeChangeDiff = {
+        ...(bundles ? { bundles } : {}),
+        ...(failer === doc.failer ? {} : { failer: { before: doc.failer, after: failer } }),
+        ...(blueprintChange ? { blueprint: blueprintChange } : {}),
+      };
+      // A patch that changes nothing is not a change; a resolve is (it starts an attempt).
+      if (Object.keys(changes).length > 0 || stamp.kind === 'resolve') {
+        await recordChange(doc.orgId, ieId, stamp, changes);
       }
     }
     await ies.patch(ieId, {
@@ -220,6 +344,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       ...(patch.failer === undefined ? {} : { failer }),
       ...(context ? { context } : {}),
     });
+    await chargeStoredSize(ieId);
     return { ok: true, failer };
   }
 
@@ -232,5 +357,6 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     deleteIncompleteExecution,
     recordRejection,
     patchIncompleteExecution,
+    recordIncompleteExecutionChange,
   };
 }

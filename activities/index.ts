@@ -74,6 +74,12 @@ export type ImexActivities = ReturnType<typeof createActivities>;
 export type { RunModuleInput, RunModuleOutput } from './run-module';
 export type { FlowExpressionsInput, FlowExpressionsOutput } from './flow-expressions';
 export type { ParkInput, ParkOutput, AttemptInput } from './incomplete-executions';
-export type { MaintenanceReport, QuotaReconcileBatch, QuotaRepair, WorkflowReconcileReport } from './maintenance';
+export type {
+  BlobCollectionReport,
+  MaintenanceReport,
+  QuotaReconcileBatch,
+  QuotaRepair,
+  WorkflowReconcileReport,
+} from './maintenance';
 export type { BulkChunkInput } from './bulk-operations';
 export type { CoordinationSettings } from './coordination';

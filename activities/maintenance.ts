@@ -7,6 +7,8 @@
  *   their quota records go. FerretDB has no TTL indexes, so this is an app-level sweep in batches.
  * - **Quota.** Per organization, the IE documents that count (not resolved, not deleted) are the
  *   truth; the quota ledger is made to agree with them (`IeQuotaStore.reconcile`).
+ * - **Blobs.** Blobs that no IE, run log or queued webhook references and that nobody has stored
+ *   for longer than the grace are deleted (src/store/blob-collection.ts, docs/blobs.md).
  * - **Workflows.** Every open IE document has a running `ie-<ieId>` workflow (else it is restarted
  *   from the document); every running IE workflow has a document (else it is reported); an IE
  *   `in_progress` has an open attempt (else its document is set right from the workflow, or it is
@@ -25,7 +27,13 @@ import {
   type IncompleteExecutionState,
   type RetrySchedule,
 } from '../src/domain';
-import type { IncompleteExecutionSummary, Store } from '../src/store';
+import {
+  closedAs,
+  collectUnusedBlobs,
+  type BlobCollectionReport,
+  type IncompleteExecutionSummary,
+  type Store,
+} from '../src/store';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import { MaintenanceStatusStore } from '../src/store/maintenance-status';
 import { stateQuery } from '../workflows/incomplete-execution-messages';
@@ -86,6 +94,16 @@ export interface QuotaReconcileBatch {
   nextAfterOrgId: number | null;
 }
 
+export type { BlobCollectionReport };
+
+export interface BlobCollectionInput {
+  /** Blobs nobody has stored for this long, and that nothing references, go. */
+  graceMs: number;
+  limit: number;
+  /** The batch starts after this blob id ('' for the first). */
+  afterId: string;
+}
+
 export interface WorkflowReconcileInput {
   minAgeMs: number;
   /** Repairs per run; the rest waits for the next run. */
@@ -134,6 +152,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     const removed = await store.incompleteExecutions.purge(
       batch.map((ie) => ie.ieId),
       store.executions,
+      store.ieChanges,
     );
     return {
       purged: removed.documents,
@@ -176,6 +195,16 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       repairs,
       nextAfterOrgId: last && orgs.length === input.limit ? last._id : null,
     };
+  }
+
+  async function collectBlobs(input: BlobCollectionInput): Promise<BlobCollectionReport> {
+    const { store } = deps;
+    return collectUnusedBlobs(store.db, store.blobs, {
+      graceMs: input.graceMs,
+      limit: input.limit,
+      afterId: input.afterId,
+      heartbeat: () => heartbeat(),
+    });
   }
 
   async function reconcileIncompleteExecutionWorkflows(
@@ -244,6 +273,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     const counts = report.workflows?.counts;
     const repaired =
       report.purge.purged > 0 ||
+      (report.blobs?.deleted ?? 0) > 0 ||
       report.quota.repairs.length > 0 ||
       (counts !== undefined && Object.values(counts).some((n) => n > 0));
     await statusStore().record(report as unknown as Record<string, unknown>, repaired);
@@ -254,6 +284,8 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       attemptLogs: report.purge.attemptLogs,
       quotaOrganizations: report.quota.organizations,
       quotaRepairs: report.quota.repairs,
+      blobsDeleted: report.blobs?.deleted,
+      blobBytesDeleted: report.blobs?.deletedBytes,
       restarted: report.workflows?.restarted,
       closed: report.workflows?.closed,
       resynced: report.workflows?.resynced,
@@ -329,14 +361,16 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     }
 
     const full = await deps.store.incompleteExecutions.get(ieId);
+    if (closedAs(full)) return false; // deleted or resolved meanwhile: a closed IE stays closed
     if (!full?.blueprint || full.context === undefined) {
       report.stuck.push({ ieId, reason: 'no running workflow, and no stored blueprint or bundles to restart it with' });
       return false;
     }
     const reason = description ? `its workflow ended ${status}` : 'it had no workflow';
+    // The document as it is now (read after the workflow was found gone): a closed IE is never restarted.
     await startIncompleteExecutionWorkflow(client, {
       taskQueue: deps.taskQueue,
-      doc,
+      doc: full,
       defaultSchedule: deps.schedule,
       note: 'restarted by maintenance',
     });
@@ -385,6 +419,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
   return {
     purgeIncompleteExecutions,
     reconcileQuotas,
+    collectBlobs,
     reconcileIncompleteExecutionWorkflows,
     recordMaintenanceStatus,
   };
@@ -397,6 +432,8 @@ export interface MaintenanceReport {
   purgeAfterMs: number;
   purge: Omit<PurgeBatchReport, 'more'> & { batches: number; more: boolean };
   quota: { organizations: number; repairs: QuotaRepair[] };
+  /** Blob collection (absent in runs recorded before it existed). */
+  blobs?: Omit<BlobCollectionReport, 'nextAfterId'> & { batches: number; more: boolean };
   /** Null when the step failed (see `errors`). */
   workflows: WorkflowReconcileReport | null;
   errors: string[];

@@ -91,7 +91,8 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
         input: input.data === undefined ? undefined : await resolveBundle(blobs, input.data),
       });
       return {
-        bundles: await toBundleOrRefs(blobs, output),
+        // Each bundle joins the input context on its way on: keep that context under its bound.
+        bundles: await toBundleOrRefs(blobs, output, input.context),
         startedAt: startedAt.toISOString(),
         durationMs: Date.now() - startedAt.getTime(),
       };

@@ -1,6 +1,7 @@
 /**
  * Starting the workflow `ie-<ieId>` from what the store holds: parking starts it, maintenance
- * restarts one whose workflow is gone. Idempotent: a workflow already running is left alone.
+ * restarts one whose workflow is gone. Idempotent: a workflow already running is left alone, and
+ * a deleted or resolved IE is never started again (issue 14).
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
@@ -13,10 +14,13 @@ import {
 } from '../src/domain';
 import type { IncompleteExecutionSummary } from '../src/store';
 
-/** The workflow state of a stored IE; an attempt that was in progress is over, so it waits again. */
+/**
+ * The workflow state of a stored IE; an attempt that was in progress (or waiting for its slot) is
+ * over, so it waits again.
+ */
 export function stateFromDocument(doc: IncompleteExecutionSummary): IncompleteExecutionState {
-  const status: IeStatus =
-    doc.status === 'in_progress' || doc.status === 'resolved' ? (doc.retry ? 'pending' : 'unresolved') : doc.status;
+  const over = doc.status === 'in_progress' || doc.status === 'resolved' || doc.waitingForSlot === true;
+  const status: IeStatus = over ? (doc.retry ? 'pending' : 'unresolved') : doc.status;
   return {
     ieId: doc._id,
     orgId: doc.orgId,
@@ -29,6 +33,8 @@ export function stateFromDocument(doc: IncompleteExecutionSummary): IncompleteEx
     failer: doc.failer,
     error: doc.error,
     nextRetryAt: doc.nextRetryAt ? doc.nextRetryAt.toISOString() : null,
+    // A wait for an attempt slot ended with the workflow: the first write-through clears it.
+    ...(doc.waitingForSlot ? { waitingForSlot: false } : {}),
     created: doc.created.toISOString(),
     resolved: false,
     deleted: false,
@@ -37,8 +43,20 @@ export function stateFromDocument(doc: IncompleteExecutionSummary): IncompleteEx
 
 export async function startIncompleteExecutionWorkflow(
   client: Client,
-  options: { taskQueue: string; doc: IncompleteExecutionSummary; defaultSchedule: RetrySchedule; note?: string },
-): Promise<'started' | 'already-running'> {
+  options: {
+    taskQueue: string;
+    doc: IncompleteExecutionSummary;
+    defaultSchedule: RetrySchedule;
+    note?: string;
+    /**
+     * Parking starts the IE's first workflow only: if `ie-<ieId>` ever ran (and Temporal still
+     * remembers it), it owns the IE, whatever became of it. Maintenance restarts a lost one.
+     */
+    firstStart?: boolean;
+  },
+): Promise<'started' | 'already-started' | 'closed'> {
+  // A deleted or resolved IE never gets a workflow again.
+  if (options.doc.deleted || options.doc.resolved) return 'closed';
   const state = stateFromDocument(options.doc);
   // The IE's own schedule (a scenario override or a Break's), else the deployment's.
   const input: IncompleteExecutionInput = { state, schedule: [...(options.doc.schedule ?? options.defaultSchedule)] };
@@ -51,10 +69,11 @@ export async function startIncompleteExecutionWorkflow(
         `Incomplete execution of "${state.scenarioName}" (#${state.scenarioId}) at module ${state.failer}` +
         (options.note ? ` (${options.note})` : ''),
       typedSearchAttributes: incompleteExecutionStartSearchAttributes(state),
+      workflowIdReusePolicy: options.firstStart ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
     });
     return 'started';
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'already-running';
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'already-started'; // running, or (first start) it ran before
     throw err;
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { ImexConfig } from './config';
 import { createApiServer } from './api';
+import { openFailFastApiClients } from './api/fail-fast-clients';
 import { runDemo } from './demo/demo';
 import { ensureLocalToken } from './local-token';
 import type { Logger } from './logger';
@@ -45,6 +46,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
 
     const store = await openStore(stack.mongoUrl, config.IMEX_MONGO_DB);
     steps.push({ name: 'store', stop: () => store.close() });
+
     const temporal = await connectTemporal(config, stack.temporalAddress);
     steps.push({ name: 'Temporal connections', stop: () => temporal.close() });
 
@@ -80,7 +82,24 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       input: { purgeAfterMs: config.IMEX_PURGE_AFTER_DAYS * 24 * 60 * 60 * 1000 },
     });
 
-    const api = await createApiServer({ store, imex, registry, logger: log, webhooks: imex, triggers: imex });
+    // The API's own clients fail fast (503 while the store or Temporal is down); the worker's are patient.
+    const apiClients = await openFailFastApiClients({
+      mongoUrl: stack.mongoUrl,
+      dbName: config.IMEX_MONGO_DB,
+      temporal: temporal.apiClient,
+      taskQueue: config.IMEX_TASK_QUEUE,
+      webhookQueueCap: config.IMEX_WEBHOOK_QUEUE_CAP,
+    });
+    steps.push({ name: 'API store', stop: () => apiClients.close() });
+    const { store: apiStore, imex: apiImex } = apiClients;
+    const api = await createApiServer({
+      store: apiStore,
+      imex: apiImex,
+      registry,
+      logger: log,
+      webhooks: apiImex,
+      triggers: apiImex,
+    });
     await api.listen({ host: config.IMEX_API_HOST, port: config.IMEX_API_PORT });
     steps.push({ name: 'API', stop: () => api.close() });
     const apiUrl = `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}/api/v2`;

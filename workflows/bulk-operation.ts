@@ -24,6 +24,13 @@ export interface BulkOperationRequest {
   scenarioId: number;
   kind: BulkOperationKind;
   target: BulkOperationTarget;
+  /** Who asked and why: each IE's change log records them (a request without them names Temporal). */
+  note?: BulkRequestNote;
+}
+
+export interface BulkRequestNote {
+  actor?: { type: 'token'; tokenId: string; name: string };
+  reason?: string;
 }
 
 export interface BulkOperationInput {
@@ -68,6 +75,7 @@ export async function bulkOperation(input: BulkOperationInput): Promise<BulkOper
       kind: request.kind,
       chunkSize,
       concurrency,
+      ...(request.note ? { note: request.note } : {}),
     });
     if (!more) break;
     if (chunks >= chunksPerRun || workflowInfo().continueAsNewSuggested) {

@@ -13,8 +13,8 @@
  * | `builtin:Rollback` | the run stops | error |
  *
  * A route without a directive (or whose bundles never reach it) ignores the error, as Make's does.
- * An error inside the route is not handled again: the run stops with it (an attempt reports it,
- * at the failed module, for a person to look at).
+ * An error inside the route is not handled again: the run stops with it (an attempt keeps it, at
+ * the failed module, for a person to look at, and goes on with its other bundles).
  */
 import {
   breakSchedule,
@@ -85,7 +85,7 @@ export async function runErrorHandlerRoute(
       throw new RunStopped();
     case 'builtin:Rollback':
       if (run.resuming) {
-        run.reportFailure({ ...failedBundle, outcome: 'park-manual' });
+        await run.reportFailure({ ...failedBundle, outcome: 'park-manual' });
         return [];
       }
       throw new RunStopped(error);

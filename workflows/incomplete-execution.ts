@@ -39,6 +39,8 @@ import {
   patchRequestSchema,
   retryRequestSchema,
   runWorkflowId,
+  temporalActor,
+  type IeChangeStamp,
   type IncompleteExecutionInput,
   type IncompleteExecutionState,
   type ParsedPatchRequest,
@@ -56,6 +58,28 @@ import { scenarioRun } from './scenario-run';
  * the coordinator (a sequential scenario may go on). Histories from before replay without.
  */
 export const COORDINATED_ATTEMPTS_PATCH = 'imex-coordinated-attempts';
+
+/**
+ * Versioning: every request that changes an IE is recorded in its change log (who, when, why,
+ * before/after). Patches, resolves and deletes record it in the activity that applies them (no new
+ * command); a retry, and a resolve without edits, record it with an activity of their own, which
+ * histories from before do not have.
+ */
+export const CHANGE_LOG_PATCH = 'imex-ie-change-log';
+
+/**
+ * Versioning: an IE that waits for the coordinator's slot is `pending` with `waitingForSlot`, not
+ * `in_progress`; it can be patched (the attempt reads its data after the grant) or deleted (the
+ * request is withdrawn). Before it, the status said `in_progress` from the request on, and such
+ * histories replay that way.
+ */
+export const ATTEMPT_SLOT_WAIT_PATCH = 'imex-attempt-slot-wait';
+
+/**
+ * Versioning: a workflow started for an IE that is already deleted or resolved (a park replayed
+ * after the IE closed, a reset of the run) ends at its first write-through, changing nothing.
+ */
+export const CLOSED_STAYS_CLOSED_PATCH = 'imex-closed-stays-closed';
 
 // Every activity heartbeats while it runs: a lost worker is noticed within seconds (activity-timeouts.ts).
 const coordination = proxyActivities<ImexActivities>({
@@ -90,6 +114,10 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   let busy = false;
   let grantedRequestId: string | undefined;
   let askAgain = false;
+  /** The change-log stamp of the delete being carried out. */
+  let deleteStamp: IeChangeStamp | undefined;
+  /** Requests applied in this run: the change-log key of a request that came without an id. */
+  let applied = 0;
 
   setHandler(stateQuery, () => state);
   setHandler(attemptSlotGrantedSignal, ({ requestId }) => {
@@ -102,14 +130,16 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   /**
    * Waits for the coordinator's slot for this attempt. No timer (the IE's history shows only its
    * schedule's): a coordinator that starts afresh, and so may have lost the request, asks again.
+   * Answers false when `withdrawn` says the wait is over (the IE is being deleted).
    */
-  async function acquireAttemptSlot(requestId: string): Promise<void> {
+  async function acquireAttemptSlot(requestId: string, withdrawn: () => boolean = () => false): Promise<boolean> {
     const address = { orgId: state.orgId, scenarioId: state.scenarioId, ieId: state.ieId, requestId };
     for (;;) {
       askAgain = false;
       await coordination.requestAttemptSlot(address);
-      await condition(() => grantedRequestId === requestId || askAgain);
-      if (grantedRequestId === requestId) return;
+      await condition(() => grantedRequestId === requestId || askAgain || withdrawn());
+      if (grantedRequestId === requestId) return true;
+      if (withdrawn()) return false;
     }
   }
 
@@ -119,11 +149,18 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     return info.continueAsNewSuggested || info.historyLength > historyLimit;
   }
 
+  /** A requested attempt has begun: it runs, or waits for its slot at the coordinator. */
+  function attemptStarted(): boolean {
+    return attemptRunning || state.waitingForSlot === true;
+  }
+
   /** Why a request cannot be honoured now, or undefined when it can. */
-  function refusal(): string | undefined {
+  function refusal(kind: RequestKind): string | undefined {
     if (state.deleted || deleteRequested) return 'the incomplete execution is deleted';
     if (state.resolved) return 'the incomplete execution is already resolved';
     if (attemptRunning || attemptRequested) return 'an attempt is in progress';
+    // Waiting for a slot, an IE can still be patched (the attempt uses the patch) or deleted.
+    if (state.waitingForSlot && kind === 'retry') return 'an attempt is already waiting for a slot';
     return undefined;
   }
 
@@ -148,14 +185,41 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
       if (!earlier.accepted) throw new Error(earlier.reason);
       return; // a duplicate of an accepted request: answered again, not applied again
     }
-    const reason = refusal();
+    const reason = refusal(kind);
     if (reason) throw new Error(reason);
   }
 
-  async function applyPatch(patch: ParsedPatchRequest): Promise<string | undefined> {
-    const { requestId: _requestId, ...fields } = patch;
+  /** Who asked, when and why, as the change log records it (deterministic: replays give the same key). */
+  function stampOf(kind: RequestKind, request: ParsedPatchRequest, mode: 'signal' | 'update'): IeChangeStamp {
+    applied += 1;
+    return {
+      key: request.requestId ?? `${workflowInfo().runId}:${applied}`,
+      kind,
+      at: new Date().toISOString(),
+      actor: request.actor ?? temporalActor(mode),
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+      ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+    };
+  }
+
+  /** A request that changes no stored data: its log entry says what it did to the lifecycle. */
+  async function recordRequest(stamp: IeChangeStamp, before: { status: string; attempts: number }) {
+    if (!patched(CHANGE_LOG_PATCH)) return;
+    await store.recordIncompleteExecutionChange({
+      orgId: state.orgId,
+      ieId: state.ieId,
+      stamp,
+      changes: {
+        status: { before: before.status, after: 'in_progress' },
+        attempts: { before: before.attempts, after: before.attempts + 1 },
+      },
+    });
+  }
+
+  async function applyPatch(patch: ParsedPatchRequest, stamp: IeChangeStamp): Promise<string | undefined> {
+    const { requestId: _requestId, actor: _actor, reason: _reason, ...fields } = patch;
     if (fields.blueprint === undefined && fields.failer === undefined && fields.bundles === undefined) return undefined;
-    const result = await store.patchIncompleteExecution(state.ieId, fields);
+    const result = await store.patchIncompleteExecution(state.ieId, fields, stamp);
     if (!result.ok) return result.reason;
     state.failer = result.failer;
     await publish();
@@ -194,23 +258,33 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     }
     // Validators ran when the update arrived; the state may have changed while it waited its turn.
     // A refusal because of the current state is not remembered: the same request may succeed later.
-    const reason = refusal();
+    const reason = refusal(kind);
     if (reason) return reject(requestId, reason, false);
 
+    const stamp = stampOf(kind, request, mode);
+    const before = { status: state.status, attempts: state.attempts };
     if (kind === 'retry' || kind === 'delete') {
       remember(requestId, { accepted: true });
       if (kind === 'retry') attemptRequested = true;
-      else deleteRequested = true;
-      await condition(() => attemptRunning || state.resolved || state.deleted);
+      else {
+        deleteStamp = stamp;
+        deleteRequested = true;
+      }
+      // The attempt starts at once; its log entry is written meanwhile (the delete's by the delete).
+      if (kind === 'retry') await recordRequest(stamp, before);
+      await condition(() => (kind === 'retry' && attemptStarted()) || state.resolved || state.deleted);
       return state;
     }
-    const patchRefusal = await applyPatch(request);
+    const patchRefusal = await applyPatch(request, stamp);
     // Nothing was written when the patch is refused: the activity validates before storing.
     if (patchRefusal) return reject(requestId, patchRefusal);
     remember(requestId, { accepted: true });
-    if (kind === 'resolve') {
+    // A resolve while an attempt waits for its slot is that attempt's patch: no second attempt.
+    if (kind === 'resolve' && !state.waitingForSlot) {
       attemptRequested = true;
-      await condition(() => attemptRunning || state.resolved || state.deleted);
+      const edited = request.blueprint !== undefined || request.failer !== undefined || request.bundles !== undefined;
+      if (!edited) await recordRequest(stamp, before);
+      await condition(() => attemptStarted() || state.resolved || state.deleted);
     }
     return state;
   }
@@ -228,7 +302,11 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   }
 
   function publishDetails(): void {
-    const next = state.nextRetryAt ? `next auto-retry at ${state.nextRetryAt}` : 'no auto-retry scheduled';
+    const next = state.waitingForSlot
+      ? "waiting for an attempt slot (the scenario's coordinator runs at most 3 attempts at once)"
+      : state.nextRetryAt
+        ? `next auto-retry at ${state.nextRetryAt}`
+        : 'no auto-retry scheduled';
     const rejection = state.lastRejection
       ? `\n\nLast rejected request: **${state.lastRejection.request}**: ${state.lastRejection.reason}`
       : '';
@@ -238,14 +316,21 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     );
   }
 
-  /** Mirrors the state in search attributes and details, and writes it through to MongoDB. */
-  async function publish(): Promise<void> {
+  /**
+   * Mirrors the state in search attributes and details, and writes it through to MongoDB.
+   * Answers how the IE's document is closed when it is (then nothing was written).
+   */
+  async function publish(): Promise<'deleted' | 'resolved' | undefined> {
     upsertSearchAttributes(incompleteExecutionSearchAttributes(state));
     publishDetails();
-    await store.syncIncompleteExecution(state.ieId, incompleteExecutionWriteThrough(state));
+    // Histories from before the answer recorded none.
+    const answer = await store.syncIncompleteExecution(state.ieId, incompleteExecutionWriteThrough(state));
+    return answer?.closed;
   }
 
-  async function runAttempt(): Promise<void> {
+  /** Runs an attempt when one is requested; answers 'withdrawn' when a delete ended its wait for a slot. */
+  async function runAttempt(): Promise<'withdrawn' | undefined> {
+    if (patched(ATTEMPT_SLOT_WAIT_PATCH)) return runAttemptAfterSlot();
     attemptRunning = true;
     attemptRequested = false;
     state.attempts += 1;
@@ -255,9 +340,57 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
 
     const executionId = executionIdFromUuid(uuid4());
     const coordinated = patched(COORDINATED_ATTEMPTS_PATCH);
+    if (coordinated) await acquireAttemptSlot(executionId);
+    await attempt(executionId, coordinated);
+    return undefined;
+  }
+
+  /**
+   * Make counts and shows an attempt once it runs: while the scenario's coordinator holds it back
+   * the IE stays `pending` (`waitingForSlot`), takes patches, and a delete withdraws the request.
+   */
+  async function runAttemptAfterSlot(): Promise<'withdrawn' | undefined> {
+    attemptRequested = false;
+    state.waitingForSlot = true;
+    state.status = 'pending';
+    state.nextRetryAt = null;
+    await publish();
+
+    const executionId = executionIdFromUuid(uuid4());
+    const granted = await acquireAttemptSlot(executionId, () => deleteRequested);
+    // The data is read after the grant, once a patch being applied has been written.
+    if (granted) await condition(() => !busy || deleteRequested);
+    state.waitingForSlot = false;
+    if (!granted || deleteRequested) {
+      // Withdrawn: the coordinator forgets the request (or takes the slot back) for the scenario's other IEs.
+      await coordination.releaseAttemptSlot({
+        orgId: state.orgId,
+        scenarioId: state.scenarioId,
+        ieId: state.ieId,
+        requestId: executionId,
+      });
+      state.status = state.retry ? 'pending' : 'unresolved';
+      return 'withdrawn';
+    }
+    attemptRunning = true;
+    state.attempts += 1;
+    state.status = 'in_progress';
+    await attempt(executionId, true, true);
+    return undefined;
+  }
+
+  /**
+   * One attempt, the slot held: the child run from the failed module, then the IE's new state.
+   * `publishing`: the `in_progress` write-through goes alongside reading the IE's data, so the
+   * attempt begins as soon after its grant as before (the coordinator may start a run meanwhile).
+   */
+  async function attempt(executionId: string, coordinated: boolean, publishing = false): Promise<void> {
+    attemptRunning = true;
     try {
-      if (coordinated) await acquireAttemptSlot(executionId);
-      const prepared = await store.prepareAttempt(state.ieId);
+      const preparing = store.prepareAttempt(state.ieId);
+      // Both settle before going on: a failed read must not overtake the write-through.
+      if (publishing) await Promise.all([preparing.catch(() => undefined), publish()]);
+      const prepared = await preparing;
       await executeChild(scenarioRun, {
         workflowId: runWorkflowId(executionId),
         args: [
@@ -323,7 +456,32 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     await publish();
   }
 
-  await publish();
+  /** Make: deleting removes the bundles and blueprint and releases the quota; a tombstone stays. */
+  async function deleteNow(): Promise<void> {
+    await store.deleteIncompleteExecution(state.ieId, deleteStamp);
+    if (patched(COORDINATED_ATTEMPTS_PATCH)) {
+      await coordination.notifyIncompleteExecutionClosed({
+        orgId: state.orgId,
+        scenarioId: state.scenarioId,
+        ieId: state.ieId,
+      });
+    }
+    state.deleted = true;
+    state.retry = false;
+    state.nextRetryAt = null;
+    publishDetails();
+  }
+
+  const closedAtStart = await publish();
+  if (closedAtStart && patched(CLOSED_STAYS_CLOSED_PATCH)) {
+    // Started for an IE that was deleted or resolved (a replayed park, a reset): it stays closed.
+    state.deleted = closedAtStart === 'deleted';
+    state.resolved = closedAtStart === 'resolved';
+    state.retry = false;
+    state.nextRetryAt = null;
+    publishDetails();
+    return state;
+  }
   while (!state.resolved && !state.deleted) {
     let timeoutMs: number | undefined;
     if (state.retry) {
@@ -351,22 +509,14 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
         ? await condition(wake).then(() => true)
         : await condition(wake, timeoutMs, { summary: `auto-retry ${state.attempts + 1} of ${schedule.length}` });
     if (deleteRequested) {
-      await store.deleteIncompleteExecution(state.ieId);
-      if (patched(COORDINATED_ATTEMPTS_PATCH)) {
-        await coordination.notifyIncompleteExecutionClosed({
-          orgId: state.orgId,
-          scenarioId: state.scenarioId,
-          ieId: state.ieId,
-        });
-      }
-      state.deleted = true;
-      state.retry = false;
-      state.nextRetryAt = null;
-      publishDetails();
+      await deleteNow();
       break;
     }
     if (!woken) attemptRequested = true; // the auto-retry timer fired
-    if (attemptRequested) await runAttempt();
+    if (attemptRequested && (await runAttempt()) === 'withdrawn') {
+      await deleteNow();
+      break;
+    }
 
     if (!state.resolved && historyIsLong()) {
       // Never while an attempt's child run is open: attempts run inside this loop, so none is.

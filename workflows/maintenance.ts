@@ -8,12 +8,30 @@
  * 2. **Workflows**: restart IE workflows that are missing, close documents whose workflow had
  *    finished, set right documents stuck `in_progress`, report workflows without a document.
  * 3. **Quota**: each organization's ledger is reconciled with its IE documents.
+ * 4. **Blobs** (docs/blobs.md): blobs that no IE, run log or queued webhook references, and that
+ *    nobody has stored for longer than the grace (7 days), are deleted in bounded batches.
  *
  * Each step is independent: one that fails is reported and the others still run. What was done
  * goes to the worker's log and to the status document; the report is also the workflow's result.
  */
-import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
-import type { ImexActivities, MaintenanceReport, QuotaReconcileBatch, QuotaRepair } from '../activities';
+import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
+import type {
+  BlobCollectionReport,
+  ImexActivities,
+  MaintenanceReport,
+  QuotaReconcileBatch,
+  QuotaRepair,
+} from '../activities';
+
+/** Versioning: maintenance runs recorded before blob collection replay without it. */
+export const BLOB_COLLECTION_PATCH = 'imex-blob-collection';
+
+/**
+ * Blobs nobody has stored for this long may go if nothing references them: longer than any run
+ * takes, its wait in the scenario's queue included (a run holds the references it makes only in
+ * Temporal's history until it parks or records its log).
+ */
+export const DEFAULT_BLOB_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Make: resolved incomplete executions are purged 30 days after resolution. */
 export const DEFAULT_PURGE_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
@@ -32,6 +50,11 @@ export interface MaintenanceInput {
   maxPurgeBatches?: number;
   /** Workflow repairs per run; the rest waits for the next run (default 100). */
   maxRepairs?: number;
+  /** Blobs unused for this long, and referenced by nothing, are deleted (default 7 days). */
+  blobGraceMs?: number;
+  /** Blob candidates per activity (default 1000) and batches per run (default 20). */
+  blobBatchSize?: number;
+  maxBlobBatches?: number;
 }
 
 const maintain = proxyActivities<ImexActivities>({
@@ -92,12 +115,34 @@ export async function maintenance(input: MaintenanceInput = {}): Promise<Mainten
     }
   });
 
+  // After the purge: blobs of the IEs and attempt logs it removed are unreferenced now.
+  let blobs: MaintenanceReport['blobs'];
+  if (patched(BLOB_COLLECTION_PATCH)) {
+    const collected = { candidates: 0, deleted: 0, deletedBytes: 0, referenced: 0, touched: 0, marksForgotten: 0 };
+    const sweep = { ...collected, batches: 0, more: false };
+    blobs = sweep;
+    await step('blobs', errors, async () => {
+      for (let afterId: string | null = ''; afterId !== null && sweep.batches < (input.maxBlobBatches ?? 20);) {
+        const batch: BlobCollectionReport = await maintain.collectBlobs({
+          graceMs: input.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS,
+          limit: input.blobBatchSize ?? 1000,
+          afterId,
+        });
+        sweep.batches += 1;
+        for (const key of Object.keys(collected) as (keyof typeof collected)[]) sweep[key] += batch[key];
+        afterId = batch.nextAfterId;
+        sweep.more = afterId !== null;
+      }
+    });
+  }
+
   const report: MaintenanceReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
     purgeAfterMs,
     purge,
     quota,
+    ...(blobs ? { blobs } : {}),
     workflows,
     errors,
   };

@@ -23,7 +23,10 @@ export interface RunControl {
   mapFields(module: BlueprintModule, context: BundleContext): Promise<BundleOrRef>;
   /** Parks the bundle as an incomplete execution (or, in an attempt, reports the failure). */
   park(failed: FailedBundle, schedule?: number[]): Promise<void>;
-  /** An attempt's failure, reported to its incomplete execution; the attempt stops. */
-  reportFailure(failed: FailedBundle): void;
+  /**
+   * An attempt's failure: the first is reported to its incomplete execution, each later one is
+   * parked as an IE of its own (or, in attempts of the old shape, the attempt stops).
+   */
+  reportFailure(failed: FailedBundle): Promise<void>;
   note(text: string): void;
 }

@@ -419,7 +419,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
 
   if (!input.carry) {
     // A coordinator that starts afresh may have lost requests of a predecessor (terminated, reset):
-    // incomplete executions in the middle of an attempt ask for their slot again.
+    // incomplete executions in the middle of an attempt, or waiting for one, ask for their slot again.
     const inProgress = await attemptsInProgress({ orgId, scenarioId });
     await Promise.all(
       inProgress.map((ieId) =>
@@ -498,7 +498,7 @@ function outcomeOf(
     executionId,
     trigger,
     status: result.status,
-    parked: result.parked.length,
+    parked: result.parkedTotal ?? result.parked.length,
     ...(result.error ? { error: result.error } : {}),
   };
 }

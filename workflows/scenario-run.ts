@@ -18,8 +18,10 @@
  *
  * In resume mode (an attempt of an incomplete execution) the run starts at the failed module with
  * the stored bundles, inside whichever route holds it, and runs only the rest of that route; the
- * modules before it never run again. It parks nothing itself: a failure is reported to the
- * incomplete execution that started it.
+ * modules before it never run again. Its first failure is reported to the incomplete execution
+ * that started it (which moves there, as Make's does); every later failed bundle of a fan-out is
+ * parked as an IE of its own, and the fan-out goes on: an attempt loses no bundle
+ * (ATTEMPT_KEEPS_BUNDLES_PATCH, docs/incomplete-executions.md).
  */
 import { ApplicationFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import {
@@ -38,6 +40,7 @@ import {
   type BlueprintModule,
   type BundleContext,
   type BundleOrRef,
+  type DiscardedBundle,
   type ExecutionStatus,
   type FailedBundle,
   type ModuleLogEntry,
@@ -55,6 +58,8 @@ import { runErrorFromActivityFailure } from './run-errors';
 const LOG_OUTPUT_BUDGET_BYTES = 256 * 1024;
 const LOG_MAX_ENTRIES = 1000;
 const NOTES_MAX = 100;
+/** Parked bundles listed in the run's result (a payload: docs/blobs.md); the rest are counted in `parkedTotal`. */
+const PARKED_IN_RESULT_MAX = 500;
 
 /**
  * Versioning: histories recorded before flow control existed never saw a router, filter,
@@ -100,6 +105,16 @@ export const LOCAL_STORE_WRITES_PATCH = 'imex-local-store-writes';
 
 const storeWrites = () => (patched(LOCAL_STORE_WRITES_PATCH) ? localStoreWrites : remoteStoreWrites);
 
+/** Versioning: runs recorded before it logged data loss in `notes` only. */
+export const RECORD_DISCARDED_PATCH = 'imex-record-discarded';
+
+/**
+ * Versioning: before it, an attempt stopped at its first failure, and the rest of a fan-out (an
+ * iterator's other bundles, a router's other routes) was neither run nor kept. Attempts recorded
+ * then replay that way.
+ */
+export const ATTEMPT_KEEPS_BUNDLES_PATCH = 'imex-attempt-keeps-bundles';
+
 export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunResult> {
   const startedAt = new Date();
   const { flow } = input.blueprint;
@@ -119,6 +134,11 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
   const policyTable = flowControl ? mergePolicyTable(defaultPolicyTable, overrides?.policy) : defaultPolicyTable;
   const policyOverrides = flowControl ? overrides?.policy : undefined;
   const scenarioSchedule = flowControl && overrides?.schedule ? [...overrides.schedule] : undefined;
+
+  // An attempt goes on after its first failure and parks every later failed bundle.
+  const keepsEveryBundle = resume !== undefined && patched(ATTEMPT_KEEPS_BUNDLES_PATCH);
+  /** Whether the flow stops here: an attempt of the old shape stops at its first failure. */
+  const stopsHere = () => failure !== undefined && !keepsEveryBundle;
 
   const start = resume ? findModulePosition(flow, resume.failer) : { flow, index: 0 };
   if (!start) {
@@ -225,12 +245,26 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     if (notes.length < NOTES_MAX) notes.push(text);
   }
 
-  function reportFailure(failed: FailedBundle): void {
-    failure = failed;
+  /**
+   * An attempt's failed bundle: the first is reported to the incomplete execution, which moves
+   * there (Make); each later one is parked as an IE of its own, whatever its category or the
+   * scenario's `dlq` (its data was kept once already: dropping it now would lose it).
+   */
+  async function reportFailure(failed: FailedBundle, schedule = scenarioSchedule): Promise<void> {
+    if (failure === undefined || !keepsEveryBundle) {
+      failure = failed;
+      return;
+    }
+    await storePark(failed, schedule);
   }
 
   async function park(failed: FailedBundle, schedule = scenarioSchedule): Promise<void> {
-    if (resume) return reportFailure(failed); // an attempt reports to its incomplete execution, which decides
+    if (resume) return reportFailure(failed, schedule); // an attempt reports to its incomplete execution, which decides
+    await storePark(failed, schedule);
+  }
+
+  /** Stores the bundle as an IE whose id derives from this run: a replay finds the same one. */
+  async function storePark(failed: FailedBundle, schedule: number[] | undefined): Promise<void> {
     const parkedBundle = await storeWrites().parkIncompleteExecution({
       orgId: input.orgId,
       scenarioId: input.scenarioId,
@@ -264,13 +298,13 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     isResumePoint = false,
   ): Promise<void> {
     const module = current[index];
-    if (!module || failure) return;
+    if (!module || stopsHere()) return;
     // The bundle an attempt resumes with passed the filter when it first got here.
     if (flowControl && !isResumePoint && !(await passesFilter(module, context))) return;
     if (flowControl && module.module === ROUTER) {
       for (const route of module.routes ?? []) {
         await runFrom(route.flow, 0, context);
-        if (failure) return;
+        if (stopsHere()) return;
       }
       return;
     }
@@ -289,7 +323,7 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
 
     for (const bundle of bundles) {
       await runFrom(current, index + 1, { ...context, [String(module.id)]: bundle });
-      if (failure) return;
+      if (stopsHere()) return;
     }
   }
 
@@ -327,12 +361,17 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
   }
 
   const error = stopped?.error ?? failure?.error;
+  // Make's "enable data loss": each dropped bundle is named in the run's log entry, not only in notes.
+  const discarded: DiscardedBundle[] = parked.flatMap((p) =>
+    p.discarded ? [{ moduleId: p.failer, bundleIndex: p.bundleIndex, reason: p.discarded }] : [],
+  );
   const status: ExecutionStatus = error ? 'error' : parked.length > 0 ? 'warning' : 'success';
   const result: ScenarioRunResult = {
     executionId: input.executionId,
     status,
     operations,
-    parked,
+    parked: parked.slice(0, PARKED_IN_RESULT_MAX),
+    ...(parked.length > PARKED_IN_RESULT_MAX ? { parkedTotal: parked.length } : {}),
     notes,
     ...(error ? { error } : {}),
     ...(failure ? { failure } : {}),
@@ -349,6 +388,7 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     ...(resume ? { ieId: resume.ieId } : {}),
     ...(error ? { error } : {}),
     notes,
+    ...(discarded.length > 0 && patched(RECORD_DISCARDED_PATCH) ? { discarded } : {}),
     log,
   });
 

@@ -183,11 +183,11 @@ export async function checkQuota(
 }
 
 /**
- * Blobs nothing references: no IE, execution or queued webhook names them. Older than `graceMs`
- * only (a park in flight writes its blob first).
- * TODO(issue 14): a warning until maintenance collects blobs on this branch; then an invariant.
+ * Blobs nothing references: no IE, execution or queued webhook names them (read here from the
+ * whole documents, independently of the collector's own list), and unused since `unusedBefore`
+ * (the last maintenance's start less its grace: younger ones it rightly kept).
  */
-export async function checkOrphanBlobs(store: Store, graceMs: number): Promise<InvariantResult> {
+export async function checkOrphanBlobs(store: Store, unusedBefore: Date): Promise<InvariantResult> {
   const referenced = new Set<string>();
   const collect = (doc: unknown) => {
     for (const m of JSON.stringify(doc).matchAll(/\$imexBlob\\*":\\*"([0-9a-f]{64})/g)) referenced.add(m[1] as string);
@@ -199,17 +199,14 @@ export async function checkOrphanBlobs(store: Store, graceMs: number): Promise<I
   ]) {
     for await (const doc of collection.find({})) collect(doc);
   }
-  const before = new Date(Date.now() - graceMs);
   const offenders: string[] = [];
-  for await (const blob of store.blobs.collection.find({ kind: 'manifest', createdAt: { $lt: before } })) {
-    if (!referenced.has(blob._id)) offenders.push(`blob ${blob._id}`);
+  let kept = 0;
+  for await (const blob of store.blobs.collection.find({ kind: 'manifest' })) {
+    const manifest = blob as { _id: string; createdAt: Date; lastUsedAt?: Date };
+    if (referenced.has(manifest._id)) kept++;
+    else if ((manifest.lastUsedAt ?? manifest.createdAt) < unusedBefore) offenders.push(`blob ${manifest._id}`);
   }
-  return result(
-    'no orphan blobs (TODO: an invariant once maintenance collects blobs)',
-    offenders,
-    `${referenced.size} referenced`,
-    true,
-  );
+  return result('no orphan blobs after maintenance', offenders, `${kept} blobs, all referenced`);
 }
 
 /** Each bundle not refused applied exactly once (one Idempotency-Key), parked or not; refused ones never; nothing else. */

@@ -7,12 +7,15 @@
  * the token's organization does not own (routes look up with the token's `orgId`).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IeChangeActor } from '../domain';
 import type { ApiScope, ApiTokenStore } from '../store';
 import { forbidden, unauthorized } from './errors';
 
 export interface AuthContext {
   orgId: number;
   tokenId: string;
+  /** The token's name (what the IE change log shows beside its id). */
+  tokenName: string;
   scopes: readonly ApiScope[];
 }
 
@@ -30,6 +33,11 @@ declare module 'fastify' {
 }
 
 const tokenHeader = /^Token\s+(\S+)\s*$/i;
+
+/** The caller as an IE's change log records it. */
+export function actorOf(auth: AuthContext): Extract<IeChangeActor, { type: 'token' }> {
+  return { type: 'token', tokenId: auth.tokenId, name: auth.tokenName };
+}
 
 /** The authenticated caller of a scoped route. */
 export function authOf(request: FastifyRequest): AuthContext {
@@ -57,6 +65,6 @@ export function installAuth(app: FastifyInstance, tokens: ApiTokenStore, basePat
     const token = await tokens.authenticate(match[1]);
     if (!token) throw unauthorized('invalid or revoked token');
     if (!token.scopes.includes(scope)) throw forbidden(`this token lacks the scope "${scope}"`);
-    request.auth = { orgId: token.orgId, tokenId: token.id, scopes: token.scopes };
+    request.auth = { orgId: token.orgId, tokenId: token.id, tokenName: token.name, scopes: token.scopes };
   });
 }

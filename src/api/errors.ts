@@ -7,6 +7,11 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Logger } from '../logger';
+import { isStoreUnavailable } from '../store/unavailable';
+import { isTemporalUnavailable } from '../temporal/unavailable';
+
+/** Seconds a client is told to wait (`Retry-After`) when the store or Temporal is unreachable. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 export const apiErrorCodes = [
   'IM_VALIDATION',
@@ -18,12 +23,15 @@ export const apiErrorCodes = [
   'IM004',
   /** A bulk delete that deleted some IEs but not all: `detail` lists which and why. */
   'IM_NOT_DELETED',
+  /** A body over the API's limit (413; the message names the limit). */
   'IM_PAYLOAD_TOO_LARGE',
   'IM_UNSUPPORTED_MEDIA_TYPE',
   /** A webhook of a scenario that is not active (409; the message says why). */
   'IM_SCENARIO_INACTIVE',
   /** A webhook whose scenario's queue is at its cap (429). */
   'IM_QUEUE_FULL',
+  /** The store or Temporal is unreachable (503 with Retry-After): nothing was accepted; send again later. */
+  'IM_UNAVAILABLE',
   'IM_INTERNAL',
 ] as const;
 export type ApiErrorCode = (typeof apiErrorCodes)[number];
@@ -94,22 +102,51 @@ export const conflict = (message: string, detail?: unknown) => new ApiError(409,
 export const confirmationRequired = (message: string) => new ApiError(406, 'IM004', message);
 
 /** Fastify's own 4xx errors (body parsing, limits) in the API's shape. */
-function fromFastifyError(error: FastifyError): ApiError | undefined {
+function fromFastifyError(error: FastifyError, bodyLimit: number): ApiError | undefined {
   const status = error.statusCode;
   if (status === undefined || status < 400 || status >= 500) return undefined;
   if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
     return validationError([{ path: '', in: 'body', message: error.message }], 'malformed JSON body');
   }
-  if (status === 413) return new ApiError(413, 'IM_PAYLOAD_TOO_LARGE', error.message);
+  if (status === 413) {
+    return new ApiError(
+      413,
+      'IM_PAYLOAD_TOO_LARGE',
+      `the request body is larger than the API's limit of ${formatBytes(bodyLimit)} (${bodyLimit} bytes)`,
+      { limit: bodyLimit },
+    );
+  }
   if (status === 415) return new ApiError(415, 'IM_UNSUPPORTED_MEDIA_TYPE', error.message);
   if (status === 404) return new ApiError(404, 'IM_NOT_FOUND', error.message);
   return new ApiError(400, 'IM_VALIDATION', error.message, [{ path: '', message: error.message }]);
 }
 
-export function installErrorHandling(app: FastifyInstance, logger: Logger): void {
+function formatBytes(bytes: number): string {
+  const mib = bytes / 2 ** 20;
+  return Number.isInteger(mib) ? `${mib} MiB` : `${bytes} bytes`;
+}
+
+/** The store or Temporal unreachable: 503, so clients retry later; nothing was accepted. */
+function fromOutage(error: unknown): ApiError | undefined {
+  const what = isStoreUnavailable(error) ? 'the store' : isTemporalUnavailable(error) ? 'Temporal' : undefined;
+  if (!what) return undefined;
+  return new ApiError(
+    503,
+    'IM_UNAVAILABLE',
+    `imex cannot reach ${what} right now: nothing was accepted; send the request again in a few seconds`,
+    { retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS },
+  );
+}
+
+export function installErrorHandling(app: FastifyInstance, logger: Logger, limits: { bodyLimit: number }): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = error instanceof ApiError ? error : fromFastifyError(error);
+    const known = error instanceof ApiError ? error : fromFastifyError(error, limits.bodyLimit);
     if (known) return reply.status(known.statusCode).send(known.toBody());
+    const outage = fromOutage(error);
+    if (outage) {
+      logger.warn({ err: error, method: request.method, url: request.url }, `API ${outage.message}`);
+      return reply.status(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS)).send(outage.toBody());
+    }
     // Everything else is our bug or an outage: log it whole, answer without internals.
     const what = isResponseSerializationError(error) ? 'response did not match its schema' : 'unexpected error';
     logger.error({ err: error, method: request.method, url: request.url }, `API ${what}`);

@@ -14,10 +14,11 @@ import {
   serializerCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { findForbiddenJsonKeys, formatPath } from '../domain';
 import { apiScopes } from '../store';
 import { installAuth } from './auth';
 import type { ApiDeps } from './deps';
-import { installErrorHandling } from './errors';
+import { installErrorHandling, validationError } from './errors';
 import { dlqRoutes } from './routes/dlqs';
 import { hookRoutes } from './routes/hooks';
 import { bulkDlqRoutes } from './routes/dlqs-bulk';
@@ -28,24 +29,35 @@ import { installRequestValidation, zodValidatorCompiler } from './validation';
 export const API_BASE_PATH = '/api/v2';
 export const OPENAPI_PATH = `${API_BASE_PATH}/openapi.json`;
 
+/**
+ * Largest accepted request body: 16 MiB. A PATCH or resolve may carry a few MB of bundles (they
+ * travel to Temporal by reference, never inline); a blueprint at its module limit is about 1 MB.
+ * Larger bodies answer 413 `IM_PAYLOAD_TOO_LARGE` naming the limit.
+ */
+export const DEFAULT_API_BODY_LIMIT = 16 * 1024 * 1024;
+
 export interface ApiServerOptions {
-  /** Largest accepted request body in bytes (blueprints, patched bundles); default 10 MiB. */
+  /** Largest accepted request body in bytes; default {@link DEFAULT_API_BODY_LIMIT}. */
   bodyLimit?: number;
 }
 
 export async function createApiServer(deps: ApiDeps, options: ApiServerOptions = {}): Promise<FastifyInstance> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_API_BODY_LIMIT;
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
     // Quiet by default: failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024,
+    bodyLimit,
+    // For any parser but ours (which checks more, below): prototype poisoning is refused, never parsed.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
     // Make's paging is `pg[offset]`, sent as is; Fastify's default parser keeps such keys flat.
     routerOptions: { ignoreTrailingSlash: true },
   });
 
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  installErrorHandling(app, deps.logger);
+  installErrorHandling(app, deps.logger, { bodyLimit });
   installRequestValidation(app);
   acceptEmptyJsonBodies(app);
   installAuth(app, deps.store.apiTokens, API_BASE_PATH);
@@ -106,19 +118,32 @@ function withScopes(transform: SwaggerTransform): SwaggerTransform {
 /**
  * Make's SDK and many clients send `Content-Type: application/json` with no body on POSTs such as
  * `/start`; Fastify would answer 400 for that. An empty body is "no body" here.
+ *
+ * Every JSON body, whoever wrote it (webhooks too), is checked for prototype keys and imex's blob
+ * references before any code copies it (domain/json-keys.ts, the `thirdParty` policy): a 400 names
+ * the path. Routes that take imex's own inputs check more (`checkedJson`).
  */
 function acceptEmptyJsonBodies(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(text) as unknown);
+      value = JSON.parse(text) as unknown;
     } catch (error) {
       const err = error as Error & { statusCode?: number; code?: string };
       err.statusCode = 400;
       err.code = 'FST_ERR_CTP_INVALID_JSON_BODY';
-      done(err, undefined);
+      return done(err, undefined);
     }
+    const forbidden = findForbiddenJsonKeys(value, 'thirdParty');
+    if (forbidden.length > 0) {
+      return done(
+        validationError(forbidden.map((key) => ({ path: formatPath(key.path), in: 'body', message: key.message }))),
+        undefined,
+      );
+    }
+    done(null, value);
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest, FastifySchema, FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
-import { formatPath } from '../domain';
+import { findForbiddenJsonKeys, formatPath, type JsonKeyPolicy } from '../domain';
 import { validationError, type FieldError, type FieldLocation } from './errors';
 
 type PathKey = PropertyKey;
@@ -85,26 +85,49 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
 
 const positiveIntMessage = 'must be a positive integer';
 
-/** An integer id in a path: `abc`, `0`, `1.5` answer 400 naming the parameter. */
-export const integerIdParam = z.coerce
-  .number({ error: positiveIntMessage })
-  .int({ error: positiveIntMessage })
-  .positive({ error: positiveIntMessage })
-  .max(Number.MAX_SAFE_INTEGER, { error: positiveIntMessage });
+/**
+ * Only the canonical text of a number: `+1`, ` 1`, `01`, `1.0`, `1e0`, `0x1` would all be 1 to
+ * `Number()`, and an id that two spellings reach is an id a cache, a log or a rule can miss.
+ */
+function canonicalInteger(pattern: RegExp, message: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string({ error: message })
+    .regex(pattern, message)
+    .transform(Number)
+    .pipe(z.number().min(min, message).max(max, message));
+}
+
+/** An integer id in a path or query (scenario, organization): `abc`, `0`, `01`, `+1`, `1.0` answer 400. */
+export const integerIdParam = canonicalInteger(/^[1-9][0-9]{0,15}$/, positiveIntMessage, 1);
+
+/**
+ * A query schema: unknown keys are refused by name, so neither a typo nor the object syntax other
+ * parsers give meaning to (`scenarioId[$gt]=0`, `status[]=x`) passes as "no filter". A key sent
+ * twice arrives as an array and fails its field's check.
+ */
+export function querySchema<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.strictObject(shape);
+}
 
 /** Make's paging, `pg[offset]` and `pg[limit]`. */
 export function pagingQuery(defaultLimit = 100, maxLimit = 10_000) {
+  const limitMessage = `must be an integer from 1 to ${maxLimit}`;
   return {
-    'pg[offset]': z.coerce
-      .number({ error: 'must be a whole number' })
-      .int({ error: 'must be a whole number' })
-      .min(0, { error: 'must be a whole number' })
-      .default(0),
-    'pg[limit]': z.coerce
-      .number({ error: `must be an integer from 1 to ${maxLimit}` })
-      .int({ error: `must be an integer from 1 to ${maxLimit}` })
-      .min(1, { error: `must be an integer from 1 to ${maxLimit}` })
-      .max(maxLimit, { error: `must be an integer from 1 to ${maxLimit}` })
-      .default(defaultLimit),
+    'pg[offset]': canonicalInteger(/^(0|[1-9][0-9]{0,15})$/, 'must be a whole number', 0).default(0),
+    'pg[limit]': canonicalInteger(/^[1-9][0-9]{0,15}$/, limitMessage, 1, maxLimit).default(defaultLimit),
   };
+}
+
+/**
+ * User JSON whose keys are checked before `schema` reads it (domain/json-keys.ts): a forbidden
+ * key answers 400 naming its path. The check sees the value as sent, before zod copies it into
+ * new objects (where a `__proto__` key would already have become a prototype).
+ */
+export function checkedJson<T extends z.ZodType>(schema: T, policy: JsonKeyPolicy = 'imex') {
+  return z.preprocess((value, ctx) => {
+    for (const forbidden of findForbiddenJsonKeys(value, policy)) {
+      ctx.addIssue({ code: 'custom', path: forbidden.path, message: forbidden.message, input: value });
+    }
+    return value;
+  }, schema);
 }

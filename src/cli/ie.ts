@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import type { BulkOperationView, DlqListItem, DlqLogView, DlqView } from '../api/schemas/dlqs';
+import type { BulkOperationView, DlqChangeView, DlqListItem, DlqLogView, DlqView } from '../api/schemas/dlqs';
 import { apiCall, apiError, apiRequest, type ApiAnswer } from './api-client';
 import { CliContext, CliError, exitCodes, nonNegativeInt, positiveInt, table, type Output } from './context';
 
@@ -62,6 +62,7 @@ interface PatchOptions {
   blueprintFile?: string;
   failer?: number;
   bundlesFile?: string;
+  reason?: string;
 }
 
 async function patchBody(options: PatchOptions): Promise<Record<string, unknown>> {
@@ -70,14 +71,38 @@ async function patchBody(options: PatchOptions): Promise<Record<string, unknown>
   if (options.blueprintFile !== undefined) body.blueprint = await readJsonFile(options.blueprintFile, true);
   if (options.failer !== undefined) body.failer = options.failer;
   if (options.bundlesFile !== undefined) body.bundles = await readJsonFile(options.bundlesFile);
+  if (options.reason !== undefined) body.reason = options.reason;
   return body;
+}
+
+/** What a change did, in one line: `bundles 2, 3; failer 2→3; blueprint (changed 3); status …`. */
+function describeChanges(changes: DlqChangeView['changes']): string {
+  const parts: string[] = [];
+  if (changes.bundles) parts.push(`bundles ${Object.keys(changes.bundles).join(', ')}`);
+  if (changes.failer) parts.push(`failer ${changes.failer.before}→${changes.failer.after}`);
+  if (changes.blueprint) {
+    const { added, removed, changed } = changes.blueprint.modules;
+    const modules = [
+      added.length ? `added ${added.join(', ')}` : '',
+      removed.length ? `removed ${removed.join(', ')}` : '',
+      changed.length ? `changed ${changed.join(', ')}` : '',
+    ].filter(Boolean);
+    parts.push(`blueprint${modules.length ? ` (${modules.join('; ')})` : ''}`);
+  }
+  if (changes.status) parts.push(`status ${changes.status.before}→${changes.status.after}`);
+  return parts.join('; ') || '-';
+}
+
+function describeActor(actor: DlqChangeView['actor']): string {
+  return actor.type === 'token' ? `${actor.name || '(unnamed token)'} (token ${actor.tokenId})` : actor.name;
 }
 
 function printDlq(context: CliContext, dlq: DlqView): void {
   context.print({ dlq }, (out) => {
     out(`Incomplete execution ${dlq.id}`);
     out(`  scenario:      ${dlq.scenarioId} "${dlq.scenarioName}"`);
-    out(`  status:        ${dlq.status}${dlq.resolved ? ' (resolved)' : ''}`);
+    const waiting = dlq.waitingForSlot ? ' (an attempt waits for its slot)' : '';
+    out(`  status:        ${dlq.status}${dlq.resolved ? ' (resolved)' : ''}${waiting}`);
     out(`  error:         ${dlq.errorType}: ${dlq.reason}`);
     out(`  failed module: ${dlq.failer} (bundle ${dlq.index} of execution ${dlq.executionId})`);
     out(`  attempts:      ${dlq.attempts}`);
@@ -158,19 +183,21 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
     except?: string[];
     wait: boolean;
     yes?: boolean;
+    reason?: string;
   }
 
   async function bulkTarget(context: CliContext, positional: string[], options: BulkOptions) {
     const ids = [...new Set([...positional.map(ieId), ...(options.ids ?? [])])];
+    const why = options.reason === undefined ? {} : { reason: options.reason };
     if (options.all) {
       if (ids.length > 0) throw new CliError('give ids or --all, not both', exitCodes.usage);
       if (options.scenario === undefined) throw new CliError('--all needs --scenario <id>', exitCodes.usage);
-      return { scenarioId: options.scenario, body: { all: true, exceptIds: options.except ?? [] }, ids };
+      return { scenarioId: options.scenario, body: { all: true, exceptIds: options.except ?? [], ...why }, ids };
     }
     if (options.except) throw new CliError('--except goes with --all', exitCodes.usage);
     if (ids.length === 0) throw new CliError('give one or more incomplete execution ids, or --all --scenario <id>', 2);
     const scenarioId = options.scenario ?? (await scenarioOf(context, ids[0] as string));
-    return { scenarioId, body: { ids }, ids };
+    return { scenarioId, body: { ids, ...why }, ids };
   }
 
   /** A bulk answer: 200 verdicts, 202 an operation to follow, or an error. Exit 5 when any IE was refused. */
@@ -347,6 +374,7 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
       .option('--scenario <id>', 'their scenario (default: the first id’s)', scenarioOption)
       .option('--all', all)
       .option('--except <a,b,…>', 'with --all: leave these out', idList('--except'))
+      .option('--reason <text>', "why (kept in each IE's change log: imex ie changes <id>)")
       .option('--no-wait', 'for a large batch, print the operation id instead of following it');
 
   bulkCommand(
@@ -358,7 +386,8 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
       const single = positional.length + (options.ids?.length ?? 0) === 1 && !options.all && !options.scenario;
       if (single) {
         const id = ieId((positional[0] ?? options.ids?.[0]) as string);
-        const result = await apiRequest<{ dlq: string }>(context, 'POST', `/dlqs/${id}/retry`);
+        const body = options.reason === undefined ? undefined : { reason: options.reason };
+        const result = await apiRequest<{ dlq: string }>(context, 'POST', `/dlqs/${id}/retry`, body);
         context.print(result, (out) => out(`Retry of ${id} started`));
         return;
       }
@@ -372,7 +401,11 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
     command
       .option('--blueprint-file <path>', 'a blueprint (JSON file, or - for stdin) for the next attempt')
       .option('--failer <moduleId>', 'the module the next attempt starts at', positiveInt('--failer'))
-      .option('--bundles-file <path>', 'bundles in the /bundle shape: { "<moduleId>": { "value": {…} } }');
+      .option(
+        '--bundles-file <path>',
+        'bundles in the /bundle shape: { "<moduleId>": { "value": {…} } }; only the modules named change',
+      )
+      .option('--reason <text>', "why (kept in the IE's change log: imex ie changes <id>)");
 
   patchOptions(
     ie
@@ -399,7 +432,7 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
   ).action(
     run(async (context, id: string, options: PatchOptions) => {
       const body = await patchBody(options);
-      if (Object.keys(body).length === 0) {
+      if (Object.keys(body).filter((key) => key !== 'reason').length === 0) {
         throw new CliError('nothing to patch: give --blueprint-file, --failer or --bundles-file', exitCodes.usage);
       }
       const result = await apiRequest<{ dlq: { failer: number; blueprint: { name?: string; flow?: unknown[] } } }>(
@@ -428,6 +461,34 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
         const query = `scenarioId=${target.scenarioId}${options.yes ? '&confirmed=true' : ''}`;
         const answer = await apiCall(context, 'DELETE', `/dlqs?${query}`, target.body);
         await finishBulk(context, 'delete', answer, options.wait);
+      }),
+    );
+
+  ie.command('changes')
+    .description(
+      'its change log, newest first: who patched, resolved, retried or deleted it, when, why, and what changed',
+    )
+    .argument('<id>', 'incomplete execution id', ieId)
+    .option('--limit <n>', 'at most this many', positiveInt('--limit'), 100)
+    .option('--offset <n>', 'skip this many (newest first)', nonNegativeInt('--offset'), 0)
+    .action(
+      run(async (context, id: string, options: { limit: number; offset: number }) => {
+        const result = await apiRequest<{ dlqChanges: DlqChangeView[]; pg: { total: number } }>(
+          context,
+          'GET',
+          `/dlqs/${id}/changes?pg[offset]=${options.offset}&pg[limit]=${options.limit}`,
+        );
+        const rows = result.dlqChanges.map((change) => ({
+          seq: change.seq,
+          at: change.at,
+          kind: change.kind,
+          actor: describeActor(change.actor),
+          changes: describeChanges(change.changes),
+          reason: shorten(change.reason),
+        }));
+        context.print(result, (out) =>
+          table(rows, ['seq', 'at', 'kind', 'actor', 'changes', 'reason'], '(no changes)').forEach((line) => out(line)),
+        );
       }),
     );
 

@@ -175,10 +175,19 @@ export function registerScenarioCommands(program: Command, output: Output, env: 
           durationMs: log.duration,
           operations: log.operations,
           error: log.error ? `${log.error.type}: ${log.error.message}` : undefined,
+          discarded: log.discarded?.length ? `${log.discarded.length} (data loss)` : undefined,
         }));
-        context.print(result, (out) =>
-          table(rows, ['id', 'status', 'timestamp', 'durationMs', 'operations', 'error']).forEach((l) => out(l)),
-        );
+        context.print(result, (out) => {
+          const columns = ['id', 'status', 'timestamp', 'durationMs', 'operations', 'error'];
+          if (rows.some((row) => row.discarded)) columns.push('discarded');
+          table(rows, columns).forEach((l) => out(l));
+          // Data loss is never only a number: each dropped bundle, and why.
+          for (const log of result.scenarioLogs) {
+            for (const d of log.discarded ?? []) {
+              out(`${log.id}: module ${d.moduleId}, bundle ${d.bundleIndex} discarded: ${d.reason}`);
+            }
+          }
+        });
       }),
     );
 }

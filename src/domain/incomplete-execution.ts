@@ -5,6 +5,7 @@
 import type { SearchAttributePair, SearchAttributeUpdatePair } from '@temporalio/common';
 import { z } from 'zod';
 import { blueprintSchema } from './blueprint';
+import { ieChangeActorSchema, ieChangeReasonSchema } from './ie-changes';
 import type { ErrorCategory } from './errors';
 import {
   ImexAttempts,
@@ -30,6 +31,12 @@ export interface IncompleteExecutionState {
   error: { type: ErrorCategory; message: string };
   /** ISO time of the next automatic attempt, when one is scheduled. */
   nextRetryAt: string | null;
+  /**
+   * An attempt is requested and waits for the scenario's coordinator (at most 3 attempts at once,
+   * none while a run is in progress). The status stays `pending` meanwhile: the IE can still be
+   * patched (the attempt uses the patch) or deleted (the request is withdrawn).
+   */
+  waitingForSlot?: boolean;
   created: string;
   resolved: boolean;
   deleted: boolean;
@@ -64,6 +71,8 @@ export function incompleteExecutionWriteThrough(state: IncompleteExecutionState)
     nextRetryAt: state.nextRetryAt ? new Date(state.nextRetryAt) : null,
     failer: state.failer,
     error: state.error,
+    // Only once an attempt has waited: the document of an IE that never did stays as parked.
+    ...(state.waitingForSlot === undefined ? {} : { waitingForSlot: state.waitingForSlot }),
   };
 }
 
@@ -82,10 +91,37 @@ export interface IncompleteExecutionInput {
 export type RequestVerdict = { accepted: true } | { accepted: false; reason: string };
 
 const requestId = z.string().min(1).max(200).optional();
-const bundlesSchema = z.record(
-  z.string().regex(/^\d+$/, 'bundle keys are module ids'),
-  z.looseObject({ value: z.unknown().optional(), error: z.unknown().optional() }),
+
+/**
+ * A bundle a module could have output: a JSON object. Anything else (an array, a string, null …)
+ * is refused rather than dropped; `null` does not remove a bundle either: every module before
+ * the failed one produced one, and an attempt maps from them all.
+ */
+export const bundleValueSchema = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  'must be a JSON object: the bundle a module outputs (null, arrays and other values are refused)',
 );
+
+/**
+ * Bundles in the shape of `GET /dlqs/{id}/bundle`: `{ "<moduleId>": { value } }`. A PATCH changes
+ * only the modules it names. The failed module's `{ error }` entry may come back as `GET` shows it
+ * (it is not editable and is left as it is).
+ */
+export const bundlesPatchSchema = z.record(
+  z.string().regex(/^\d+$/, 'bundle keys are module ids'),
+  z.looseObject({ value: bundleValueSchema.optional(), error: z.unknown().optional() }).superRefine((entry, ctx) => {
+    if (entry.value === undefined && entry.error === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'required: the bundle the module output' });
+    }
+  }),
+);
+const requestNote = {
+  requestId,
+  /** Who asked (set by the API); absent when the request came through Temporal directly. */
+  actor: ieChangeActorSchema.optional(),
+  /** Why, in the person's words: kept in the IE's change log. */
+  reason: ieChangeReasonSchema.optional(),
+};
 
 /** `blueprint` as Make's API sends it (JSON text) or as an object. */
 const blueprintInput = z.preprocess((value) => {
@@ -97,13 +133,13 @@ const blueprintInput = z.preprocess((value) => {
   }
 }, blueprintSchema);
 
-export const retryRequestSchema = z.strictObject({ requestId }).prefault({});
+export const retryRequestSchema = z.strictObject(requestNote).prefault({});
 export const deleteRequestSchema = retryRequestSchema;
 export const patchRequestSchema = z.strictObject({
-  requestId,
+  ...requestNote,
   blueprint: blueprintInput.optional(),
   failer: z.int().positive().optional(),
-  bundles: bundlesSchema.optional(),
+  bundles: bundlesPatchSchema.optional(),
 });
 export const resolveRequestSchema = patchRequestSchema;
 

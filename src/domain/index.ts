@@ -13,6 +13,7 @@
  * - `run`: what a scenario run takes and gives back;
  * - `coordination`: the per-scenario coordinator's contract, scheduling and ids;
  * - `activity-timeouts`: the module activity's heartbeat and timeouts (bounded recovery after a crash).
+ * - `json-keys`: the one check of user JSON's keys (`__proto__`, `$…`) wherever it enters.
  *
  * No I/O and no Node APIs, so workflow code may import all of it.
  */
@@ -30,5 +31,7 @@ export * from './validate-blueprint';
 export * from './search-attributes';
 export * from './run';
 export * from './incomplete-execution';
+export * from './ie-changes';
 export * from './coordination';
 export * from './activity-timeouts';
+export * from './json-keys';

@@ -77,7 +77,10 @@ export interface ScenarioRunResult {
   operations: number;
   /** The error that ended the run (status error), or that an attempt failed with. */
   error?: RunError;
+  /** The bundles parked (or discarded), the first 500 of them when there are more. */
   parked: ParkedBundle[];
+  /** How many bundles were parked, when `parked` lists only the first 500 (keeps the result a small payload). */
+  parkedTotal?: number;
   /** Resume mode only: where the attempt failed, for the incomplete execution to take over. */
   failure?: FailedBundle;
   notes: string[];
@@ -99,6 +102,13 @@ export interface ModuleLogEntry {
   message?: string;
 }
 
+/** A failed bundle that was not stored as an IE ("enable data loss" with the storage full). */
+export interface DiscardedBundle {
+  moduleId: number;
+  bundleIndex: number;
+  reason: string;
+}
+
 /** A run as the executions store records it. */
 export interface ExecutionRecordInput {
   executionId: string;
@@ -112,5 +122,7 @@ export interface ExecutionRecordInput {
   ieId?: string;
   error?: RunError;
   notes: string[];
+  /** Failed bundles the run dropped under data loss: the scenario log shows them. */
+  discarded?: DiscardedBundle[];
   log: ModuleLogEntry[];
 }

@@ -1,6 +1,7 @@
 /**
  * Blueprint validation: may imex run this blueprint as it is? Errors name the module id, the
- * field (`flow[2].mapper.url`) and the reason. Never throws, whatever the input.
+ * field (`flow[2].mapper.url`) and the reason. Never throws, whatever the input. Bounded (module
+ * count, nesting) and linear in the input; prototype and `$` keys are refused anywhere in it.
  *
  * Pure: module types are looked up through `ModuleLookup` (the registry in src/modules
  * implements it), so workflow code can validate patched blueprints too.
@@ -8,6 +9,7 @@
 import { z } from 'zod';
 import { blueprintSchema, unwrapBlueprintExport, type Blueprint, type BlueprintModule } from './blueprint';
 import { isFilterOperator } from './filter';
+import { findForbiddenJsonKeys } from './json-keys';
 import { BREAK_MAX_COUNT, BREAK_MAX_INTERVAL_MINUTES, isDirective, ROUTER } from './flow-control';
 import { containsMapping, findReferences, findUnsupportedMappings } from './mapping';
 
@@ -42,7 +44,8 @@ export function formatPath(path: readonly PathKey[]): string {
   let text = '';
   for (const key of path) {
     if (typeof key === 'number') text += `[${key}]`;
-    else if (typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key)) text += text === '' ? key : `.${key}`;
+    // A record keyed by ids (bundles by module id) reads `bundles.2.value`; array indexes stay `[2]`.
+    else if (typeof key === 'string' && /^([A-Za-z_$][\w$]*|\d+)$/.test(key)) text += text === '' ? key : `.${key}`;
     else text += `[${JSON.stringify(String(key))}]`;
   }
   return text;
@@ -59,6 +62,14 @@ export function validateBlueprint(input: unknown, modules: ModuleLookup): Bluepr
 
 function validate(input: unknown, modules: ModuleLookup): BlueprintValidationResult {
   const raw = unwrapBlueprintExport(input);
+  // Bounded before anything else looks at it: the count is one cheap pass over the raw arrays.
+  const tooLarge = sizeError(raw);
+  if (tooLarge) return { ok: false, errors: [tooLarge] };
+  // Before zod copies anything: a `__proto__` key would become a prototype (json-keys.ts).
+  const forbidden = findForbiddenJsonKeys(raw, 'imex');
+  if (forbidden.length > 0) {
+    return { ok: false, errors: forbidden.map((key) => ({ path: formatPath(key.path), message: key.message })) };
+  }
   const parsed = blueprintSchema.safeParse(raw);
   if (!parsed.success) {
     return {
@@ -72,12 +83,80 @@ function validate(input: unknown, modules: ModuleLookup): BlueprintValidationRes
   }
   const blueprint = parsed.data;
   const checker = new FlowChecker(blueprint, modules);
-  checker.checkFlow(blueprint.flow, 'flow', []);
+  checker.checkFlow(blueprint.flow, 'flow');
   return checker.errors.length === 0 ? { ok: true, blueprint } : { ok: false, errors: checker.errors };
 }
 
 /**
- * Walks the flow, routers' routes and error-handler routes. `available` is what a module may map
+ * Most modules in one blueprint, counting those in routers' routes and error-handler routes. Real
+ * scenarios have tens, rarely a few hundred; at this size validation takes well under a second.
+ */
+export const BLUEPRINT_MAX_MODULES = 2_000;
+/** Deepest nesting of routes and error-handler routes (a route inside a route is one level more). */
+export const BLUEPRINT_MAX_NESTING = 32;
+
+/** Counts modules and nesting on the raw input (before zod), stopping as soon as a bound is passed. */
+function sizeError(raw: unknown): BlueprintValidationError | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const stack: { flow: unknown; depth: number; path: string }[] = [
+    { flow: (raw as { flow?: unknown }).flow, depth: 0, path: 'flow' },
+  ];
+  let modules = 0;
+  while (stack.length > 0) {
+    const { flow, depth, path } = stack.pop() as { flow: unknown; depth: number; path: string };
+    if (!Array.isArray(flow)) continue;
+    if (depth > BLUEPRINT_MAX_NESTING) {
+      return { path, message: `routes are nested more than ${BLUEPRINT_MAX_NESTING} levels deep` };
+    }
+    modules += flow.length;
+    if (modules > BLUEPRINT_MAX_MODULES) {
+      return {
+        path: 'flow',
+        message: `the blueprint has more than ${BLUEPRINT_MAX_MODULES} modules (routes and error handlers included): split the scenario`,
+      };
+    }
+    flow.forEach((module: unknown, index) => {
+      if (module === null || typeof module !== 'object') return;
+      const { routes, onerror } = module as { routes?: unknown; onerror?: unknown };
+      if (Array.isArray(onerror)) stack.push({ flow: onerror, depth: depth + 1, path: `${path}[${index}].onerror` });
+      if (Array.isArray(routes)) {
+        routes.forEach((route: unknown, r) => {
+          const routeFlow =
+            route !== null && typeof route === 'object' ? (route as { flow?: unknown }).flow : undefined;
+          stack.push({ flow: routeFlow, depth: depth + 1, path: `${path}[${index}].routes[${r}].flow` });
+        });
+      }
+    });
+  }
+  return undefined;
+}
+
+/**
+ * The module ids a module may map from, as the walk goes: ids are added when their module has been
+ * walked and removed when the walk leaves their route, so each module is added and removed once
+ * (linear), instead of building a set per module (quadratic). Counted, because ids may repeat in
+ * an invalid blueprint.
+ */
+class Scope {
+  private readonly counts = new Map<number, number>();
+
+  has(id: number): boolean {
+    return (this.counts.get(id) ?? 0) > 0;
+  }
+
+  add(id: number): void {
+    this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+  }
+
+  remove(id: number): void {
+    const count = (this.counts.get(id) ?? 0) - 1;
+    if (count > 0) this.counts.set(id, count);
+    else this.counts.delete(id);
+  }
+}
+
+/**
+ * Walks the flow, routers' routes and error-handler routes. `scope` is what a module may map
  * from: the modules that run before it on its path (and, in an error-handler route, the failed
  * module, whose output there is its error).
  */
@@ -85,6 +164,7 @@ class FlowChecker {
   readonly errors: BlueprintValidationError[] = [];
   private readonly allIds = new Set<number>();
   private readonly firstPathOfId = new Map<number, string>();
+  private readonly scope = new Scope();
 
   constructor(
     private readonly blueprint: Blueprint,
@@ -110,28 +190,30 @@ class FlowChecker {
     this.errors.push(moduleError(module, modulePath, field, reason));
   }
 
-  checkFlow(flow: readonly BlueprintModule[], prefix: string, before: readonly number[]): void {
+  /** Checks `flow` with the current scope; leaves the scope as it found it. */
+  checkFlow(flow: readonly BlueprintModule[], prefix: string): void {
+    const available = this.scope;
     flow.forEach((module, index) => {
       const path = `${prefix}[${index}]`;
-      const available = new Set([...before, ...flow.slice(0, index).map((m) => m.id)]);
       this.checkFilter(module, path, available);
       if (module.module === ROUTER) {
-        this.checkRouter(module, path, index === flow.length - 1, available);
-        return;
-      }
-      if (isDirective(module.module)) {
+        this.checkRouter(module, path, index === flow.length - 1);
+      } else if (isDirective(module.module)) {
         this.fail(module, path, 'module', `${module.module} is a directive: it ends an error-handler route (onerror)`);
-        return;
+      } else {
+        if (isPresent(module.routes)) this.fail(module, path, 'routes', `only ${ROUTER} has routes`);
+        this.checkModule(module, path, prefix === 'flow' && index === 0, available);
       }
-      if (isPresent(module.routes)) this.fail(module, path, 'routes', `only ${ROUTER} has routes`);
-      this.checkModule(module, path, prefix === 'flow' && index === 0, available);
-      if (isPresent(module.onerror)) {
-        this.checkHandlerRoute(module, path, new Set([...available, module.id]));
+      // The failed module's output in its error-handler route is its error; later modules map it too.
+      this.scope.add(module.id);
+      if (module.module !== ROUTER && !isDirective(module.module) && isPresent(module.onerror)) {
+        this.checkHandlerRoute(module, path);
       }
     });
+    for (const module of flow) this.scope.remove(module.id);
   }
 
-  private checkRouter(router: BlueprintModule, path: string, isLast: boolean, available: ReadonlySet<number>): void {
+  private checkRouter(router: BlueprintModule, path: string, isLast: boolean): void {
     if (!isLast) {
       this.fail(
         router,
@@ -142,37 +224,37 @@ class FlowChecker {
     }
     if (isPresent(router.onerror)) this.fail(router, path, 'onerror', 'a router cannot have an error-handler route');
     if (!isPresent(router.routes)) this.fail(router, path, 'routes', 'a router needs at least one route');
-    (router.routes ?? []).forEach((route, r) =>
-      this.checkFlow(route.flow, `${path}.routes[${r}].flow`, [...available]),
-    );
+    (router.routes ?? []).forEach((route, r) => this.checkFlow(route.flow, `${path}.routes[${r}].flow`));
   }
 
-  /** `onerror`: plain modules, then optionally one directive, which ends the route. */
-  private checkHandlerRoute(failed: BlueprintModule, failedPath: string, available0: ReadonlySet<number>): void {
+  /** `onerror`: plain modules, then optionally one directive, which ends the route. The failed module is in scope. */
+  private checkHandlerRoute(failed: BlueprintModule, failedPath: string): void {
     const route = failed.onerror ?? [];
+    const available = this.scope;
     route.forEach((module, index) => {
       const path = `${failedPath}.onerror[${index}]`;
-      const available = new Set([...available0, ...route.slice(0, index).map((m) => m.id)]);
       this.checkFilter(module, path, available);
       if (module.module === ROUTER || isPresent(module.routes)) {
         this.fail(module, path, 'routes', 'routers inside an error-handler route are not supported');
-        return;
-      }
-      if (isPresent(module.onerror)) {
-        this.fail(module, path, 'onerror', 'error handlers inside an error-handler route are not supported');
-      }
-      if (isDirective(module.module)) {
-        if (index !== route.length - 1) {
-          this.fail(module, path, 'module', `${module.module} must be the last module of its error-handler route`);
+      } else {
+        if (isPresent(module.onerror)) {
+          this.fail(module, path, 'onerror', 'error handlers inside an error-handler route are not supported');
         }
-        this.checkDirective(module, path, available);
-        return;
+        if (isDirective(module.module)) {
+          if (index !== route.length - 1) {
+            this.fail(module, path, 'module', `${module.module} must be the last module of its error-handler route`);
+          }
+          this.checkDirective(module, path, available);
+        } else {
+          this.checkModule(module, path, false, available);
+        }
       }
-      this.checkModule(module, path, false, available);
+      this.scope.add(module.id);
     });
+    for (const module of route) this.scope.remove(module.id);
   }
 
-  private checkDirective(directive: BlueprintModule, path: string, available: ReadonlySet<number>): void {
+  private checkDirective(directive: BlueprintModule, path: string, available: Pick<Scope, 'has'>): void {
     this.checkReferences(directive, path, 'mapper', directive.mapper, available);
     if (directive.module !== 'builtin:Break') return;
     // Make: "This directive requires storing of incomplete executions to be enabled".
@@ -190,7 +272,7 @@ class FlowChecker {
     }
   }
 
-  private checkFilter(module: BlueprintModule, path: string, available: ReadonlySet<number>): void {
+  private checkFilter(module: BlueprintModule, path: string, available: Pick<Scope, 'has'>): void {
     const filter = module.filter;
     if (!filter) return;
     filter.conditions.forEach((group, g) =>
@@ -206,7 +288,7 @@ class FlowChecker {
     );
   }
 
-  private checkModule(module: BlueprintModule, path: string, isFirst: boolean, available: ReadonlySet<number>): void {
+  private checkModule(module: BlueprintModule, path: string, isFirst: boolean, available: Pick<Scope, 'has'>): void {
     const type = this.modules.get(module.module);
     if (!type) {
       this.fail(module, path, 'module', `unknown module type "${module.module}"`);
@@ -238,7 +320,7 @@ class FlowChecker {
     path: string,
     field: string,
     value: unknown,
-    available: ReadonlySet<number>,
+    available: Pick<Scope, 'has'>,
   ): void {
     for (const reference of findReferences(value)) {
       if (available.has(reference.moduleId)) continue;

@@ -1,16 +1,34 @@
 import crypto from 'node:crypto';
-import type { Collection, Db } from 'mongodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BSON, type Collection, type Db } from 'mongodb';
 import { isDuplicateKeyError } from './duplicate-key';
 
 /**
  * Large JSON values (bundles over the payload threshold) kept out of Temporal payloads.
  *
  * Content-addressed: the id is the sha256 of the JSON text, so storing the same value twice (a
- * replayed activity) is a no-op. Values are split into 1 MiB chunks addressed by `_id`
- * (`<id>:<n>`), the one query shape FerretDB serves from an index, and the manifest is written
- * last, so a manifest always means every chunk is there (reference/ferretdb-mongo.md §4.2).
+ * replayed activity, two runs with the same data) stores it once and both share it. Values are
+ * split into 1 MiB chunks addressed by `_id` (`<id>:<n>`), the one query shape FerretDB serves
+ * from an index, and the manifest is written last, so a manifest always means every chunk is
+ * there (reference/ferretdb-mongo.md §4.2).
+ *
+ * **Collection** (docs/blobs.md). Nothing counts a blob's users: maintenance deletes a blob that no
+ * IE, execution log or queued webhook references and that nobody has `put` for longer than the
+ * grace (`lastUsedAt`; a `put` of a blob that exists touches it). A deletion and a `put` of the
+ * same blob are fenced by a *sweep mark* (`blob_sweeps`, `_id` = the blob id, a unique insert):
+ * the sweep inserts the mark, then reads `lastUsedAt`; a `put` touches `lastUsedAt`, then reads
+ * the mark. Whichever comes second sees the other, so either the sweep keeps the blob or the
+ * `put` waits for the sweep to finish and writes the blob whole again. Marks stay for
+ * `SWEEP_MARK_KEEP_MS` after the sweep, longer than any `put` can take between its two steps.
  */
 export const BLOB_CHUNK_CHARS = 1024 * 1024;
+
+/** How long a sweep mark stays after its sweep: longer than any `put` between its touch and its mark check. */
+export const SWEEP_MARK_KEEP_MS = 30 * 60_000;
+/** A sweep mark not finished after this is taken as a crashed sweep: a `put` then writes the blob again. */
+export const SWEEP_MARK_STALE_MS = 60_000;
+/** A sweep stops deleting a blob once this has passed since its mark (well within the stale time). */
+const SWEEP_DELETE_WITHIN_MS = 20_000;
 
 export interface BlobRef {
   $imexBlob: string;
@@ -29,32 +47,82 @@ interface Manifest {
   chunks: number;
   bytes: number;
   createdAt: Date;
+  /** The last `put` of this value (absent on blobs written before collection existed: `createdAt`). */
+  lastUsedAt?: Date;
 }
 interface Chunk {
   _id: string;
   kind: 'chunk';
   data: string;
 }
+interface SweepMark {
+  /** The blob id. */
+  _id: string;
+  /** Unique per sweep, so a `put` can tell one sweep from the next. */
+  nonce: string;
+  at: Date;
+  done: boolean;
+}
+
+/** BSON bytes of a chunk document holding no data, and of a manifest (what a blob costs beyond its text). */
+const CHUNK_OVERHEAD_BYTES = BSON.calculateObjectSize({ _id: `${'0'.repeat(64)}:00`, kind: 'chunk', data: '' });
+const MANIFEST_BYTES = BSON.calculateObjectSize({
+  _id: '0'.repeat(64),
+  kind: 'manifest',
+  chunks: 1,
+  bytes: 1,
+  createdAt: new Date(0),
+  lastUsedAt: new Date(0),
+});
+
+/** What a blob of `bytes` JSON bytes occupies in the store: its chunks and its manifest. */
+export function blobStoredBytes(bytes: number): number {
+  const chunks = Math.max(1, Math.ceil(bytes / BLOB_CHUNK_CHARS));
+  return bytes + chunks * CHUNK_OVERHEAD_BYTES + MANIFEST_BYTES;
+}
+
+/**
+ * The distinct blobs referenced anywhere in a JSON text (a stored context, a log, a queued
+ * payload), with the bytes each reference says it holds. Cheap when there are none.
+ */
+export function blobRefsIn(text: string | undefined): Map<string, number> {
+  const refs = new Map<string, number>();
+  if (!text || !text.includes('"$imexBlob"')) return refs;
+  JSON.parse(text, (_key, value: unknown) => {
+    if (isBlobRef(value)) refs.set(value.$imexBlob, Number((value as BlobRef).bytes) || 0);
+    return value;
+  });
+  return refs;
+}
 
 export class BlobStore {
   readonly collection: Collection<Manifest | Chunk>;
+  readonly sweeps: Collection<SweepMark>;
+  /** How often a `put` looks again while a sweep of the same blob runs. */
+  private readonly sweepPollMs: number;
 
-  constructor(db: Db) {
+  constructor(db: Db, options: { sweepPollMs?: number } = {}) {
     this.collection = db.collection<Manifest | Chunk>('blobs');
+    this.sweeps = db.collection<SweepMark>('blob_sweeps');
+    this.sweepPollMs = options.sweepPollMs ?? 100;
   }
 
+  /**
+   * Stores the value (or touches it when stored already) and answers its reference. When it
+   * answers, the blob is whole and no sweep deletes it before the grace has passed again.
+   */
   async put(value: unknown): Promise<BlobRef> {
     const text = JSON.stringify(value);
     const id = crypto.createHash('sha256').update(text).digest('hex');
     const bytes = Buffer.byteLength(text);
-    if (await this.collection.findOne({ _id: id })) return { $imexBlob: id, bytes };
-    const chunks = Math.max(1, Math.ceil(text.length / BLOB_CHUNK_CHARS));
-    for (let n = 0; n < chunks; n++) {
-      const data = text.slice(n * BLOB_CHUNK_CHARS, (n + 1) * BLOB_CHUNK_CHARS);
-      await insertIgnoringDuplicate(this.collection, { _id: `${id}:${n}`, kind: 'chunk', data });
+    let settled: string | null = null;
+    for (let whole = false; ; whole = true) {
+      if (whole || !(await this.touch(id))) await this.write(id, text, bytes);
+      const mark = await this.sweeps.findOne({ _id: id });
+      if (!mark || mark.nonce === settled) return { $imexBlob: id, bytes };
+      // A sweep of this blob runs or ran around our write: wait until it is over, then write it whole again.
+      settled = await this.waitForSweep(mark);
     }
-    await insertIgnoringDuplicate(this.collection, { _id: id, kind: 'manifest', chunks, bytes, createdAt: new Date() });
-    return { $imexBlob: id, bytes };
   }
 
   async get(ref: BlobRef): Promise<unknown> {
@@ -69,19 +137,101 @@ export class BlobStore {
     return JSON.parse(text) as unknown;
   }
 
-  async delete(ref: BlobRef): Promise<void> {
-    const manifest = (await this.collection.findOne({ _id: ref.$imexBlob })) as Manifest | null;
-    if (!manifest) return;
+  /** Whether the blob's manifest exists (so the blob is whole). */
+  async exists(id: string): Promise<boolean> {
+    return (await this.collection.findOne({ _id: id }, { projection: { _id: 1 } })) !== null;
+  }
+
+  /** Manifests not `put` since `before`, in `_id` order after `afterId`, at most `limit` (sweep candidates). */
+  async unusedSince(before: Date, limit: number, afterId = ''): Promise<{ id: string; bytes: number }[]> {
+    const docs = (await this.collection
+      .find(
+        {
+          _id: { $gt: afterId },
+          kind: 'manifest',
+          $or: [{ lastUsedAt: { $lt: before } }, { lastUsedAt: { $exists: false }, createdAt: { $lt: before } }],
+        },
+        { projection: { _id: 1, bytes: 1 } },
+      )
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray()) as Manifest[];
+    return docs.map((doc) => ({ id: doc._id, bytes: doc.bytes }));
+  }
+
+  /**
+   * Deletes the blob if nobody has `put` it since `before` (the caller has checked that nothing
+   * references it). Fenced against a concurrent `put` by the sweep mark. Answers whether it deleted.
+   */
+  async deleteUnused(id: string, before: Date): Promise<boolean> {
+    const mark: SweepMark = { _id: id, nonce: crypto.randomBytes(8).toString('hex'), at: new Date(), done: false };
+    try {
+      await this.sweeps.insertOne(mark);
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false; // another sweep has it, or its mark is still kept
+      throw err;
+    }
+    const started = Date.now();
+    const manifest = (await this.collection.findOne({ _id: id })) as Manifest | null;
+    const lastUsed = manifest?.lastUsedAt ?? manifest?.createdAt;
+    if (!manifest || !lastUsed || lastUsed >= before) {
+      // Touched (or gone) meanwhile: nothing deleted, so the mark fences nothing.
+      await this.sweeps.deleteOne({ _id: id, nonce: mark.nonce });
+      return false;
+    }
     // Manifest first: a half-deleted blob is never taken for a whole one.
-    await this.collection.deleteOne({ _id: ref.$imexBlob });
-    for (let n = 0; n < manifest.chunks; n++) await this.collection.deleteOne({ _id: `${ref.$imexBlob}:${n}` });
+    await this.collection.deleteOne({ _id: id });
+    for (let n = 0; n < manifest.chunks; n++) {
+      // A put that found our mark stale rewrites the blob: stop well before it may.
+      if (Date.now() - started > SWEEP_DELETE_WITHIN_MS) break;
+      await this.collection.deleteOne({ _id: `${id}:${n}` });
+    }
+    await this.sweeps.updateOne({ _id: id, nonce: mark.nonce }, { $set: { done: true, at: new Date() } });
+    return true;
+  }
+
+  /** Removes sweep marks older than the keep time (finished or crashed sweeps). */
+  async forgetSweepMarks(now = new Date()): Promise<number> {
+    const result = await this.sweeps.deleteMany({ at: { $lt: new Date(now.getTime() - SWEEP_MARK_KEEP_MS) } });
+    return result.deletedCount;
+  }
+
+  /** Marks the blob used now; answers false when its manifest does not exist. */
+  private async touch(id: string): Promise<boolean> {
+    const result = await this.collection.updateOne({ _id: id, kind: 'manifest' }, { $set: { lastUsedAt: new Date() } });
+    return result.matchedCount === 1;
+  }
+
+  /** Every chunk, then the manifest (or a touch of it when it exists). */
+  private async write(id: string, text: string, bytes: number): Promise<void> {
+    const chunks = Math.max(1, Math.ceil(text.length / BLOB_CHUNK_CHARS));
+    for (let n = 0; n < chunks; n++) {
+      const data = text.slice(n * BLOB_CHUNK_CHARS, (n + 1) * BLOB_CHUNK_CHARS);
+      await insertIgnoringDuplicate(this.collection, { _id: `${id}:${n}`, kind: 'chunk', data });
+    }
+    const now = new Date();
+    const manifest: Manifest = { _id: id, kind: 'manifest', chunks, bytes, createdAt: now, lastUsedAt: now };
+    if (!(await insertIgnoringDuplicate(this.collection, manifest))) await this.touch(id);
+  }
+
+  /** Waits until the sweep of `mark` is done (or taken as crashed); answers its nonce. */
+  private async waitForSweep(mark: SweepMark): Promise<string> {
+    for (let current: SweepMark | null = mark; current && current.nonce === mark.nonce && !current.done;) {
+      if (Date.now() - current.at.getTime() > SWEEP_MARK_STALE_MS) break;
+      await sleep(this.sweepPollMs);
+      current = await this.sweeps.findOne({ _id: mark._id });
+    }
+    return mark.nonce;
   }
 }
 
-async function insertIgnoringDuplicate<T extends { _id: string }>(collection: Collection<T>, doc: T): Promise<void> {
+/** Inserts the document; answers false when one with its `_id` exists already. */
+async function insertIgnoringDuplicate<T extends { _id: string }>(collection: Collection<T>, doc: T): Promise<boolean> {
   try {
     await collection.insertOne(doc as Parameters<Collection<T>['insertOne']>[0]);
+    return true;
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
+    return false;
   }
 }

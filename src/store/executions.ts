@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { ExecutionStatus, ModuleLogEntry } from '../domain';
+import type { DiscardedBundle, ExecutionStatus, ModuleLogEntry } from '../domain';
 
 export type { ModuleLogEntry };
 
@@ -19,6 +19,8 @@ export interface ExecutionRecord {
   error?: { type: string; message: string; moduleId?: number };
   /** Notes for the log: parked bundles, data loss, … */
   notes?: string[];
+  /** Failed bundles dropped under "enable data loss" (storage full): not stored as IEs. */
+  discarded?: DiscardedBundle[];
   log: ModuleLogEntry[];
 }
 

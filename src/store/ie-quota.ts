@@ -26,7 +26,9 @@
  * writer that projects the head itself reads a key's holds exactly as of that head. If its insert
  * of `seq + 1` then succeeds, nothing was appended in between, so the decision (charge this key
  * or not, release how many bytes) was made on exact state: two concurrent reserves of one key
- * cannot both charge, and a release frees exactly what its key holds, once.
+ * cannot both charge, and a release frees exactly what its key holds, once. A `resize` entry (an
+ * IE whose stored bytes changed) projects two holds: the release of the key's generation and the
+ * reservation of the next, with the new size.
  *
  * **Compaction.** The head's `usedAfter` carries the total and the holds carry each key's share,
  * so old entries are history only. `compact()` (run by `reconcile()`, and by every writer whose
@@ -49,7 +51,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Long, type Collection, type Db } from 'mongodb';
 import { isDuplicateKeyError } from './duplicate-key';
 
-export type QuotaEntryKind = 'reserve' | 'release' | 'adjust';
+export type QuotaEntryKind = 'reserve' | 'release' | 'adjust' | 'resize';
 
 /** Stored counts are Int64; the driver reads them back as numbers (they stay below 2^53). */
 type StoredInt = Long | number;
@@ -64,8 +66,10 @@ export interface QuotaLedgerEntry {
   key: string | null;
   /** The key's reservation generation (1 for its first reservation); 0 for `adjust`. */
   gen: number;
-  /** Bytes reserved or released; for `adjust`, the signed correction. */
+  /** Bytes reserved or released; for `adjust`, the signed correction; for `resize`, the new size. */
   bytes: StoredInt;
+  /** `resize` only: the bytes the key held before (released with its previous generation). */
+  from?: StoredInt;
   usedAfter: StoredInt;
   /** The organization's limit as last given (a reserve's own; others carry the previous one). */
   limit: StoredInt | null;
@@ -92,6 +96,11 @@ export type ReserveResult =
 export interface ReleaseResult {
   released: boolean;
   bytes: number;
+  used: number;
+}
+
+export interface ResizeResult {
+  resized: boolean;
   used: number;
 }
 
@@ -208,6 +217,34 @@ export class IeQuotaStore {
           limit: head.entry?.limit ?? null,
         },
         result: { released: true, bytes: held.bytes, used: usedAfter },
+      };
+    });
+  }
+
+  /**
+   * Charges a key its new size when what its IE stores has changed (a failed attempt that moved
+   * on, a patch): one `resize` entry that releases the key's generation and reserves the next
+   * with `bytes`. The data is stored already, so the limit does not refuse it: the organization
+   * may go over, and new reservations are refused until it is back under. A key that holds
+   * nothing (released meanwhile) stays so; the same size again changes nothing.
+   */
+  resize(orgId: number, key: string, bytes: number): Promise<ResizeResult> {
+    checkArgs(orgId, key, bytes);
+    return this.append<ResizeResult>(orgId, async (head) => {
+      const { held, nextGen } = await this.keyState(orgId, key);
+      if (!held || held.bytes === bytes) return { answer: { resized: false, used: head.used } };
+      const usedAfter = head.used - held.bytes + bytes;
+      return {
+        append: {
+          kind: 'resize',
+          key,
+          gen: nextGen,
+          bytes: int64(bytes),
+          from: int64(held.bytes),
+          usedAfter: int64(usedAfter),
+          limit: head.entry?.limit ?? null,
+        },
+        result: { resized: true, used: usedAfter },
       };
     });
   }
@@ -443,25 +480,36 @@ export class IeQuotaStore {
     return known;
   }
 
-  /** Writes the hold an entry implies, unless someone already has (idempotent). */
+  /**
+   * Writes the holds an entry implies, unless someone already has (idempotent). A `resize` implies
+   * two, written in order (the release of the previous generation, then the new reservation), so
+   * its reservation's existence means both are there.
+   */
   private async project(entry: QuotaLedgerEntry | null): Promise<void> {
     if (!entry || entry.kind === 'adjust' || entry.key === null) return;
-    const _id = holdId(entry.orgId, entry.key, entry.gen, entry.kind);
-    if (await this.holds.findOne({ _id }, { projection: { _id: 1 } })) return;
-    const hold: QuotaHold = {
-      _id,
+    const key = entry.key;
+    const hold = (gen: number, kind: QuotaHold['kind'], bytes: number): QuotaHold => ({
+      _id: holdId(entry.orgId, key, gen, kind),
       orgId: entry.orgId,
-      key: entry.key,
-      gen: entry.gen,
-      kind: entry.kind,
-      bytes: int64(num(entry.bytes)),
+      key,
+      gen,
+      kind,
+      bytes: int64(bytes),
       seq: entry.seq,
       at: entry.at,
-    };
-    try {
-      await this.holds.insertOne(hold);
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
+    });
+    const holds =
+      entry.kind === 'resize'
+        ? [hold(entry.gen - 1, 'release', num(entry.from ?? 0)), hold(entry.gen, 'reserve', num(entry.bytes))]
+        : [hold(entry.gen, entry.kind, num(entry.bytes))];
+    const last = holds[holds.length - 1] as QuotaHold;
+    if (await this.holds.findOne({ _id: last._id }, { projection: { _id: 1 } })) return;
+    for (const h of holds) {
+      try {
+        await this.holds.insertOne(h);
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
     }
   }
 

@@ -4,12 +4,15 @@
  * writes each change through here.
  *
  * The blueprint and the bundles are opaque JSON text: user keys never become document keys.
- * `size` is the stored bytes of both (what the organization's quota counts).
+ * `size` is every byte kept for the IE (what the organization's quota counts): the stored
+ * blueprint and bundles, plus each distinct blob its bundles reference (`storedSize`).
  */
 import { BSON, type Collection, type Db, type Filter } from 'mongodb';
 import type { Blueprint, BundleContext, ErrorCategory, IeStatus, RunError } from '../domain';
+import { blobRefsIn, blobStoredBytes } from './blobs';
 import { isDuplicateKeyError } from './duplicate-key';
 import type { ExecutionStore } from './executions';
+import type { IeChangeStore } from './ie-changes';
 
 export interface IncompleteExecutionDocument {
   _id: string;
@@ -33,6 +36,8 @@ export interface IncompleteExecutionDocument {
   schedule?: number[];
   attempts: number;
   nextRetryAt?: Date | null;
+  /** An attempt is requested and waits for the coordinator's slot (status stays `pending`). */
+  waitingForSlot?: boolean;
   resolved: boolean;
   deleted: boolean;
   created: Date;
@@ -64,9 +69,20 @@ export interface IncompleteExecutionChange {
   retry?: boolean;
   attempts?: number;
   nextRetryAt?: Date | null;
+  waitingForSlot?: boolean;
   failer?: number;
   bundleIndex?: number;
   error?: { type: ErrorCategory; message: string };
+}
+
+/** How an IE ended: it never opens again (issue 14). */
+export type ClosedAs = 'deleted' | 'resolved';
+
+/** How the IE is closed, or undefined while it is open (or has no document). */
+export function closedAs(doc: Pick<IncompleteExecutionDocument, 'deleted' | 'resolved'> | null): ClosedAs | undefined {
+  if (doc?.deleted) return 'deleted';
+  if (doc?.resolved) return 'resolved';
+  return undefined;
 }
 
 /** A resolved IE or a tombstone whose retention is over. */
@@ -89,9 +105,17 @@ export interface IncompleteExecutionListQuery {
   sortDir: 'asc' | 'desc';
 }
 
-/** Bytes of the stored blueprint and bundles, as the quota counts them. */
+/**
+ * Every byte kept for an IE, as `size` and the quota count them: the BSON of its blueprint and
+ * bundles, plus the stored bytes of each distinct blob the bundles reference (found in the
+ * context text itself, so every caller counts them). A blob shared by several IEs is charged in
+ * full to each of them: the quota may count a shared blob more than once, never less than what
+ * is kept (docs/blobs.md).
+ */
 export function storedSize(blueprint: string, context: string): number {
-  return BSON.calculateObjectSize({ blueprint, context });
+  let blobBytes = 0;
+  for (const bytes of blobRefsIn(context).values()) blobBytes += blobStoredBytes(bytes);
+  return BSON.calculateObjectSize({ blueprint, context }) + blobBytes;
 }
 
 export class IncompleteExecutionStore {
@@ -152,8 +176,19 @@ export class IncompleteExecutionStore {
     return doc && doc.orgId === orgId && !doc.deleted ? doc : null;
   }
 
-  async applyChange(ieId: string, change: IncompleteExecutionChange): Promise<void> {
-    await this.collection.updateOne({ _id: ieId }, { $set: { ...change, updatedAt: new Date() } });
+  /**
+   * Writes the workflow's state through, never onto a closed IE: a tombstone stays deleted and a
+   * resolved IE stays resolved (only the write that says `resolved` reaches one). A second workflow
+   * started for a closed IE (a replayed park, a reset) so cannot reopen it; it is told instead.
+   */
+  async applyChange(ieId: string, change: IncompleteExecutionChange): Promise<{ closed?: ClosedAs }> {
+    const filter: Filter<IncompleteExecutionDocument> = { _id: ieId, deleted: { $ne: true } };
+    if (change.status !== 'resolved') filter.resolved = { $ne: true };
+    const result = await this.collection.updateOne(filter, { $set: { ...change, updatedAt: new Date() } });
+    if (result.matchedCount > 0) return {};
+    const doc = await this.collection.findOne({ _id: ieId }, { projection: { deleted: 1, resolved: 1 } });
+    const closed = closedAs(doc);
+    return closed ? { closed } : {};
   }
 
   /** A failed attempt that got past `failer`: the same IE now waits at the later module. */
@@ -209,7 +244,15 @@ export class IncompleteExecutionStore {
     await this.collection.updateOne(
       { _id: ieId },
       {
-        $set: { status: 'resolved', resolved: true, retry: false, nextRetryAt: null, resolvedAt: now, updatedAt: now },
+        $set: {
+          status: 'resolved',
+          resolved: true,
+          retry: false,
+          nextRetryAt: null,
+          waitingForSlot: false,
+          resolvedAt: now,
+          updatedAt: now,
+        },
         $unset: { context: '' },
       },
     );
@@ -221,7 +264,7 @@ export class IncompleteExecutionStore {
     await this.collection.updateOne(
       { _id: ieId },
       {
-        $set: { deleted: true, retry: false, nextRetryAt: null, deletedAt: now, updatedAt: now },
+        $set: { deleted: true, retry: false, nextRetryAt: null, waitingForSlot: false, deletedAt: now, updatedAt: now },
         $unset: { context: '', blueprint: '' },
       },
     );
@@ -241,15 +284,18 @@ export class IncompleteExecutionStore {
       .toArray();
   }
 
-  /** Unresolved, undeleted IEs of a scenario (Make's dlqCount). */
-  /** Ids of the scenario's IEs in the middle of an attempt. */
+  /** Ids of the scenario's IEs in the middle of an attempt, or waiting for an attempt slot. */
   async inProgressIds(orgId: number, scenarioId: number): Promise<string[]> {
     const docs = await this.collection
-      .find({ orgId, scenarioId, status: 'in_progress', deleted: false }, { projection: { _id: 1 } })
+      .find(
+        { orgId, scenarioId, deleted: false, $or: [{ status: 'in_progress' }, { waitingForSlot: true }] },
+        { projection: { _id: 1 } },
+      )
       .toArray();
     return docs.map((d) => d._id);
   }
 
+  /** Unresolved, undeleted IEs of a scenario (Make's dlqCount). */
   countOpen(orgId: number, scenarioId: number): Promise<number> {
     return this.collection.countDocuments({ orgId, scenarioId, resolved: false, deleted: false });
   }
@@ -278,26 +324,28 @@ export class IncompleteExecutionStore {
   }
 
   /**
-   * Removes purged IEs: their attempt logs (executions with their `ieId`) first, the documents
-   * last, so an interrupted purge leaves documents that the next sweep finds again. Only resolved
-   * IEs and tombstones are ever removed, whatever ids are given.
+   * Removes purged IEs: their attempt logs (executions with their `ieId`) and change logs first,
+   * the documents last, so an interrupted purge leaves documents that the next sweep finds again.
+   * Only resolved IEs and tombstones are ever removed, whatever ids are given.
    */
   async purge(
     ieIds: readonly string[],
     executions: ExecutionStore,
-  ): Promise<{ documents: number; attemptLogs: number }> {
-    if (ieIds.length === 0) return { documents: 0, attemptLogs: 0 };
+    changes?: IeChangeStore,
+  ): Promise<{ documents: number; attemptLogs: number; changes: number }> {
+    if (ieIds.length === 0) return { documents: 0, attemptLogs: 0, changes: 0 };
     const closed = await this.collection
       .find({ _id: { $in: [...ieIds] }, $or: [{ resolved: true }, { deleted: true }] }, { projection: { _id: 1 } })
       .toArray();
     const ids = closed.map((doc) => doc._id);
-    if (ids.length === 0) return { documents: 0, attemptLogs: 0 };
+    if (ids.length === 0) return { documents: 0, attemptLogs: 0, changes: 0 };
     const logs = await executions.collection.deleteMany({ ieId: { $in: ids } });
+    const changeEntries = changes ? await changes.purge(ids) : 0;
     const documents = await this.collection.deleteMany({
       _id: { $in: ids },
       $or: [{ resolved: true }, { deleted: true }],
     });
-    return { documents: documents.deletedCount, attemptLogs: logs.deletedCount };
+    return { documents: documents.deletedCount, attemptLogs: logs.deletedCount, changes: changeEntries };
   }
 
   /** What each IE of the organization that counts (not resolved, not deleted) stores, by ieId. */

@@ -1,8 +1,10 @@
 import { MongoClient, type Db } from 'mongodb';
+import { failFastStoreOptions } from './unavailable';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
 import { ExecutionStore } from './executions';
+import { IeChangeStore } from './ie-changes';
 import { IeQuotaStore } from './ie-quota';
 import { IncompleteExecutionStore } from './incomplete-executions';
 import { OrganizationStore } from './organizations';
@@ -16,6 +18,8 @@ export interface Store {
   scenarios: ScenarioStore;
   executions: ExecutionStore;
   incompleteExecutions: IncompleteExecutionStore;
+  /** Each IE's audit trail: who changed what, when, why (`ie_changes`). */
+  ieChanges: IeChangeStore;
   blobs: BlobStore;
   /** The organizations' IE storage quota (a ledger race-free on MongoDB and FerretDB). */
   quota: IeQuotaStore;
@@ -35,6 +39,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     scenarios: new ScenarioStore(db, webhooks),
     executions: new ExecutionStore(db),
     incompleteExecutions: new IncompleteExecutionStore(db),
+    ieChanges: new IeChangeStore(db),
     blobs: new BlobStore(db),
     quota: new IeQuotaStore(db),
     apiTokens: new ApiTokenStore(db),
@@ -44,9 +49,13 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
   };
 }
 
-/** Connects, creates the indexes, and returns the store. Works on MongoDB 7 and FerretDB. */
-export async function openStore(url: string, dbName: string): Promise<Store> {
-  const client = await MongoClient.connect(url);
+/**
+ * Connects, creates the indexes, and returns the store. Works on MongoDB 7 and FerretDB.
+ * `failFast`: operations give up within seconds while the server is unreachable (the API, which
+ * answers 503 then); without it the driver's patient defaults (the worker, whose activities retry).
+ */
+export async function openStore(url: string, dbName: string, options: { failFast?: boolean } = {}): Promise<Store> {
+  const client = await MongoClient.connect(url, options.failFast ? failFastStoreOptions : {});
   const store = createStore(client.db(dbName), () => client.close());
   await ensureIndexes(store);
   return store;
@@ -70,6 +79,8 @@ export async function ensureIndexes(store: Store): Promise<void> {
   const ies = store.incompleteExecutions.collection;
   await ies.createIndex({ orgId: 1, scenarioId: 1, deleted: 1, created: -1 }, { name: 'org_scenario_created' });
   await ies.createIndex({ orgId: 1, status: 1, created: -1 }, { name: 'org_status_created' });
+  // IE change log: pages are `_id` point reads; purge lists by ieId.
+  await store.ieChanges.ensureIndexes();
   // Quota: the ledger is read by `_id` only; reconcile lists an organization's holds.
   await store.quota.holds.createIndex({ orgId: 1 }, { name: 'org' });
   // Bulk operations: an operation's items in request order, pending first.

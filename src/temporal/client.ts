@@ -28,7 +28,8 @@ import {
   type ScenarioRunResult,
 } from '../domain';
 import type { Store } from '../store';
-import { INLINE_BUNDLE_MAX_BYTES } from '../../activities/bundle-refs';
+import { INLINE_BUNDLE_MAX_BYTES, toBundleOrRefs } from '../../activities/bundle-refs';
+import { deletionDiff } from '../../activities/ie-change-diff';
 import {
   requestMessages,
   stateQuery,
@@ -42,6 +43,7 @@ import {
   webhooksQueuedSignal,
 } from '../../workflows/scenario-coordinator-messages';
 import { signalCoordinatorIfRunning, signalWithStartCoordinator, syncScenarioSchedule } from './coordinator';
+import { isTemporalUnavailable } from './unavailable';
 
 /** Payloads waiting in one scenario's webhook queue before its hook answers 429 (Make's maximum). */
 export const DEFAULT_WEBHOOK_QUEUE_CAP = 10_000;
@@ -175,13 +177,19 @@ export class ImexClient {
       ...(data === undefined ? {} : { data }),
     });
     if (!queued.accepted) return { status: 'queue-full', scenarioId: scenario.id, queued: queued.queued, cap };
-    await signalWithStartCoordinator(
-      this.client,
-      this.taskQueue,
-      { orgId: scenario.orgId, scenarioId: scenario.id },
-      webhooksQueuedSignal,
-      { seq: queued.seq },
-    );
+    try {
+      await signalWithStartCoordinator(
+        this.client,
+        this.taskQueue,
+        { orgId: scenario.orgId, scenarioId: scenario.id },
+        webhooksQueuedSignal,
+        { seq: queued.seq },
+      );
+    } catch (err) {
+      // The payload is durable in the queue: refusing now would make the sender send it twice.
+      // The coordinator reads every queued payload when it is next woken (a webhook, a run, a start).
+      if (!isTemporalUnavailable(err)) throw err;
+    }
     return { status: 'accepted', scenarioId: scenario.id, seq: queued.seq, executionId: queued.executionId };
   }
 
@@ -253,11 +261,12 @@ export class ImexClient {
     kind: IncompleteExecutionRequest,
     request: RetryRequest | PatchRequest = {},
   ): Promise<IncompleteExecutionState> {
+    const staged = await this.stageBundles(request);
     try {
       return await this.incompleteExecutionHandle(ieId).executeUpdate(
         requestMessages[kind].update as typeof requestMessages.patch.update,
         {
-          args: [request],
+          args: [staged],
         },
       );
     } catch (err) {
@@ -279,8 +288,31 @@ export class ImexClient {
   ): Promise<void> {
     await this.incompleteExecutionHandle(ieId).signal(
       requestMessages[kind].signal as typeof requestMessages.patch.signal,
-      request,
+      await this.stageBundles(request),
     );
+  }
+
+  /**
+   * Small payloads (DESIGN.md §8): the bundles of a patch that are too large to travel inline are
+   * stored as blobs first (content-addressed, so sending again stores nothing new) and the request
+   * carries their references; the IE's activity merges them. A refused request leaves an
+   * unreferenced blob, which the blob collector removes.
+   */
+  private async stageBundles<R extends RetryRequest | PatchRequest>(request: R): Promise<R> {
+    const bundles = (request as PatchRequest).bundles;
+    if (!bundles) return request;
+    const entries = Object.entries(bundles).filter(
+      ([, entry]) => typeof entry?.value === 'object' && entry.value !== null && !Array.isArray(entry.value),
+    );
+    const kept = await toBundleOrRefs(
+      this.store.blobs,
+      entries.map(([, entry]) => entry.value as Record<string, unknown>),
+    );
+    const staged = { ...bundles };
+    entries.forEach(([moduleId, entry], i) => {
+      staged[moduleId] = { ...entry, value: kept[i] };
+    });
+    return { ...request, bundles: staged };
   }
 
   /**
@@ -302,6 +334,18 @@ export class ImexClient {
         if (!(err instanceof RequestRejectedError) || !now?.resolved || now.deleted) throw err;
       }
     }
+    // No workflow to log it: the change log entry is written here, before the tombstone.
+    const current = (await this.store.incompleteExecutions.get(ieId)) ?? doc;
+    const requestId = request.requestId ?? crypto.randomUUID();
+    await this.store.ieChanges.record(doc.orgId, requestId, {
+      ieId,
+      kind: 'delete',
+      at: new Date().toISOString(),
+      actor: request.actor ?? { type: 'temporal', via: 'update', name: 'imex client' },
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+      ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+      changes: deletionDiff(current),
+    });
     await this.store.incompleteExecutions.markDeleted(ieId);
     await this.store.quota.release(doc.orgId, ieId);
   }

@@ -3,9 +3,13 @@ import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { ImexConfig } from '../config';
+import { failFastGrpcInterceptors } from './unavailable';
 
 export interface TemporalConnections {
+  /** The worker's and maintenance's client: patient, retries an unreachable server for ~20 s. */
   client: Client;
+  /** The API's client: gives up on an unreachable server within a second (the API answers 503). */
+  apiClient: Client;
   connection: Connection;
   nativeConnection: NativeConnection;
   close(): Promise<void>;
@@ -31,14 +35,18 @@ export async function connectTemporal(config: ImexConfig, address: string): Prom
     ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
   };
   const connection = await Connection.connect(options);
+  const apiConnection = await Connection.connect({ ...options, interceptors: failFastGrpcInterceptors() });
   const nativeConnection = await NativeConnection.connect(options);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const apiClient = new Client({ connection: apiConnection, namespace: config.TEMPORAL_NAMESPACE });
   return {
     client,
+    apiClient,
     connection,
     nativeConnection,
     close: async () => {
       await connection.close();
+      await apiConnection.close();
       await nativeConnection.close();
     },
   };

@@ -178,6 +178,7 @@ describe('GET /dlqs and /dlqs/{id}', () => {
       errorType: 'DataError',
       failer: 2,
       nextRetryAt: null,
+      waitingForSlot: false,
     });
     const created = response.body.dlqs.map((d: { created: string }) => d.created);
     expect([...created].sort().reverse()).toEqual(created);
@@ -241,6 +242,7 @@ describe('GET /dlqs and /dlqs/{id}', () => {
         errorType: 'DataError',
         failer: 2,
         nextRetryAt: null,
+        waitingForSlot: false,
       },
     });
     expect((await api.call('GET', `/dlqs/${'0'.repeat(32)}`, { token: tokens.a })).status).toBe(404);
@@ -310,7 +312,7 @@ describe('PATCH /dlqs/{id}', () => {
       [{ blueprint: '{"flow": [' }, 'blueprint'],
       [{ failer: 'two' }, 'failer'],
       [{ failer: 7 }, 'failer'],
-      [{ bundles: { '2': { value: { a: 1 } } } }, 'bundles'],
+      [{ bundles: { '2': { value: { a: 1 } } } }, 'bundles.2'],
       [{ bundles: { first: { value: {} } } }, 'bundles.first'],
       [{ failer: 2, colour: 'red' }, 'colour'],
     ];
@@ -321,6 +323,214 @@ describe('PATCH /dlqs/{id}', () => {
       expect(response.body.detail).toEqual(expect.arrayContaining([expect.objectContaining({ path, in: 'body' })]));
     }
     expect(await ieDoc(id)).toEqual(before);
+  });
+});
+
+describe('PATCH and resolve change only what they name; every change is logged', () => {
+  let ops: { token: string; tokenId: string };
+  beforeAll(async () => {
+    const created = await harness.store.apiTokens.create({
+      orgId: harness.orgId,
+      scopes: allScopes,
+      name: 'ops console',
+    });
+    ops = { token: created.token, tokenId: created.apiToken.id };
+  });
+
+  /** Module 2 succeeds, module 3 fails with a DataError: module 1 and 2 have bundles. */
+  async function parkAtThird(path: string, n: number[]) {
+    http.script(`${path}/first`, { status: 200, body: { step: 'one' } });
+    http.script(`${path}/second`, { status: 400, body: { error: 'bad' } });
+    const blueprint = {
+      name: 'three modules',
+      flow: [
+        webhook,
+        http.httpModule(2, `${path}/first`, { data: '{{1.n}}' }),
+        http.httpModule(3, `${path}/second`, { data: '{{1.n}}:{{2.marker}}' }),
+      ],
+      metadata: { scenario: { dlq: true } },
+    };
+    const scenarioId = await harness.createScenario(blueprint, `three modules at ${path}`);
+    const ieIds: string[] = [];
+    for (const value of n) {
+      const { executionId } = await harness.imex.startScenarioRun({
+        orgId: harness.orgId,
+        scenarioId,
+        data: { n: value },
+      });
+      const ieId = (await harness.imex.scenarioRunResult(executionId)).parked[0]?.ieId as string;
+      await waitForIe(ieId, 'the IE to wait', (d) => d.status === 'unresolved' && writtenThroughByWorkflow(d));
+      ieIds.push(ieId);
+    }
+    return { scenarioId, ieIds };
+  }
+
+  async function changesOf(id: string, token = tokens.aRead) {
+    const response = await api.call('GET', `/dlqs/${id}/changes`, { token });
+    expect(response.status).toBe(200);
+    return response.body.dlqChanges as {
+      seq: number;
+      kind: string;
+      actor: Record<string, string>;
+      reason?: string;
+      changes: Record<string, unknown> & { bundles?: Record<string, { before: unknown; after: unknown }> };
+    }[];
+  }
+
+  test('a PATCH of one bundle keeps the others; changes are logged with actor, reason, before and after, deletes too', async () => {
+    const { scenarioId, ieIds } = await parkAtThird('/merge', [7]);
+    const id = ieIds[0] as string;
+    const stored = (await api.call('GET', `/dlqs/${id}/bundle`, { token: tokens.a })).body.response;
+    expect(Object.keys(stored).sort()).toEqual(['1', '2', '3']);
+
+    const response = await api.call('PATCH', `/dlqs/${id}`, {
+      token: ops.token,
+      body: { bundles: { '2': { value: { marker: 'fixed' } } }, reason: 'the service answered wrongly' },
+    });
+    expect(response.status).toBe(200);
+    const bundle = (await api.call('GET', `/dlqs/${id}/bundle`, { token: tokens.a })).body.response;
+    expect(bundle).toEqual({ '1': stored['1'], '2': { value: { marker: 'fixed' } }, '3': stored['3'] });
+
+    // GET /bundle's shape comes back as it is: the failer's error entry is left alone.
+    const roundTrip = await api.call('PATCH', `/dlqs/${id}`, { token: ops.token, body: { bundles: bundle } });
+    expect(roundTrip.status).toBe(200);
+    expect((await api.call('GET', `/dlqs/${id}/bundle`, { token: tokens.a })).body.response).toEqual(bundle);
+
+    // Through Temporal directly (the Temporal CLI or Web UI): the actor says so.
+    await harness.imex.signalIncompleteExecution(id, 'patch', { bundles: { '1': { value: { n: 8 } } } });
+    const signalled = await waitFor(
+      'the signalled patch to be logged',
+      async () => {
+        const changes = await changesOf(id);
+        return changes.length === 2 ? changes : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    // The round trip changed nothing, so nothing was logged for it.
+    expect(signalled.map((c) => c.seq)).toEqual([2, 1]);
+    expect(signalled[0]).toMatchObject({
+      kind: 'patch',
+      actor: { type: 'temporal', via: 'signal', name: 'temporal signal' },
+      changes: { bundles: { '1': { before: stored['1'].value, after: { n: 8 } } } },
+    });
+    expect(signalled[1]).toEqual({
+      seq: 1,
+      kind: 'patch',
+      at: expect.stringMatching(/^\d{4}-/),
+      actor: { type: 'token', tokenId: ops.tokenId, name: 'ops console' },
+      reason: 'the service answered wrongly',
+      requestId: expect.any(String),
+      changes: { bundles: { '2': { before: stored['2'].value, after: { marker: 'fixed' } } } },
+    });
+
+    const deleted = await api.call('DELETE', `/dlqs?scenarioId=${scenarioId}`, {
+      token: ops.token,
+      body: { ids: [id], reason: 'handled by hand' },
+    });
+    expect(deleted).toMatchObject({ status: 200, body: { dlqs: [id] } });
+    // The log of a deleted IE stays readable.
+    const [deletion] = await changesOf(id);
+    expect(deletion).toMatchObject({
+      seq: 3,
+      kind: 'delete',
+      actor: { type: 'token', tokenId: ops.tokenId, name: 'ops console' },
+      reason: 'handled by hand',
+      changes: {
+        status: { before: 'unresolved', after: 'deleted' },
+        bundles: { '1': { before: { n: 8 }, after: null }, '2': { before: { marker: 'fixed' }, after: null } },
+        blueprint: { before: { summary: true, sha256: expect.any(String), bytes: expect.any(Number) }, after: null },
+      },
+    });
+    expect((await api.call('GET', `/dlqs/${id}/changes`, { token: tokens.b })).status).toBe(404);
+  });
+
+  test('a value no module could have output is refused naming its path, and nothing changes', async () => {
+    const { ieIds } = await parkAtThird('/refuse', [1]);
+    const id = ieIds[0] as string;
+    const before = await ieDoc(id);
+    const cases: [unknown, string][] = [
+      [{ bundles: { '2': { value: 'text' } } }, 'bundles.2.value'],
+      [{ bundles: { '2': { value: [1, 2] } } }, 'bundles.2.value'],
+      [{ bundles: { '2': { value: null } } }, 'bundles.2.value'],
+      [{ bundles: { '2': { value: 5 } } }, 'bundles.2.value'],
+      [{ bundles: { '1': { value: { n: 2 } }, '2': {} } }, 'bundles.2.value'],
+      [{ bundles: { '4': { value: { a: 1 } } } }, 'bundles.4'],
+    ];
+    for (const [body, path] of cases) {
+      const response = await api.call('PATCH', `/dlqs/${id}`, { token: tokens.a, body });
+      expect({ body, status: response.status }).toEqual({ body, status: 400 });
+      expect(response.body.detail).toEqual(expect.arrayContaining([expect.objectContaining({ path, in: 'body' })]));
+    }
+    const resolve = await api.call('POST', `/dlqs/${id}/resolve`, { token: tokens.a, body: cases[0]?.[0] });
+    expect(resolve.status).toBe(400);
+    expect(await ieDoc(id)).toEqual(before);
+    expect(await changesOf(id)).toEqual([]);
+  });
+
+  test('a 3 MB PATCH is stored by reference, read back whole and used by the next attempt; a 9 MB resolve runs', async () => {
+    const { ieIds } = await parkAtThird('/large', [1, 2]);
+    const [patchedId, resolvedId] = ieIds as [string, string];
+    const big = 'y'.repeat(3 * 1024 * 1024);
+    const patch = await api.call('PATCH', `/dlqs/${patchedId}`, {
+      token: ops.token,
+      body: { bundles: { '2': { value: { marker: 'large', big } } }, reason: 'big edit' },
+    });
+    expect(patch.status).toBe(200);
+    const doc = await ieDoc(patchedId);
+    const context = JSON.parse(doc?.context ?? '{}') as Record<string, unknown>;
+    expect(context['2']).toEqual({ $imexBlob: expect.any(String), bytes: expect.any(Number) });
+    expect(doc?.context?.length).toBeLessThan(4096);
+    const bundle = (await api.call('GET', `/dlqs/${patchedId}/bundle`, { token: tokens.a })).body.response;
+    expect(bundle['2'].value.marker).toBe('large');
+    expect(bundle['2'].value.big === big).toBe(true);
+    expect(bundle['1']).toEqual({ value: { n: 1 } });
+
+    http.script('/large/second', { status: 200, body: { saved: true } });
+    const retry = await api.call('POST', `/dlqs/${patchedId}/retry`, { token: ops.token, body: { reason: 'fixed' } });
+    expect(retry.status).toBe(200);
+    await waitForIe(patchedId, 'the attempt to resolve it', (d) => d.resolved);
+    expect(http.requestsTo('/large/second').map((r) => r.body)).toContain('1:large');
+
+    const huge = 'z'.repeat(9 * 1024 * 1024);
+    const resolve = await api.call('POST', `/dlqs/${resolvedId}/resolve`, {
+      token: ops.token,
+      body: { bundles: { '2': { value: { marker: 'huge', huge } } } },
+    });
+    expect(resolve.status).toBe(200);
+    await waitForIe(resolvedId, 'the resolve to succeed', (d) => d.resolved);
+    expect(http.requestsTo('/large/second').map((r) => r.body)).toContain('2:huge');
+
+    const [retried, patched] = await changesOf(patchedId);
+    expect(retried).toMatchObject({
+      seq: 2,
+      kind: 'retry',
+      reason: 'fixed',
+      actor: { type: 'token', tokenId: ops.tokenId, name: 'ops console' },
+      changes: { status: { before: 'unresolved', after: 'in_progress' }, attempts: { before: 0, after: 1 } },
+    });
+    const bytes = Buffer.byteLength(JSON.stringify({ marker: 'large', big }));
+    expect(patched).toMatchObject({
+      seq: 1,
+      kind: 'patch',
+      reason: 'big edit',
+      changes: {
+        bundles: {
+          '2': {
+            after: { summary: true, sha256: context['2'] && (context['2'] as { $imexBlob: string }).$imexBlob, bytes },
+          },
+        },
+      },
+    });
+    const [resolved] = await changesOf(resolvedId);
+    expect(resolved).toMatchObject({ kind: 'resolve', changes: { bundles: { '2': { after: { summary: true } } } } });
+    // The log never holds a blob reference, nor the large content.
+    const raw = await harness.store.ieChanges.collection.find({ ieId: { $in: ieIds } }).toArray();
+    expect(raw.length).toBeGreaterThan(0);
+    for (const entry of raw) {
+      const text = JSON.stringify(entry);
+      expect(text).not.toContain('$imexBlob');
+      expect(text.length).toBeLessThan(8192);
+    }
   });
 });
 

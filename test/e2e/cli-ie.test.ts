@@ -2,7 +2,6 @@
  * `imex ie …` as a real process against a running API, with IEs parked by a real worker: tables,
  * `--json`, bulk forms with progress, and exit codes by cause.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,10 +11,10 @@ import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, startApi, type RunningApi } from './support/api';
+import { runImexCli, type CliResult } from './support/cli';
 import { writtenThroughByWorkflow } from '../helpers/ie-waits';
 import { webhookTrigger } from '../helpers/blueprints';
 
-const root = path.resolve(__dirname, '../..');
 let env: TestEnv;
 let harness: ImexHarness;
 let http: ScriptedHttpServer;
@@ -23,30 +22,8 @@ let api: RunningApi;
 let token: string;
 let dir: string;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function imexCli(args: string[]): Promise<CliResult> {
-  const childEnv: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    IMEX_API_URL: api.url,
-    IMEX_TOKEN: token,
-  };
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args],
-      { cwd: root, env: childEnv, timeout: 90_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runImexCli(args, { IMEX_API_URL: api.url, IMEX_TOKEN: token });
 }
 
 beforeAll(async () => {
@@ -179,6 +156,39 @@ test('patch, resolve, logs, and a refused retry (exit 5 with the reason)', async
   const again = await imexCli(['ie', 'retry', id]);
   expect(again.code).toBe(5);
   expect(again.stderr).toMatch(/^error: incomplete execution [0-9a-f]{32}: .*resolved.* \[IM_CONFLICT\]$/m);
+});
+
+test('changes: patch, retry and delete with --reason, listed newest first with who and what', async () => {
+  const { ieIds } = await parkMany(1, '/cli-changes');
+  const id = ieIds[0] as string;
+  const bundles = path.join(dir, 'bundles.json');
+  await fs.writeFile(bundles, JSON.stringify({ '1': { value: { order: 42 } } }));
+  const patched = await imexCli(['ie', 'patch', id, '--bundles-file', bundles, '--reason', 'order number fixed']);
+  expect(patched.code).toBe(0);
+  const retried = await imexCli(['ie', 'retry', id, '--reason', 'try again']);
+  expect(retried.code).toBe(0);
+  await waitForIe(id, (d) => d.attempts === 1 && d.status === 'unresolved');
+  const deleted = await imexCli(['ie', 'delete', id, '--reason', 'gave up']);
+  expect(deleted.code).toBe(0);
+
+  const changes = await imexCli(['ie', 'changes', id]);
+  expect(changes).toMatchObject({ code: 0, stderr: '' });
+  const lines = changes.stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^SEQ\s+AT\s+KIND\s+ACTOR\s+CHANGES\s+REASON$/);
+  expect(lines.slice(1)).toEqual([
+    expect.stringMatching(
+      /^3\s+\S+\s+delete\s+\(unnamed token\) \(token [0-9a-f]+\)\s+bundles 1; blueprint.*; status unresolved→deleted\s+gave up$/,
+    ),
+    expect.stringMatching(/^2\s+\S+\s+retry\s+\(unnamed token\).*status unresolved→in_progress\s+try again$/),
+    expect.stringMatching(/^1\s+\S+\s+patch\s+\(unnamed token\).*bundles 1\s+order number fixed$/),
+  ]);
+  const json = JSON.parse((await imexCli(['ie', 'changes', id, '--json', '--limit', '1', '--offset', '2'])).stdout);
+  expect(json).toMatchObject({
+    dlqChanges: [
+      { seq: 1, kind: 'patch', changes: { bundles: { '1': { before: { order: 0 }, after: { order: 42 } } } } },
+    ],
+    pg: { offset: 2, limit: 1, total: 3 },
+  });
 });
 
 test('bulk retry by ids and delete: a verdict per id, exit 5 when any is refused, --all needs --yes', async () => {

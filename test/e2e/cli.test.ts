@@ -2,7 +2,6 @@
  * The `imex` CLI as a real process: operator commands against the real store, scenario commands
  * against a running API. Checks output, exit codes, and that errors never print a stack.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +9,8 @@ import type { ApiImexClient } from '../../src/api';
 import { createStore, ensureIndexes, type Store } from '../../src/store';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { noIncompleteExecutionRequests, startApi, webhookBlueprint, type RunningApi } from './support/api';
+import { runImexCli, type CliResult } from './support/cli';
 
-const root = path.resolve(__dirname, '../..');
 let env: TestEnv;
 let store: Store;
 let api: RunningApi;
@@ -25,33 +24,17 @@ const imex: ApiImexClient = {
   },
 };
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function imexCli(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> {
-  const childEnv: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    MONGO_URL: process.env.IMEX_TEST_MONGO_URL,
-    IMEX_MONGO_DB: env.db.databaseName,
-    IMEX_API_URL: api.url,
-    ...extraEnv,
-  };
-  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args],
-      { cwd: root, env: childEnv, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runImexCli(
+    args,
+    {
+      MONGO_URL: process.env.IMEX_TEST_MONGO_URL,
+      IMEX_MONGO_DB: env.db.databaseName,
+      IMEX_API_URL: api.url,
+      ...extraEnv,
+    },
+    60_000,
+  );
 }
 
 function expectNoStack(result: CliResult): void {

@@ -40,6 +40,11 @@ export interface ImexHarness {
   worker: Worker;
   orgId: number;
   createScenario(blueprint: Blueprint | Record<string, unknown>, name?: string): Promise<number>;
+  /**
+   * Shuts the worker down and starts a fresh one on the same task queue: nothing cached, every
+   * open workflow replays its history. An activity in flight at the shutdown may run again.
+   */
+  restartWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,31 +57,41 @@ export async function startImexHarness(
   const registry = createDefaultRegistry();
   const taskQueue = env.unique('imex');
   const imex = new ImexClient({ client: env.client, store, taskQueue });
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace,
-    taskQueue,
-    plugins: [
-      createImexPlugin({
-        store,
-        registry,
-        client: env.client,
-        taskQueue,
-        schedule: options.schedule,
-        policyTable: mergePolicyTable(defaultPolicyTable, options.policy ?? fastInRunRetries),
-        workflowBundle: await imexWorkflowBundle(),
-      }),
-    ],
-  });
-  const running = worker.run();
+  const createWorker = async () =>
+    Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace,
+      taskQueue,
+      plugins: [
+        createImexPlugin({
+          store,
+          registry,
+          client: env.client,
+          taskQueue,
+          schedule: options.schedule,
+          policyTable: mergePolicyTable(defaultPolicyTable, options.policy ?? fastInRunRetries),
+          workflowBundle: await imexWorkflowBundle(),
+        }),
+      ],
+    });
+  let worker = await createWorker();
+  let running = worker.run();
   const org = await store.organizations.create({ name: env.unique('org') });
   return {
     store,
     registry,
     imex,
     taskQueue,
-    worker,
+    get worker() {
+      return worker;
+    },
     orgId: org._id,
+    async restartWorker() {
+      worker.shutdown();
+      await running;
+      worker = await createWorker();
+      running = worker.run();
+    },
     async createScenario(blueprint, name = 'test scenario') {
       const scenario = await store.scenarios.create({
         orgId: org._id,
@@ -86,7 +101,7 @@ export async function startImexHarness(
       return scenario.id;
     },
     async stop() {
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     },
   };

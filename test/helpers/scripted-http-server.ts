@@ -12,6 +12,8 @@ export interface ScriptedResponse {
   headers?: Record<string, string>;
   /** Never answer (for timeouts). */
   hang?: boolean;
+  /** Answer after this many milliseconds (a slow service). */
+  delayMs?: number;
 }
 
 export interface RecordedRequest {
@@ -41,9 +43,12 @@ export class ScriptedHttpServer {
         if (answer?.hang) return;
         const status = answer?.status ?? 200;
         const payload = answer ? (answer.body ?? { ok: status < 400 }) : { path, method: req.method, body };
-        res
-          .writeHead(status, { 'content-type': 'application/json', ...(answer?.headers ?? {}) })
-          .end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+        const reply = () =>
+          res
+            .writeHead(status, { 'content-type': 'application/json', ...(answer?.headers ?? {}) })
+            .end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+        if (answer?.delayMs) setTimeout(reply, answer.delayMs);
+        else reply();
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));

@@ -34,7 +34,8 @@ async function recomputeFromLedger(db: Db, orgId: number, limit?: number): Promi
     expect(entry.seq).toBe(i + 1);
     expect(entry._id).toBe(`${orgId}:${String(entry.seq).padStart(12, '0')}`);
     const bytes = Number(entry.bytes);
-    used += entry.kind === 'reserve' ? bytes : entry.kind === 'release' ? -bytes : bytes;
+    if (entry.kind === 'resize') used += bytes - Number(entry.from);
+    else used += entry.kind === 'reserve' ? bytes : entry.kind === 'release' ? -bytes : bytes;
     expect(Number(entry.usedAfter)).toBe(used);
     if (limit !== undefined && entry.kind === 'reserve') expect(used).toBeLessThanOrEqual(limit);
   });
@@ -162,6 +163,33 @@ describe('concurrent writers on five connections', () => {
     expect((await quota.usage(org)).used).toBe(sum);
     expect(await recomputeFromLedger(env.db, org, limit)).toBe(sum);
     expect(sum).toBeLessThanOrEqual(limit);
+  });
+
+  test('resizes among concurrent reserves and releases: the head equals the holds, a released key stays so', async () => {
+    const org = newOrg();
+    const limit = 100_000;
+    for (let i = 0; i < 10; i++) await quota.reserve(org, `grows-${i}`, 1000, limit);
+    await quota.reserve(org, 'gone', 1000, limit);
+    const ops: Promise<unknown>[] = [
+      // Each key resized twice at once to the same size: charged once.
+      ...Array.from({ length: 20 }, (_, i) => storeFor(i).resize(org, `grows-${i % 10}`, 5000 + (i % 10))),
+      ...Array.from({ length: 10 }, (_, i) => storeFor(i + 1).reserve(org, `other-${i}`, 700, limit)),
+      storeFor(2)
+        .release(org, 'gone')
+        .then(() => storeFor(3).resize(org, 'gone', 9000)),
+    ];
+    const results = await Promise.allSettled(ops);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+
+    const holdings = await quota.holdings(org);
+    for (let i = 0; i < 10; i++) expect(holdings.get(`grows-${i}`)).toBe(5000 + i);
+    expect(holdings.has('gone')).toBe(false);
+    const sum = [...holdings.values()].reduce((a, b) => a + b, 0);
+    expect(sum).toBe(10 * 5000 + 45 + 10 * 700);
+    expect((await quota.usage(org)).used).toBe(sum);
+    expect(await recomputeFromLedger(env.db, org)).toBe(sum);
+    // Released after a resize, a key frees its new size.
+    expect(await quota.release(org, 'grows-3')).toMatchObject({ released: true, bytes: 5003 });
   });
 
   test('concurrent reserves of one key charge it once', async () => {

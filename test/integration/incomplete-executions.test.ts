@@ -6,6 +6,7 @@ import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { ieDocument, waitForIeDocument } from '../helpers/ie-waits';
+import { waitFor } from '../../src/stack/wait';
 import { webhookTrigger } from '../helpers/blueprints';
 import { ieWorkflowId, type IncompleteExecutionState } from '../../src/domain';
 import { RequestRejectedError } from '../../src/temporal/client';
@@ -82,8 +83,10 @@ test('a DataError parks without auto-retry and waits until resolved with a patch
     metadata: { scenario: { dlq: true } },
   };
   const state = await imex.imex.requestIncompleteExecution(ieId, 'resolve', { blueprint: JSON.stringify(fixed) });
-  expect(state.attempts).toBe(1);
-  await waitForIe(ieId, 'the IE to resolve', (d) => d.resolved);
+  // Answered once the attempt waits for its slot (or runs): it counts when it runs.
+  expect(state.waitingForSlot || state.status === 'in_progress').toBe(true);
+  const resolved = await waitForIe(ieId, 'the IE to resolve', (d) => d.resolved);
+  expect(resolved.attempts).toBe(1);
   expect(JSON.parse(http.requestsTo('/right').at(-1)?.body ?? '')).toEqual({ n: 42 });
   expect(http.count('/wrong')).toBe(1);
 });
@@ -143,7 +146,12 @@ describe('requests', () => {
   test('a retry while an attempt runs is rejected; a duplicate requestId is answered, not applied twice', async () => {
     http.script('/manual', { status: 200, hang: true });
     const first = await imex.imex.requestIncompleteExecution(ieId, 'retry', { requestId: 'r-1' });
-    expect(first.status).toBe('in_progress');
+    expect(first.waitingForSlot || first.status === 'in_progress').toBe(true);
+    await waitFor(
+      'the attempt to run',
+      async () => ((await imex.imex.incompleteExecutionState(ieId))?.status === 'in_progress' ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
     const again = await imex.imex.requestIncompleteExecution(ieId, 'retry', { requestId: 'r-1' });
     expect(again.attempts).toBe(1);
     await expect(imex.imex.requestIncompleteExecution(ieId, 'retry', { requestId: 'r-2' })).rejects.toThrow(

@@ -6,6 +6,7 @@
 import type { Db } from 'mongodb';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { terminateOpenWorkflows } from '../helpers/workflow-cleanup';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { writtenThroughByWorkflow } from '../helpers/ie-waits';
 import { createMaintenanceActivities } from '../../activities/maintenance';
@@ -39,15 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // The IE workflows these tests leave waiting (for a person) are ended.
-  if (imex) {
-    const query = `ExecutionStatus = 'Running' AND TaskQueue = '${imex.taskQueue}'`;
-    for await (const wf of env.client.workflow.list({ query })) {
-      await env.client.workflow
-        .getHandle(wf.workflowId)
-        .terminate('test over')
-        .catch(() => undefined);
-    }
-  }
+  if (imex) await terminateOpenWorkflows(env.client, imex.taskQueue);
   await imex?.stop();
   await http?.stop();
   await sweepDb?.dropDatabase().catch(() => undefined);
@@ -94,6 +87,15 @@ async function seedIe(store: Store, orgId: number, options: { reserve?: boolean 
     ieId,
     log: [],
   });
+  // A person's change: its log entry is kept and purged with the IE.
+  await store.ieChanges.record(orgId, `seed-${ieId}`, {
+    ieId,
+    kind: 'patch',
+    at: new Date().toISOString(),
+    actor: { type: 'token', tokenId: 'seed', name: 'seed' },
+    reason: 'seeded',
+    changes: { failer: { before: 2, after: 2 } },
+  });
   return { ieId, size: doc.size };
 }
 
@@ -114,6 +116,8 @@ async function remains(store: Store, orgId: number, ieId: string) {
     document: (await store.incompleteExecutions.get(ieId)) !== null,
     attemptLogs: (await store.executions.listByIncompleteExecution(ieId)).length,
     quotaRecords: await store.quota.holds.countDocuments({ orgId, key: ieId }),
+    changes: (await store.ieChanges.page(ieId, 0, 10)).changes.length,
+    changeDocuments: await store.ieChanges.collection.countDocuments({ ieId }),
   };
 }
 
@@ -146,14 +150,14 @@ test('purge removes resolved IEs and tombstones past the retention, with their a
   const third = await activities.purgeIncompleteExecutions({ olderThanMs: HOUR, limit: 1 });
   expect(third).toMatchObject({ purged: 0, more: false });
 
-  const gone = { document: false, attemptLogs: 0, quotaRecords: 0 };
+  const gone = { document: false, attemptLogs: 0, quotaRecords: 0, changes: 0, changeDocuments: 0 };
   expect(await remains(sweep, orgId, oldResolved.ieId)).toEqual(gone);
   expect(await remains(sweep, orgId, oldTombstone.ieId)).toEqual(gone);
-  const kept = { document: true, attemptLogs: 1, quotaRecords: 2 }; // reserve + release
+  const kept = { document: true, attemptLogs: 1, quotaRecords: 2, changes: 1, changeDocuments: 2 }; // reserve + release; entry + head
   expect(await remains(sweep, orgId, youngResolved.ieId)).toEqual(kept);
   expect(await remains(sweep, orgId, youngTombstone.ieId)).toEqual(kept);
   expect(await remains(sweep, orgId, resolvedThenDeleted.ieId)).toEqual(kept);
-  expect(await remains(sweep, orgId, open.ieId)).toEqual({ document: true, attemptLogs: 1, quotaRecords: 1 });
+  expect(await remains(sweep, orgId, open.ieId)).toEqual({ ...kept, quotaRecords: 1 });
   expect(await sweep.incompleteExecutions.get(youngResolved.ieId)).toMatchObject({ resolved: true });
   // The open IE still holds its share, and only it.
   expect((await sweep.quota.usage(orgId)).used).toBe(open.size);

@@ -19,6 +19,7 @@ import { waitFor } from '../../src/stack/wait';
 import { coordinatorWorkflowId, ieWorkflowId, runWorkflowId } from '../../src/domain';
 import { coordinatorStateQuery } from '../../workflows/scenario-coordinator-messages';
 import { bulkOperationWorkflowId } from '../../src/temporal/client';
+import { stateFromDocument } from '../../activities/start-incomplete-execution';
 
 const fixtures = path.resolve(__dirname, '../fixtures/histories');
 const record = process.env.IMEX_RECORD_HISTORIES === '1';
@@ -42,13 +43,13 @@ afterAll(async () => {
 const webhook = webhookTrigger;
 const httpModule = (id: number, path: string) => http.httpModule(id, path, { data: '{{1.n}}' });
 
-async function run(name: string, flow: unknown[], dlq: boolean) {
+async function run(name: string, flow: unknown[], dlq: boolean, data: unknown = { n: 1 }) {
   const scenarioId = await imex.createScenario({ name, flow, metadata: { scenario: { dlq } } });
-  return { scenarioId, ...(await runAgain(scenarioId)) };
+  return { scenarioId, ...(await runAgain(scenarioId, data)) };
 }
 
-async function runAgain(scenarioId: number) {
-  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: { n: 1 } });
+async function runAgain(scenarioId: number, data: unknown = { n: 1 }) {
+  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data });
   return { executionId, result: await imex.imex.scenarioRunResult(executionId) };
 }
 
@@ -87,6 +88,12 @@ test('fresh histories of every workflow type replay against the current code', a
     { timeoutMs: 30_000 },
   );
   await imex.imex.requestIncompleteExecution(deletedIe, 'patch', { failer: 7 }).catch(() => undefined);
+  // Logged changes (CHANGE_LOG_PATCH): a patch merged into the stored bundles, with who and why.
+  await imex.imex.requestIncompleteExecution(deletedIe, 'patch', {
+    bundles: { '1': { value: { n: 2 } } },
+    actor: { type: 'token', tokenId: 'replay', name: 'replay' },
+    reason: 'replay',
+  });
   await imex.imex.signalIncompleteExecution(deletedIe, 'retry', { requestId: 'replay-retry' });
   await waitFor(
     'the retry to be applied',
@@ -135,7 +142,52 @@ test('fresh histories of every workflow type replay against the current code', a
     { timeoutMs: 30_000 },
   );
 
+  // An attempt over a fan-out where two bundles fail again: the IE moves, the other is parked
+  // (ATTEMPT_KEEPS_BUNDLES_PATCH); the IE's attempt waited for its slot as `pending` (ATTEMPT_SLOT_WAIT_PATCH).
+  http.script('/fan-gate', { status: 400 }, { status: 200 });
+  http.script('/fan/a', { status: 200 });
+  http.script('/fan/b', { status: 400 });
+  http.script('/fan/c', { status: 400 });
+  const fanOut = await run(
+    'replay: attempt over a fan-out',
+    [
+      webhook,
+      httpModule(2, '/fan-gate'),
+      { id: 3, module: 'builtin:BasicFeeder', version: 1, parameters: {}, mapper: { array: '{{1.items}}' } },
+      http.httpModule(4, '/fan', { url: `${http.url('/fan/')}{{3.sku}}` }),
+    ],
+    true,
+    { items: [{ sku: 'a' }, { sku: 'b' }, { sku: 'c' }] },
+  );
+  const fanOutIe = fanOut.result.parked[0]?.ieId as string;
+  await waitFor(
+    'the fan-out IE to wait',
+    async () => ((await imex.store.incompleteExecutions.get(fanOutIe))?.status === 'unresolved' ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+  await imex.imex.requestIncompleteExecution(fanOutIe, 'retry');
+  const [fanOutAttempt] = await waitFor(
+    'the fan-out attempt to end',
+    async () => {
+      const doc = await imex.store.incompleteExecutions.get(fanOutIe);
+      const attempts = await imex.store.executions.listByIncompleteExecution(fanOutIe);
+      return doc?.failer === 4 && doc.status === 'unresolved' && attempts.length === 1 ? attempts : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  // A workflow started by hand for an IE already deleted ends at once (CLOSED_STAYS_CLOSED_PATCH).
+  const closedStartId = env.unique('ie-closed');
+  const deletedDoc = await imex.store.incompleteExecutions.get(deletedIe);
+  await env.client.workflow.execute('incompleteExecution', {
+    taskQueue: imex.taskQueue,
+    workflowId: closedStartId,
+    args: [{ state: stateFromDocument(deletedDoc!), schedule: [300, 300] }],
+  });
+
   const recorded = {
+    'scenario-run-attemptkeeps': runWorkflowId(fanOutAttempt!.executionId),
+    'incomplete-execution-slotwait': ieWorkflowId(fanOutIe),
+    'incomplete-execution-closedatstart': closedStartId,
     // Coordinated: runs through the coordinator, attempts with a slot, a deleted IE tells it.
     'scenario-coordinator-runs': coordinatorWorkflowId(imex.taskQueue, bulkScenario),
     'scenario-schedule-tick-fired': tickId,
@@ -143,6 +195,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-notified': ieWorkflowId(deletedIe),
     'bulk-operation-retry': bulkOperationWorkflowId(operationId),
     'maintenance-pass': maintenanceId,
+    // With blob collection (BLOB_COLLECTION_PATCH); the older fixture replays without it.
+    'maintenance-blobs': maintenanceId,
     'scenario-coordinator-direct': coordinatorWorkflowId(imex.taskQueue, success.scenarioId),
     // Store writes as local activities (LOCAL_STORE_WRITES_PATCH); the older fixtures ran them as activities.
     'scenario-run-localsuccess': runWorkflowId(success.executionId),
@@ -150,6 +204,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'scenario-run-localparked': runWorkflowId(resolved.executionId),
     'incomplete-execution-resolved': ieWorkflowId(resolvedIe),
     'incomplete-execution-deleted': ieWorkflowId(deletedIe),
+    // Patched, retried (its change-log activity) and deleted, each logged.
+    'incomplete-execution-changelog': ieWorkflowId(deletedIe),
   };
   const histories = await Promise.all(
     Object.entries(recorded).map(async ([name, workflowId]) => ({

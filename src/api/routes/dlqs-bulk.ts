@@ -14,7 +14,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { BulkOperationDocument, BulkOperationKind } from '../../store';
-import { authOf } from '../auth';
+import { actorOf, authOf, type AuthContext } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, confirmationRequired, errorBodySchema, notFound } from '../errors';
 import {
@@ -28,7 +28,7 @@ import {
   type BulkBody,
   type BulkOperationView,
 } from '../schemas/dlqs';
-import { pagingQuery } from '../validation';
+import { pagingQuery, querySchema } from '../validation';
 
 const tags = ['incomplete executions'];
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema };
@@ -61,10 +61,13 @@ export const bulkDlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
     scenarioId: number,
     kind: BulkOperationKind,
     body: BulkBody,
+    auth: AuthContext,
   ): Promise<{ operation: BulkOperationDocument; finished: boolean }> {
     const operationId = crypto.randomUUID().replace(/-/g, '');
     const target = body.ids ? { ids: body.ids } : { all: true as const, exceptIds: body.exceptIds ?? [] };
-    await imex.startBulkOperation({ operationId, orgId, scenarioId, kind, target });
+    // Each IE's change log records who asked and why.
+    const note = { actor: actorOf(auth), ...(body.reason === undefined ? {} : { reason: body.reason }) };
+    await imex.startBulkOperation({ operationId, orgId, scenarioId, kind, target, note });
     const deadline = Date.now() + timeoutMs;
     let wait = 25;
     for (;;) {
@@ -103,7 +106,7 @@ export const bulkDlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
       const { orgId } = authOf(request);
       const { scenarioId } = request.query;
       await scenarioOf(orgId, scenarioId);
-      const { operation, finished } = await run(orgId, scenarioId, 'retry', request.body);
+      const { operation, finished } = await run(orgId, scenarioId, 'retry', request.body, authOf(request));
       if (!finished) return accepted(operation, reply);
       return { dlqs: await store.bulkOperations.verdicts(operation._id, { offset: 0, limit: operation.total ?? 0 }) };
     },
@@ -137,7 +140,7 @@ export const bulkDlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
       if (request.body.all && !confirmed) {
         throw confirmationRequired('deleting all incomplete executions of a scenario needs confirmed=true');
       }
-      const { operation, finished } = await run(orgId, scenarioId, 'delete', request.body);
+      const { operation, finished } = await run(orgId, scenarioId, 'delete', request.body, authOf(request));
       if (!finished) return accepted(operation, reply);
       const verdicts = await store.bulkOperations.verdicts(operation._id, { offset: 0, limit: operation.total ?? 0 });
       const deleted = verdicts.filter((v) => v.accepted).map((v) => v.id);
@@ -163,7 +166,7 @@ export const bulkDlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
         tags,
         summary: "imex: a bulk retry or delete's progress and its verdicts so far (paged, in request order)",
         params: operationIdParams,
-        querystring: z.object(pagingQuery(1000)),
+        querystring: querySchema(pagingQuery(1000)),
         response: {
           200: z.object({
             operation: bulkOperationSchema,

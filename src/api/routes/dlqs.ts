@@ -7,13 +7,16 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Blueprint } from '../../domain';
+import crypto from 'node:crypto';
+import type { Blueprint, PatchRequest } from '../../domain';
 import { isBlobRef, type IncompleteExecutionDocument } from '../../store';
-import { authOf } from '../auth';
+import { actorOf, authOf, type AuthContext } from '../auth';
 import type { ApiDeps, ApiImexClient } from '../deps';
 import { conflict, errorBodySchema, notFound, validationError } from '../errors';
 import {
   bundleResponseSchema,
+  dlqChangeSchema,
+  dlqChangesQuery,
   dlqIdParams,
   dlqListItemSchema,
   dlqLogDetailSchema,
@@ -25,7 +28,9 @@ import {
   listDlqsQuery,
   patchDlqBody,
   resolveDlqBody,
+  retryDlqBody,
   toDlqListItem,
+  type DlqChangeView,
   toDlqLog,
   toDlqView,
   toModuleLog,
@@ -43,16 +48,23 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     if (!doc) throw notFound(`incomplete execution ${ieId}`);
     return doc;
   }
-  /** Sends a request to the organization's IE through its workflow; a refusal answers with the reason. */
+  /**
+   * Sends a request to the organization's IE through its workflow, in the token's name (the IE's
+   * change log records who); a refusal answers with the reason.
+   */
   async function requestOnIe(
-    orgId: number,
+    auth: AuthContext,
     ieId: string,
     kind: 'retry' | 'resolve' | 'patch',
     body: Parameters<ApiImexClient['requestIncompleteExecution']>[2],
   ): Promise<void> {
-    await visibleIe(orgId, ieId);
+    await visibleIe(auth.orgId, ieId);
     try {
-      await imex.requestIncompleteExecution(ieId, kind, body);
+      await imex.requestIncompleteExecution(ieId, kind, {
+        ...body,
+        requestId: crypto.randomUUID(),
+        actor: actorOf(auth),
+      });
     } catch (error) {
       throw refusal(ieId, error);
     }
@@ -184,10 +196,10 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       },
     },
     async (request) => {
-      const { orgId } = authOf(request);
+      const auth = authOf(request);
       const { dlqId } = request.params;
-      await requestOnIe(orgId, dlqId, 'patch', patchRequest(request.body));
-      const doc = await visibleIe(orgId, dlqId);
+      await requestOnIe(auth, dlqId, 'patch', patchRequest(request.body));
+      const doc = await visibleIe(auth.orgId, dlqId);
       return { dlq: { failer: doc.failer, blueprint: JSON.parse(doc.blueprint ?? '{}') as Blueprint } };
     },
   );
@@ -201,13 +213,15 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
         summary: 'Retry now with the stored blueprint and bundles (answers once the attempt has started)',
         description: '409 with `detail.reason` when it cannot: an attempt in progress, resolved, deleted.',
         params: dlqIdParams,
+        body: retryDlqBody,
         response: { 200: z.object({ dlq: z.string() }), ...errors, 409: errorBodySchema },
       },
     },
     async (request) => {
-      const { orgId } = authOf(request);
+      const auth = authOf(request);
       const { dlqId } = request.params;
-      await requestOnIe(orgId, dlqId, 'retry', {});
+      const reason = request.body?.reason;
+      await requestOnIe(auth, dlqId, 'retry', reason === undefined ? {} : { reason });
       return { dlq: dlqId };
     },
   );
@@ -226,10 +240,47 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       },
     },
     async (request) => {
+      const auth = authOf(request);
+      const { dlqId } = request.params;
+      await requestOnIe(auth, dlqId, 'resolve', patchRequest(request.body ?? {}));
+      return { dlq: dlqId };
+    },
+  );
+
+  app.get(
+    '/dlqs/:dlqId/changes',
+    {
+      config: { scope: 'dlqs:read' },
+      schema: {
+        tags,
+        summary: "imex: the IE's change log, newest first: who changed what, when and why",
+        description:
+          'Every patch, resolve, retry and delete: the actor (API token id and name, or `temporal signal` / ' +
+          "`temporal update` for requests sent through Temporal directly), the time, the request's `reason`, and " +
+          'the before/after of what changed (bundles per module id, failer, a blueprint summary). Large values ' +
+          'are summaries (`{ summary: true, sha256, bytes }`). Kept as long as the IE, deleted ones included; ' +
+          'purged with it. Paging `pg[offset]`, `pg[limit]` (default 100).',
+        params: dlqIdParams,
+        querystring: dlqChangesQuery,
+        response: {
+          200: z.object({
+            dlqChanges: z.array(dlqChangeSchema),
+            pg: z.object({ offset: z.int(), limit: z.int(), total: z.int() }),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
       const { orgId } = authOf(request);
       const { dlqId } = request.params;
-      await requestOnIe(orgId, dlqId, 'resolve', patchRequest(request.body ?? {}));
-      return { dlq: dlqId };
+      // A deleted IE's log stays readable: the delete is part of it.
+      const doc = await store.incompleteExecutions.get(dlqId);
+      if (!doc || doc.orgId !== orgId) throw notFound(`incomplete execution ${dlqId}`);
+      const offset = request.query['pg[offset]'];
+      const limit = request.query['pg[limit]'];
+      const page = await store.ieChanges.page(dlqId, offset, limit);
+      return { dlqChanges: page.changes as DlqChangeView[], pg: { offset, limit, total: page.total } };
     },
   );
 
@@ -283,11 +334,17 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   );
 };
 
-function patchRequest(body: { blueprint?: Blueprint; failer?: number; bundles?: Record<string, unknown> }) {
+function patchRequest(body: {
+  blueprint?: Blueprint;
+  failer?: number;
+  bundles?: PatchRequest['bundles'];
+  reason?: string;
+}): PatchRequest {
   return {
     ...(body.blueprint === undefined ? {} : { blueprint: body.blueprint }),
     ...(body.failer === undefined ? {} : { failer: body.failer }),
-    ...(body.bundles === undefined ? {} : { bundles: body.bundles as Record<string, { value?: unknown }> }),
+    ...(body.bundles === undefined ? {} : { bundles: body.bundles }),
+    ...(body.reason === undefined ? {} : { reason: body.reason }),
   };
 }
 
@@ -299,7 +356,7 @@ function patchRequest(body: { blueprint?: Blueprint; failer?: number; bundles?: 
 function refusal(ieId: string, error: unknown): unknown {
   if (!(error instanceof Error) || error.name !== 'RequestRejectedError') return error;
   const reason = (error as Error & { reason: string }).reason;
-  const field = /^(failer|bundles|invalid blueprint)\b/.exec(reason)?.[1];
+  const field = /^(failer|bundles(?:\.\d+(?:\.value)?)?|invalid blueprint)\b/.exec(reason)?.[1];
   if (field) {
     const path = field === 'invalid blueprint' ? 'blueprint' : field;
     return validationError([{ path, in: 'body', message: reason }]);

@@ -83,7 +83,8 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
     async (request) => {
       const { orgId } = authOf(request);
       const body = request.body;
-      const blueprint = checked(withSettings(body.blueprint, body.settings), registry);
+      // The body's blueprint was validated with the request; only merged settings need a second look.
+      const blueprint = body.settings ? checked(withSettings(body.blueprint, body.settings), registry) : body.blueprint;
       const name = body.name ?? (blueprint.name.trim() || undefined);
       if (!name) {
         throw validationError([{ path: 'name', in: 'body', message: 'required when the blueprint has no name' }]);
@@ -182,7 +183,10 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       if (name !== undefined) patch.name = name;
       if (scheduling !== undefined) patch.scheduling = scheduling;
       if (blueprint !== undefined || settings !== undefined) {
-        patch.blueprint = checked(withSettings(blueprint ?? current.blueprint, settings), registry);
+        patch.blueprint =
+          blueprint !== undefined && settings === undefined
+            ? blueprint
+            : checked(withSettings(blueprint ?? current.blueprint, settings), registry);
       }
       // Everything is checked above: one write, or none.
       const updated = await store.scenarios.update(orgId, scenarioId, patch);

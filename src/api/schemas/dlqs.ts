@@ -4,7 +4,16 @@
  * `nextRetryAt`, and the bulk operations that carry out bulk retries and deletes.
  */
 import { z } from 'zod';
-import { errorCategories, executionStatusCode, ieStatuses, type ModuleLookup, type ModuleLogEntry } from '../../domain';
+import {
+  bundlesPatchSchema,
+  errorCategories,
+  executionStatusCode,
+  ieChangeKinds,
+  ieChangeReasonSchema,
+  ieStatuses,
+  type ModuleLookup,
+  type ModuleLogEntry,
+} from '../../domain';
 import type {
   BulkOperationDocument,
   BulkProgress,
@@ -12,7 +21,7 @@ import type {
   IncompleteExecutionDocument,
   Organization,
 } from '../../store';
-import { integerIdParam, pagingQuery } from '../validation';
+import { checkedJson, integerIdParam, pagingQuery, querySchema } from '../validation';
 import { blueprintField } from './scenarios';
 
 const hex32Message = 'must be 32 lowercase hex characters';
@@ -24,7 +33,7 @@ export const operationIdParams = z.object({ operationId: hex32 });
 
 const sortByValues = ['created', 'size', 'attempts'] as const;
 
-export const listDlqsQuery = z.object({
+export const listDlqsQuery = querySchema({
   scenarioId: integerIdParam
     .optional()
     .describe("The scenario's IEs (Make requires it; imex lists the organization's without it)"),
@@ -35,9 +44,9 @@ export const listDlqsQuery = z.object({
   errorType: z.enum(errorCategories, { error: 'must be an error category such as ConnectionError' }).optional(),
 });
 
-export const bulkScenarioQuery = z.object({ scenarioId: integerIdParam });
+export const bulkScenarioQuery = querySchema({ scenarioId: integerIdParam });
 
-export const bulkDeleteQuery = z.object({
+export const bulkDeleteQuery = querySchema({
   scenarioId: integerIdParam,
   confirmed: z
     .enum(['true', 'false'], { error: 'must be true or false' })
@@ -52,6 +61,7 @@ export const bulkBody = z
     ids: z.array(hex32).min(1, 'must list at least one id').max(10_000, 'at most 10000 ids').optional(),
     all: z.literal(true, { error: 'must be true' }).optional(),
     exceptIds: z.array(hex32).max(10_000, 'at most 10000 ids').optional(),
+    reason: ieChangeReasonSchema.optional().describe("imex: why (kept in each IE's change log)"),
   })
   .superRefine((body, ctx) => {
     if (body.ids === undefined && body.all === undefined) {
@@ -67,12 +77,17 @@ export const bulkBody = z
   .describe('`{ ids }`, or `{ all: true, exceptIds }` for every IE of the scenario but those');
 export type BulkBody = z.output<typeof bulkBody>;
 
-const bundlesField = z
-  .record(
-    z.string().regex(/^\d+$/, 'bundle keys are module ids'),
-    z.looseObject({ value: z.unknown().optional(), error: z.unknown().optional() }),
-  )
-  .describe('Bundles in the shape of GET /dlqs/{id}/bundle: `{ "<moduleId>": { value } }`');
+const bundlesField = checkedJson(
+  bundlesPatchSchema.describe(
+  'Bundles in the shape of GET /dlqs/{id}/bundle: `{ "<moduleId>": { value } }`. Only the modules named change ' +
+    '(merged per module id); each `value` must be a JSON object (the bundle a module outputs): null, arrays and ' +
+    "other values are refused. The failed module's `{ error }` entry may come back as GET shows it and is ignored.",
+  ),
+);
+
+const reasonField = ieChangeReasonSchema
+  .optional()
+  .describe("imex: why (free text, kept in the IE's change log, GET /dlqs/{id}/changes)");
 
 /** `PATCH /dlqs/{id}` (and imex's `POST /dlqs/{id}/resolve`): what the next attempt uses. */
 export function patchDlqBody(registry: ModuleLookup) {
@@ -80,6 +95,7 @@ export function patchDlqBody(registry: ModuleLookup) {
     blueprint: blueprintField(registry).optional(),
     failer: z.int({ error: 'must be a module id (a positive integer)' }).positive('must be a module id').optional(),
     bundles: bundlesField.optional(),
+    reason: reasonField,
   });
 }
 
@@ -87,6 +103,44 @@ export function patchDlqBody(registry: ModuleLookup) {
 export function resolveDlqBody(registry: ModuleLookup) {
   return patchDlqBody(registry).nullish();
 }
+
+/** `POST /dlqs/{id}/retry`: no body, as Make's, or imex's `{ reason }`. */
+export const retryDlqBody = z.strictObject({ reason: reasonField }).nullish();
+
+export const dlqChangesQuery = z.object(pagingQuery(100, 1000));
+
+const valueOrSummary = z
+  .unknown()
+  .describe('The value, or `{ summary: true, sha256, bytes }` when it is large or kept by reference');
+
+export const dlqChangeSchema = z
+  .object({
+    /** Its place in the IE's log: 1, 2, 3 … */
+    seq: z.int(),
+    kind: z.enum(ieChangeKinds),
+    at: z.string(),
+    actor: z.union([
+      z.object({ type: z.literal('token'), tokenId: z.string(), name: z.string() }),
+      z.object({ type: z.literal('temporal'), via: z.enum(['signal', 'update']), name: z.string() }),
+    ]),
+    reason: z.string().optional(),
+    requestId: z.string().optional(),
+    changes: z.object({
+      bundles: z.record(z.string(), z.object({ before: valueOrSummary, after: valueOrSummary })).optional(),
+      failer: z.object({ before: z.int(), after: z.int() }).optional(),
+      blueprint: z
+        .object({
+          before: valueOrSummary,
+          after: valueOrSummary,
+          modules: z.object({ added: z.array(z.int()), removed: z.array(z.int()), changed: z.array(z.int()) }),
+        })
+        .optional(),
+      status: z.object({ before: z.string(), after: z.string() }).optional(),
+      attempts: z.object({ before: z.int(), after: z.int() }).optional(),
+    }),
+  })
+  .meta({ id: 'DlqChange' });
+export type DlqChangeView = z.output<typeof dlqChangeSchema>;
 
 const isoOrNull = z.string().nullable();
 
@@ -107,6 +161,8 @@ export const dlqListItemSchema = z
     /** The module the next attempt starts at. */
     failer: z.int(),
     nextRetryAt: isoOrNull,
+    /** An attempt is requested and waits for the scenario's attempt slot (status stays `pending`). */
+    waitingForSlot: z.boolean(),
   })
   .meta({ id: 'DlqListItem' });
 export type DlqListItem = z.output<typeof dlqListItemSchema>;
@@ -145,6 +201,7 @@ export function toDlqListItem(doc: IncompleteExecutionDocument): DlqListItem {
     errorType: doc.error.type,
     failer: doc.failer,
     nextRetryAt: doc.nextRetryAt ? doc.nextRetryAt.toISOString() : null,
+    waitingForSlot: doc.waitingForSlot === true,
   };
 }
 
@@ -206,13 +263,18 @@ export const moduleLogSchema = z.object({
 
 export const dlqLogDetailSchema = dlqLogSchema.extend({ log: z.array(moduleLogSchema) }).meta({ id: 'DlqLogDetail' });
 
-export const dlqLogsQuery = z.object({
+const unixMs = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a UNIX time in ms')
+  .transform(Number);
+
+export const dlqLogsQuery = querySchema({
   status: z
     .enum(['1', '2', '3'], { error: 'must be 1 (success), 2 (warning) or 3 (error)' })
     .transform(Number)
     .optional(),
-  from: z.coerce.number({ error: 'must be a UNIX time in ms' }).int('must be a UNIX time in ms').optional(),
-  to: z.coerce.number({ error: 'must be a UNIX time in ms' }).int('must be a UNIX time in ms').optional(),
+  from: unixMs.optional(),
+  to: unixMs.optional(),
 });
 
 export function toDlqLog(execution: ExecutionRecord): DlqLogView {

@@ -13,11 +13,11 @@ import {
   type ScenarioSettings,
 } from '../../domain';
 import type { ExecutionRecord, Scenario } from '../../store';
-import { integerIdParam, pagingQuery, type NestedFieldIssue } from '../validation';
+import { checkedJson, integerIdParam, pagingQuery, querySchema, type NestedFieldIssue } from '../validation';
 
 export const scenarioIdParams = z.object({ scenarioId: integerIdParam });
 
-export const pagingQuerySchema = z.object(pagingQuery());
+export const pagingQuerySchema = querySchema(pagingQuery());
 export const pagingResponseSchema = z.object({ offset: z.int(), limit: z.int() });
 
 /** `metadata.scenario` settings that PATCH may change; unknown keys are refused by name. */
@@ -98,7 +98,9 @@ export function patchScenarioBody(registry: ModuleLookup) {
 }
 
 export const runScenarioBody = z
-  .strictObject({ data: z.unknown().optional().describe("The trigger's input: becomes the first bundles") })
+  .strictObject({
+    data: checkedJson(z.unknown()).optional().describe("The trigger's input: becomes the first bundles"),
+  })
   // No body at all reaches validation as null.
   .nullish();
 
@@ -206,6 +208,11 @@ export const scenarioLogSchema = z
     /** Set when the run was an attempt of this incomplete execution. */
     ieId: z.string().optional(),
     error: z.object({ type: z.string(), message: z.string(), moduleId: z.int().optional() }).optional(),
+    /**
+     * Failed bundles this run dropped instead of storing them as incomplete executions ("enable
+     * data loss" with the organization's storage full); absent when none were.
+     */
+    discarded: z.array(z.object({ moduleId: z.int(), bundleIndex: z.int(), reason: z.string() })).optional(),
   })
   .meta({ id: 'ScenarioLog' });
 export type ScenarioLogView = z.output<typeof scenarioLogSchema>;
@@ -221,5 +228,6 @@ export function toScenarioLog(execution: ExecutionRecord): ScenarioLogView {
   };
   if (execution.ieId) log.ieId = execution.ieId;
   if (execution.error) log.error = execution.error;
+  if (execution.discarded?.length) log.discarded = execution.discarded.map((d) => ({ ...d }));
   return log;
 }

@@ -64,6 +64,13 @@ export const dlqEndpoints: DlqEndpoint[] = [
   },
   {
     method: 'GET',
+    label: 'GET /dlqs/{dlqId}/changes',
+    scope: 'dlqs:read',
+    owner: 'dlq',
+    path: (i) => `/dlqs/${i.dlqId}/changes`,
+  },
+  {
+    method: 'GET',
     label: 'GET /dlqs/{dlqId}/logs',
     scope: 'dlqs:read',
     owner: 'dlq',

@@ -7,7 +7,7 @@ import {
   toScenarioView,
   withSettings,
 } from '../../../src/api/schemas/scenarios';
-import { fieldErrors, integerIdParam, pagingQuery } from '../../../src/api/validation';
+import { checkedJson, fieldErrors, integerIdParam, pagingQuery, querySchema } from '../../../src/api/validation';
 import { blueprintSchema } from '../../../src/domain';
 
 const parseBlueprint = (input: unknown) => blueprintSchema.parse(input);
@@ -32,6 +32,35 @@ describe('fieldErrors', () => {
     for (const bad of ['abc', '', '0', '-1', '1.5', '9007199254740993'])
       expect(integerIdParam.safeParse(bad).success).toBe(false);
     expect(integerIdParam.parse('42')).toBe(42);
+  });
+
+  test('integer ids and paging take only the canonical spelling of a number', () => {
+    for (const bad of ['+1', ' 1', '1 ', '01', '1.0', '1e0', '0x1', '١', ['1', '2'], { $gt: '0' }]) {
+      expect(integerIdParam.safeParse(bad).success).toBe(false);
+    }
+    const paging = z.object(pagingQuery());
+    expect(paging.parse({ 'pg[offset]': '0', 'pg[limit]': '25' })).toEqual({ 'pg[offset]': 0, 'pg[limit]': 25 });
+    for (const bad of ['00', '+5', '5.0', '1e1']) {
+      expect(paging.safeParse({ 'pg[offset]': bad }).success).toBe(false);
+      expect(paging.safeParse({ 'pg[limit]': bad }).success).toBe(false);
+    }
+  });
+
+  test('query schemas refuse unknown keys by name: object syntax never passes as "no filter"', () => {
+    const query = querySchema({ scenarioId: integerIdParam.optional() });
+    const result = query.safeParse({ 'scenarioId[$gt]': '0', 'status[]': 'x' });
+    expect(fieldErrors('query', result.error!.issues)).toEqual([
+      { path: 'scenarioId[$gt]', in: 'query', message: 'unknown field' },
+      { path: 'status[]', in: 'query', message: 'unknown field' },
+    ]);
+  });
+
+  test('checkedJson names a forbidden key by its path before the schema copies the value', () => {
+    const body = z.strictObject({ bundles: checkedJson(z.record(z.string(), z.unknown())).optional() });
+    const result = body.safeParse(JSON.parse('{"bundles":{"1":{"value":{}},"__proto__":{"1":{"value":1}}}}'));
+    expect(fieldErrors('body', result.error!.issues)).toEqual([
+      { path: 'bundles.__proto__', in: 'body', message: expect.stringContaining('"__proto__" is not allowed') },
+    ]);
   });
 });
 
@@ -66,6 +95,17 @@ describe('blueprintField', () => {
     expect(fieldErrors('body', text.error!.issues)).toEqual([
       { path: 'blueprint', in: 'body', message: expect.stringMatching(/^is not valid JSON/) },
     ]);
+  });
+
+  test('refuses prototype and $ keys, in an object and in JSON text alike, naming the path', () => {
+    const text = '{"flow":[{"id":1,"module":"gateway:CustomWebHook","mapper":{"__proto__":{},"$x":1}}]}';
+    for (const blueprint of [text, JSON.parse(text) as unknown]) {
+      const result = field.safeParse({ blueprint });
+      expect(fieldErrors('body', result.error!.issues).map((e) => e.path)).toEqual([
+        'blueprint.flow[0].mapper.__proto__',
+        'blueprint.flow[0].mapper.$x',
+      ]);
+    }
   });
 });
 

@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { validateBlueprint, type BlueprintValidationResult } from '../../../src/domain';
+import {
+  BLUEPRINT_MAX_MODULES,
+  BLUEPRINT_MAX_NESTING,
+  validateBlueprint,
+  type BlueprintValidationResult,
+} from '../../../src/domain';
 import { createDefaultRegistry } from '../../../src/modules';
 import { makeExport } from '../fixtures/make-export';
 
@@ -480,6 +485,117 @@ describe('validateBlueprint: filters, routers and error handlers', () => {
       'metadata.scenario.imex.policy',
       'metadata.scenario.imex.policy.DataError.outcome',
       'metadata.scenario.imex.schedule',
+    ]);
+  });
+});
+
+/** A chain of `n` modules, each mapping the one before it: the worst case for "what may I map from". */
+function chain(n: number) {
+  const flow: Record<string, unknown>[] = [{ id: 1, module: 'gateway:CustomWebHook' }];
+  for (let id = 2; id <= n; id++) {
+    flow.push({
+      id,
+      module: 'util:SetVariable2',
+      mapper: { name: `v${id}`, scope: 'roundtrip', value: `{{${id - 1}.value}} and {{1.n}}` },
+    });
+  }
+  return { name: 'chain', flow, metadata: { scenario: { dlq: true } } };
+}
+
+function timed<T>(what: string, run: () => T): T {
+  const started = process.hrtime.bigint();
+  const result = run();
+  process.stdout.write(`${what}: ${Number(process.hrtime.bigint() - started) / 1e6} ms\n`);
+  return result;
+}
+
+describe('validateBlueprint is bounded and linear', () => {
+  it(`accepts a blueprint of ${BLUEPRINT_MAX_MODULES} modules`, () => {
+    const blueprint = chain(BLUEPRINT_MAX_MODULES);
+    const result = timed(`validate ${BLUEPRINT_MAX_MODULES} modules (${JSON.stringify(blueprint).length} bytes)`, () =>
+      validateBlueprint(blueprint, registry),
+    );
+    expect(result.ok).toBe(true);
+  });
+
+  it('refuses one module more, counting routes and error-handler routes, before parsing anything', () => {
+    const half = Math.floor(BLUEPRINT_MAX_MODULES / 2);
+    const blueprint = chain(half);
+    const last = blueprint.flow[half - 1] as Record<string, unknown>;
+    last.onerror = chain(BLUEPRINT_MAX_MODULES - half).flow.slice(1, 2);
+    blueprint.flow.push({
+      id: 900_001,
+      module: 'builtin:BasicRouter',
+      routes: [{ flow: chain(BLUEPRINT_MAX_MODULES - half).flow.slice(1) }],
+    });
+    const errors = errorsOf(validateBlueprint(blueprint, registry));
+    expect(errors).toEqual([
+      { path: 'flow', message: expect.stringContaining(`more than ${BLUEPRINT_MAX_MODULES} modules`) },
+    ]);
+  });
+
+  it('refuses 40,000 modules at once (it used to take minutes)', () => {
+    const blueprint = chain(40_000);
+    const errors = errorsOf(
+      timed(`refuse 40000 modules (${JSON.stringify(blueprint).length} bytes)`, () =>
+        validateBlueprint(blueprint, registry),
+      ),
+    );
+    expect(errors[0]?.message).toContain(`more than ${BLUEPRINT_MAX_MODULES} modules`);
+  });
+
+  it('refuses routes nested deeper than the bound', () => {
+    let flow: Record<string, unknown>[] = [{ id: 999, module: 'util:SetVariable2', mapper: { name: 'x', value: '1' } }];
+    for (let level = 0; level <= BLUEPRINT_MAX_NESTING; level++) {
+      flow = [{ id: 1000 + level, module: 'builtin:BasicRouter', routes: [{ flow }] }];
+    }
+    const blueprint = { flow: [{ id: 1, module: 'gateway:CustomWebHook' }, ...flow] };
+    const errors = errorsOf(validateBlueprint(blueprint, registry));
+    expect(errors).toEqual([
+      { path: expect.stringMatching(/routes\[0\]\.flow$/), message: expect.stringContaining('nested') },
+    ]);
+  });
+
+  it('refuses prototype and $ keys anywhere, before zod copies them (API and patched blueprints alike)', () => {
+    const text =
+      '{"flow":[{"id":1,"module":"gateway:CustomWebHook","metadata":{"constructor":{}}}],"__proto__":{"flow":[]}}';
+    expect(errorsOf(validateBlueprint(JSON.parse(text), registry)).map((e) => e.path)).toEqual([
+      '__proto__',
+      'flow[0].metadata.constructor',
+    ]);
+    expect(
+      errorsOf(validateBlueprint({ flow: [{ id: 1, module: 'gateway:CustomWebHook', mapper: { $x: 1 } }] }, registry)),
+    ).toEqual([{ path: 'flow[0].mapper.$x', message: 'keys starting with "$" are not allowed ("$x")' }]);
+  });
+
+  it('still knows what each module may map from across routes and error handlers', () => {
+    const blueprint = {
+      flow: [
+        { id: 1, module: 'gateway:CustomWebHook' },
+        {
+          id: 2,
+          module: 'util:SetVariable2',
+          mapper: { name: 'a', value: '{{1.n}}' },
+          onerror: [
+            { id: 3, module: 'util:SetVariable2', mapper: { name: 'b', value: '{{2.error}}' } },
+            { id: 4, module: 'util:SetVariable2', mapper: { name: 'c', value: '{{3.value}}' } },
+          ],
+        },
+        {
+          id: 5,
+          module: 'builtin:BasicRouter',
+          routes: [
+            { flow: [{ id: 6, module: 'util:SetVariable2', mapper: { name: 'd', value: '{{2.a}}' } }] },
+            // Module 6 runs on the other route: not before 7.
+            { flow: [{ id: 7, module: 'util:SetVariable2', mapper: { name: 'e', value: '{{6.d}} {{3.b}}' } }] },
+          ],
+        },
+      ],
+    };
+    const errors = errorsOf(validateBlueprint(blueprint, registry));
+    expect(errors.map((e) => [e.moduleId, e.message.replace(/^module \d+ \([^)]*\): /, '')])).toEqual([
+      [7, 'maps {{6.d}} from module 6, which does not run before it'],
+      [7, 'maps {{3.b}} from module 3, which does not run before it'],
     ]);
   });
 });

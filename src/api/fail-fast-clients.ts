@@ -1,0 +1,39 @@
+/**
+ * The API's own clients of the store and Temporal, built to fail fast: while either is unreachable
+ * the API answers 503 with Retry-After within seconds (errors.ts), where the worker's patient
+ * clients would wait and retry for half a minute. The worker keeps its own clients.
+ */
+import type { Client } from '@temporalio/client';
+import { openStore, type Store } from '../store';
+import { ImexClient } from '../temporal/client';
+import { withCallDeadline } from '../temporal/unavailable';
+
+export interface FailFastApiClients {
+  store: Store;
+  /** Every method runs under a deadline on `temporal`'s connection. */
+  imex: ImexClient;
+  close(): Promise<void>;
+}
+
+/** `temporal` should be a client whose connection retries briefly (`failFastGrpcInterceptors`). */
+export async function openFailFastApiClients(input: {
+  mongoUrl: string;
+  dbName: string;
+  temporal: Client;
+  taskQueue: string;
+  webhookQueueCap?: number;
+  callTimeoutMs?: number;
+}): Promise<FailFastApiClients> {
+  const store = await openStore(input.mongoUrl, input.dbName, { failFast: true });
+  const imex = withCallDeadline(
+    new ImexClient({
+      client: input.temporal,
+      store,
+      taskQueue: input.taskQueue,
+      ...(input.webhookQueueCap === undefined ? {} : { webhookQueueCap: input.webhookQueueCap }),
+    }),
+    input.temporal,
+    input.callTimeoutMs,
+  );
+  return { store, imex, close: () => store.close() };
+}

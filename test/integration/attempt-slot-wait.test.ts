@@ -1,0 +1,121 @@
+/**
+ * An IE whose attempt waits for the scenario's slot (issue 14): the coordinator holds 3 attempts
+ * in flight against a slow service; a 4th IE retried meanwhile shows `pending` with
+ * `waitingForSlot`, not `in_progress`, can still be patched (its attempt then runs with the
+ * patch) and a 5th can be deleted (its request is withdrawn; the others are not held up).
+ */
+import { openTestEnv, type TestEnv } from '../helpers/test-env';
+import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { ieDocument, waitForIeDocument } from '../helpers/ie-waits';
+import { webhookTrigger } from '../helpers/blueprints';
+import { waitFor } from '../../src/stack/wait';
+import { coordinatorWorkflowId } from '../../src/domain';
+import { toDlqListItem } from '../../src/api/schemas/dlqs';
+import { coordinatorStateQuery } from '../../workflows/scenario-coordinator-messages';
+
+let env: TestEnv;
+let imex: ImexHarness;
+let http: ScriptedHttpServer;
+
+beforeAll(async () => {
+  env = await openTestEnv();
+  imex = await startImexHarness(env, { schedule: [60_000] });
+  http = await new ScriptedHttpServer().start();
+});
+
+afterAll(async () => {
+  await imex?.stop();
+  await http?.stop();
+  await env?.close();
+});
+
+const SLOW_MS = 5_000;
+
+test('an IE waiting for an attempt slot is pending, takes a patch, and can be deleted', async () => {
+  const keys = ['s1', 's2', 's3', 's4', 's5'];
+  for (const k of keys) {
+    const slow = ['s1', 's2', 's3'].includes(k);
+    http.script(`/slot/${k}`, { status: 400 }, { status: 200, ...(slow ? { delayMs: SLOW_MS } : {}) });
+  }
+  const scenarioId = await imex.createScenario({
+    name: 'slot wait',
+    flow: [
+      webhookTrigger,
+      http.httpModule(2, '/slot', {
+        url: `${http.url('/slot/')}{{1.k}}`,
+        data: '{"k":"{{1.k}}","extra":"{{1.extra}}"}',
+      }),
+    ],
+    metadata: { scenario: { dlq: true } },
+  });
+  const { executionId } = await imex.imex.startScenarioRun({
+    orgId: imex.orgId,
+    scenarioId,
+    data: keys.map((k) => ({ k })),
+  });
+  const parked = (await imex.imex.scenarioRunResult(executionId)).parked;
+  expect(parked).toHaveLength(5);
+  const ie = Object.fromEntries(keys.map((k, i) => [k, parked[i]?.ieId as string]));
+  for (const id of Object.values(ie)) {
+    await waitForIeDocument(imex.store, id, 'the IE to wait for a person', (d) => d.status === 'unresolved');
+  }
+
+  // Three attempts take the scenario's three slots, against a slow service.
+  for (const k of ['s1', 's2', 's3']) await imex.imex.requestIncompleteExecution(ie[k]!, 'retry');
+  const inFlight = () => ['s1', 's2', 's3'].every((k) => http.count(`/slot/${k}`) >= 2);
+  await waitFor('three slow attempts in flight', async () => (inFlight() ? true : undefined), {
+    timeoutMs: 30_000,
+  });
+  const coordinator = env.client.workflow.getHandle(coordinatorWorkflowId(imex.taskQueue, scenarioId));
+  expect((await coordinator.query(coordinatorStateQuery)).attemptHolders).toHaveLength(3);
+
+  // A 4th and a 5th wait: pending, not in progress, and shown so.
+  const waiting = await imex.imex.requestIncompleteExecution(ie.s4!, 'retry');
+  expect(waiting).toMatchObject({ status: 'pending', waitingForSlot: true, attempts: 0 });
+  await imex.imex.requestIncompleteExecution(ie.s5!, 'retry');
+  const doc4 = await waitForIeDocument(
+    imex.store,
+    ie.s4!,
+    'the wait written through',
+    (d) => d.waitingForSlot === true,
+  );
+  expect(doc4).toMatchObject({ status: 'pending', attempts: 0 });
+  expect(toDlqListItem(doc4)).toMatchObject({ status: 'pending', waitingForSlot: true });
+  await waitFor(
+    'both requests at the coordinator',
+    async () => ((await coordinator.query(coordinatorStateQuery)).waitingAttempts.length === 2 ? true : undefined),
+    { timeoutMs: 10_000 },
+  );
+  expect((await coordinator.query(coordinatorStateQuery)).waitingAttempts.sort()).toEqual([ie.s4, ie.s5].sort());
+  await expect(imex.imex.requestIncompleteExecution(ie.s4!, 'retry')).rejects.toThrow(
+    'an attempt is already waiting for a slot',
+  );
+
+  // Patched while it waits: the attempt reads its data after the grant.
+  await imex.imex.requestIncompleteExecution(ie.s4!, 'patch', {
+    bundles: { '1': { value: { k: 's4', extra: 'patched' } } },
+  });
+  // Deleted while it waits: the request is withdrawn at the coordinator.
+  const deleted = await imex.imex.requestIncompleteExecution(ie.s5!, 'delete');
+  expect(deleted).toMatchObject({ deleted: true, waitingForSlot: false });
+  expect(await ieDocument(imex.store, ie.s5!)).toMatchObject({ deleted: true, waitingForSlot: false });
+  expect((await coordinator.query(coordinatorStateQuery)).waitingAttempts).toEqual([ie.s4]);
+  expect(http.count('/slot/s3')).toBe(2); // the slow attempts still hold their slots
+
+  const resolved = await waitForIeDocument(imex.store, ie.s4!, 'the 4th IE to resolve', (d) => d.resolved);
+  expect(resolved).toMatchObject({ attempts: 1, waitingForSlot: false });
+  expect(JSON.parse(http.requestsTo('/slot/s4').at(-1)?.body ?? '{}')).toEqual({ k: 's4', extra: 'patched' });
+  expect(http.count('/slot/s5')).toBe(1); // only the run that parked it
+  for (const k of ['s1', 's2', 's3']) {
+    await waitForIeDocument(imex.store, ie[k]!, 'the slow attempts to resolve', (d) => d.resolved);
+  }
+  await waitFor(
+    'every slot released',
+    async () => {
+      const view = await coordinator.query(coordinatorStateQuery);
+      return view.waitingAttempts.length === 0 && view.attemptHolders.length === 0 ? true : undefined;
+    },
+    { timeoutMs: 10_000 },
+  );
+});
