@@ -100,17 +100,13 @@ describe('keys that could replace a prototype or pose as imex data', () => {
   });
 
   test.each([
-    [
-      'constructor',
-      { bundles: { '1': { value: { constructor: { prototype: {} } } } } },
-      'bundles["1"].value.constructor',
-    ],
-    ['prototype', { bundles: { '1': { value: { prototype: 1 } } } }, 'bundles["1"].value.prototype'],
-    ['a $ key', { bundles: { '1': { value: { $where: 'sleep(1000)' } } } }, 'bundles["1"].value.$where'],
+    ['constructor', { bundles: { '1': { value: { constructor: { prototype: {} } } } } }, 'bundles.1.value.constructor'],
+    ['prototype', { bundles: { '1': { value: { prototype: 1 } } } }, 'bundles.1.value.prototype'],
+    ['a $ key', { bundles: { '1': { value: { $where: 'sleep(1000)' } } } }, 'bundles.1.value.$where'],
     [
       'a blob reference',
       { bundles: { '1': { value: { $imexBlob: 'f'.repeat(64), bytes: 1 } } } },
-      'bundles["1"].value.$imexBlob',
+      'bundles.1.value.$imexBlob',
     ],
   ])('PATCH and resolve refuse %s in bundles', async (_what, body, path) => {
     for (const [method, route] of [

@@ -79,9 +79,9 @@ export type BulkBody = z.output<typeof bulkBody>;
 
 const bundlesField = checkedJson(
   bundlesPatchSchema.describe(
-  'Bundles in the shape of GET /dlqs/{id}/bundle: `{ "<moduleId>": { value } }`. Only the modules named change ' +
-    '(merged per module id); each `value` must be a JSON object (the bundle a module outputs): null, arrays and ' +
-    "other values are refused. The failed module's `{ error }` entry may come back as GET shows it and is ignored.",
+    'Bundles in the shape of GET /dlqs/{id}/bundle: `{ "<moduleId>": { value } }`. Only the modules named change ' +
+      '(merged per module id); each `value` must be a JSON object (the bundle a module outputs): null, arrays and ' +
+      "other values are refused. The failed module's `{ error }` entry may come back as GET shows it and is ignored.",
   ),
 );
 
