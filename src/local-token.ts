@@ -6,6 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { apiScopes, type Store } from './store';
 
+/** The token `npm start` saved in `dataDir`, if any (the CLI's default for the local API). */
+export function readLocalToken(dataDir: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(dataDir, 'local-token'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function ensureLocalToken(store: Store, orgId: number, dataDir: string): Promise<string> {
   const file = path.join(dataDir, 'local-token');
   try {

@@ -3,6 +3,8 @@
  * `--token`). API errors become CliErrors with the server's message, one line per bad field, and
  * an exit code by status.
  */
+import { readLocalToken } from '../local-token';
+import { imexPaths } from '../stack/paths';
 import { CliError, exitCodes, type CliContext } from './context';
 
 export const API_BASE_PATH = '/api/v2';
@@ -46,13 +48,19 @@ export interface ApiAnswer {
 /** One request; answers any HTTP status (callers that handle some 4xx themselves use this). */
 export async function apiCall(context: CliContext, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
   const { options, config } = context;
-  const token = options.token ?? config.IMEX_TOKEN;
+  const remote = options.apiUrl ?? config.IMEX_API_URL;
+  // Talking to the local `npm start`, the CLI uses the token it saved (never sent to another API).
+  const token =
+    options.token ??
+    config.IMEX_TOKEN ??
+    (remote ? undefined : readLocalToken(imexPaths(config.IMEX_HOME, config.IMEX_DATA_DIR).data));
   if (!token) {
-    throw new CliError('no API token: set IMEX_TOKEN or pass --token (imex token create prints one)', exitCodes.auth);
+    throw new CliError(
+      'no API token: set IMEX_TOKEN or pass --token (imex token create prints one; npm start saves one the CLI uses for the local API)',
+      exitCodes.auth,
+    );
   }
-  const base = apiBaseUrl(
-    options.apiUrl ?? config.IMEX_API_URL ?? `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}`,
-  );
+  const base = apiBaseUrl(remote ?? `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}`);
   const headers: Record<string, string> = { authorization: `Token ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;

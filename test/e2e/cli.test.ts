@@ -93,6 +93,20 @@ describe('operator commands (the store)', () => {
     expect(refused).toMatchObject({ code: 3, stderr: 'error: invalid or revoked token [IM_UNAUTHORIZED]\n' });
   });
 
+  test('uses the token npm start saved for the local API, and never sends it to another API', async () => {
+    const org = JSON.parse((await imexCli(['org', 'create', '--name', 'Local', '--json'])).stdout) as { id: number };
+    const created = await imexCli(['token', 'create', '--org', String(org.id), '--scopes', 'scenarios:read']);
+    const token = created.stdout.trim().split('\n').pop() as string;
+    const dataDir = await fs.mkdtemp(path.join(dir, 'data-'));
+    await fs.writeFile(path.join(dataDir, 'local-token'), `${token}\n`);
+    const { hostname, port } = new URL(api.url);
+    const local = { IMEX_API_URL: undefined, IMEX_API_HOST: hostname, IMEX_API_PORT: port, IMEX_DATA_DIR: dataDir };
+    expect(await imexCli(['scenario', 'list'], local)).toMatchObject({ code: 0, stderr: '' });
+    const elsewhere = await imexCli(['scenario', 'list'], { IMEX_DATA_DIR: dataDir });
+    expect(elsewhere).toMatchObject({ code: 3 });
+    expect(elsewhere.stderr).toMatch(/^error: no API token/);
+  });
+
   test('refuses unknown organizations, tokens and scopes with their own exit codes', async () => {
     const noOrg = await imexCli(['token', 'create', '--org', '999999', '--scopes', 'all']);
     expect(noOrg).toMatchObject({ code: 4, stderr: 'error: organization 999999 not found\n' });
