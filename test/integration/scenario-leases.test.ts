@@ -9,7 +9,7 @@ import { ScriptedHttpServer, type RecordedRequest } from '../helpers/scripted-ht
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
 import { coordinatorWorkflowId, MAX_PARALLEL_ATTEMPTS } from '../../src/domain';
-import { createScenarioLeaseActivities } from '../../activities/scenario-leases';
+import { createScenarioLeaseActivities, LEASE_CHECK_MS } from '../../activities/scenario-leases';
 
 let env: TestEnv;
 let imex: ImexHarness;
@@ -62,6 +62,26 @@ test('20 attempts claiming slots at once: exactly 3 win, and none while a run is
   await activities.releaseStoredAttemptSlot(attempt);
   expect(await activities.registerRun(run)).toEqual({ attemptsHolding: 0 });
   await activities.unregisterRun(run);
+
+  // Leases whose holders are gone (a run terminated before it unregistered, an IE workflow reset
+  // while holding a slot) block nothing once they are old enough to be checked in Temporal.
+  const stale = 900_003;
+  const old = new Date(Date.now() - 2 * LEASE_CHECK_MS);
+  await leases.collection.insertMany([
+    { _id: `run:${stale}:gone`, kind: 'run', scenarioId: stale, requestId: 'gone', since: old },
+    ...[0, 1, 2].map((n) => ({
+      _id: `attempt:${stale}:${n}`,
+      kind: 'attempt' as const,
+      scenarioId: stale,
+      ieId: `gone${n}`,
+      requestId: `gone${n}`,
+      since: old,
+    })),
+  ]);
+  const fresh = { orgId: imex.orgId, scenarioId: stale, ieId: 'ieF', requestId: 'attF' };
+  expect(await activities.takeAttemptSlot(fresh)).toEqual({ granted: true });
+  expect((await leases.list(stale, 'attempt')).map((l) => l.ieId)).toEqual(['ieF']);
+  expect(await leases.list(stale, 'run')).toEqual([]);
 });
 
 /** Whether two answered requests were in flight at the same time. */
