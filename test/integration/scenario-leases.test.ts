@@ -91,11 +91,8 @@ function overlaps(a: RecordedRequest, b: RecordedRequest): boolean {
 
 test('runs on demand start without the coordinator and never overlap due attempts, across a worker restart', async () => {
   const ies = 6;
-  // The parking run: 6 bundles × 3 in-run tries answered 503; every attempt then takes 500 ms.
-  server.script('/lease/attempt', ...Array.from({ length: ies * 3 }, () => ({ status: 503 })), {
-    status: 200,
-    delayMs: 500,
-  });
+  // The parking run: every try answered 503 (however many in-run tries there are); then attempts take 500 ms.
+  server.script('/lease/attempt', { status: 503 });
   server.script('/lease/run', { status: 200, delayMs: 700 });
   const scenarioId = await imex.createScenario({
     name: 'runs and attempts',
@@ -118,6 +115,8 @@ test('runs on demand start without the coordinator and never overlap due attempt
   });
   const parked = await imex.imex.scenarioRunResult(parking.executionId);
   expect(parked.parked).toHaveLength(ies);
+  // The first attempts fall due 1.5 s after parking.
+  server.script('/lease/attempt', { status: 200, delayMs: 500 });
 
   // Bursts of runs on demand while the attempts fall due, with a worker restart in the middle.
   const runs: string[] = [];
