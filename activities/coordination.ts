@@ -165,12 +165,11 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     const scenario = await store.scenarios.get(input.orgId, input.scenarioId);
     if (!scenario?.isActive) {
       const why = scenario ? (scenario.deactivationReason ?? 'stopped') : 'the scenario does not exist';
-      await pauseScenarioSchedule(
-        client,
-        taskQueue,
-        input.scenarioId,
-        `paused by imex: the scenario is inactive (${why})`,
-      );
+      // The same note as deactivateScenario's: a tick that crosses the deactivation must not hide why.
+      const note = scenario?.deactivationReason
+        ? `paused by imex: the scenario was deactivated: ${scenario.deactivationReason}`
+        : `paused by imex: the scenario is inactive (${why})`;
+      await pauseScenarioSchedule(client, taskQueue, input.scenarioId, note);
       return { requested: false };
     }
     // One occurrence, one run, however often this activity is retried: the tick's run id names it.

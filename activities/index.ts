@@ -14,6 +14,7 @@ import { createIncompleteExecutionActivities } from './incomplete-executions';
 import { createMaintenanceActivities } from './maintenance';
 import { createRecordExecution } from './record-execution';
 import { createRunModule } from './run-module';
+import { createScenarioLeaseActivities } from './scenario-leases';
 
 export interface ActivityDeps {
   store: Store;
@@ -67,6 +68,7 @@ function createShortActivities(deps: ActivityDeps) {
       taskQueue: deps.taskQueue,
       ...(deps.coordination ? { settings: deps.coordination } : {}),
     }),
+    ...createScenarioLeaseActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
   };
 }
 

@@ -13,8 +13,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDefaultRegistry } from '../src/modules';
+import { coordinatorWorkflowId } from '../src/domain';
 import { startBenchApi, type BenchApi } from './api';
 import { sample, type BenchContext } from './context';
+import { fetchEvents, longestWorkflowTaskMs } from './history';
 import { directParker } from './park-directly';
 import { assertValid, parkingBlueprint } from './scenarios';
 import { round, roundSummary, runConcurrently, summarize, type Summary } from './stats';
@@ -31,7 +33,18 @@ export interface GrowthLevel {
   parkRatePerSec: number;
   /** settledMs: until every attempt finished; null when that took longer than the settle cap. */
   /** acceptedMs: until the operation completed, or until the cap (completed false: a lower bound). */
-  bulkRetry: { count: number; acceptedMs: number; completed: boolean; settledMs: number | null; accepted: number };
+  bulkRetry: {
+    count: number;
+    acceptedMs: number;
+    completed: boolean;
+    settledMs: number | null;
+    accepted: number;
+    /**
+     * The longest workflow task (started → completed) in the histories of the bulk operation,
+     * the scenario's coordinator (every run of it) and the retried IEs. Goal ≤ 1 s.
+     */
+    longestWorkflowTask: { ms: number; workflowId: string };
+  };
 }
 
 export interface GrowthResult {
@@ -123,6 +136,12 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
       expectedSyncs += 2 * bulk.accepted;
       const settleStarted = performance.now();
       const attemptsDone = await settle(options.growth.settleCapMs);
+      const longestTask = await longestTaskOf(ctx, [
+        ...(operation ? [`bulk-${operation._id}`] : []),
+        coordinatorWorkflowId(ctx.imexTaskQueue, scenario.id),
+        ...ids.map((id) => `ie-${id}`),
+      ]);
+      ctx.say(`growth: longest workflow task of the bulk retry: ${longestTask.ms} ms (${longestTask.workflowId})`);
       levels.push({
         parked,
         parkRatePerSec: round(chunkRate, 1),
@@ -137,6 +156,7 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
           completed: bulk.completed,
           settledMs: attemptsDone ? round(bulk.ms + (performance.now() - settleStarted), 0) : null,
           accepted: bulk.accepted,
+          longestWorkflowTask: longestTask,
         },
       });
       ctx.checkpoint('growthLevels', levels);
@@ -155,6 +175,24 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
   } finally {
     await api.close();
   }
+}
+
+/** The longest workflow task among these workflows' histories; absent ones are skipped. */
+async function longestTaskOf(ctx: BenchContext, workflowIds: string[]): Promise<{ ms: number; workflowId: string }> {
+  let longest = { ms: 0, workflowId: '' };
+  for (const workflowId of workflowIds) {
+    const runIds: (string | undefined)[] = [];
+    // The coordinator continues as new: every run of it; the others, their latest.
+    if (workflowId.startsWith('coordinator-')) {
+      for await (const w of ctx.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runIds.push(w.runId);
+    } else runIds.push(undefined);
+    for (const runId of runIds) {
+      const events = await fetchEvents(ctx.client, workflowId, runId).catch(() => []);
+      const ms = round(longestWorkflowTaskMs(events), 0);
+      if (ms > longest.ms) longest = { ms, workflowId };
+    }
+  }
+  return longest;
 }
 
 /** Times one page through the API; the first request warms up and is not counted. */

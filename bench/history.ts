@@ -140,3 +140,21 @@ export function scanPayloads(events: readonly HistoryEvent[]): PayloadScan {
   }
   return { events: events.length, maxPayloadBytes: max, maxPayloadEventType: where };
 }
+
+/** The longest workflow task in a history: WorkflowTaskStarted → Completed (or Failed, TimedOut). */
+export function longestWorkflowTaskMs(events: readonly HistoryEvent[]): number {
+  const startedAt = new Map<number, number>();
+  let longest = 0;
+  for (const event of events) {
+    if (event.workflowTaskStartedEventAttributes) {
+      startedAt.set(Number(event.eventId), timestampMs(event.eventTime as Timestamp));
+    }
+    const closed =
+      event.workflowTaskCompletedEventAttributes ??
+      event.workflowTaskFailedEventAttributes ??
+      event.workflowTaskTimedOutEventAttributes;
+    const started = closed ? startedAt.get(Number(closed.startedEventId)) : undefined;
+    if (started !== undefined) longest = Math.max(longest, timestampMs(event.eventTime as Timestamp) - started);
+  }
+  return longest;
+}

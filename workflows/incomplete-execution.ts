@@ -81,6 +81,16 @@ export const ATTEMPT_SLOT_WAIT_PATCH = 'imex-attempt-slot-wait';
  */
 export const CLOSED_STAYS_CLOSED_PATCH = 'imex-closed-stays-closed';
 
+/**
+ * Versioning: attempt slots are leases in the store (activities/scenario-leases.ts), taken and
+ * given back by activity; the coordinator is not asked. Before it, the slot was asked of the
+ * scenario's coordinator by signal and granted by signal, and such histories replay that way.
+ */
+export const STORE_ATTEMPT_SLOTS_PATCH = 'imex-store-attempt-slots';
+/** A waiting attempt is woken when a slot frees; it also looks again by itself, after at most this. */
+const SLOT_RECHECK_MAX_MS = 60_000;
+const SLOT_RECHECK_FIRST_MS = 2_000;
+
 // Every activity heartbeats while it runs: a lost worker is noticed within seconds (activity-timeouts.ts).
 const coordination = proxyActivities<ImexActivities>({
   startToCloseTimeout: '30 seconds',
@@ -114,6 +124,8 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   let busy = false;
   let grantedRequestId: string | undefined;
   let askAgain = false;
+  /** Whether this attempt's slot is a store lease (else the coordinator's). */
+  let slotsInStore = false;
   /** The change-log stamp of the delete being carried out. */
   let deleteStamp: IeChangeStamp | undefined;
   /** Requests applied in this run: the change-log key of a request that came without an id. */
@@ -134,6 +146,17 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
    */
   async function acquireAttemptSlot(requestId: string, withdrawn: () => boolean = () => false): Promise<boolean> {
     const address = { orgId: state.orgId, scenarioId: state.scenarioId, ieId: state.ieId, requestId };
+    slotsInStore = patched(STORE_ATTEMPT_SLOTS_PATCH);
+    if (slotsInStore) {
+      // Woken by the attempt or run that frees the way; the timer only covers a lost wake-up.
+      for (let recheckMs = SLOT_RECHECK_FIRST_MS; ; recheckMs = Math.min(recheckMs * 2, SLOT_RECHECK_MAX_MS)) {
+        askAgain = false;
+        if ((await coordination.takeAttemptSlot(address)).granted) return true;
+        if (withdrawn()) return false;
+        await condition(() => askAgain || withdrawn(), recheckMs);
+        if (withdrawn()) return false;
+      }
+    }
     for (;;) {
       askAgain = false;
       await coordination.requestAttemptSlot(address);
@@ -141,6 +164,12 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
       if (grantedRequestId === requestId) return true;
       if (withdrawn()) return false;
     }
+  }
+
+  /** Gives the attempt's slot back where it was taken (a withdrawn wait is forgotten too). */
+  async function releaseSlot(release: Parameters<ImexActivities['releaseStoredAttemptSlot']>[0]): Promise<void> {
+    if (slotsInStore) await coordination.releaseStoredAttemptSlot(release);
+    else await coordination.releaseAttemptSlot(release);
   }
 
   const historyLimit = input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE;
@@ -363,12 +392,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     state.waitingForSlot = false;
     if (!granted || deleteRequested) {
       // Withdrawn: the coordinator forgets the request (or takes the slot back) for the scenario's other IEs.
-      await coordination.releaseAttemptSlot({
-        orgId: state.orgId,
-        scenarioId: state.scenarioId,
-        ieId: state.ieId,
-        requestId: executionId,
-      });
+      await releaseSlot({ orgId: state.orgId, scenarioId: state.scenarioId, ieId: state.ieId, requestId: executionId });
       state.status = state.retry ? 'pending' : 'unresolved';
       return 'withdrawn';
     }
@@ -445,7 +469,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
       attemptRunning = false;
     }
     if (coordinated) {
-      await coordination.releaseAttemptSlot({
+      await releaseSlot({
         orgId: state.orgId,
         scenarioId: state.scenarioId,
         ieId: state.ieId,

@@ -1,7 +1,13 @@
 /**
  * `scenarioCoordinator`: one per scenario (`coordinator-<taskQueue>-<scenarioId>`), started with
- * signal-with-start by whoever needs it first. It starts every run of the scenario, as a child
- * `scenarioRun`, and hands out the attempt slots of the scenario's incomplete executions.
+ * signal-with-start by whoever needs it first. It starts the scenario's scheduled and webhook
+ * runs, and every run of a sequential scenario, as a child `scenarioRun`. Runs on demand of a
+ * scenario that is not sequential start without it (ImexClient.startScenarioRun).
+ *
+ * Attempt slots are no longer handed out here: an IE takes a store lease (STORE_ATTEMPT_SLOTS_PATCH,
+ * activities/scenario-leases.ts) and every run registers itself in the store (RUN_LEASE_PATCH), so
+ * "no attempt while a run is in progress" holds whoever started the run. The slot messages below
+ * stay for IE workflows recorded before, which still ask here.
  *
  * Make's rules it keeps (reference §1.3, §1.6, §3.2):
  * - **Sequential processing**: while the scenario has an open IE, no scheduled or webhook run

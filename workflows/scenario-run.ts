@@ -23,7 +23,7 @@
  * parked as an IE of its own, and the fan-out goes on: an attempt loses no bundle
  * (ATTEMPT_KEEPS_BUNDLES_PATCH, docs/incomplete-executions.md).
  */
-import { ApplicationFailure, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import {
   defaultPolicyTable,
   evaluateFilter,
@@ -115,7 +115,34 @@ export const RECORD_DISCARDED_PATCH = 'imex-record-discarded';
  */
 export const ATTEMPT_KEEPS_BUNDLES_PATCH = 'imex-attempt-keeps-bundles';
 
+/**
+ * Versioning: a run that is not an attempt registers itself in the store before its first module
+ * and unregisters at its end (activities/scenario-leases.ts), so that no attempt of the scenario's
+ * IEs starts while it is in progress, whoever started it (the coordinator, or the client directly).
+ * Runs recorded before it did neither.
+ */
+export const RUN_LEASE_PATCH = 'imex-run-lease';
+/** A run waits for attempts that hold a slot: it looks again after these (milliseconds, then the last). */
+const ATTEMPTS_RECHECK_MS = [100, 250, 500, 1000, 2000];
+
 export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunResult> {
+  const lease =
+    input.resume === undefined && patched(RUN_LEASE_PATCH)
+      ? { orgId: input.orgId, scenarioId: input.scenarioId, executionId: input.executionId }
+      : undefined;
+  if (!lease) return runScenario(input);
+  // Make: no attempt starts while a run is in progress; attempts granted before it finish first.
+  for (let i = 0; (await localStoreWrites.registerRun(lease)).attemptsHolding > 0; i++) {
+    await sleep(ATTEMPTS_RECHECK_MS[Math.min(i, ATTEMPTS_RECHECK_MS.length - 1)] as number);
+  }
+  try {
+    return await runScenario(input);
+  } finally {
+    await localStoreWrites.unregisterRun(lease);
+  }
+}
+
+async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> {
   const startedAt = new Date();
   const { flow } = input.blueprint;
   const settings = input.blueprint.metadata.scenario;

@@ -3,11 +3,12 @@
  * workflow takes, carries across continue-as-new and answers, the scenario's `scheduling`, and
  * the ids of the coordinator and of the scenario's Temporal Schedule.
  *
- * One coordinator per scenario (`coordinator-<taskQueue>-<scenarioId>`) starts every run of the scenario
- * (on demand, scheduled, webhook) and hands out the attempt slots of its incomplete executions:
+ * One coordinator per scenario (`coordinator-<taskQueue>-<scenarioId>`) starts the scenario's
+ * scheduled and webhook runs, and every run of a sequential scenario (runs on demand of other
+ * scenarios start directly):
  * - sequential processing: while an IE is open, scheduled and webhook runs wait, in order;
- * - at most 3 IE attempts at once; none starts while a run is in progress; waiting attempts go
- *   before the next run;
+ * - at most 3 IE attempts at once, none while a run is in progress: store leases
+ *   (activities/scenario-leases.ts); IE workflows from before asked the coordinator;
  * - consecutive errors (`maxErrors`) deactivate the scenario; a webhook run deactivates it on
  *   its first error.
  */

@@ -16,6 +16,7 @@ export * from './ie-quota';
 export * from './incomplete-executions';
 export * from './organizations';
 export * from './scenarios';
+export * from './scenario-leases';
 export * from './sequential-id';
 export * from './unavailable';
 export * from './webhook-queue';

@@ -36,6 +36,7 @@ import {
   type IncompleteExecutionRequestKind,
 } from '../../workflows/incomplete-execution-messages';
 import type { BulkOperationRequest } from '../../workflows/bulk-operation';
+import type { scenarioRun } from '../../workflows/scenario-run';
 import {
   coordinatorStateQuery,
   runRequestedSignal,
@@ -99,9 +100,10 @@ export class ImexClient {
   }
 
   /**
-   * Asks for a run of the scenario's current blueprint. Every run goes through the scenario's
-   * coordinator (`coordinator-<taskQueue>-<scenarioId>`), which starts it as `run-<executionId>` at once
-   * unless an attempt of an incomplete execution waits for a slot or the scenario's bound on
+   * Asks for a run of the scenario's current blueprint. A run on demand of a scenario that is not
+   * sequential starts at once as `run-<executionId>`, without the coordinator (it waits, inside the
+   * run, for attempts that hold a slot). Other runs go through the scenario's coordinator
+   * (`coordinator-<taskQueue>-<scenarioId>`), which starts it unless the scenario's bound on
    * parallel runs is reached (a sequential scenario runs one at a time). A run on demand does not
    * wait on open incomplete executions: sequential processing holds back scheduled and webhook
    * runs only.
@@ -125,6 +127,33 @@ export class ImexClient {
     // Large input data travels by reference, like large bundles.
     if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > INLINE_BUNDLE_MAX_BYTES) {
       data = await this.store.blobs.put(data);
+    }
+    const settings = scenarioSettingsSchema.parse(scenario.blueprint.metadata?.scenario ?? {});
+    if (trigger !== 'schedule' && !settings.sequential) {
+      // Make's rules need no coordinator here: a run on demand neither waits on open IEs (only a
+      // sequential scenario does) nor counts towards deactivation, and it keeps attempts out by
+      // registering itself in the store before its first module (activities/scenario-leases.ts).
+      await this.client.workflow.start<typeof scenarioRun>('scenarioRun', {
+        taskQueue: this.taskQueue,
+        workflowId: runWorkflowId(executionId),
+        args: [
+          {
+            orgId: input.orgId,
+            scenarioId: scenario.id,
+            scenarioName: scenario.name,
+            executionId,
+            blueprint: scenario.blueprint,
+            trigger: 'manual',
+            ...(data === undefined ? {} : { data }),
+          },
+        ],
+        staticSummary: `Scenario "${scenario.name}" (#${scenario.id}) · manual run`,
+        typedSearchAttributes: [
+          { key: ImexOrgId, value: String(input.orgId) },
+          { key: ImexScenarioId, value: String(scenario.id) },
+        ],
+      });
+      return { executionId, workflowId: runWorkflowId(executionId) };
     }
     await signalWithStartCoordinator(
       this.client,

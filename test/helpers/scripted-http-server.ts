@@ -21,6 +21,10 @@ export interface RecordedRequest {
   method: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** When the request arrived and when it was answered (ms since the epoch): intervals to compare. */
+  receivedAt: number;
+  answeredAt?: number;
+  status?: number;
 }
 
 export class ScriptedHttpServer {
@@ -36,17 +40,27 @@ export class ScriptedHttpServer {
       req.on('end', () => {
         const path = new URL(req.url ?? '/', 'http://x').pathname;
         const body = Buffer.concat(chunks).toString();
-        this.requests.push({ path, method: req.method ?? 'GET', headers: req.headers, body });
+        const recorded: RecordedRequest = {
+          path,
+          method: req.method ?? 'GET',
+          headers: req.headers,
+          body,
+          receivedAt: Date.now(),
+        };
+        this.requests.push(recorded);
         const queue = this.scripts.get(path);
         // The last scripted answer repeats; an unscripted path echoes what it got.
         const answer = queue && queue.length > 1 ? queue.shift() : queue?.[0];
         if (answer?.hang) return;
         const status = answer?.status ?? 200;
         const payload = answer ? (answer.body ?? { ok: status < 400 }) : { path, method: req.method, body };
-        const reply = () =>
+        const reply = () => {
+          recorded.answeredAt = Date.now();
+          recorded.status = status;
           res
             .writeHead(status, { 'content-type': 'application/json', ...(answer?.headers ?? {}) })
             .end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+        };
         if (answer?.delayMs) setTimeout(reply, answer.delayMs);
         else reply();
       });

@@ -1,5 +1,5 @@
 /**
- * An IE whose attempt waits for the scenario's slot (issue 14): the coordinator holds 3 attempts
+ * An IE whose attempt waits for the scenario's slot (issue 14): the store holds 3 attempt slots
  * in flight against a slow service; a 4th IE retried meanwhile shows `pending` with
  * `waitingForSlot`, not `in_progress`, can still be patched (its attempt then runs with the
  * patch) and a 5th can be deleted (its request is withdrawn; the others are not held up).
@@ -10,9 +10,7 @@ import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { ieDocument, waitForIeDocument } from '../helpers/ie-waits';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
-import { coordinatorWorkflowId } from '../../src/domain';
 import { toDlqListItem } from '../../src/api/schemas/dlqs';
-import { coordinatorStateQuery } from '../../workflows/scenario-coordinator-messages';
 
 let env: TestEnv;
 let imex: ImexHarness;
@@ -67,8 +65,10 @@ test('an IE waiting for an attempt slot is pending, takes a patch, and can be de
   await waitFor('three slow attempts in flight', async () => (inFlight() ? true : undefined), {
     timeoutMs: 30_000,
   });
-  const coordinator = env.client.workflow.getHandle(coordinatorWorkflowId(imex.taskQueue, scenarioId));
-  expect((await coordinator.query(coordinatorStateQuery)).attemptHolders).toHaveLength(3);
+  // The slots are leases in the store (activities/scenario-leases.ts), not a coordinator's state.
+  const leases = (kind: 'attempt' | 'wait') => imex.store.leases.list(scenarioId, kind);
+  const heldBy = async () => (await leases('attempt')).map((l) => l.ieId).sort();
+  expect(await heldBy()).toEqual([ie.s1, ie.s2, ie.s3].sort());
 
   // A 4th and a 5th wait: pending, not in progress, and shown so.
   const waiting = await imex.imex.requestIncompleteExecution(ie.s4!, 'retry');
@@ -82,12 +82,10 @@ test('an IE waiting for an attempt slot is pending, takes a patch, and can be de
   );
   expect(doc4).toMatchObject({ status: 'pending', attempts: 0 });
   expect(toDlqListItem(doc4)).toMatchObject({ status: 'pending', waitingForSlot: true });
-  await waitFor(
-    'both requests at the coordinator',
-    async () => ((await coordinator.query(coordinatorStateQuery)).waitingAttempts.length === 2 ? true : undefined),
-    { timeoutMs: 10_000 },
-  );
-  expect((await coordinator.query(coordinatorStateQuery)).waitingAttempts.sort()).toEqual([ie.s4, ie.s5].sort());
+  await waitFor('both waits recorded', async () => ((await leases('wait')).length === 2 ? true : undefined), {
+    timeoutMs: 10_000,
+  });
+  expect((await leases('wait')).map((w) => w.ieId).sort()).toEqual([ie.s4, ie.s5].sort());
   await expect(imex.imex.requestIncompleteExecution(ie.s4!, 'retry')).rejects.toThrow(
     'an attempt is already waiting for a slot',
   );
@@ -96,11 +94,11 @@ test('an IE waiting for an attempt slot is pending, takes a patch, and can be de
   await imex.imex.requestIncompleteExecution(ie.s4!, 'patch', {
     bundles: { '1': { value: { k: 's4', extra: 'patched' } } },
   });
-  // Deleted while it waits: the request is withdrawn at the coordinator.
+  // Deleted while it waits: its wait is withdrawn.
   const deleted = await imex.imex.requestIncompleteExecution(ie.s5!, 'delete');
   expect(deleted).toMatchObject({ deleted: true, waitingForSlot: false });
   expect(await ieDocument(imex.store, ie.s5!)).toMatchObject({ deleted: true, waitingForSlot: false });
-  expect((await coordinator.query(coordinatorStateQuery)).waitingAttempts).toEqual([ie.s4]);
+  expect((await leases('wait')).map((w) => w.ieId)).toEqual([ie.s4]);
   expect(http.count('/slot/s3')).toBe(2); // the slow attempts still hold their slots
 
   const resolved = await waitForIeDocument(imex.store, ie.s4!, 'the 4th IE to resolve', (d) => d.resolved);
@@ -112,10 +110,7 @@ test('an IE waiting for an attempt slot is pending, takes a patch, and can be de
   }
   await waitFor(
     'every slot released',
-    async () => {
-      const view = await coordinator.query(coordinatorStateQuery);
-      return view.waitingAttempts.length === 0 && view.attemptHolders.length === 0 ? true : undefined;
-    },
+    async () => ((await leases('wait')).length === 0 && (await leases('attempt')).length === 0 ? true : undefined),
     { timeoutMs: 10_000 },
   );
 });

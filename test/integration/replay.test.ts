@@ -74,9 +74,8 @@ test('fresh histories of every workflow type replay against the current code', a
   http.script('/bad', { status: 400 });
   http.script('/fatal', { status: 500 });
 
+  // Runs on demand start without the coordinator, registered in the store (RUN_LEASE_PATCH).
   const success = await run('replay: success', [webhook, httpModule(2, '/ok')], false);
-  // A second run on demand: the coordinator knows the scenario and starts it directly.
-  await runAgain(success.scenarioId);
   const error = await run('replay: error', [webhook, httpModule(2, '/fatal')], false);
   const resolved = await run('replay: parked then resolved', [webhook, httpModule(2, '/flaky')], true);
   const deleted = await run('replay: parked then deleted', [webhook, httpModule(2, '/bad')], true);
@@ -137,7 +136,7 @@ test('fresh histories of every workflow type replay against the current code', a
     'the scheduled run to finish',
     async () => {
       const state = await coordinator.query(coordinatorStateQuery);
-      return state.running.length === 0 && state.pendingRuns === 0 && state.started >= 2 ? true : undefined;
+      return state.running.length === 0 && state.pendingRuns === 0 && state.started >= 1 ? true : undefined;
     },
     { timeoutMs: 30_000 },
   );
@@ -197,7 +196,10 @@ test('fresh histories of every workflow type replay against the current code', a
     'maintenance-pass': maintenanceId,
     // With blob collection (BLOB_COLLECTION_PATCH); the older fixture replays without it.
     'maintenance-blobs': maintenanceId,
-    'scenario-coordinator-direct': coordinatorWorkflowId(imex.taskQueue, success.scenarioId),
+    // Runs register in the store (RUN_LEASE_PATCH); attempts take store slots (STORE_ATTEMPT_SLOTS_PATCH).
+    // The coordinator that started runs on demand itself (scenario-coordinator-direct) replays from its fixture.
+    'scenario-run-lease': runWorkflowId(success.executionId),
+    'incomplete-execution-storeslots': ieWorkflowId(resolvedIe),
     // Store writes as local activities (LOCAL_STORE_WRITES_PATCH); the older fixtures ran them as activities.
     'scenario-run-localsuccess': runWorkflowId(success.executionId),
     'scenario-run-localerror': runWorkflowId(error.executionId),

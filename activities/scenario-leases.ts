@@ -1,0 +1,150 @@
+/**
+ * Attempt slots and runs in progress, held in the store (src/store/scenario-leases.ts) rather
+ * than in the scenario coordinator's history: an attempt takes a slot with one activity and gives
+ * it back with another, a run registers itself before its first module and unregisters at its
+ * end. Nothing queues on a workflow, so a bulk retry of thousands of IEs costs each IE a few store
+ * operations and the coordinator nothing.
+ *
+ * A lease whose holder is gone (its workflow terminated or reset without giving it back) is taken
+ * back by whoever finds it in the way: after LEASE_CHECK_MS it is checked in Temporal, at most
+ * once per LEASE_CHECK_MS. Waiting attempts are woken (signal `attemptSlotAskAgain`) when a slot
+ * frees or the last run ends, oldest first; they also look again on their own, rarely.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ieWorkflowId, MAX_PARALLEL_ATTEMPTS, runWorkflowId } from '../src/domain';
+import type { ScenarioLeaseDocument, Store } from '../src/store';
+import { signalCoordinatorIfRunning } from '../src/temporal/coordinator';
+import { attemptSlotAskAgainSignal, incompleteExecutionClosedSignal } from '../workflows/scenario-coordinator-messages';
+
+/** A lease younger than this is trusted without asking Temporal. */
+export const LEASE_CHECK_MS = 60_000;
+
+export interface ScenarioLeaseDeps {
+  store: Store;
+  client: Client;
+  taskQueue: string;
+}
+
+export interface AttemptSlotInput {
+  orgId: number;
+  scenarioId: number;
+  ieId: string;
+  /** The attempt's execution id. */
+  requestId: string;
+}
+
+export interface RunLeaseInput {
+  orgId: number;
+  scenarioId: number;
+  executionId: string;
+}
+
+export function createScenarioLeaseActivities(deps: ScenarioLeaseDeps) {
+  const { store, client, taskQueue } = deps;
+  const leases = store.leases;
+
+  /** Whether the workflow runs; a workflow not started yet (`optional`) counts as running. */
+  async function isRunning(workflowId: string, notFoundMeansRunning: boolean): Promise<boolean> {
+    try {
+      return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return notFoundMeansRunning;
+      throw err;
+    }
+  }
+
+  /** Is the lease's holder still there? Old leases are checked in Temporal, once per LEASE_CHECK_MS. */
+  async function holderAlive(lease: ScenarioLeaseDocument, now: Date): Promise<boolean> {
+    const checked = (lease.checkedAt ?? lease.since).getTime();
+    if (now.getTime() - checked < LEASE_CHECK_MS) return true;
+    let alive: boolean;
+    if (lease.kind === 'run') {
+      alive = await isRunning(runWorkflowId(lease.requestId), false);
+    } else {
+      // An IE's attempt ends before its workflow does; a granted attempt's run may not exist yet.
+      alive =
+        (await isRunning(ieWorkflowId(lease.ieId ?? ''), false)) &&
+        (await isRunning(runWorkflowId(lease.requestId), true));
+    }
+    if (alive) await leases.markChecked(lease, now);
+    else await leases.drop(lease);
+    return alive;
+  }
+
+  async function liveLeases(scenarioId: number, kind: 'attempt' | 'run'): Promise<ScenarioLeaseDocument[]> {
+    const now = new Date();
+    const live: ScenarioLeaseDocument[] = [];
+    for (const lease of await leases.list(scenarioId, kind)) if (await holderAlive(lease, now)) live.push(lease);
+    return live;
+  }
+
+  /** Wakes the attempts that waited longest, as many as there may be slots for. */
+  async function wakeWaiting(scenarioId: number, count: number): Promise<void> {
+    for (const waiting of await leases.list(scenarioId, 'wait', count)) {
+      try {
+        await client.workflow.getHandle(ieWorkflowId(waiting.ieId ?? '')).signal(attemptSlotAskAgainSignal);
+      } catch (err) {
+        // Its workflow is gone: it waits no more.
+        if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test(String(err))) {
+          await leases.drop(waiting);
+        } else throw err;
+      }
+    }
+  }
+
+  /**
+   * Make: at most 3 attempts at once per scenario, none while a run is in progress. Takes a slot
+   * (then checks for runs: write, then read), or records the wait and answers `granted: false`.
+   */
+  async function takeAttemptSlot(input: AttemptSlotInput): Promise<{ granted: boolean }> {
+    const { scenarioId, ieId, requestId } = input;
+    if ((await liveLeases(scenarioId, 'run')).length === 0) {
+      let slot = await leases.takeAttemptSlot(scenarioId, ieId, requestId, MAX_PARALLEL_ATTEMPTS);
+      if (slot === null && (await liveLeases(scenarioId, 'attempt')).length < MAX_PARALLEL_ATTEMPTS) {
+        slot = await leases.takeAttemptSlot(scenarioId, ieId, requestId, MAX_PARALLEL_ATTEMPTS);
+      }
+      if (slot !== null) {
+        // A run that registered meanwhile goes first: it waits for held slots, so give this one back.
+        if ((await leases.list(scenarioId, 'run')).length === 0) {
+          await leases.forgetWait(scenarioId, ieId);
+          return { granted: true };
+        }
+        await leases.releaseAttempt(scenarioId, ieId, requestId);
+      }
+    }
+    await leases.recordWait(scenarioId, ieId, requestId);
+    return { granted: false };
+  }
+
+  /** The attempt is over (or withdrawn): its slot frees, and the longest waiting attempt is woken. */
+  async function releaseStoredAttemptSlot(input: AttemptSlotInput & { ieClosed?: boolean }): Promise<void> {
+    await leases.releaseAttempt(input.scenarioId, input.ieId, input.requestId);
+    if ((await leases.list(input.scenarioId, 'run')).length === 0) await wakeWaiting(input.scenarioId, 1);
+    // A sequential scenario's coordinator may go on once its IEs are closed.
+    if (input.ieClosed) {
+      await signalCoordinatorIfRunning(client, taskQueue, input.scenarioId, incompleteExecutionClosedSignal, {
+        ieId: input.ieId,
+      });
+    }
+  }
+
+  /**
+   * A run begins: registered before its first module (no attempt starts from now on), it answers
+   * how many attempts still hold a slot. The run waits until none does (attempts that were granted
+   * just before it, or are running), asking again with the same call.
+   */
+  async function registerRun(input: RunLeaseInput): Promise<{ attemptsHolding: number }> {
+    await leases.registerRun(input.scenarioId, input.executionId);
+    return { attemptsHolding: (await liveLeases(input.scenarioId, 'attempt')).length };
+  }
+
+  /** The run ended: when it was the last, the attempts waiting for slots are woken. */
+  async function unregisterRun(input: RunLeaseInput): Promise<void> {
+    await leases.unregisterRun(input.scenarioId, input.executionId);
+    if ((await leases.list(input.scenarioId, 'run')).length === 0) {
+      await wakeWaiting(input.scenarioId, MAX_PARALLEL_ATTEMPTS);
+    }
+  }
+
+  return { takeAttemptSlot, releaseStoredAttemptSlot, registerRun, unregisterRun };
+}
