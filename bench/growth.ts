@@ -38,6 +38,13 @@ export interface GrowthResult {
   method: string;
   parkRatePerSec: number;
   baselineRssMb: number;
+  /** Workflows cached when the baseline was taken (those of the earlier phases). */
+  baselineCachedWorkflows: number;
+  /**
+   * RSS growth over the workflows cached since the baseline, at the first level where the cache is
+   * full (maxCachedWorkflows): what one cached workflow costs. Null when the cache never filled.
+   */
+  rssPerCachedWorkflowMb: number | null;
   levels: GrowthLevel[];
   stoppedAt: number;
   stopReason: string;
@@ -67,7 +74,8 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
     };
 
     await sleep(1000);
-    const baselineRssMb = (await worker.memory()).rss / 2 ** 20;
+    const baseline = await worker.memory();
+    const baselineRssMb = baseline.rss / 2 ** 20;
     const levels: GrowthLevel[] = [];
     const fresh: string[] = [];
     let parked = 0;
@@ -142,12 +150,19 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
       ctx.checkpoint('growthLevels', levels);
       if (parked < level) break;
     }
+    const full = levels.find((l) => l.cachedWorkflows >= options.worker.maxCachedWorkflows);
+    const cachedSinceBaseline = full ? full.cachedWorkflows - baseline.cachedWorkflows : 0;
     return {
       method:
         'IEs parked by calling the parkIncompleteExecution activity directly (concurrency ' +
         `${options.growth.parkConcurrency}): real IE documents, quota and real incompleteExecution workflows`,
       parkRatePerSec: round((parked / parkingMs) * 1000, 1),
       baselineRssMb: round(baselineRssMb, 1),
+      baselineCachedWorkflows: baseline.cachedWorkflows,
+      rssPerCachedWorkflowMb:
+        full && cachedSinceBaseline > 0
+          ? round((full.workerRssMb - baselineRssMb) / cachedSinceBaseline, 2)
+          : null,
       levels,
       stoppedAt: parked,
       stopReason,
