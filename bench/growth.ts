@@ -160,9 +160,7 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
       baselineRssMb: round(baselineRssMb, 1),
       baselineCachedWorkflows: baseline.cachedWorkflows,
       rssPerCachedWorkflowMb:
-        full && cachedSinceBaseline > 0
-          ? round((full.workerRssMb - baselineRssMb) / cachedSinceBaseline, 2)
-          : null,
+        full && cachedSinceBaseline > 0 ? round((full.workerRssMb - baselineRssMb) / cachedSinceBaseline, 2) : null,
       levels,
       stoppedAt: parked,
       stopReason,

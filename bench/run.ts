@@ -67,7 +67,9 @@ async function main(): Promise<void> {
       bareTaskQueue,
       settings: options.worker,
     });
-    say(`worker process ${worker.pid} ready (bundling took ${worker.bundlingMs} ms, ${Math.round(worker.bundleBytes / 1024)} KB)`);
+    say(
+      `worker process ${worker.pid} ready (bundling took ${worker.bundlingMs} ms, ${Math.round(worker.bundleBytes / 1024)} KB)`,
+    );
     const org = await store.organizations.create({ name: 'bench' });
     const ctx: BenchContext = {
       options,
