@@ -45,6 +45,11 @@ export interface GrowthResult {
    * full (maxCachedWorkflows): what one cached workflow costs. Null when the cache never filled.
    */
   rssPerCachedWorkflowMb: number | null;
+  /**
+   * The same from the worker's start (nothing cached, nothing run): an upper bound, with the
+   * worker's warm-up in it, that small caches measure more steadily than the marginal figure.
+   */
+  rssPerCachedWorkflowFromStartMb: number | null;
   levels: GrowthLevel[];
   stoppedAt: number;
   stopReason: string;
@@ -161,6 +166,9 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
       baselineCachedWorkflows: baseline.cachedWorkflows,
       rssPerCachedWorkflowMb:
         full && cachedSinceBaseline > 0 ? round((full.workerRssMb - baselineRssMb) / cachedSinceBaseline, 2) : null,
+      rssPerCachedWorkflowFromStartMb: full
+        ? round((full.workerRssMb - ctx.workerStartRssMb) / full.cachedWorkflows, 2)
+        : null,
       levels,
       stoppedAt: parked,
       stopReason,

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     say(
       `worker process ${worker.pid} ready (bundling took ${worker.bundlingMs} ms, ${Math.round(worker.bundleBytes / 1024)} KB)`,
     );
+    const workerStartRssMb = (await worker.memory()).rss / 2 ** 20;
     const org = await store.organizations.create({ name: 'bench' });
     const ctx: BenchContext = {
       options,
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
       imexTaskQueue,
       bareTaskQueue,
       orgId: org._id,
+      workerStartRssMb,
       sampled: new Map(),
       say,
       checkpoint: (key, value) => {
