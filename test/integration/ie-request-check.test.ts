@@ -73,15 +73,15 @@ test('a signal with bad input is refused with the reason and path, and changes n
     expect(state.lastRejection).toEqual({ request: 'patch', reason });
   }
   await handle.signal('retry', { reason: 5 });
-  await waitFor(
+  // The state shows a rejection before the activity records it in the document: wait for the document.
+  const after = await waitFor(
     'the retry refused',
     async () => {
-      const current = await imex.imex.incompleteExecutionState(ieId);
-      return current?.lastRejection?.request === 'retry' ? current : undefined;
+      const current = await doc(ieId);
+      return current.rejections?.at(-1)?.request === 'retry' ? current : undefined;
     },
     { timeoutMs: 30_000 },
   );
-  const after = await doc(ieId);
   expect(after.rejections?.at(-1)?.reason).toBe('reason: Invalid input: expected string, received number');
   expect({
     blueprint: after.blueprint,
@@ -100,9 +100,11 @@ test('a signal with bad input is refused with the reason and path, and changes n
 test('an update with bad input is rejected with the reason; a blueprint sent as JSON text is stored parsed', async () => {
   const ieId = await parkOne();
   const handle = env.client.workflow.getHandle(ieWorkflowId(ieId));
-  await expect(handle.executeUpdate('patch', { args: [{ blueprint: 'nope' }] })).rejects.toThrow(
-    /blueprint: Invalid input: expected object, received string/,
+  const refused = await handle.executeUpdate('patch', { args: [{ blueprint: 'nope' }] }).then(
+    () => undefined,
+    (err: unknown) => err as Error & { cause?: Error },
   );
+  expect(refused?.cause?.message).toBe('blueprint: Invalid input: expected object, received string');
   const text = JSON.stringify(rawBlueprint('patched as text'));
   await handle.executeUpdate('patch', { args: [{ requestId: 'as-text', blueprint: text }] });
   const stored = JSON.parse((await doc(ieId)).blueprint as string) as unknown;

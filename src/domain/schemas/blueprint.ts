@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { BlueprintModule } from '../blueprint';
+import { FLOW_EMPTY_MESSAGE } from '../incomplete-execution-requests';
 import { filterSchema } from './filter';
 import { policyOverridesSchema } from './policy';
 import { retryScheduleSchema } from './schedule';
@@ -80,6 +81,6 @@ export const blueprintMetadataSchema = z.looseObject({
 
 export const blueprintSchema = z.looseObject({
   name: z.string().default(''),
-  flow: z.array(blueprintModuleSchema).min(1, 'a scenario needs at least one module (its trigger)'),
+  flow: z.array(blueprintModuleSchema).min(1, FLOW_EMPTY_MESSAGE),
   metadata: blueprintMetadataSchema.prefault({}),
 });

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { CONDITION_OPERATOR_MESSAGE } from '../incomplete-execution-requests';
 
 export const filterConditionSchema = z.looseObject({
   a: z.unknown().optional(),
   /** The operator; an unknown one is a validation error (`validateBlueprint`). */
-  o: z.string({ error: 'a condition needs an operator (o)' }).min(1, 'a condition needs an operator (o)'),
+  o: z.string({ error: CONDITION_OPERATOR_MESSAGE }).min(1, CONDITION_OPERATOR_MESSAGE),
   b: z.unknown().optional(),
 });
 

@@ -1,5 +1,10 @@
 /** The requests an incomplete execution takes (retry, resolve, patch, delete), as zod. */
 import { z } from 'zod';
+import {
+  BUNDLE_KEY_MESSAGE,
+  BUNDLE_VALUE_MESSAGE,
+  BUNDLE_VALUE_REQUIRED_MESSAGE,
+} from '../incomplete-execution-requests';
 import { blueprintSchema } from './blueprint';
 import { ieChangeActorSchema, ieChangeReasonSchema } from './ie-changes';
 
@@ -12,7 +17,7 @@ const requestId = z.string().min(1).max(200).optional();
  */
 export const bundleValueSchema = z.custom<Record<string, unknown>>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-  'must be a JSON object: the bundle a module outputs (null, arrays and other values are refused)',
+  BUNDLE_VALUE_MESSAGE,
 );
 
 /**
@@ -21,10 +26,10 @@ export const bundleValueSchema = z.custom<Record<string, unknown>>(
  * (it is not editable and is left as it is).
  */
 export const bundlesPatchSchema = z.record(
-  z.string().regex(/^\d+$/, 'bundle keys are module ids'),
+  z.string().regex(/^\d+$/, BUNDLE_KEY_MESSAGE),
   z.looseObject({ value: bundleValueSchema.optional(), error: z.unknown().optional() }).superRefine((entry, ctx) => {
     if (entry.value === undefined && entry.error === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['value'], message: 'required: the bundle the module output' });
+      ctx.addIssue({ code: 'custom', path: ['value'], message: BUNDLE_VALUE_REQUIRED_MESSAGE });
     }
   }),
 );
