@@ -54,6 +54,40 @@ export default tseslint.config(
     },
   },
   {
+    // The workflow bundle is evaluated again for every cached workflow: workflow code and the plain
+    // domain it imports stay free of zod (types only) and of the schemas; workflows import the
+    // plain barrel (src/domain/plain.ts), not src/domain, which re-exports the schemas too.
+    // test/unit/workflow-bundle.test.ts checks the bundle itself.
+    files: ['workflows/**/*.ts', 'src/domain/**/*.ts'],
+    ignores: ['src/domain/schemas/**', 'src/domain/index.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'zod',
+              allowTypeImports: true,
+              message:
+                'Workflow code stays free of zod (heavy, evaluated per cached workflow): put schemas in src/domain/schemas.',
+            },
+          ],
+          patterns: [
+            {
+              regex: '(^|/)schemas(/|$)',
+              allowTypeImports: true,
+              message: 'The zod schemas are for validating code, not for workflow code (types may be imported).',
+            },
+            {
+              regex: '(^|/)(src/)?domain(/index)?$|^\\.(/index)?$',
+              message: 'The domain barrel brings zod along: workflow code imports src/domain/plain.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

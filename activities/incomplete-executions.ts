@@ -27,7 +27,7 @@ import {
   type IeChangeStamp,
   type FailedBundle,
   type ParkedBundle,
-  type ParsedPatchRequest,
+  type CheckedIncompleteExecutionRequest,
   type RetrySchedule,
 } from '../src/domain';
 import type { ModuleRegistry } from '../src/modules';
@@ -288,7 +288,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
    */
   async function patchIncompleteExecution(
     ieId: string,
-    patch: Omit<ParsedPatchRequest, 'requestId' | 'actor' | 'reason'>,
+    patch: Pick<CheckedIncompleteExecutionRequest, 'blueprint' | 'failer' | 'bundles'>,
     stamp?: IeChangeStamp,
   ): Promise<{ ok: true; failer: number } | { ok: false; reason: string }> {
     const doc = await ies.get(ieId);

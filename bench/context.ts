@@ -14,6 +14,8 @@ export interface BenchContext {
   imexTaskQueue: string;
   bareTaskQueue: string;
   orgId: number;
+  /** The bench worker's RSS once it is ready, before any workflow ran (MB). */
+  workerStartRssMb: number;
   /** Workflow ids whose histories the payload scan reads, by what they are. */
   sampled: Map<string, string[]>;
   say(line: string): void;

@@ -51,6 +51,18 @@ export interface GrowthResult {
   method: string;
   parkRatePerSec: number;
   baselineRssMb: number;
+  /** Workflows cached when the baseline was taken (those of the earlier phases). */
+  baselineCachedWorkflows: number;
+  /**
+   * RSS growth over the workflows cached since the baseline, at the first level where the cache is
+   * full (maxCachedWorkflows): what one cached workflow costs. Null when the cache never filled.
+   */
+  rssPerCachedWorkflowMb: number | null;
+  /**
+   * The same from the worker's start (nothing cached, nothing run): an upper bound, with the
+   * worker's warm-up in it, that small caches measure more steadily than the marginal figure.
+   */
+  rssPerCachedWorkflowFromStartMb: number | null;
   levels: GrowthLevel[];
   stoppedAt: number;
   stopReason: string;
@@ -80,7 +92,8 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
     };
 
     await sleep(1000);
-    const baselineRssMb = (await worker.memory()).rss / 2 ** 20;
+    const baseline = await worker.memory();
+    const baselineRssMb = baseline.rss / 2 ** 20;
     const levels: GrowthLevel[] = [];
     const fresh: string[] = [];
     let parked = 0;
@@ -162,12 +175,20 @@ export async function measureGrowth(ctx: BenchContext): Promise<GrowthResult> {
       ctx.checkpoint('growthLevels', levels);
       if (parked < level) break;
     }
+    const full = levels.find((l) => l.cachedWorkflows >= options.worker.maxCachedWorkflows);
+    const cachedSinceBaseline = full ? full.cachedWorkflows - baseline.cachedWorkflows : 0;
     return {
       method:
         'IEs parked by calling the parkIncompleteExecution activity directly (concurrency ' +
         `${options.growth.parkConcurrency}): real IE documents, quota and real incompleteExecution workflows`,
       parkRatePerSec: round((parked / parkingMs) * 1000, 1),
       baselineRssMb: round(baselineRssMb, 1),
+      baselineCachedWorkflows: baseline.cachedWorkflows,
+      rssPerCachedWorkflowMb:
+        full && cachedSinceBaseline > 0 ? round((full.workerRssMb - baselineRssMb) / cachedSinceBaseline, 2) : null,
+      rssPerCachedWorkflowFromStartMb: full
+        ? round((full.workerRssMb - ctx.workerStartRssMb) / full.cachedWorkflows, 2)
+        : null,
       levels,
       stoppedAt: parked,
       stopReason,

@@ -53,6 +53,12 @@ export interface BenchResults {
   p50Ms: number;
   p95Ms: number;
   workerRssMbByParked: Record<string, number>;
+  /** RSS growth per cached workflow once the cache is full (growth.ts). */
+  rssPerCachedWorkflowMb: number | null;
+  /** The same from the worker's start: an upper bound (growth.ts). */
+  rssPerCachedWorkflowFromStartMb: number | null;
+  /** imex's workflow bundle: each cached workflow evaluates it again, in a context of its own. */
+  workflowBundleBytes: number;
   listPageMsByParked: Record<string, { byScenario: number; byStatus: number }>;
   bulkRetry1000Ms: number | null;
   maxPayloadBytes: number;
@@ -87,6 +93,7 @@ export function buildResults(input: {
   park: ParkCostResult;
   growth: GrowthResult;
   payloads: PayloadResult;
+  workflowBundleBytes: number;
 }): BenchResults {
   const { overhead, park, growth, payloads, options } = input;
   const levels = growth.levels;
@@ -128,6 +135,9 @@ export function buildResults(input: {
     p50Ms: overhead.imex.p50Ms,
     p95Ms: overhead.imex.p95Ms,
     workerRssMbByParked,
+    rssPerCachedWorkflowMb: growth.rssPerCachedWorkflowMb,
+    rssPerCachedWorkflowFromStartMb: growth.rssPerCachedWorkflowFromStartMb,
+    workflowBundleBytes: input.workflowBundleBytes,
     listPageMsByParked,
     bulkRetry1000Ms,
     maxPayloadBytes: payloads.maxPayloadBytes,
@@ -142,6 +152,10 @@ export function buildResults(input: {
         met: overhead.sequentialOverheadRatio === null ? null : true,
       },
       parkCostRatio: { goal: '<= 1.5', met: park.parkCostRatio <= 1.5 },
+      rssPerCachedWorkflowMb: {
+        goal: '<= 1',
+        met: growth.rssPerCachedWorkflowMb === null ? null : growth.rssPerCachedWorkflowMb <= 1,
+      },
       workerRssFlat: { goal: 'flat', met: levels.length < 2 ? null : shapes.workerRss === 'flat' },
     },
     notes: {
@@ -159,6 +173,10 @@ export function buildResults(input: {
               ? ''
               : `; NOT completed within the cap (${lastBulk?.accepted} accepted): a lower bound`)
         : 'not measured',
+      rssPerCachedWorkflowMb:
+        `(worker RSS at the first level with a full cache − RSS before parking) / workflows cached meanwhile ` +
+        `(${growth.baselineCachedWorkflows} cached before, at most ${options.worker.maxCachedWorkflows}); ` +
+        'an upper bound: it includes whatever else the worker grew by',
       latency: 'p50Ms / p95Ms: imex runs, client start → result, under the run-overhead concurrency',
     },
     growthShapes: shapes,
@@ -220,6 +238,17 @@ export function formatTable(r: BenchResults): string {
     const cache = cached.has(count) ? ` (${cached.get(count)} cached)` : '';
     rows.push([`worker RSS MB at ${count} parked`, `${rss}${cache}`, count === '0' ? '' : 'flat']);
   }
+  rows.push([
+    'RSS MB per cached workflow (cache full)',
+    r.rssPerCachedWorkflowMb === null ? 'n/a (cache never full)' : fmt(r.rssPerCachedWorkflowMb),
+    `<= 1 ${mark(r.goals.rssPerCachedWorkflowMb?.met)}`,
+  ]);
+  rows.push([
+    '  from the worker start (upper bound)',
+    r.rssPerCachedWorkflowFromStartMb === null ? 'n/a' : fmt(r.rssPerCachedWorkflowFromStartMb),
+    '',
+  ]);
+  rows.push(['workflow bundle KB', fmt(Math.round(r.workflowBundleBytes / 1024)), '']);
   for (const [count, list] of Object.entries(r.listPageMsByParked)) {
     rows.push([`list page ms at ${count} (scenario / status)`, `${list.byScenario} / ${list.byStatus}`, '']);
   }

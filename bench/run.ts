@@ -67,7 +67,10 @@ async function main(): Promise<void> {
       bareTaskQueue,
       settings: options.worker,
     });
-    say(`worker process ${worker.pid} ready (bundling took ${worker.bundlingMs} ms)`);
+    say(
+      `worker process ${worker.pid} ready (bundling took ${worker.bundlingMs} ms, ${Math.round(worker.bundleBytes / 1024)} KB)`,
+    );
+    const workerStartRssMb = (await worker.memory()).rss / 2 ** 20;
     const org = await store.organizations.create({ name: 'bench' });
     const ctx: BenchContext = {
       options,
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
       imexTaskQueue,
       bareTaskQueue,
       orgId: org._id,
+      workerStartRssMb,
       sampled: new Map(),
       say,
       checkpoint: (key, value) => {
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
       park,
       growth,
       payloads,
+      workflowBundleBytes: worker.bundleBytes,
     });
     fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\n${formatTable(results)}\n\nresults: ${out}\n`);

@@ -13,6 +13,8 @@ export class BenchWorker {
   private constructor(
     private readonly child: ChildProcess,
     readonly bundlingMs: number,
+    /** Size of imex's workflow bundle: every cached workflow evaluates it in a context of its own. */
+    readonly bundleBytes: number,
   ) {
     child.on('message', (reply: WorkerReply) => {
       const resolve = this.waiting.get(reply.id);
@@ -31,16 +33,16 @@ export class BenchWorker {
       env: { ...process.env, IMEX_BENCH_WORKER: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const bundlingMs = await new Promise<number>((resolve, reject) => {
+    const ready = await new Promise<{ bundlingMs: number; bundleBytes: number }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the bench worker did not start in time')), timeoutMs);
       child.once('exit', (code) => reject(new Error(`the bench worker exited with code ${code} before it was ready`)));
       child.once('message', (reply: WorkerReply) => {
         clearTimeout(timer);
-        if (reply.type === 'ready') resolve(reply.bundlingMs);
+        if (reply.type === 'ready') resolve(reply);
         else reject(new Error(`unexpected first message from the bench worker: ${reply.type}`));
       });
     });
-    return new BenchWorker(child, bundlingMs);
+    return new BenchWorker(child, ready.bundlingMs, ready.bundleBytes);
   }
 
   private request(body: RequestBody): Promise<WorkerReply> {

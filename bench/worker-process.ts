@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       }
     })().catch((err: unknown) => send({ id: request.id, type: 'error', message: String(err) }));
   });
-  send({ id: 0, type: 'ready', bundlingMs });
+  send({ id: 0, type: 'ready', bundlingMs, bundleBytes: Buffer.byteLength(imexBundle.code) });
   await running;
 }
 

@@ -25,7 +25,7 @@ export type WorkerRequest =
   | { id: number; type: 'stop' };
 
 export type WorkerReply =
-  | { id: 0; type: 'ready'; bundlingMs: number }
+  | { id: 0; type: 'ready'; bundlingMs: number; bundleBytes: number }
   | { id: number; type: 'memory'; rss: number; heapUsed: number; cachedWorkflows: number }
   | { id: number; type: 'breakdown'; breakdown: ActivityBreakdown }
   | { id: number; type: 'count'; count: number }

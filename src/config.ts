@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { makeRetrySchedule, retryScheduleSchema } from './domain/schedule';
+import { makeRetrySchedule, retryScheduleSchema } from './domain';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z

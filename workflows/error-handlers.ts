@@ -24,7 +24,7 @@ import {
   type BundleContext,
   type BundleOrRef,
   type RunError,
-} from '../src/domain';
+} from '../src/domain/plain';
 import { RunStopped, type RunControl } from './run-control';
 
 /** Runs the route; returns the bundles the flow goes on with (Resume's substitutes), else none. */

@@ -12,7 +12,7 @@ import type {
   PatchRequest,
   ResolveRequest,
   RetryRequest,
-} from '../src/domain';
+} from '../src/domain/plain';
 
 export const retrySignal = defineSignal<[RetryRequest]>('retry');
 export const resolveSignal = defineSignal<[ResolveRequest]>('resolve');

@@ -30,23 +30,22 @@ import {
 } from '@temporalio/workflow';
 import {
   ACTIVITY_HEARTBEAT_TIMEOUT_MS,
+  checkIncompleteExecutionRequest,
   delayForAttempt,
   executionIdFromUuid,
   ImexOrgId,
   ImexScenarioId,
   incompleteExecutionSearchAttributes,
   incompleteExecutionWriteThrough,
-  patchRequestSchema,
-  retryRequestSchema,
   runWorkflowId,
   temporalActor,
+  type CheckedIncompleteExecutionRequest,
   type IeChangeStamp,
   type IncompleteExecutionInput,
   type IncompleteExecutionState,
-  type ParsedPatchRequest,
   type RequestVerdict,
   type ScenarioRunResult,
-} from '../src/domain';
+} from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
 import { requestMessages, stateQuery, type IncompleteExecutionRequestKind } from './incomplete-execution-messages';
 import { attemptSlotAskAgainSignal, attemptSlotGrantedSignal } from './scenario-coordinator-messages';
@@ -219,7 +218,11 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   }
 
   /** Who asked, when and why, as the change log records it (deterministic: replays give the same key). */
-  function stampOf(kind: RequestKind, request: ParsedPatchRequest, mode: 'signal' | 'update'): IeChangeStamp {
+  function stampOf(
+    kind: RequestKind,
+    request: CheckedIncompleteExecutionRequest,
+    mode: 'signal' | 'update',
+  ): IeChangeStamp {
     applied += 1;
     return {
       key: request.requestId ?? `${workflowInfo().runId}:${applied}`,
@@ -245,7 +248,10 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     });
   }
 
-  async function applyPatch(patch: ParsedPatchRequest, stamp: IeChangeStamp): Promise<string | undefined> {
+  async function applyPatch(
+    patch: CheckedIncompleteExecutionRequest,
+    stamp: IeChangeStamp,
+  ): Promise<string | undefined> {
     const { requestId: _requestId, actor: _actor, reason: _reason, ...fields } = patch;
     if (fields.blueprint === undefined && fields.failer === undefined && fields.bundles === undefined) return undefined;
     const result = await store.patchIncompleteExecution(state.ieId, fields, stamp);
@@ -558,17 +564,9 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   return state;
 }
 
-function parseRequest(
-  kind: RequestKind,
-  raw: unknown,
-): { ok: true; request: ParsedPatchRequest } | { ok: false; reason: string } {
-  const schema = kind === 'retry' || kind === 'delete' ? retryRequestSchema : patchRequestSchema;
-  const parsed = schema.safeParse(raw ?? {});
-  if (parsed.success) return { ok: true, request: parsed.data };
-  return {
-    ok: false,
-    reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '),
-  };
+/** Checked without zod (too heavy for workflow code), with the verdicts and messages of the requests' zod schemas. */
+function parseRequest(kind: RequestKind, raw: unknown) {
+  return checkIncompleteExecutionRequest(kind, raw);
 }
 
 /** The attempt's result travels in the failure details of its failed child run. */

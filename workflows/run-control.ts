@@ -2,7 +2,7 @@
  * What a scenario run's flow control shares between `scenarioRun` and its error-handler routes:
  * how the run stops early, one module operation's outcome, and the run's capabilities.
  */
-import type { BlueprintModule, BundleContext, BundleOrRef, FailedBundle, RunError } from '../src/domain';
+import type { BlueprintModule, BundleContext, BundleOrRef, FailedBundle, RunError } from '../src/domain/plain';
 
 /** Ends the run early: with an error (status error), or committed by a Commit directive. */
 export class RunStopped {

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import { isErrorCategory, type RunError } from '../src/domain';
+import { isErrorCategory, type RunError } from '../src/domain/plain';
 
 /**
  * The Make error a failed module activity ended with. The module activity names the category as

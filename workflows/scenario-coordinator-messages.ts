@@ -4,7 +4,7 @@
  * that signal with start, and the client.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { AttemptSlotRelease, AttemptSlotRequest, CoordinatorView, RunRequest } from '../src/domain';
+import type { AttemptSlotRelease, AttemptSlotRequest, CoordinatorView, RunRequest } from '../src/domain/plain';
 
 /** A run on demand or a schedule's occurrence. */
 export const runRequestedSignal = defineSignal<[RunRequest]>('runRequested');

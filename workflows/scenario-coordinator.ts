@@ -63,7 +63,7 @@ import {
   type QueuedWebhook,
   type RunRequest,
   type ScenarioRunResult,
-} from '../src/domain';
+} from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
 import {
   attemptSlotAskAgainSignal,

@@ -48,7 +48,7 @@ import {
   type RunError,
   type ScenarioRunInput,
   type ScenarioRunResult,
-} from '../src/domain';
+} from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
 import { runErrorHandlerRoute } from './error-handlers';
 import { RunStopped, type Operation, type RunControl } from './run-control';

@@ -6,7 +6,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { ImexActivities } from '../activities';
-import { ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../src/domain';
+import { ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../src/domain/plain';
 
 const { requestScheduledRun } = proxyActivities<ImexActivities>({
   startToCloseTimeout: '1 minute',

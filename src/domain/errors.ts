@@ -3,8 +3,6 @@
  *
  * Pure: imported by workflow code, so no Node APIs here.
  */
-import { z } from 'zod';
-
 /** Make's error class names, as `integromat/imt-proto` and the help centre spell them. */
 export const errorCategories = [
   'ConnectionError',
@@ -25,8 +23,6 @@ export const errorCategories = [
 ] as const;
 
 export type ErrorCategory = (typeof errorCategories)[number];
-
-export const errorCategorySchema = z.enum(errorCategories);
 
 export function isErrorCategory(value: unknown): value is ErrorCategory {
   return typeof value === 'string' && (errorCategories as readonly string[]).includes(value);

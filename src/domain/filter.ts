@@ -15,7 +15,8 @@
  *   (`array:equal`, `array:greater`, …) compare the array's length with `b`.
  * Pure: no I/O, so the workflow evaluates filters itself when the bundles are inline.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { filterConditionSchema, filterSchema } from './schemas/filter';
 import { evaluateMapping, type MappingContext } from './mapping';
 
 const textOperators = [
@@ -53,19 +54,6 @@ const knownOperators: ReadonlySet<string> = new Set(filterOperators);
 export function isFilterOperator(value: unknown): value is FilterOperator {
   return typeof value === 'string' && knownOperators.has(value);
 }
-
-export const filterConditionSchema = z.looseObject({
-  a: z.unknown().optional(),
-  /** The operator; an unknown one is a validation error (`validateBlueprint`). */
-  o: z.string({ error: 'a condition needs an operator (o)' }).min(1, 'a condition needs an operator (o)'),
-  b: z.unknown().optional(),
-});
-
-/** `null` in an export means "no filter". */
-export const filterSchema = z.looseObject({
-  name: z.string().optional(),
-  conditions: z.array(z.array(filterConditionSchema)).default([]),
-});
 
 export type FilterCondition = z.output<typeof filterConditionSchema>;
 export type Filter = z.output<typeof filterSchema>;

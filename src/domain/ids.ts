@@ -3,16 +3,11 @@
  * The sha256 behind an ieId is computed in the activity that stores the IE (hashing needs Node);
  * this file only says what goes into it and what comes out.
  */
-import { z } from 'zod';
-
-const hex32 = /^[0-9a-f]{32}$/;
+export const HEX32_ID = /^[0-9a-f]{32}$/;
 
 export function isHex32Id(value: unknown): value is string {
-  return typeof value === 'string' && hex32.test(value);
+  return typeof value === 'string' && HEX32_ID.test(value);
 }
-
-export const executionIdSchema = z.string().regex(hex32, 'must be 32 lowercase hex characters');
-export const ieIdSchema = z.string().regex(hex32, 'must be 32 lowercase hex characters');
 
 /** An attempt's executionId: the workflow's deterministic `uuid4()` without dashes. */
 export function executionIdFromUuid(uuid: string): string {

@@ -4,8 +4,6 @@
  * by the workflow (which stamps each request), the activities (which compute the diff on the
  * stored state) and the API (which shows it).
  */
-import { z } from 'zod';
-
 export const ieChangeKinds = ['patch', 'resolve', 'retry', 'delete'] as const;
 export type IeChangeKind = (typeof ieChangeKinds)[number];
 
@@ -18,14 +16,7 @@ export type IeChangeKind = (typeof ieChangeKinds)[number];
 export type IeChangeActor =
   { type: 'token'; tokenId: string; name: string } | { type: 'temporal'; via: 'signal' | 'update'; name: string };
 
-export const ieChangeActorSchema = z.strictObject({
-  type: z.literal('token'),
-  tokenId: z.string().min(1).max(100),
-  name: z.string().max(200),
-});
-
 export const IE_CHANGE_REASON_MAX_CHARS = 1000;
-export const ieChangeReasonSchema = z.string().max(IE_CHANGE_REASON_MAX_CHARS);
 
 export function temporalActor(via: 'signal' | 'update'): IeChangeActor {
   return { type: 'temporal', via, name: `temporal ${via}` };

@@ -3,9 +3,7 @@
  * `state` query shows it, and the requests it takes as signals and updates.
  */
 import type { SearchAttributePair, SearchAttributeUpdatePair } from '@temporalio/common';
-import { z } from 'zod';
-import { blueprintSchema } from './blueprint';
-import { ieChangeActorSchema, ieChangeReasonSchema } from './ie-changes';
+import type { z } from 'zod';
 import type { ErrorCategory } from './errors';
 import {
   ImexAttempts,
@@ -17,6 +15,7 @@ import {
   ImexStatus,
 } from './search-attributes';
 import type { IeStatus } from './statuses';
+import type { patchRequestSchema, retryRequestSchema } from './schemas/incomplete-execution';
 
 export interface IncompleteExecutionState {
   ieId: string;
@@ -90,59 +89,8 @@ export interface IncompleteExecutionInput {
 
 export type RequestVerdict = { accepted: true } | { accepted: false; reason: string };
 
-const requestId = z.string().min(1).max(200).optional();
-
-/**
- * A bundle a module could have output: a JSON object. Anything else (an array, a string, null …)
- * is refused rather than dropped; `null` does not remove a bundle either: every module before
- * the failed one produced one, and an attempt maps from them all.
- */
-export const bundleValueSchema = z.custom<Record<string, unknown>>(
-  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-  'must be a JSON object: the bundle a module outputs (null, arrays and other values are refused)',
-);
-
-/**
- * Bundles in the shape of `GET /dlqs/{id}/bundle`: `{ "<moduleId>": { value } }`. A PATCH changes
- * only the modules it names. The failed module's `{ error }` entry may come back as `GET` shows it
- * (it is not editable and is left as it is).
- */
-export const bundlesPatchSchema = z.record(
-  z.string().regex(/^\d+$/, 'bundle keys are module ids'),
-  z.looseObject({ value: bundleValueSchema.optional(), error: z.unknown().optional() }).superRefine((entry, ctx) => {
-    if (entry.value === undefined && entry.error === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['value'], message: 'required: the bundle the module output' });
-    }
-  }),
-);
-const requestNote = {
-  requestId,
-  /** Who asked (set by the API); absent when the request came through Temporal directly. */
-  actor: ieChangeActorSchema.optional(),
-  /** Why, in the person's words: kept in the IE's change log. */
-  reason: ieChangeReasonSchema.optional(),
-};
-
-/** `blueprint` as Make's API sends it (JSON text) or as an object. */
-const blueprintInput = z.preprocess((value) => {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return value;
-  }
-}, blueprintSchema);
-
-export const retryRequestSchema = z.strictObject(requestNote).prefault({});
-export const deleteRequestSchema = retryRequestSchema;
-export const patchRequestSchema = z.strictObject({
-  ...requestNote,
-  blueprint: blueprintInput.optional(),
-  failer: z.int().positive().optional(),
-  bundles: bundlesPatchSchema.optional(),
-});
-export const resolveRequestSchema = patchRequestSchema;
-
+// The requests' zod schemas (the API's) are schemas/incomplete-execution.ts; the workflow checks
+// them with incomplete-execution-requests.ts, which gives the same verdicts without zod.
 export type RetryRequest = z.input<typeof retryRequestSchema>;
 export type DeleteRequest = RetryRequest;
 export type PatchRequest = z.input<typeof patchRequestSchema>;

@@ -5,7 +5,8 @@
  * happens when those stop: park an incomplete execution that retries itself, park one that
  * waits for a person, or fail the run. A scenario may override any row.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { policyOverridesSchema } from './schemas/policy';
 import { errorCategories, type ErrorCategory } from './errors';
 
 export const parkOutcomes = ['park-auto-retry', 'park-manual', 'fail'] as const;
@@ -74,22 +75,7 @@ export const defaultPolicyTable: PolicyTable = {
   BundleValidationError: failsTheRun,
 };
 
-const inRunOverrideSchema = z.strictObject({
-  retry: z.boolean().optional(),
-  maxAttempts: z.int().min(1).max(100).optional(),
-  initialIntervalMs: z.int().min(0).optional(),
-  backoff: z.number().min(1).max(100).optional(),
-  maxIntervalMs: z.int().min(0).optional(),
-  maxRetryAfterMs: z.int().min(0).optional(),
-});
-
-const categoryOverrideSchema = z.strictObject({
-  inRun: inRunOverrideSchema.optional(),
-  outcome: z.enum(parkOutcomes).optional(),
-});
-
-/** Per-scenario overrides: any subset of categories, any subset of fields. */
-export const policyOverridesSchema = z.partialRecord(z.enum(errorCategories), categoryOverrideSchema);
+/** Per-scenario overrides: any subset of categories, any subset of fields (schemas/policy.ts). */
 export type PolicyOverrides = z.infer<typeof policyOverridesSchema>;
 
 /** The table with `overrides` merged over `base` (field by field; `base` is not changed). */

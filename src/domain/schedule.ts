@@ -2,7 +2,6 @@
  * The auto-retry schedule of incomplete executions, as data (DESIGN.md §5): the delay after
  * the previous attempt, one step per attempt, automatic or manual.
  */
-import { z } from 'zod';
 
 const second = 1_000;
 const minute = 60 * second;
@@ -41,32 +40,3 @@ export function parseDuration(text: string): number | undefined {
   const ms = Math.round(amount * (units[match[2] ?? 'ms'] ?? 1));
   return Number.isFinite(ms) ? ms : undefined;
 }
-
-const durationSchema = z.union([
-  z.int().min(0),
-  z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `not a duration: "${text}" (use e.g. 30s, 10m, 3h)` });
-      return z.NEVER;
-    }
-    return ms;
-  }),
-]);
-
-/**
- * A schedule from config: an array of durations, or a comma-separated string (`"5s,10s,30s"`).
- * An empty schedule means "never retry automatically".
- */
-export const retryScheduleSchema = z.union([
-  z.array(durationSchema).max(100),
-  z.string().transform((text, ctx): number[] => {
-    const parts = text.trim() === '' ? [] : text.split(',');
-    const delays = parts.map(parseDuration);
-    if (delays.some((d) => d === undefined)) {
-      ctx.addIssue({ code: 'custom', message: `not a list of durations: "${text}" (use e.g. 1m,10m,3h)` });
-      return z.NEVER;
-    }
-    return delays as number[];
-  }),
-]);

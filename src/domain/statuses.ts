@@ -1,17 +1,14 @@
 /** Statuses of incomplete executions and of runs, with Make's names and codes. */
-import { z } from 'zod';
 
 /** Make's Unresolved, Pending (set to retry), In progress and Resolved. */
 export const ieStatuses = ['unresolved', 'pending', 'in_progress', 'resolved'] as const;
 export type IeStatus = (typeof ieStatuses)[number];
-export const ieStatusSchema = z.enum(ieStatuses);
 
 /** Make's execution statuses and their numeric codes in the API (`status: 1 | 2 | 3`). */
 export const executionStatusCodes = { success: 1, warning: 2, error: 3 } as const;
 export type ExecutionStatus = keyof typeof executionStatusCodes;
 export type ExecutionStatusCode = (typeof executionStatusCodes)[ExecutionStatus];
 export const executionStatuses = Object.keys(executionStatusCodes) as ExecutionStatus[];
-export const executionStatusSchema = z.enum(['success', 'warning', 'error']);
 
 export function executionStatusCode(status: ExecutionStatus): ExecutionStatusCode {
   return executionStatusCodes[status];

@@ -1,4 +1,7 @@
-/** The lint rule that keeps Node built-ins and I/O out of workflow code and the pure domain. */
+/**
+ * The lint rules that keep Node built-ins and I/O out of workflow code and the pure domain, and zod
+ * (and the schemas, and the barrel that re-exports them) out of workflow code and the plain domain.
+ */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +16,25 @@ const forbidden = [
   "import { x as y } from '../src/store/executions';\nexport const x = y;\n",
 ];
 const allowedInWorkflows =
-  "import { sleep } from '@temporalio/workflow';\nimport { z } from 'zod';\nexport const x = [sleep, z];\n";
+  "import { sleep } from '@temporalio/workflow';\nimport { delayForAttempt } from '../src/domain/plain';\n" +
+  "import type { z } from 'zod';\nimport type { Blueprint } from '../src/domain/plain';\n" +
+  'export const x = [sleep, delayForAttempt];\nexport type Y = [z.ZodType, Blueprint];\n';
+/** Each must be refused in workflows/ (paths from there); the plain domain's are the same from src/domain. */
+const zodInWorkflows = [
+  "import { z } from 'zod';\nexport const x = z;\n",
+  "import { blueprintSchema } from '../src/domain/schemas';\nexport const x = blueprintSchema;\n",
+  "import { blueprintSchema } from '../src/domain/schemas/blueprint';\nexport const x = blueprintSchema;\n",
+  "import { delayForAttempt } from '../src/domain';\nexport const x = delayForAttempt;\n",
+];
+const zodInPlainDomain = [
+  "import { z } from 'zod';\nexport const x = z;\n",
+  "import { blueprintSchema } from './schemas';\nexport const x = blueprintSchema;\n",
+  "import { blueprintSchema } from './schemas/blueprint';\nexport const x = blueprintSchema;\n",
+  "import { delayForAttempt } from '.';\nexport const x = delayForAttempt;\n",
+];
+const typesFromSchemasInPlainDomain =
+  "import type { z } from 'zod';\nimport type { blueprintSchema } from './schemas/blueprint';\n" +
+  'export type B = z.output<typeof blueprintSchema>;\n';
 
 interface Probe {
   folder: string;
@@ -24,7 +45,12 @@ const probes: Probe[] = [
   ...['workflows', 'src/domain'].flatMap((folder) => forbidden.map((source) => ({ folder, source }))),
   { folder: 'workflows', source: allowedInWorkflows },
   { folder: 'activities', source: forbidden[0] as string },
+  ...zodInWorkflows.map((source) => ({ folder: 'workflows', source })),
+  ...zodInPlainDomain.map((source) => ({ folder: 'src/domain', source })),
+  { folder: 'src/domain', source: typesFromSchemasInPlainDomain },
+  { folder: 'src/domain/schemas', source: "import { z } from 'zod';\nexport const x = z.string();\n" },
 ];
+const zodProbes = new Set([...zodInWorkflows, ...zodInPlainDomain]);
 const restricted = new Map<Probe, string[]>();
 
 // ESLint's flat config is an ES module, which jest's VM cannot load: run the real CLI, once, on
@@ -57,13 +83,15 @@ beforeAll(() => {
     const result = results.find((r) => r.filePath === probe.file);
     restricted.set(
       probe,
-      (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message),
+      (result?.messages ?? [])
+        .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === '@typescript-eslint/no-restricted-imports')
+        .map((m) => m.message),
     );
   }
 }, 120_000);
 
 test.each(['workflows', 'src/domain'])('%s may not import Node built-ins or I/O', (folder) => {
-  const mine = probes.filter((p) => p.folder === folder && p.source !== allowedInWorkflows);
+  const mine = probes.filter((p) => p.folder === folder && forbidden.includes(p.source));
   expect(mine).toHaveLength(forbidden.length);
   for (const probe of mine) expect(restricted.get(probe)).toHaveLength(1);
 });
@@ -76,4 +104,20 @@ test('workflow code may import the workflow SDK and the pure domain', () => {
 test('activities may use Node and I/O', () => {
   const probe = probes.find((p) => p.folder === 'activities') as Probe;
   expect(restricted.get(probe)).toEqual([]);
+});
+
+test.each(['workflows', 'src/domain'])(
+  '%s may not import zod, the schemas or the barrel that re-exports them',
+  (folder) => {
+    const mine = probes.filter((p) => p.folder === folder && zodProbes.has(p.source));
+    expect(mine).toHaveLength(4);
+    for (const probe of mine) expect(restricted.get(probe)).toHaveLength(1);
+  },
+);
+
+test('the plain domain may take types from the schemas; the schemas may use zod', () => {
+  const types = probes.find((p) => p.source === typesFromSchemasInPlainDomain) as Probe;
+  expect(restricted.get(types)).toEqual([]);
+  const schemas = probes.find((p) => p.folder === 'src/domain/schemas') as Probe;
+  expect(restricted.get(schemas)).toEqual([]);
 });

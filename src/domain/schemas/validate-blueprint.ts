@@ -4,14 +4,15 @@
  * count, nesting) and linear in the input; prototype and `$` keys are refused anywhere in it.
  *
  * Pure: module types are looked up through `ModuleLookup` (the registry in src/modules
- * implements it), so workflow code can validate patched blueprints too.
+ * implements it). Not for workflow code (zod): the activity that applies a patch validates it.
  */
 import { z } from 'zod';
-import { blueprintSchema, unwrapBlueprintExport, type Blueprint, type BlueprintModule } from './blueprint';
-import { isFilterOperator } from './filter';
-import { findForbiddenJsonKeys } from './json-keys';
-import { BREAK_MAX_COUNT, BREAK_MAX_INTERVAL_MINUTES, isDirective, ROUTER } from './flow-control';
-import { containsMapping, findReferences, findUnsupportedMappings } from './mapping';
+import { unwrapBlueprintExport, type Blueprint, type BlueprintModule } from '../blueprint';
+import { isFilterOperator } from '../filter';
+import { findForbiddenJsonKeys } from '../json-keys';
+import { BREAK_MAX_COUNT, BREAK_MAX_INTERVAL_MINUTES, isDirective, ROUTER } from '../flow-control';
+import { containsMapping, findReferences, findUnsupportedMappings } from '../mapping';
+import { blueprintSchema } from './blueprint';
 
 /** What validation needs to know about a module type. */
 export interface ModuleTypeInfo {

@@ -1,0 +1,42 @@
+/**
+ * The plain domain: functions, constants and types, without zod. This is what workflow code
+ * imports (lint and test/unit/workflow-bundle.test.ts keep zod out of the workflow bundle: the SDK
+ * evaluates the bundle again for every cached workflow, so each module here costs per workflow).
+ *
+ * - `errors`: Make's error categories and `ModuleError`, the error modules throw;
+ * - `policy`: the policy table, each category → in-run retries and outcome (DESIGN.md §5);
+ * - `retry-decision`: `decideInRunRetry` and `parkOutcome`, pure functions of that table;
+ * - `schedule`: the incomplete executions' auto-retry schedule (Make's, or your own);
+ * - `statuses`, `ids`: IE and run statuses, id formats and workflow ids;
+ * - `blueprint`: Make's blueprint as types (the schema is schemas/blueprint.ts);
+ * - `mapping`: the `{{<moduleId>.<path>}}` evaluator;
+ * - `filter`, `flow-control`: Make's filters, routers, error-handler routes and directives;
+ * - `search-attributes`: the keys runs and IEs are found by in the Temporal Web UI;
+ * - `run`: what a scenario run takes and gives back;
+ * - `incomplete-execution`, `incomplete-execution-requests`: the IE workflow's contract, and the
+ *   check of the requests it takes (the same verdicts as their zod schemas);
+ * - `ie-changes`: the IE's change log;
+ * - `coordination`: the per-scenario coordinator's contract, scheduling and ids;
+ * - `activity-timeouts`: the module activity's heartbeat and timeouts (bounded recovery after a crash).
+ * - `json-keys`: the one check of user JSON's keys (`__proto__`, `$…`) wherever it enters.
+ *
+ * No I/O, no Node APIs and no zod (types from zod schemas come in as `import type` only).
+ */
+export * from './errors';
+export * from './policy';
+export * from './retry-decision';
+export * from './schedule';
+export * from './statuses';
+export * from './ids';
+export * from './mapping';
+export * from './filter';
+export * from './flow-control';
+export * from './blueprint';
+export * from './search-attributes';
+export * from './run';
+export * from './incomplete-execution';
+export * from './incomplete-execution-requests';
+export * from './ie-changes';
+export * from './coordination';
+export * from './activity-timeouts';
+export * from './json-keys';
