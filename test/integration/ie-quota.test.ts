@@ -1,5 +1,6 @@
-import { MongoClient, type Db } from 'mongodb';
-import { IeQuotaStore, type QuotaLedgerEntry, type ReserveResult } from '../../src/store';
+import { MongoClient } from 'mongodb';
+import { IeQuotaStore, type ReserveResult } from '../../src/store';
+import { recomputeFromLedger } from '../helpers/quota-ledger';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 
 let env: TestEnv;
@@ -25,22 +26,6 @@ afterAll(async () => {
 
 const newOrg = () => nextOrg++;
 const storeFor = (i: number) => stores[i % stores.length]!;
-
-/** The organization's ledger, checked link by link; returns the recomputed total. */
-async function recomputeFromLedger(db: Db, orgId: number, limit?: number): Promise<number> {
-  const entries = await db.collection<QuotaLedgerEntry>('ie_quota_ledger').find({ orgId }).sort({ seq: 1 }).toArray();
-  let used = 0;
-  entries.forEach((entry, i) => {
-    expect(entry.seq).toBe(i + 1);
-    expect(entry._id).toBe(`${orgId}:${String(entry.seq).padStart(12, '0')}`);
-    const bytes = Number(entry.bytes);
-    if (entry.kind === 'resize') used += bytes - Number(entry.from);
-    else used += entry.kind === 'reserve' ? bytes : entry.kind === 'release' ? -bytes : bytes;
-    expect(Number(entry.usedAfter)).toBe(used);
-    if (limit !== undefined && entry.kind === 'reserve') expect(used).toBeLessThanOrEqual(limit);
-  });
-  return used;
-}
 
 describe('one writer', () => {
   test('reserves within the limit and refuses above it with used and limit', async () => {
