@@ -66,7 +66,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Long, type Collection, type Db } from 'mongodb';
-import { isDuplicateKeyError } from './duplicate-key';
+import { isDuplicateKeyError, onlyDuplicates } from './duplicate-key';
 
 export type QuotaEntryKind = 'reserve' | 'release' | 'adjust' | 'resize' | 'batch';
 
@@ -619,15 +619,17 @@ export class IeQuotaStore {
     const last = holds.pop();
     if (!last) return;
     if (known && (await this.holds.findOne({ _id: last._id }, { projection: { _id: 1 } }))) return;
-    const insert = async (hold: QuotaHold) => {
-      try {
-        await this.holds.insertOne(hold);
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-      }
-    };
-    await Promise.all(holds.map(insert));
-    await insert(last);
+    if (holds.length > 0) {
+      // One unordered insert for all but the last; a duplicate is a hold someone wrote already.
+      await this.holds.insertMany(holds, { ordered: false }).catch((err: unknown) => {
+        if (!onlyDuplicates(err)) throw err;
+      });
+    }
+    try {
+      await this.holds.insertOne(last);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
   }
 
   /** A key's holds by point lookups: reservation g, its release, reservation g + 1, … */
