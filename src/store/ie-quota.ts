@@ -46,6 +46,10 @@
  * still means the entry is fully projected. A writer remembers (for `headTrustMs`) the entry it
  * read or wrote last, and that it projected it: entries are immutable and never deleted within
  * the grace, so the next append starts from it with one point lookup for its successor.
+ * (Leasing blocks of allowance to processes, or sharding the head into K chains with a share of
+ * the limit each, would spread the contention between processes too, but a lease held by a dead
+ * process strands allowance, shares need rebalancing, and near the limit both refuse what would
+ * fit; group commit leaves the argument above as it was.)
  *
  * **Compaction.** The head's `usedAfter` carries the total and the holds carry each key's share,
  * so old entries are history only. `compact()` (run by `reconcile()`, and by every writer whose
