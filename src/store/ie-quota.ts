@@ -45,7 +45,9 @@
  * batch writes its holds with the last one after all the others, so the last hold's existence
  * still means the entry is fully projected. A writer remembers (for `headTrustMs`) the entry it
  * read or wrote last, and that it projected it: entries are immutable and never deleted within
- * the grace, so the next append starts from it with one point lookup for its successor.
+ * the grace, so its next append first builds on that entry as the head without looking further:
+ * if another entry followed it, the insert of `seq + 1` is refused like any lost race, and the
+ * writer reads the head properly (a decision counts only when its insert wins, as always).
  * (Leasing blocks of allowance to processes, or sharding the head into K chains with a share of
  * the limit each, would spread the contention between processes too, but a lease held by a dead
  * process strands allowance, shares need rebalancing, and near the limit both refuse what would
@@ -194,7 +196,10 @@ interface Head {
   entry: QuotaLedgerEntry | null;
   seq: number;
   used: number;
+  /** When it was known to be the head. */
   readAt: number;
+  /** Taken from what this process knew, without looking for a successor (see readHead). */
+  guessed: boolean;
 }
 
 interface KeyState {
@@ -501,8 +506,7 @@ export class IeQuotaStore {
         };
       }
       // Agreement counts only if no entry arrived (and was projected) while we listed.
-      const next = await this.ledger.findOne({ _id: entryId(orgId, head.seq + 1) }, { projection: { _id: 1 } });
-      return next ? { readAgain: true } : { answer: 0 };
+      return (await this.successorExists(orgId, head.seq)) ? { readAgain: true } : { answer: 0 };
     });
   }
 
@@ -514,10 +518,14 @@ export class IeQuotaStore {
   private async append<T>(orgId: number, decide: (head: Head) => Promise<Decision<T>>): Promise<T> {
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
-      const head = await this.readHead(orgId);
+      const head = await this.readHead(orgId, { guess: attempt === 0 });
       await this.projectHead(orgId, head);
       const decision = await decide(head);
-      if ('answer' in decision) return decision.answer;
+      if ('answer' in decision) {
+        // An answer writes nothing, so no insert checks a guessed head: look for its successor.
+        if (!head.guessed || !(await this.successorExists(orgId, head.seq))) return decision.answer;
+        continue;
+      }
       if ('append' in decision && performance.now() - head.readAt < this.options.headTrustMs) {
         const entry: QuotaLedgerEntry = {
           _id: entryId(orgId, head.seq + 1),
@@ -553,10 +561,18 @@ export class IeQuotaStore {
    * The entry whose successor does not exist (as of the last lookup), or an empty head. It starts
    * from the entry this process read or wrote last, if that is younger than `headTrustMs`.
    */
-  private async readHead(orgId: number): Promise<Head> {
+  private async readHead(orgId: number, { guess = false }: { guess?: boolean } = {}): Promise<Head> {
     const hint = this.hints.get(orgId);
     let entry: QuotaLedgerEntry | null = null;
-    if (hint && performance.now() - hint.at < this.options.headTrustMs) entry = hint.entry;
+    if (hint && performance.now() - hint.at < this.options.headTrustMs) {
+      // A writer's first try builds on the head it knew without looking for a successor: its
+      // insert of `seq + 1` fails if there is one, and then it reads the head for real.
+      if (guess) {
+        const { entry: known, at } = hint;
+        return { entry: known, seq: known.seq, used: num(known.usedAfter), readAt: at, guessed: true };
+      }
+      entry = hint.entry;
+    }
     entry ??=
       (
         await this.ledger
@@ -571,7 +587,11 @@ export class IeQuotaStore {
       const projected = hint?.entry._id === entry._id && hint.projected;
       this.hints.set(orgId, { entry, at: readAt, projected });
     }
-    return { entry, seq: entry?.seq ?? 0, used: entry ? num(entry.usedAfter) : 0, readAt };
+    return { entry, seq: entry?.seq ?? 0, used: entry ? num(entry.usedAfter) : 0, readAt, guessed: false };
+  }
+
+  private async successorExists(orgId: number, seq: number): Promise<boolean> {
+    return (await this.ledger.findOne({ _id: entryId(orgId, seq + 1) }, { projection: { _id: 1 } })) !== null;
   }
 
   /** From an existing entry to the head by point lookups: gallop (+1, +2, +4, …), then bisect. */
