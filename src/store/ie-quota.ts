@@ -47,7 +47,10 @@
  * read or wrote last, and that it projected it: entries are immutable and never deleted within
  * the grace, so its next append first builds on that entry as the head without looking further:
  * if another entry followed it, the insert of `seq + 1` is refused like any lost race, and the
- * writer reads the head properly (a decision counts only when its insert wins, as always).
+ * writer reads the head properly (a decision counts only when its insert wins, as always; calls
+ * answered without a write, such as a refusal or a replay, count on a remembered head only if it
+ * still has no successor). Versions before group commit do not project `batch` entries: do not
+ * run them next to this one on the same database (upgrade all processes of a deployment together).
  * (Leasing blocks of allowance to processes, or sharding the head into K chains with a share of
  * the limit each, would spread the contention between processes too, but a lease held by a dead
  * process strands allowance, shares need rebalancing, and near the limit both refuse what would
