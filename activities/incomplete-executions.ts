@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { boundContext } from './bundle-refs';
+import { createQuotaLimits } from './quota-limit';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import { toBundleOrRefs } from './bundle-refs';
 import { blueprintDiff, bundlesDiff, deletionDiff } from './ie-change-diff';
@@ -31,14 +32,7 @@ import {
   type RetrySchedule,
 } from '../src/domain';
 import type { ModuleRegistry } from '../src/modules';
-import {
-  closedAs,
-  DEFAULT_IE_QUOTA_BYTES,
-  isBlobRef,
-  type ClosedAs,
-  type IncompleteExecutionChange,
-  type Store,
-} from '../src/store';
+import { closedAs, isBlobRef, type ClosedAs, type IncompleteExecutionChange, type Store } from '../src/store';
 
 export interface ParkInput {
   orgId: number;
@@ -123,6 +117,7 @@ function isStagedBlobRef(value: unknown): boolean {
 export function createIncompleteExecutionActivities(deps: IncompleteExecutionDeps) {
   const { store, client } = deps;
   const ies = store.incompleteExecutions;
+  const limits = createQuotaLimits(store);
 
   async function parkIncompleteExecution(input: ParkInput): Promise<ParkOutput> {
     const { failed } = input;
@@ -146,13 +141,18 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     const stored = { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };
     // A closed IE stays closed: a park replayed after its IE was deleted or resolved (a crash in
     // that window, a reset of the run) finds its document and charges, writes and starts nothing.
-    if (closedAs(await ies.get(ieId))) return stored;
+    // The organization's limit is read meanwhile (cached for a few seconds: quota-limit.ts).
+    const [existing, limit] = await Promise.all([ies.get(ieId), limits.limit(input.orgId)]);
+    if (closedAs(existing)) return stored;
 
     // The organization's storage quota first: nothing is written that would exceed it. The
     // reservation is idempotent per IE, so a replay after a crash does not charge twice.
-    const org = await store.organizations.get(input.orgId);
-    const limit = org?.ieQuotaBytes ?? DEFAULT_IE_QUOTA_BYTES;
-    const reservation = await store.quota.reserve(input.orgId, ieId, candidate.size, limit);
+    let reservation = await store.quota.reserve(input.orgId, ieId, candidate.size, limit);
+    if (!reservation.ok) {
+      // A refusal on a cached limit is taken only if the organization's current limit agrees.
+      const current = await limits.limit(input.orgId, { fresh: true });
+      if (current !== limit) reservation = await store.quota.reserve(input.orgId, ieId, candidate.size, current);
+    }
     if (!reservation.ok) {
       const full =
         `the organization's incomplete-executions storage is full (${reservation.used} of ${reservation.limit} bytes used; ` +

@@ -56,8 +56,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       ? { concurrency: 8, warmupRuns: 8, runsPerRep: 24, reps: 3 }
       : { concurrency: 8, warmupRuns: 24, runsPerRep: 60, reps: 5 },
     park: quick
-      ? { warmupRuns: 3, runs: 8, throughputParks: 10, throughputConcurrency: [1, 8] }
-      : { warmupRuns: 5, runs: 25, throughputParks: 40, throughputConcurrency: [1, 2, 8] },
+      ? { warmupRuns: 3, runs: 8, throughputParks: 40, throughputConcurrency: [1, 8] }
+      : { warmupRuns: 5, runs: 25, throughputParks: 80, throughputConcurrency: [1, 2, 8] },
     growth: quick
       ? {
           levels: [100, 300],

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createDefaultRegistry } from '../src/modules';
 import { sample, type BenchContext } from './context';
 import { activityTimings, fetchEvents, localActivityMarkers, timestampMs } from './history';
-import type { ActivityBreakdown } from './instrument';
+import { CallRecorder, type ActivityBreakdown } from './instrument';
 import { directParker } from './park-directly';
 import { assertValid, parkingBlueprint, parkingData } from './scenarios';
 import { round, roundSummary, runConcurrently, summarize, type Summary } from './stats';
@@ -48,10 +48,12 @@ export interface ParkCostResult {
   recordExecution: { activityMs: number; mongoCommands: number };
   /**
    * IEs parked per second by the park activity called directly into one organization, by how
-   * many at once: the organization's quota ledger appends one entry at a time, so concurrent
-   * parks of one organization retry on each other.
+   * many at once. The organization's quota ledger takes one append at a time; a process's
+   * concurrent parks share one append (group commit, src/store/ie-quota.ts).
    */
   throughputByConcurrency: Record<string, number>;
+  /** Where a park's time goes at each concurrency: mean ms per park of each call (they overlap). */
+  parkCallsByConcurrency: Record<string, Record<string, number>>;
 }
 
 export async function measureParkCost(ctx: BenchContext): Promise<ParkCostResult> {
@@ -110,7 +112,7 @@ export async function measureParkCost(ctx: BenchContext): Promise<ParkCostResult
 
   const breakdown = await worker.breakdown(true);
   const runs = options.park.runs;
-  const throughputByConcurrency = await measureParkThroughput(ctx);
+  const { perSec: throughputByConcurrency, calls: parkCallsByConcurrency } = await measureParkThroughput(ctx);
   const parkEntry = breakdown.parkIncompleteExecution;
   const calls = meansPer(parkEntry, runs);
   const activityMs = summarize(park.activity).median;
@@ -142,24 +144,38 @@ export async function measureParkCost(ctx: BenchContext): Promise<ParkCostResult
       mongoCommands: round((breakdown.recordExecution?.mongoCommands ?? 0) / Math.max(1, record.length), 1),
     },
     throughputByConcurrency,
+    parkCallsByConcurrency,
   };
 }
 
 /** Parks straight into a fresh organization at each concurrency, then waits for the IE workflows to settle. */
-async function measureParkThroughput(ctx: BenchContext): Promise<Record<string, number>> {
+async function measureParkThroughput(
+  ctx: BenchContext,
+): Promise<{ perSec: Record<string, number>; calls: Record<string, Record<string, number>> }> {
   const { store, options, worker } = ctx;
   const org = await store.organizations.create({ name: 'bench: park throughput' });
   const blueprint = parkingBlueprint();
   const scenario = await store.scenarios.create({ orgId: org._id, name: 'bench: park throughput', blueprint });
-  const park = directParker(ctx, org._id, scenario.id, blueprint);
+  // The parks run in this process: its store and client are timed the way the worker's are.
+  const recorder = new CallRecorder();
+  const timedCtx = { ...ctx, store: recorder.store(store), client: recorder.client(ctx.client) };
+  const park = directParker(timedCtx, org._id, scenario.id, blueprint);
   const perSec: Record<string, number> = {};
+  const calls: Record<string, Record<string, number>> = {};
   let parked = 0;
   for (const concurrency of options.park.throughputConcurrency) {
     const n = options.park.throughputParks;
+    recorder.reset();
     const started = performance.now();
     await runConcurrently(n, concurrency, async () => void (await park(parked++)));
     perSec[String(concurrency)] = round(n / ((performance.now() - started) / 1000), 1);
-    ctx.say(`park cost: ${perSec[String(concurrency)]} IEs/s with ${concurrency} at once`);
+    calls[String(concurrency)] = meansPer(recorder.snapshot()['(outside activities)'], n);
+    ctx.say(
+      `park cost: ${perSec[String(concurrency)]} IEs/s with ${concurrency} at once (mean ms per park: ` +
+        `${Object.entries(calls[String(concurrency)] ?? {})
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`,
+    );
   }
   // Each IE workflow writes its state through once when it starts: let them all be done.
   const deadline = Date.now() + 60_000 + parked * 100;
@@ -167,7 +183,7 @@ async function measureParkThroughput(ctx: BenchContext): Promise<Record<string, 
     if (Date.now() > deadline) throw new Error('the park-throughput IE workflows did not settle');
     await sleep(200);
   }
-  return perSec;
+  return { perSec, calls };
 }
 
 /** Mean milliseconds per park of each call the activity made (a call made twice counts twice). */

@@ -232,6 +232,13 @@ export function formatTable(r: BenchResults): string {
         .join(', '),
       '',
     ],
+    ...Object.entries(r.parkCost.parkCallsByConcurrency ?? {}).map(([c, calls]): [string, string, string] => [
+      `  park calls at ${c} at once (mean ms)`,
+      Object.entries(calls)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+      '',
+    ]),
   ];
   const cached = new Map(r.growth.levels.map((l) => [String(l.parked), l.cachedWorkflows]));
   for (const [count, rss] of Object.entries(r.workerRssMbByParked)) {

@@ -9,7 +9,7 @@
  * same verdict twice is harmless), and progress is counted from the items, never `$inc`ed.
  */
 import type { Collection, Db } from 'mongodb';
-import { isDuplicateKeyError } from './duplicate-key';
+import { isDuplicateKeyError, onlyDuplicates } from './duplicate-key';
 
 export type BulkOperationKind = 'retry' | 'delete';
 export type BulkOperationStatus = 'preparing' | 'running' | 'completed';
@@ -171,14 +171,4 @@ export class BulkOperationStore {
       ...(doc.reason === undefined ? {} : { reason: doc.reason }),
     }));
   }
-}
-
-/** An unordered insertMany whose only failures are items that were inserted before. */
-function onlyDuplicates(err: unknown): boolean {
-  const writeErrors = (err as { writeErrors?: unknown }).writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? Object.values(writeErrors) : [];
-  if (list.length === 0) return isDuplicateKeyError(err);
-  return list.every(
-    (e: { code?: number; errmsg?: string }) => e.code === 11000 || /duplicate|UNIQUE constraint/i.test(e.errmsg ?? ''),
-  );
 }

@@ -30,6 +30,32 @@
  * IE whose stored bytes changed) projects two holds: the release of the key's generation and the
  * reservation of the next, with the new size.
  *
+ * **Group commit.** A store instance (one per process) has at most one append in flight per
+ * organization. Calls of that process that arrive while it is in flight queue, and the next append
+ * decides all of them together, in arrival order, on one head: it reads every key concerned
+ * (exact, as above), applies the calls one after another to a running total and to its own view
+ * of those keys, and writes one `batch` entry listing the charges that result (a single charge is
+ * written as a plain entry, as before). The entry is accepted only if its insert of `seq + 1`
+ * wins, so every decision in it was made on the true head, exactly as for a single call: a
+ * reservation is refused if the running total would pass its limit (so the total never exceeds
+ * the limit after any call), a key reserved twice in one batch is charged once, a release frees
+ * what the key holds at that point of the batch. If the insert loses, the whole batch is decided
+ * again on the new head. The head is still the one point of contention, but only between
+ * processes: eight parks of one worker cost one append, not eight racing ones. Projection of a
+ * batch writes its holds with the last one after all the others, so the last hold's existence
+ * still means the entry is fully projected. A writer remembers (for `headTrustMs`) the entry it
+ * read or wrote last, and that it projected it: entries are immutable and never deleted within
+ * the grace, so its next append first builds on that entry as the head without looking further:
+ * if another entry followed it, the insert of `seq + 1` is refused like any lost race, and the
+ * writer reads the head properly (a decision counts only when its insert wins, as always; calls
+ * answered without a write, such as a refusal or a replay, count on a remembered head only if it
+ * still has no successor). Versions before group commit do not project `batch` entries: do not
+ * run them next to this one on the same database (upgrade all processes of a deployment together).
+ * (Leasing blocks of allowance to processes, or sharding the head into K chains with a share of
+ * the limit each, would spread the contention between processes too, but a lease held by a dead
+ * process strands allowance, shares need rebalancing, and near the limit both refuse what would
+ * fit; group commit leaves the argument above as it was.)
+ *
  * **Compaction.** The head's `usedAfter` carries the total and the holds carry each key's share,
  * so old entries are history only. `compact()` (run by `reconcile()`, and by every writer whose
  * entry's seq is a multiple of `compactEvery`) deletes entries that are both older than
@@ -49,9 +75,18 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Long, type Collection, type Db } from 'mongodb';
-import { isDuplicateKeyError } from './duplicate-key';
+import { isDuplicateKeyError, onlyDuplicates } from './duplicate-key';
 
-export type QuotaEntryKind = 'reserve' | 'release' | 'adjust' | 'resize';
+export type QuotaEntryKind = 'reserve' | 'release' | 'adjust' | 'resize' | 'batch';
+
+/** One charge inside a `batch` entry, with the fields a single entry of that kind carries. */
+export interface QuotaBatchOp {
+  kind: 'reserve' | 'release' | 'resize';
+  key: string;
+  gen: number;
+  bytes: StoredInt;
+  from?: StoredInt;
+}
 
 /** Stored counts are Int64; the driver reads them back as numbers (they stay below 2^53). */
 type StoredInt = Long | number;
@@ -62,12 +97,17 @@ export interface QuotaLedgerEntry {
   orgId: number;
   seq: number;
   kind: QuotaEntryKind;
-  /** The IE id the bytes belong to; null for `adjust`. */
+  /** The IE id the bytes belong to; null for `adjust` and `batch`. */
   key: string | null;
-  /** The key's reservation generation (1 for its first reservation); 0 for `adjust`. */
+  /** The key's reservation generation (1 for its first reservation); 0 for `adjust` and `batch`. */
   gen: number;
-  /** Bytes reserved or released; for `adjust`, the signed correction; for `resize`, the new size. */
+  /**
+   * Bytes reserved or released; for `adjust`, the signed correction; for `resize`, the new size;
+   * for `batch`, the signed change of the total.
+   */
   bytes: StoredInt;
+  /** `batch` only: its charges in the order they were decided. */
+  ops?: QuotaBatchOp[];
   /** `resize` only: the bytes the key held before (released with its previous generation). */
   from?: StoredInt;
   usedAfter: StoredInt;
@@ -139,6 +179,8 @@ export interface IeQuotaOptions {
   compactKeep?: number;
   /** A writer whose entry's seq is a multiple of this compacts afterwards; 0 turns it off. */
   compactEvery?: number;
+  /** The most calls of one process decided in one append. */
+  maxBatch?: number;
 }
 
 const SEQ_DIGITS = 12;
@@ -157,7 +199,10 @@ interface Head {
   entry: QuotaLedgerEntry | null;
   seq: number;
   used: number;
+  /** When it was known to be the head. */
   readAt: number;
+  /** Taken from what this process knew, without looking for a successor (see readHead). */
+  guessed: boolean;
 }
 
 interface KeyState {
@@ -171,11 +216,26 @@ interface KeyState {
 type Decision<T> =
   { append: Omit<QuotaLedgerEntry, '_id' | 'seq' | 'at' | 'orgId'>; result: T } | { answer: T } | { readAgain: true };
 
+/** A call waiting for its process's next append (group commit). */
+type KeyedCall =
+  | { kind: 'reserve'; key: string; bytes: number; limit: number | null }
+  | { kind: 'release'; key: string }
+  | { kind: 'resize'; key: string; bytes: number };
+type KeyedResult = ReserveResult | ReleaseResult | ResizeResult;
+interface Waiting {
+  call: KeyedCall;
+  resolve: (result: KeyedResult) => void;
+  reject: (err: unknown) => void;
+}
+
 export class IeQuotaStore {
   readonly ledger: Collection<QuotaLedgerEntry>;
   readonly holds: Collection<QuotaHold>;
   private readonly options: Required<IeQuotaOptions>;
-  private readonly hints = new Map<number, { seq: number; at: number }>();
+  /** Per organization, the entry this process read or wrote last, and whether it projected it. */
+  private readonly hints = new Map<number, { entry: QuotaLedgerEntry; at: number; projected: boolean }>();
+  /** Per organization, the calls waiting while this process's append is in flight. */
+  private readonly queues = new Map<number, Waiting[]>();
 
   constructor(db: Db, options: IeQuotaOptions = {}) {
     this.ledger = db.collection<QuotaLedgerEntry>('ie_quota_ledger');
@@ -186,6 +246,7 @@ export class IeQuotaStore {
       compactGraceMs: 10 * 60_000,
       compactKeep: 64,
       compactEvery: 256,
+      maxBatch: 64,
       ...options,
     };
   }
@@ -197,28 +258,13 @@ export class IeQuotaStore {
   reserve(orgId: number, key: string, bytes: number, limitBytes: number): Promise<ReserveResult> {
     checkArgs(orgId, key, bytes);
     if (!Number.isSafeInteger(limitBytes) || limitBytes < 0) throw new RangeError(`bad limit ${limitBytes}`);
-    return this.reserveOn(orgId, key, bytes, limitBytes);
+    return this.submit<ReserveResult>(orgId, { kind: 'reserve', key, bytes, limit: limitBytes });
   }
 
   /** Frees exactly what `key` holds. A second release, or one for an unknown key, changes nothing. */
   release(orgId: number, key: string): Promise<ReleaseResult> {
     checkArgs(orgId, key, 0);
-    return this.append<ReleaseResult>(orgId, async (head) => {
-      const { held } = await this.keyState(orgId, key);
-      if (!held) return { answer: { released: false, bytes: 0, used: head.used } };
-      const usedAfter = head.used - held.bytes;
-      return {
-        append: {
-          kind: 'release',
-          key,
-          gen: held.gen,
-          bytes: int64(held.bytes),
-          usedAfter: int64(usedAfter),
-          limit: head.entry?.limit ?? null,
-        },
-        result: { released: true, bytes: held.bytes, used: usedAfter },
-      };
-    });
+    return this.submit<ReleaseResult>(orgId, { kind: 'release', key });
   }
 
   /**
@@ -230,23 +276,7 @@ export class IeQuotaStore {
    */
   resize(orgId: number, key: string, bytes: number): Promise<ResizeResult> {
     checkArgs(orgId, key, bytes);
-    return this.append<ResizeResult>(orgId, async (head) => {
-      const { held, nextGen } = await this.keyState(orgId, key);
-      if (!held || held.bytes === bytes) return { answer: { resized: false, used: head.used } };
-      const usedAfter = head.used - held.bytes + bytes;
-      return {
-        append: {
-          kind: 'resize',
-          key,
-          gen: nextGen,
-          bytes: int64(bytes),
-          from: int64(held.bytes),
-          usedAfter: int64(usedAfter),
-          limit: head.entry?.limit ?? null,
-        },
-        result: { resized: true, used: usedAfter },
-      };
-    });
+    return this.submit<ResizeResult>(orgId, { kind: 'resize', key, bytes });
   }
 
   async usage(orgId: number): Promise<QuotaUsage> {
@@ -258,14 +288,14 @@ export class IeQuotaStore {
   /** What one key holds now, in bytes (0 when nothing). */
   async held(orgId: number, key: string): Promise<number> {
     const head = await this.readHead(orgId);
-    await this.project(head.entry);
+    await this.projectHead(orgId, head);
     return (await this.keyState(orgId, key)).held?.bytes ?? 0;
   }
 
   /** Every key's holding (scans the organization's holds; for reconcile and tests). */
   async holdings(orgId: number): Promise<Map<string, number>> {
     const head = await this.readHead(orgId);
-    await this.project(head.entry);
+    await this.projectHead(orgId, head);
     return new Map([...(await this.listHeld(orgId))].map(([key, h]) => [key, h.bytes]));
   }
 
@@ -281,7 +311,7 @@ export class IeQuotaStore {
   ): Promise<ReconcileReport> {
     const minHoldAgeMs = options.minHoldAgeMs ?? 5 * 60_000;
     const head = await this.readHead(orgId);
-    await this.project(head.entry);
+    await this.projectHead(orgId, head);
     const usedBefore = head.used;
     const truth = [...actual.values()].reduce((sum, bytes) => sum + bytes, 0);
     const report: ReconcileReport = {
@@ -311,7 +341,7 @@ export class IeQuotaStore {
       const hold = held.get(key);
       if (hold?.bytes === bytes) continue;
       if (hold) await this.release(orgId, key);
-      const charged = await this.reserveOn(orgId, key, bytes, null);
+      const charged = await this.submit<ReserveResult>(orgId, { kind: 'reserve', key, bytes, limit: null });
       if (charged.ok && !charged.replayed) {
         if (hold) report.resized.push({ key, from: hold.bytes, to: bytes });
         else report.charged.push({ key, bytes });
@@ -351,28 +381,118 @@ export class IeQuotaStore {
     return true;
   }
 
-  private reserveOn(orgId: number, key: string, bytes: number, limit: number | null): Promise<ReserveResult> {
-    return this.append<ReserveResult>(orgId, async (head) => {
-      const state = await this.keyState(orgId, key);
-      const shownLimit = limit ?? num(head.entry?.limit ?? 0);
-      if (state.held) {
-        // A replayed store: the key is charged already (Make: one IE, one share of the quota).
-        return { answer: { ok: true, used: head.used, limit: shownLimit, bytes: state.held.bytes, replayed: true } };
+  /**
+   * Group commit: the call joins its organization's queue; if no append of this process is in
+   * flight for it, one starts now with the queue as it is (so a lone call waits for nothing), and
+   * takes whatever arrived meanwhile when it is done.
+   */
+  private submit<R extends KeyedResult>(orgId: number, call: KeyedCall): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const waiting: Waiting = { call, resolve: resolve as (result: KeyedResult) => void, reject };
+      const queue = this.queues.get(orgId);
+      if (queue) {
+        queue.push(waiting);
+        return;
       }
-      const usedAfter = head.used + bytes;
-      if (limit !== null && usedAfter > limit) return { answer: { ok: false, used: head.used, limit } };
-      return {
-        append: {
-          kind: 'reserve',
-          key,
-          gen: state.nextGen,
-          bytes: int64(bytes),
-          usedAfter: int64(usedAfter),
-          limit: limit === null ? (head.entry?.limit ?? null) : int64(limit),
-        },
-        result: { ok: true, used: usedAfter, limit: shownLimit, bytes, replayed: false },
-      };
+      const fresh = [waiting];
+      this.queues.set(orgId, fresh);
+      void this.drain(orgId, fresh);
     });
+  }
+
+  private async drain(orgId: number, queue: Waiting[]): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, this.options.maxBatch);
+      try {
+        const results = await this.append(orgId, (head) =>
+          this.decideBatch(
+            orgId,
+            head,
+            batch.map((w) => w.call),
+          ),
+        );
+        batch.forEach((w, i) => w.resolve(results[i]!));
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    }
+    // No await between the empty check and this: a call arriving now starts a new drain.
+    this.queues.delete(orgId);
+  }
+
+  /**
+   * Decides a batch of calls on one head, in order, as if each were appended alone: every key
+   * concerned is read once (exact on a projected head), then each call sees the running total
+   * and the keys as the calls before it left them.
+   */
+  private async decideBatch(orgId: number, head: Head, calls: KeyedCall[]): Promise<Decision<KeyedResult[]>> {
+    const keys = [...new Set(calls.map((c) => c.key))];
+    const states = new Map(await Promise.all(keys.map(async (k) => [k, await this.keyState(orgId, k)] as const)));
+    let used = head.used;
+    let limit: number | null = head.entry?.limit == null ? null : num(head.entry.limit);
+    const ops: QuotaBatchOp[] = [];
+    const results: KeyedResult[] = [];
+    const now = new Date();
+    for (const call of calls) {
+      const state = states.get(call.key)!;
+      const held = state.held;
+      if (call.kind === 'reserve') {
+        const shownLimit = call.limit ?? limit ?? 0;
+        if (held) {
+          // A replayed store: the key is charged already (Make: one IE, one share of the quota).
+          results.push({ ok: true, used, limit: shownLimit, bytes: held.bytes, replayed: true });
+        } else if (call.limit !== null && used + call.bytes > call.limit) {
+          results.push({ ok: false, used, limit: call.limit });
+        } else {
+          ops.push({ kind: 'reserve', key: call.key, gen: state.nextGen, bytes: int64(call.bytes) });
+          state.held = { gen: state.nextGen, bytes: call.bytes, at: now };
+          state.nextGen += 1;
+          used += call.bytes;
+          if (call.limit !== null) limit = call.limit;
+          results.push({ ok: true, used, limit: shownLimit, bytes: call.bytes, replayed: false });
+        }
+      } else if (call.kind === 'release') {
+        if (!held) {
+          results.push({ released: false, bytes: 0, used });
+        } else {
+          ops.push({ kind: 'release', key: call.key, gen: held.gen, bytes: int64(held.bytes) });
+          state.held = null;
+          used -= held.bytes;
+          results.push({ released: true, bytes: held.bytes, used });
+        }
+      } else if (!held || held.bytes === call.bytes) {
+        results.push({ resized: false, used });
+      } else {
+        ops.push({
+          kind: 'resize',
+          key: call.key,
+          gen: state.nextGen,
+          bytes: int64(call.bytes),
+          from: int64(held.bytes),
+        });
+        state.held = { gen: state.nextGen, bytes: call.bytes, at: now };
+        state.nextGen += 1;
+        used += call.bytes - held.bytes;
+        results.push({ resized: true, used });
+      }
+    }
+    if (ops.length === 0) return { answer: results };
+    const stored = limit === null ? null : int64(limit);
+    const [only] = ops;
+    if (ops.length === 1 && only)
+      return { append: { ...only, usedAfter: int64(used), limit: stored }, result: results };
+    return {
+      append: {
+        kind: 'batch',
+        key: null,
+        gen: 0,
+        bytes: int64(used - head.used),
+        ops,
+        usedAfter: int64(used),
+        limit: stored,
+      },
+      result: results,
+    };
   }
 
   /** Appends the head's `adjust` correction when its total differs from the sum of the holds. */
@@ -389,8 +509,7 @@ export class IeQuotaStore {
         };
       }
       // Agreement counts only if no entry arrived (and was projected) while we listed.
-      const next = await this.ledger.findOne({ _id: entryId(orgId, head.seq + 1) }, { projection: { _id: 1 } });
-      return next ? { readAgain: true } : { answer: 0 };
+      return (await this.successorExists(orgId, head.seq)) ? { readAgain: true } : { answer: 0 };
     });
   }
 
@@ -402,10 +521,14 @@ export class IeQuotaStore {
   private async append<T>(orgId: number, decide: (head: Head) => Promise<Decision<T>>): Promise<T> {
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
-      const head = await this.readHead(orgId);
-      await this.project(head.entry);
+      const head = await this.readHead(orgId, { guess: attempt === 0 });
+      await this.projectHead(orgId, head);
       const decision = await decide(head);
-      if ('answer' in decision) return decision.answer;
+      if ('answer' in decision) {
+        // An answer writes nothing, so no insert checks a guessed head: look for its successor.
+        if (!head.guessed || !(await this.successorExists(orgId, head.seq))) return decision.answer;
+        continue;
+      }
       if ('append' in decision && performance.now() - head.readAt < this.options.headTrustMs) {
         const entry: QuotaLedgerEntry = {
           _id: entryId(orgId, head.seq + 1),
@@ -416,8 +539,10 @@ export class IeQuotaStore {
         };
         try {
           await this.ledger.insertOne(entry);
-          this.hints.set(orgId, { seq: entry.seq, at: performance.now() });
-          await this.project(entry);
+          this.hints.set(orgId, { entry, at: performance.now(), projected: false });
+          // Just written: nobody is likely to have projected it yet, so no look first.
+          await this.project(entry, { known: false });
+          this.markProjected(orgId, entry);
           const every = this.options.compactEvery;
           if (every > 0 && entry.seq % every === 0) await this.compact(orgId);
           return decision.result;
@@ -435,12 +560,21 @@ export class IeQuotaStore {
     }
   }
 
-  /** The entry whose successor does not exist (as of the last lookup), or an empty head. */
-  private async readHead(orgId: number): Promise<Head> {
+  /**
+   * The entry whose successor does not exist (as of the last lookup), or an empty head. It starts
+   * from the entry this process read or wrote last, if that is younger than `headTrustMs`.
+   */
+  private async readHead(orgId: number, { guess = false }: { guess?: boolean } = {}): Promise<Head> {
     const hint = this.hints.get(orgId);
     let entry: QuotaLedgerEntry | null = null;
     if (hint && performance.now() - hint.at < this.options.headTrustMs) {
-      entry = await this.ledger.findOne({ _id: entryId(orgId, hint.seq) });
+      // A writer's first try builds on the head it knew without looking for a successor: its
+      // insert of `seq + 1` fails if there is one, and then it reads the head for real.
+      if (guess) {
+        const { entry: known, at } = hint;
+        return { entry: known, seq: known.seq, used: num(known.usedAfter), readAt: at, guessed: true };
+      }
+      entry = hint.entry;
     }
     entry ??=
       (
@@ -452,8 +586,15 @@ export class IeQuotaStore {
       )[0] ?? null;
     if (entry) entry = await this.forwardToHead(entry);
     const readAt = performance.now();
-    if (entry) this.hints.set(orgId, { seq: entry.seq, at: readAt });
-    return { entry, seq: entry?.seq ?? 0, used: entry ? num(entry.usedAfter) : 0, readAt };
+    if (entry) {
+      const projected = hint?.entry._id === entry._id && hint.projected;
+      this.hints.set(orgId, { entry, at: readAt, projected });
+    }
+    return { entry, seq: entry?.seq ?? 0, used: entry ? num(entry.usedAfter) : 0, readAt, guessed: false };
+  }
+
+  private async successorExists(orgId: number, seq: number): Promise<boolean> {
+    return (await this.ledger.findOne({ _id: entryId(orgId, seq + 1) }, { projection: { _id: 1 } })) !== null;
   }
 
   /** From an existing entry to the head by point lookups: gallop (+1, +2, +4, …), then bisect. */
@@ -480,36 +621,41 @@ export class IeQuotaStore {
     return known;
   }
 
+  /** Projects the head unless this process already did (within `headTrustMs`). */
+  private async projectHead(orgId: number, head: Head): Promise<void> {
+    if (!head.entry) return;
+    const hint = this.hints.get(orgId);
+    if (hint?.entry._id === head.entry._id && hint.projected) return;
+    await this.project(head.entry, { known: true });
+    this.markProjected(orgId, head.entry);
+  }
+
+  private markProjected(orgId: number, entry: QuotaLedgerEntry): void {
+    const hint = this.hints.get(orgId);
+    if (hint?.entry._id === entry._id) hint.projected = true;
+  }
+
   /**
-   * Writes the holds an entry implies, unless someone already has (idempotent). A `resize` implies
-   * two, written in order (the release of the previous generation, then the new reservation), so
-   * its reservation's existence means both are there.
+   * Writes the holds an entry implies, unless someone already has (idempotent). They are written
+   * with the last one after all the others (a `resize` implies two: the release of the previous
+   * generation, then the new reservation), so the last one's existence means all are there.
+   * `known: true` looks for it first (an entry someone else may have projected).
    */
-  private async project(entry: QuotaLedgerEntry | null): Promise<void> {
-    if (!entry || entry.kind === 'adjust' || entry.key === null) return;
-    const key = entry.key;
-    const hold = (gen: number, kind: QuotaHold['kind'], bytes: number): QuotaHold => ({
-      _id: holdId(entry.orgId, key, gen, kind),
-      orgId: entry.orgId,
-      key,
-      gen,
-      kind,
-      bytes: int64(bytes),
-      seq: entry.seq,
-      at: entry.at,
-    });
-    const holds =
-      entry.kind === 'resize'
-        ? [hold(entry.gen - 1, 'release', num(entry.from ?? 0)), hold(entry.gen, 'reserve', num(entry.bytes))]
-        : [hold(entry.gen, entry.kind, num(entry.bytes))];
-    const last = holds[holds.length - 1] as QuotaHold;
-    if (await this.holds.findOne({ _id: last._id }, { projection: { _id: 1 } })) return;
-    for (const h of holds) {
-      try {
-        await this.holds.insertOne(h);
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-      }
+  private async project(entry: QuotaLedgerEntry | null, { known }: { known: boolean }): Promise<void> {
+    const holds = entry ? holdsOf(entry) : [];
+    const last = holds.pop();
+    if (!last) return;
+    if (known && (await this.holds.findOne({ _id: last._id }, { projection: { _id: 1 } }))) return;
+    if (holds.length > 0) {
+      // One unordered insert for all but the last; a duplicate is a hold someone wrote already.
+      await this.holds.insertMany(holds, { ordered: false }).catch((err: unknown) => {
+        if (!onlyDuplicates(err)) throw err;
+      });
+    }
+    try {
+      await this.holds.insertOne(last);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
     }
   }
 
@@ -539,6 +685,39 @@ export class IeQuotaStore {
     for (const [key, h] of latest) if (!h.released) held.set(key, { gen: h.gen, bytes: h.bytes, at: h.at });
     return held;
   }
+}
+
+/** The holds an entry implies, in order: one per charge, two for a `resize`, none for `adjust`. */
+function holdsOf(entry: QuotaLedgerEntry): QuotaHold[] {
+  const charges: QuotaBatchOp[] =
+    entry.kind === 'batch'
+      ? (entry.ops ?? [])
+      : entry.kind === 'adjust' || entry.key === null
+        ? []
+        : [
+            {
+              kind: entry.kind,
+              key: entry.key,
+              gen: entry.gen,
+              bytes: entry.bytes,
+              ...(entry.from === undefined ? {} : { from: entry.from }),
+            },
+          ];
+  const hold = (op: QuotaBatchOp, gen: number, kind: QuotaHold['kind'], bytes: number): QuotaHold => ({
+    _id: holdId(entry.orgId, op.key, gen, kind),
+    orgId: entry.orgId,
+    key: op.key,
+    gen,
+    kind,
+    bytes: int64(bytes),
+    seq: entry.seq,
+    at: entry.at,
+  });
+  return charges.flatMap((op) =>
+    op.kind === 'resize'
+      ? [hold(op, op.gen - 1, 'release', num(op.from ?? 0)), hold(op, op.gen, 'reserve', num(op.bytes))]
+      : [hold(op, op.gen, op.kind, num(op.bytes))],
+  );
 }
 
 function checkArgs(orgId: number, key: string, bytes: number): void {

@@ -69,6 +69,18 @@ test('with data loss on, the bundle is discarded, the run ends with a warning an
   expect(await imex.store.incompleteExecutions.collection.countDocuments({ orgId })).toBe(0);
 });
 
+test('a raised limit takes effect at once, although parks cache the limit for a few seconds', async () => {
+  const orgId = await newOrg(1000);
+  // Refused on 1,000 bytes (and the limit is now cached by the worker's park activity).
+  expect((await runIn(orgId, true, 'x'.repeat(2000))).result.parked[0]?.discarded).toMatch(/storage is full/);
+  await imex.store.organizations.setQuota(orgId, 100_000);
+  // Within the cache's life: the refusal on the cached limit is checked against the current one.
+  const { result } = await runIn(orgId, false, 'x'.repeat(2000));
+  expect(result.status).toBe('warning');
+  const ieId = result.parked[0]?.ieId as string;
+  expect((await imex.store.quota.usage(orgId)).used).toBe((await imex.store.incompleteExecutions.get(ieId))?.size);
+});
+
 test('deleting an IE releases its share of the quota', async () => {
   const orgId = await newOrg(10_000);
   const { result } = await runIn(orgId, false, 'y'.repeat(100));

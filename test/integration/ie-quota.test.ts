@@ -1,5 +1,6 @@
-import { MongoClient, type Db } from 'mongodb';
-import { IeQuotaStore, type QuotaLedgerEntry, type ReserveResult } from '../../src/store';
+import { MongoClient } from 'mongodb';
+import { IeQuotaStore, type QuotaBatchOp, type ReserveResult } from '../../src/store';
+import { recomputeFromLedger, walkLedger } from '../helpers/quota-ledger';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 
 let env: TestEnv;
@@ -25,22 +26,6 @@ afterAll(async () => {
 
 const newOrg = () => nextOrg++;
 const storeFor = (i: number) => stores[i % stores.length]!;
-
-/** The organization's ledger, checked link by link; returns the recomputed total. */
-async function recomputeFromLedger(db: Db, orgId: number, limit?: number): Promise<number> {
-  const entries = await db.collection<QuotaLedgerEntry>('ie_quota_ledger').find({ orgId }).sort({ seq: 1 }).toArray();
-  let used = 0;
-  entries.forEach((entry, i) => {
-    expect(entry.seq).toBe(i + 1);
-    expect(entry._id).toBe(`${orgId}:${String(entry.seq).padStart(12, '0')}`);
-    const bytes = Number(entry.bytes);
-    if (entry.kind === 'resize') used += bytes - Number(entry.from);
-    else used += entry.kind === 'reserve' ? bytes : entry.kind === 'release' ? -bytes : bytes;
-    expect(Number(entry.usedAfter)).toBe(used);
-    if (limit !== undefined && entry.kind === 'reserve') expect(used).toBeLessThanOrEqual(limit);
-  });
-  return used;
-}
 
 describe('one writer', () => {
   test('reserves within the limit and refuses above it with used and limit', async () => {
@@ -205,6 +190,92 @@ describe('concurrent writers on five connections', () => {
     const releases = await Promise.all(Array.from({ length: 10 }, (_, i) => storeFor(i).release(org, 'same-ie')));
     expect(releases.filter((r) => r.released)).toHaveLength(1);
     expect((await quota.usage(org)).used).toBe(0);
+  });
+});
+
+describe('group commit', () => {
+  test("one store's concurrent calls share one append, decided in order", async () => {
+    const org = newOrg();
+    const group = new IeQuotaStore(env.db);
+    // The first call appends at once; the seven that arrive meanwhile are decided together next.
+    const results = await Promise.all([
+      group.reserve(org, 'ie-0', 400, 1000),
+      group.reserve(org, 'ie-1', 300, 1000),
+      group.reserve(org, 'ie-1', 300, 1000), // the same key again in the batch: charged once
+      group.reserve(org, 'ie-2', 400, 1000), // does not fit after ie-0 and ie-1
+      group.release(org, 'ie-0'),
+      group.reserve(org, 'ie-3', 600, 1000), // fits once ie-0 is released
+      group.resize(org, 'ie-1', 350),
+      group.release(org, 'never'),
+    ]);
+    expect(results).toEqual([
+      { ok: true, used: 400, limit: 1000, bytes: 400, replayed: false },
+      { ok: true, used: 700, limit: 1000, bytes: 300, replayed: false },
+      { ok: true, used: 700, limit: 1000, bytes: 300, replayed: true },
+      { ok: false, used: 700, limit: 1000 },
+      { released: true, bytes: 400, used: 300 },
+      { ok: true, used: 900, limit: 1000, bytes: 600, replayed: false },
+      { resized: true, used: 950 },
+      { released: false, bytes: 0, used: 950 },
+    ]);
+    const walk = await walkLedger(env.db, org, 1000);
+    expect({ entries: walk.entries, charges: walk.charges, used: walk.used }).toEqual({
+      entries: 2,
+      charges: 5,
+      used: 950,
+    });
+    expect(await quota.holdings(org)).toEqual(
+      new Map([
+        ['ie-1', 350],
+        ['ie-3', 600],
+      ]),
+    );
+  });
+
+  test('a batch entry whose projection was cut short is completed by the next writer', async () => {
+    const org = newOrg();
+    await quota.reserve(org, 'ie-a', 100, 1000);
+    // A writer appended this batch and crashed after projecting only its first hold.
+    const at = new Date();
+    const ops: QuotaBatchOp[] = [
+      { kind: 'reserve', key: 'ie-b', gen: 1, bytes: 200 },
+      { kind: 'release', key: 'ie-a', gen: 1, bytes: 100 },
+      { kind: 'reserve', key: 'ie-c', gen: 1, bytes: 300 },
+    ];
+    const id = (seq: number) => `${org}:${String(seq).padStart(12, '0')}`;
+    await quota.ledger.insertOne({
+      _id: id(2),
+      orgId: org,
+      seq: 2,
+      kind: 'batch',
+      key: null,
+      gen: 0,
+      bytes: 400,
+      ops,
+      usedAfter: 500,
+      limit: 1000,
+      at,
+    });
+    await quota.holds.insertOne({
+      _id: `${org}:ie-b:000001:reserve`,
+      orgId: org,
+      key: 'ie-b',
+      gen: 1,
+      kind: 'reserve',
+      bytes: 200,
+      seq: 2,
+      at,
+    });
+    const fresh = new IeQuotaStore(env.db);
+    expect(await fresh.reserve(org, 'ie-c', 300, 1000)).toMatchObject({ ok: true, replayed: true, used: 500 });
+    expect(await fresh.release(org, 'ie-a')).toMatchObject({ released: false, used: 500 });
+    expect(await fresh.holdings(org)).toEqual(
+      new Map([
+        ['ie-b', 200],
+        ['ie-c', 300],
+      ]),
+    );
+    expect(await recomputeFromLedger(env.db, org, 1000)).toBe(500);
   });
 });
 
