@@ -125,7 +125,7 @@ async function seed(store: Store, from: number, n: number): Promise<void> {
         bundleIndex: 0,
         blueprint,
         context: { '1': { text }, '2': { text } },
-        error: { type: 'DataError', message: `Source is not valid JSON: "${text}"` },
+        error: { type: 'DataError', message: `Source is not valid JSON: "${text}"`, moduleId: 3 },
         retry: false,
       },
       new Date(base + j),

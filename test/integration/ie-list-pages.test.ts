@@ -40,7 +40,7 @@ beforeAll(async () => {
         bundleIndex: 0,
         blueprint: { name: 's', flow: [] } as never,
         context: { '1': { i } },
-        error: { type: ERRORS[i % 3]!, message: 'm' },
+        error: { type: ERRORS[i % 3]!, message: 'm', moduleId: 2 },
         retry: false,
       },
       new Date(BASE + Math.floor(i / 4) * 1000),
