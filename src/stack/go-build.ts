@@ -21,6 +21,11 @@ export interface GoBuild {
   binaryName: string;
   /** go sub-command and its arguments; the binary must land in `outDir`. */
   goArgs: (outDir: string) => string[];
+  /**
+   * Shell commands run before the go command, in `cwd`, with `$GO` and `$WORK` (the build
+   * folder, `outDir`'s parent) set; a failure fails the build. Their output goes to the log.
+   */
+  prepare?: string;
   /** Extra environment for the build, e.g. GOBIN for `go install`. */
   goEnv?: (outDir: string) => Record<string, string>;
   cwd?: string;
@@ -109,8 +114,10 @@ function startDetachedBuild(
   fs.mkdirSync(outDir, { recursive: true });
   // The shell moves the binary into place only on success, so a cached file is always whole.
   const script = [
-    '"$GO" "$@" > "$LOG" 2>&1',
+    `{ ${build.prepare ?? 'true'}
+} > "$LOG" 2>&1`,
     'rc=$?',
+    'if [ $rc -eq 0 ]; then "$GO" "$@" >> "$LOG" 2>&1; rc=$?; fi',
     'if [ $rc -eq 0 ]; then mkdir -p "$FINAL_DIR" && mv -f "$OUT/$BIN" "$FINAL_FILE.tmp" && mv -f "$FINAL_FILE.tmp" "$FINAL_FILE" || rc=97; fi',
     'if [ $rc -eq 0 ]; then rm -rf "$WORK"; else echo $rc > "$STATUS"; fi',
   ].join('\n');

@@ -20,12 +20,25 @@ import { waitFor } from './wait';
 export const FERRETDB_VERSION = 'v1.24.2';
 const ferretSourceDir = path.join(projectRoot, 'src', 'stack', 'ferretdb');
 
-/** The cache key includes a hash of the Go sources, so editing them rebuilds. */
+/**
+ * FerretDB's module is copied into the build folder and patched there (sorted finds on declared
+ * fields pushed down to SQLite: src/stack/ferretdb/list_index.go); a copy of go.mod points at it.
+ */
+const prepareFerretDbSource = [
+  `"$GO" mod download github.com/FerretDB/FerretDB@${FERRETDB_VERSION} &&`,
+  `SRC=$("$GO" list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB) &&`,
+  'rm -rf "$WORK/ferretdb" && cp -R "$SRC" "$WORK/ferretdb" && chmod -R u+w "$WORK/ferretdb" &&',
+  'patch -d "$WORK/ferretdb" -p1 < ferretdb-pushdown.patch &&',
+  'cp go.mod go.sum "$WORK/" &&',
+  '"$GO" mod edit -modfile="$WORK/go.mod" -replace github.com/FerretDB/FerretDB="$WORK/ferretdb"',
+].join('\n');
+
+/** The cache key includes a hash of the Go sources and the patch, so editing them rebuilds. */
 export function ferretDbBuild(): GoBuild {
   const hash = crypto.createHash('sha256');
   const sources = fs
     .readdirSync(ferretSourceDir)
-    .filter((file) => file.endsWith('.go') || file === 'go.mod' || file === 'go.sum')
+    .filter((file) => /\.(go|patch)$/.test(file) || file === 'go.mod' || file === 'go.sum')
     .sort();
   for (const file of sources) hash.update(file).update(fs.readFileSync(path.join(ferretSourceDir, file)));
   return {
@@ -33,7 +46,11 @@ export function ferretDbBuild(): GoBuild {
     key: `imex-ferretdb-${FERRETDB_VERSION}-${hash.digest('hex').slice(0, 12)}`,
     binaryName: 'imex-ferretdb',
     cwd: ferretSourceDir,
-    goArgs: (out) => ['build', '-v', '-trimpath', '-o', path.join(out, 'imex-ferretdb'), '.'],
+    prepare: prepareFerretDbSource,
+    goArgs: (out) => {
+      const modfile = path.join(path.dirname(out), 'go.mod');
+      return ['build', '-v', '-trimpath', '-modfile', modfile, '-o', path.join(out, 'imex-ferretdb'), '.'];
+    },
   };
 }
 

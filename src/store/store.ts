@@ -1,4 +1,4 @@
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
 import { failFastStoreOptions } from './unavailable';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
@@ -80,9 +80,21 @@ export async function ensureIndexes(store: Store): Promise<void> {
   // API tokens: `_id` is the token's hash (authentication); `id` is the public id (revoke).
   await store.apiTokens.collection.createIndex({ id: 1 }, { name: 'id', unique: true });
   await store.apiTokens.collection.createIndex({ orgId: 1, createdAt: 1 }, { name: 'org_created' });
+  // IE lists (`GET /dlqs`): equality fields, then the default sort `created` with `_id` (the
+  // tie-break) last, so a page is an index range on MongoDB; imex's FerretDB keeps the same
+  // shapes as SQLite expression indexes (src/stack/ferretdb/list_index.go). Issue 16.
   const ies = store.incompleteExecutions.collection;
-  await ies.createIndex({ orgId: 1, scenarioId: 1, deleted: 1, created: -1 }, { name: 'org_scenario_created' });
-  await ies.createIndex({ orgId: 1, status: 1, created: -1 }, { name: 'org_status_created' });
+  await dropIndexIfPresent(ies, 'org_scenario_created');
+  await dropIndexIfPresent(ies, 'org_status_created');
+  await ies.createIndex(
+    { orgId: 1, scenarioId: 1, deleted: 1, created: -1, _id: -1 },
+    { name: 'org_scenario_deleted_created' },
+  );
+  await ies.createIndex(
+    { orgId: 1, status: 1, deleted: 1, created: -1, _id: -1 },
+    { name: 'org_status_deleted_created' },
+  );
+  await ies.createIndex({ orgId: 1, deleted: 1, created: -1, _id: -1 }, { name: 'org_deleted_created' });
   // IE change log: pages are `_id` point reads; purge lists by ieId.
   await store.ieChanges.ensureIndexes();
   // Quota: the ledger is read by `_id` only; reconcile lists an organization's holds.
@@ -93,4 +105,14 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.webhooks.entries.createIndex({ scenarioId: 1, seq: 1 }, { name: 'scenario_seq' });
   // Scenario leases: a scenario's attempt slots, runs and waits, read by kind (a handful of documents).
   await store.leases.ensureIndexes();
+}
+
+/** Indexes replaced by wider ones go away (an index of the same name but other keys is refused). */
+async function dropIndexIfPresent<T extends Document>(collection: Collection<T>, name: string): Promise<void> {
+  try {
+    await collection.dropIndex(name);
+  } catch (err) {
+    // 27 IndexNotFound; 26 NamespaceNotFound (no collection yet).
+    if (!(err instanceof MongoServerError && (err.code === 27 || err.code === 26))) throw err;
+  }
 }

@@ -55,6 +55,9 @@ func addIDIndexes(ctx context.Context, dir string, interval time.Duration, logge
 			if err := indexTables(ctx, o.db); err != nil && ctx.Err() == nil {
 				logger.Debug("imex id index", "file", file, "error", err)
 			}
+			if err := indexListTables(ctx, o.db); err != nil && ctx.Err() == nil {
+				logger.Debug("imex list index", "file", file, "error", err)
+			}
 		}
 		for file, o := range dbs {
 			if !seen[file] {

@@ -1,5 +1,6 @@
 // Command imex-ferretdb runs FerretDB v1.24.2 (SQLite backend) as a MongoDB
-// wire-protocol server for imex's development and tests.
+// wire-protocol server for imex's development and tests, with one patch: sorted finds on
+// declared fields are pushed down to SQLite and served by indexes (list_index.go).
 //
 // It embeds github.com/FerretDB/FerretDB/ferretdb rather than building FerretDB's
 // own command, whose binary panics at start when built by `go install` (it lacks
@@ -44,6 +45,11 @@ func main() {
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		fail("cannot create %s: %v", abs, err)
+	}
+
+	// Read by imex's FerretDB patch (list_index.go): which finds it pushes down to SQLite.
+	if err := os.Setenv("IMEX_FERRETDB_PUSHDOWN", pushdownEnv()); err != nil {
+		fail("cannot declare pushdown fields: %v", err)
 	}
 
 	f, err := ferretdb.New(&ferretdb.Config{
