@@ -197,6 +197,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'maintenance-pass': maintenanceId,
     // With blob collection (BLOB_COLLECTION_PATCH); the older fixture replays without it.
     'maintenance-blobs': maintenanceId,
+    // With the webhook wake-up step (WEBHOOK_WAKE_PATCH); the older fixtures replay without it.
+    'maintenance-webhooks': maintenanceId,
     'scenario-coordinator-direct': coordinatorWorkflowId(imex.taskQueue, success.scenarioId),
     // Store writes as local activities (LOCAL_STORE_WRITES_PATCH); the older fixtures ran them as activities.
     'scenario-run-localsuccess': runWorkflowId(success.executionId),
