@@ -62,6 +62,8 @@ const ORPHAN_BLOB_GRACE_MS = 2_000;
 const MAINTENANCE_MIN_AGE_MS = 5_000;
 /** How long a webhook payload's run may take to end once maintenance has woken its coordinator. */
 const WEBHOOK_RUN_WAIT_MS = 90_000;
+/** How long any other run may take to end once the faults are over. */
+const RUN_WAIT_MS = 180_000;
 
 interface FaultRecord {
   kind: PlannedFault['kind'];
@@ -281,11 +283,11 @@ async function main(): Promise<number> {
     // A run that never ends (an accepted payload nobody starts) is named, not waited on forever.
     const results = await Promise.all(
       plan.runs.map((run) =>
-        persist(
-          `wait for ${run.key} to end`,
-          () => imex.scenarioRunResult(executionIds.get(run.key) as string),
-          run.kind === 'webhook' ? WEBHOOK_RUN_WAIT_MS : undefined,
-        ).catch(() => undefined),
+        // scenarioRunResult waits for a run that does not exist yet: bounded here.
+        Promise.race([
+          persist(`wait for ${run.key} to end`, () => imex.scenarioRunResult(executionIds.get(run.key) as string)),
+          sleep(run.kind === 'webhook' ? WEBHOOK_RUN_WAIT_MS : RUN_WAIT_MS).then(() => undefined),
+        ]).catch(() => undefined),
       ),
     );
     plan.runs.forEach((run, i) => {
