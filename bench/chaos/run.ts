@@ -129,6 +129,8 @@ async function main(): Promise<number> {
       workflowBundlePath: bundlePath,
     };
     let workers = 0;
+    /** The worker being started, if any: a kill waits for it, so it strikes a live worker. */
+    let starting: Promise<ImexWorkerProcess> | undefined;
     // A supervisor, as a deployment has: a worker that dies by itself is started again.
     const startWorker = async (): Promise<ImexWorkerProcess> => {
       const started = await persist('start a worker', () =>
@@ -138,7 +140,7 @@ async function main(): Promise<number> {
       started.onUnexpectedExit((why) => {
         if (stopping) return;
         say(`worker ${started.pid} exited by itself (${why}): starting another`);
-        void startWorker().then((w) => (worker = w));
+        starting = startWorker().then((w) => (worker = w));
       });
       return started;
     };
@@ -246,10 +248,12 @@ async function main(): Promise<number> {
       say(`FAULT ${fault.kind} at +${(atMs / 1000).toFixed(1)} s`);
       switch (fault.kind) {
         case 'worker-kill': {
+          await starting;
           const victim = worker as ImexWorkerProcess;
           await victim.kill();
           say(`  worker ${victim.pid} SIGKILLed; starting another`);
-          worker = await startWorker();
+          starting = startWorker().then((w) => (worker = w));
+          await starting;
           break;
         }
         case 'temporal-restart':
