@@ -192,10 +192,16 @@ async function main(): Promise<number> {
         webhookSends.set(run.key, { run, ended: false, acceptedWhileDown: false, failedSends: 0 });
     let temporalWasDown: () => void = () => undefined;
     const temporalDown = new Promise<void>((resolve) => (temporalWasDown = resolve));
-    /** While the Temporal server is down: the payloads planned for that moment (one try each; sent again after). */
+    /**
+     * While the Temporal server is down: the payloads planned for that moment, tried for up to
+     * 10 s (the store may be frozen too, or slow under load); one still refused is sent after.
+     */
     const whileTemporalDown = async () => {
       for (const run of plan.runs.filter((r) => r.whileTemporalDown)) {
-        const executionId = await sendWebhook(run).catch(() => undefined);
+        let executionId: string | undefined;
+        for (const deadline = Date.now() + 10_000; !executionId && Date.now() < deadline;) {
+          executionId = await sendWebhook(run).catch(() => sleep(500).then(() => undefined));
+        }
         if (!executionId) continue;
         (webhookSends.get(run.key) as WebhookSend).acceptedWhileDown = true;
         say(`webhook ${run.key} accepted while the Temporal server is down (execution ${executionId})`);
