@@ -81,6 +81,7 @@ export type {
   MaintenanceReport,
   QuotaReconcileBatch,
   QuotaRepair,
+  WebhookWakeReport,
   WorkflowReconcileReport,
 } from './maintenance';
 export type { BulkChunkInput } from './bulk-operations';

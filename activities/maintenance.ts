@@ -9,6 +9,9 @@
  *   truth; the quota ledger is made to agree with them (`IeQuotaStore.reconcile`).
  * - **Blobs.** Blobs that no IE, run log or queued webhook references and that nobody has stored
  *   for longer than the grace are deleted (src/store/blob-collection.ts, docs/blobs.md).
+ * - **Webhooks.** A scenario whose queue holds a payload older than `minAgeMs` gets its coordinator
+ *   woken (signal-with-start, as `POST /hooks` does): a payload accepted while Temporal was down
+ *   had no wake-up, and would otherwise wait for the scenario's next webhook or run.
  * - **Workflows.** Every open IE document has a running `ie-<ieId>` workflow (else it is restarted
  *   from the document); every running IE workflow has a document (else it is reported); an IE
  *   `in_progress` has an open attempt (else its document is set right from the workflow, or it is
@@ -36,7 +39,10 @@ import {
 } from '../src/store';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import { MaintenanceStatusStore } from '../src/store/maintenance-status';
+import { scenariosWithWaitingWebhooks } from '../src/store/webhook-backlog';
+import { signalWithStartCoordinator } from '../src/temporal/coordinator';
 import { stateQuery } from '../workflows/incomplete-execution-messages';
+import { webhooksQueuedSignal } from '../workflows/scenario-coordinator-messages';
 
 export interface MaintenanceDeps {
   store: Store;
@@ -102,6 +108,27 @@ export interface BlobCollectionInput {
   limit: number;
   /** The batch starts after this blob id ('' for the first). */
   afterId: string;
+}
+
+export interface WebhookWakeInput {
+  /** Payloads received longer ago than this and still queued: their coordinator is woken. */
+  minAgeMs: number;
+  /** Scenarios after this id ('0' for the first page), at most `limit`. */
+  afterScenarioId: number;
+  limit: number;
+}
+
+export interface WebhookWakeReport {
+  /** Scenarios with a payload waiting longer than `minAgeMs`. */
+  checked: number;
+  /** Coordinators signalled (started when not running). */
+  wokenCount: number;
+  /** The first of them (at most 100), with the oldest waiting payload. */
+  woken: { scenarioId: number; oldestSeq: number; waitingSinceMs: number }[];
+  /** Inactive or deleted scenarios: their payloads wait for reactivation, which wakes them. */
+  skipped: number;
+  /** The last scenario looked at, or null when there are no more. */
+  nextAfterScenarioId: number | null;
 }
 
 export interface WorkflowReconcileInput {
@@ -207,6 +234,50 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     });
   }
 
+  /**
+   * Wakes the coordinator of every scenario whose webhook payloads wait longer than they should.
+   * Idempotent: a woken coordinator reads the queue after its cursor and starts each payload's run
+   * under the execution id derived for it, so a second wake-up runs nothing twice.
+   */
+  async function wakeWebhookCoordinators(input: WebhookWakeInput): Promise<WebhookWakeReport> {
+    const { store } = deps;
+    const now = Date.now();
+    const backlog = await scenariosWithWaitingWebhooks(store.webhooks, {
+      receivedBefore: new Date(now - input.minAgeMs),
+      afterScenarioId: input.afterScenarioId,
+      limit: input.limit,
+    });
+    const report: WebhookWakeReport = {
+      checked: backlog.length,
+      wokenCount: 0,
+      woken: [],
+      skipped: 0,
+      nextAfterScenarioId: null,
+    };
+    for (const waiting of backlog) {
+      heartbeat(waiting.scenarioId);
+      const scenario = await store.scenarios.get(waiting.orgId, waiting.scenarioId);
+      if (!scenario?.isActive) {
+        report.skipped += 1;
+        continue;
+      }
+      await signalWithStartCoordinator(client, deps.taskQueue, waiting, webhooksQueuedSignal, {
+        seq: waiting.oldestSeq,
+      });
+      report.wokenCount += 1;
+      if (report.woken.length < REPORT_LIST_MAX) {
+        report.woken.push({
+          scenarioId: waiting.scenarioId,
+          oldestSeq: waiting.oldestSeq,
+          waitingSinceMs: now - waiting.oldestReceivedAt.getTime(),
+        });
+      }
+    }
+    const last = backlog[backlog.length - 1];
+    report.nextAfterScenarioId = last && backlog.length === input.limit ? last.scenarioId : null;
+    return report;
+  }
+
   async function reconcileIncompleteExecutionWorkflows(
     input: WorkflowReconcileInput,
   ): Promise<WorkflowReconcileReport> {
@@ -274,6 +345,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     const repaired =
       report.purge.purged > 0 ||
       (report.blobs?.deleted ?? 0) > 0 ||
+      (report.webhooks?.woken ?? 0) > 0 ||
       report.quota.repairs.length > 0 ||
       (counts !== undefined && Object.values(counts).some((n) => n > 0));
     await statusStore().record(report as unknown as Record<string, unknown>, repaired);
@@ -286,6 +358,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       quotaRepairs: report.quota.repairs,
       blobsDeleted: report.blobs?.deleted,
       blobBytesDeleted: report.blobs?.deletedBytes,
+      webhookCoordinatorsWoken: report.webhooks?.scenarios,
       restarted: report.workflows?.restarted,
       closed: report.workflows?.closed,
       resynced: report.workflows?.resynced,
@@ -420,6 +493,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     purgeIncompleteExecutions,
     reconcileQuotas,
     collectBlobs,
+    wakeWebhookCoordinators,
     reconcileIncompleteExecutionWorkflows,
     recordMaintenanceStatus,
   };
@@ -436,6 +510,8 @@ export interface MaintenanceReport {
   blobs?: Omit<BlobCollectionReport, 'nextAfterId'> & { batches: number; more: boolean };
   /** Null when the step failed (see `errors`). */
   workflows: WorkflowReconcileReport | null;
+  /** Coordinators woken for waiting webhook payloads (absent in runs recorded before the step). */
+  webhooks?: { checked: number; woken: number; skipped: number; scenarios: WebhookWakeReport['woken'] };
   errors: string[];
 }
 

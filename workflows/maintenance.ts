@@ -8,7 +8,9 @@
  * 2. **Workflows**: restart IE workflows that are missing, close documents whose workflow had
  *    finished, set right documents stuck `in_progress`, report workflows without a document.
  * 3. **Quota**: each organization's ledger is reconciled with its IE documents.
- * 4. **Blobs** (docs/blobs.md): blobs that no IE, run log or queued webhook references, and that
+ * 4. **Webhooks**: the coordinator of each active scenario whose queue holds a payload waiting
+ *    longer than a minute is woken (a payload accepted while Temporal was down had no wake-up).
+ * 5. **Blobs** (docs/blobs.md): blobs that no IE, run log or queued webhook references, and that
  *    nobody has stored for longer than the grace (7 days), are deleted in bounded batches.
  *
  * Each step is independent: one that fails is reported and the others still run. What was done
@@ -21,10 +23,20 @@ import type {
   MaintenanceReport,
   QuotaReconcileBatch,
   QuotaRepair,
+  WebhookWakeReport,
 } from '../activities';
 
 /** Versioning: maintenance runs recorded before blob collection replay without it. */
 export const BLOB_COLLECTION_PATCH = 'imex-blob-collection';
+
+/** Versioning: maintenance runs recorded before the webhook wake-up step replay without it. */
+export const WEBHOOK_WAKE_PATCH = 'imex-maintenance-wakes-webhooks';
+
+/**
+ * A payload still queued after this long has probably missed its wake-up (accepted while Temporal
+ * was down); a coordinator working through a backlog is only asked to look again.
+ */
+export const DEFAULT_WEBHOOK_WAKE_AFTER_MS = 60_000;
 
 /**
  * Blobs nobody has stored for this long may go if nothing references them: longer than any run
@@ -55,6 +67,8 @@ export interface MaintenanceInput {
   /** Blob candidates per activity (default 1000) and batches per run (default 20). */
   blobBatchSize?: number;
   maxBlobBatches?: number;
+  /** Payloads queued longer than this wake their scenario's coordinator (default: 1 minute, or `minAgeMs` if less). */
+  webhookWakeAfterMs?: number;
 }
 
 const maintain = proxyActivities<ImexActivities>({
@@ -115,6 +129,26 @@ export async function maintenance(input: MaintenanceInput = {}): Promise<Mainten
     }
   });
 
+  let webhooks: MaintenanceReport['webhooks'];
+  if (patched(WEBHOOK_WAKE_PATCH)) {
+    const wake = { checked: 0, woken: 0, skipped: 0, scenarios: [] as WebhookWakeReport['woken'] };
+    webhooks = wake;
+    await step('webhooks', errors, async () => {
+      for (let after: number | null = 0; after !== null;) {
+        const batch: WebhookWakeReport = await maintain.wakeWebhookCoordinators({
+          minAgeMs: input.webhookWakeAfterMs ?? Math.min(minAgeMs, DEFAULT_WEBHOOK_WAKE_AFTER_MS),
+          afterScenarioId: after,
+          limit: batchSize,
+        });
+        wake.checked += batch.checked;
+        wake.woken += batch.wokenCount;
+        wake.skipped += batch.skipped;
+        wake.scenarios.push(...batch.woken.slice(0, 100 - wake.scenarios.length));
+        after = batch.nextAfterScenarioId;
+      }
+    });
+  }
+
   // After the purge: blobs of the IEs and attempt logs it removed are unreferenced now.
   let blobs: MaintenanceReport['blobs'];
   if (patched(BLOB_COLLECTION_PATCH)) {
@@ -144,6 +178,7 @@ export async function maintenance(input: MaintenanceInput = {}): Promise<Mainten
     quota,
     ...(blobs ? { blobs } : {}),
     workflows,
+    ...(webhooks ? { webhooks } : {}),
     errors,
   };
   await step('status', errors, () => maintain.recordMaintenanceStatus(report));

@@ -59,14 +59,18 @@ export class ChaosStack {
     }
   }
 
-  /** Kills the dev server outright (SIGKILL) and starts it again: same database file, same port. */
-  async restartTemporal(): Promise<void> {
+  /**
+   * Kills the dev server outright (SIGKILL) and starts it again: same database file, same port.
+   * `whileDown` runs between the two (what clients do while nothing answers).
+   */
+  async restartTemporal(whileDown?: () => Promise<void>): Promise<void> {
     try {
       process.kill(-this.temporal.pid, 'SIGKILL');
     } catch {
       // already gone
     }
     await this.temporal.stop(1000);
+    await whileDown?.();
     this.temporal = await this.startTemporal();
   }
 

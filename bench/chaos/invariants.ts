@@ -4,20 +4,28 @@
  */
 import type { Client } from '@temporalio/client';
 import { ieWorkflowId, ImexStatus } from '../../src/domain';
-import type { IncompleteExecutionDocument, Store } from '../../src/store';
+import { isBlobRef, type IncompleteExecutionDocument, type Store } from '../../src/store';
 import { ieIdFor } from '../../activities/incomplete-executions';
 import type { ParkedBundle } from '../../src/domain';
 import type { Downstream } from './downstream';
 import type { ChaosPlan, PlannedRun } from './plan';
-import { FAILER } from './scenarios';
+import { FAILER, GATE_FAILER } from './scenarios';
 
 export interface ExpectedIe {
+  /** The bundle it was parked with. */
   identity: string;
   ieId: string;
   /** Refused for good by the service: parked for a person, never applied. */
   permanent: boolean;
   /** Deleted by the suite once its run had ended: a tombstone that must stay one. */
   deleted: boolean;
+  /**
+   * A gate-fan-out's IE parked at the gate: the refused items behind it, in order. Its attempt
+   * moves it to the first (empty: it resolves); each other becomes an IE of the attempt's.
+   */
+  movesTo?: string[];
+  /** An IE parked by an attempt of this IE (a refused bundle of a fan-out after its failer). */
+  derivedFrom?: string;
 }
 
 export interface InvariantResult {
@@ -40,10 +48,16 @@ function result(name: string, offenders: string[], passDetail: string, warnOnly 
   };
 }
 
+/** The planned bundle a run (or an attempt, counting as its run does) fails with at `failer` #`bundleIndex`. */
+export function identityOf(run: PlannedRun, failer: number, bundleIndex: number): string | undefined {
+  if (run.gate !== undefined && failer === GATE_FAILER) return bundleIndex === 0 ? run.gate : undefined;
+  return failer === FAILER[run.kind] ? run.items[bundleIndex] : undefined;
+}
+
 /**
  * The IEs that must exist: one per bundle a run parked (its id derived as imex derives it). A
- * bundle the service refused for good must have been parked; any other bundle was either parked
- * or applied (checkSideEffects).
+ * bundle the service refused for good must have been parked (or be behind a gate that was); any
+ * other bundle was either parked or applied (checkSideEffects).
  */
 export function expectedIes(
   runs: { run: PlannedRun; executionId: string; parked: ParkedBundle[] }[],
@@ -51,23 +65,196 @@ export function expectedIes(
 ): { expected: ExpectedIe[]; offenders: string[] } {
   const expected: ExpectedIe[] = [];
   const offenders: string[] = [];
+  const permanent = new Set(plan.permanent);
   for (const { run, executionId, parked } of runs) {
-    run.items.forEach((identity, n) => {
-      const ieId = ieIdFor(executionId, FAILER[run.kind], n);
-      const park = parked.find((p) => p.failer === FAILER[run.kind] && p.bundleIndex === n);
-      const permanent = plan.permanent.includes(identity);
-      if (!park) {
-        if (permanent) offenders.push(`bundle ${identity}: refused for good but not parked by run ${executionId}`);
-        return;
+    const parkedIdentities = new Set<string>();
+    for (const p of parked) {
+      const identity = identityOf(run, p.failer, p.bundleIndex);
+      if (!identity) {
+        offenders.push(`run ${executionId} parked a bundle outside the plan: module ${p.failer} #${p.bundleIndex}`);
+        continue;
       }
-      if (park.ieId !== ieId) offenders.push(`bundle ${identity}: parked as IE ${park.ieId ?? '(none)'}, not ${ieId}`);
-      expected.push({ identity, ieId, permanent, deleted: plan.deleted.includes(identity) });
-    });
-    for (const p of parked)
-      if (p.failer !== FAILER[run.kind] || p.bundleIndex >= run.items.length)
-        offenders.push(`run ${executionId} parked a bundle of the plan's: module ${p.failer} #${p.bundleIndex}`);
+      const ieId = ieIdFor(executionId, p.failer, p.bundleIndex);
+      if (p.ieId !== ieId) offenders.push(`bundle ${identity}: parked as IE ${p.ieId ?? '(none)'}, not ${ieId}`);
+      parkedIdentities.add(identity);
+      expected.push({
+        identity,
+        ieId,
+        permanent: permanent.has(identity),
+        deleted: plan.deleted.includes(identity),
+        ...(identity === run.gate ? { movesTo: run.items.filter((i) => permanent.has(i)) } : {}),
+      });
+    }
+    const behindGate = run.gate !== undefined && parkedIdentities.has(run.gate);
+    for (const identity of run.items)
+      if (permanent.has(identity) && !parkedIdentities.has(identity) && !behindGate)
+        offenders.push(`bundle ${identity}: refused for good but not parked by run ${executionId}`);
   }
   return { expected, offenders };
+}
+
+/** The planned bundle an open IE holds, read from its stored bundles (blobs resolved). */
+export async function heldIdentity(
+  plan: ChaosPlan,
+  doc: IncompleteExecutionDocument,
+  store: Store,
+): Promise<string | undefined> {
+  if (!doc.context) return undefined;
+  const context = JSON.parse(doc.context) as Record<string, unknown>;
+  const bundle = async (moduleId: number) => {
+    const value = context[String(moduleId)];
+    return (isBlobRef(value) ? await store.blobs.get(value) : value) as Record<string, unknown> | undefined;
+  };
+  const trigger = await bundle(1);
+  const run = plan.runs.find((r) => r.key === trigger?.run);
+  if (!run) return undefined;
+  if (run.gate !== undefined && doc.failer === GATE_FAILER) return run.gate;
+  if (doc.failer !== FAILER[run.kind]) return undefined;
+  // The fan-out's bundle carries the item (`n`); a single run's bundle is item 0.
+  const fanOut = run.kind === 'gate-fan-out' ? 3 : run.kind === 'iterator' || run.kind === 'parse-json' ? 2 : 0;
+  const item = fanOut ? (await bundle(fanOut))?.n : '0';
+  return item === undefined ? undefined : `${run.key}:${String(item)}`;
+}
+
+/**
+ * The IEs parked by attempts over a fan-out: for each gate IE that moved, the open IEs whose
+ * execution is one of its attempts. Each must carry the id derived from that attempt
+ * (`ieIdFor(attempt, failer, bundleIndex)`, docs/incomplete-executions.md).
+ */
+export async function attemptIes(
+  plan: ChaosPlan,
+  store: Store,
+  expected: ExpectedIe[],
+  docs: Map<string, IncompleteExecutionDocument>,
+): Promise<{ derived: ExpectedIe[]; offenders: string[] }> {
+  const derived: ExpectedIe[] = [];
+  const offenders: string[] = [];
+  const permanent = new Set(plan.permanent);
+  for (const gate of expected.filter((e) => (e.movesTo?.length ?? 0) > 0)) {
+    const attempts = new Set((await store.executions.listByIncompleteExecution(gate.ieId)).map((a) => a.executionId));
+    for (const doc of docs.values()) {
+      if (doc._id === gate.ieId || !attempts.has(doc.executionId)) continue;
+      const identity = (await heldIdentity(plan, doc, store)) ?? `(unknown bundle, failer ${doc.failer})`;
+      if (doc._id !== ieIdFor(doc.executionId, doc.failer, doc.bundleIndex))
+        offenders.push(
+          `IE ${doc._id} (bundle ${identity}, attempt ${doc.executionId}): not the id derived from its attempt`,
+        );
+      derived.push({
+        identity,
+        ieId: doc._id,
+        permanent: permanent.has(identity),
+        deleted: false,
+        derivedFrom: gate.ieId,
+      });
+    }
+  }
+  return { derived, offenders };
+}
+
+/**
+ * Every refused bundle is held by exactly one open IE (read from the IE's stored bundles, so an
+ * attempt's moved IE and the IEs it parked count by what they hold), a deleted one by none; no
+ * open IE holds anything else; and each IE holds the bundle it should.
+ */
+export async function checkHolders(
+  plan: ChaosPlan,
+  store: Store,
+  expected: ExpectedIe[],
+  docs: Map<string, IncompleteExecutionDocument>,
+): Promise<InvariantResult> {
+  const offenders: string[] = [];
+  const holders = new Map<string, string[]>();
+  const held = new Map<string, string>();
+  for (const doc of docs.values()) {
+    if (doc.deleted || doc.resolved) continue;
+    const identity = await heldIdentity(plan, doc, store);
+    if (!identity) {
+      offenders.push(`IE ${doc._id}: holds no bundle of the plan (failer ${doc.failer})`);
+      continue;
+    }
+    held.set(doc._id, identity);
+    holders.set(identity, [...(holders.get(identity) ?? []), doc._id]);
+  }
+  const permanent = new Set(plan.permanent);
+  const deleted = new Set(plan.deleted);
+  for (const identity of permanent) {
+    const h = holders.get(identity) ?? [];
+    if (deleted.has(identity)) {
+      if (h.length > 0)
+        offenders.push(`bundle ${identity}: its IE was deleted, yet open IE(s) ${h.join(', ')} hold it`);
+    } else if (h.length !== 1) {
+      offenders.push(`bundle ${identity}: held by ${h.length} open IEs${h.length ? ` (${h.join(', ')})` : ''}`);
+    }
+  }
+  for (const [identity, h] of holders)
+    if (!permanent.has(identity))
+      offenders.push(`bundle ${identity}: not refused, yet open IE(s) ${h.join(', ')} hold it`);
+  for (const e of expected) {
+    const want = e.movesTo ? e.movesTo[0] : e.identity;
+    if (e.deleted || want === undefined || !held.has(e.ieId)) continue;
+    if (held.get(e.ieId) !== want) offenders.push(`IE ${e.ieId}: holds ${held.get(e.ieId)}, not ${want}`);
+  }
+  const derived = expected.filter((e) => e.derivedFrom).length;
+  return result(
+    'every refused bundle held by exactly one open IE (its stored bundles; attempts over fan-outs included)',
+    offenders,
+    `${holders.size} bundles held, ${derived} IEs parked by attempts over a fan-out`,
+  );
+}
+
+/** What became of a webhook payload the suite sent. */
+export interface WebhookSend {
+  run: PlannedRun;
+  /** The run the accepted payload becomes (from the hook's answer). */
+  executionId?: string;
+  /** Whether its run ended (a result could be read). */
+  ended: boolean;
+  /** Accepted while the Temporal server was down (no wake-up signal reached the coordinator). */
+  acceptedWhileDown: boolean;
+  /** Sends that failed before one was accepted (a sender's retries). */
+  failedSends: number;
+}
+
+/**
+ * Every accepted webhook payload ran exactly once: its run ended, one execution record per
+ * accepted payload and none for a payload never accepted, and the queues are empty.
+ */
+export async function checkWebhookRuns(
+  store: Store,
+  sends: WebhookSend[],
+  scenarioIds: number[],
+): Promise<InvariantResult> {
+  const offenders: string[] = [];
+  const accepted = new Set<string>();
+  for (const send of sends) {
+    if (!send.executionId) offenders.push(`webhook ${send.run.key}: never accepted`);
+    else {
+      accepted.add(send.executionId);
+      if (!send.ended)
+        offenders.push(
+          `webhook ${send.run.key} (execution ${send.executionId}${send.acceptedWhileDown ? ', accepted while Temporal was down' : ''}): accepted, never ran`,
+        );
+    }
+  }
+  // Runs, not attempts (an attempt's record names its IE).
+  const records = await store.executions.collection
+    .find({ scenarioId: { $in: scenarioIds } }, { projection: { _id: 1, ieId: 1 } })
+    .toArray();
+  const ran = new Set(records.filter((r) => !r.ieId).map((r) => r._id));
+  for (const id of accepted) if (!ran.has(id)) offenders.push(`execution ${id}: accepted, no execution record`);
+  for (const id of ran)
+    if (!accepted.has(id)) offenders.push(`execution ${id}: a run of a payload the suite was not told was accepted`);
+  for (const scenarioId of scenarioIds) {
+    const waiting = await store.webhooks.queued(scenarioId);
+    if (waiting > 0) offenders.push(`scenario ${scenarioId}: ${waiting} payloads still queued`);
+  }
+  const whileDown = sends.filter((s) => s.acceptedWhileDown).length;
+  const retried = sends.reduce((n, s) => n + s.failedSends, 0);
+  return result(
+    'every accepted webhook payload ran exactly once',
+    offenders,
+    `${accepted.size} payloads, ${whileDown} accepted while Temporal was down, ${retried} sends refused and sent again`,
+  );
 }
 
 /** Every failed bundle has exactly one IE, in MongoDB and in Temporal (one `ie-<id>` workflow, matching search attributes). */
@@ -127,6 +314,8 @@ export async function checkOneIePerFailedBundle(
 /** Recovered bundles resolved; refused ones wait for a person (unresolved, no auto-retry) or are deleted. */
 export function isSettled(e: ExpectedIe, doc: IncompleteExecutionDocument): boolean {
   if (e.deleted) return doc.deleted;
+  if (e.movesTo && e.movesTo.length > 0)
+    return doc.status === 'unresolved' && !doc.retry && !doc.deleted && doc.failer === FAILER['gate-fan-out'];
   return e.permanent ? doc.status === 'unresolved' && !doc.retry && !doc.deleted : doc.status === 'resolved';
 }
 
@@ -212,7 +401,7 @@ export async function checkOrphanBlobs(store: Store, unusedBefore: Date): Promis
 /** Each bundle not refused applied exactly once (one Idempotency-Key), parked or not; refused ones never; nothing else. */
 export function checkSideEffects(plan: ChaosPlan, expected: ExpectedIe[], downstream: Downstream): InvariantResult {
   const ies = new Map(expected.map((e) => [e.identity, e.ieId]));
-  const planned = new Set(plan.runs.flatMap((r) => r.items));
+  const planned = new Set(plan.runs.flatMap((r) => (r.gate ? [r.gate, ...r.items] : r.items)));
   const permanent = new Set(plan.permanent);
   const offenders: string[] = [];
   for (const identity of planned) {

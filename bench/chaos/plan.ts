@@ -1,11 +1,12 @@
 /**
  * What a chaos run does, derived from its seed alone (`--seed N` reproduces it): the runs it
  * fires (single bundles, fan-outs through an iterator, a module returning many bundles, large
- * bundles kept as blobs), which bundles the downstream refuses for good (DataError: their IEs wait
- * for a person), and when each fault strikes.
+ * bundles kept as blobs, a fan-out after the failing module so that attempts meet it, webhook
+ * payloads, one of them accepted while Temporal is down), which bundles the downstream refuses
+ * for good (DataError: their IEs wait for a person), and when each fault strikes.
  */
 
-export type RunKind = 'single' | 'iterator' | 'parse-json' | 'large';
+export type RunKind = 'single' | 'iterator' | 'parse-json' | 'large' | 'gate-fan-out' | 'webhook';
 export type FaultKind = 'worker-kill' | 'temporal-restart' | 'store-pause';
 
 export interface PlannedRun {
@@ -14,6 +15,13 @@ export interface PlannedRun {
   kind: RunKind;
   /** Bundle identities reaching the failing module, in bundle order (`<run>:<item>`). */
   items: string[];
+  /**
+   * `gate-fan-out` only: the identity of the one bundle the module before the fan-out sends
+   * (`<run>:gate`). It fails while the service is down, so the IE's attempt meets the fan-out.
+   */
+  gate?: string;
+  /** `webhook` only: sent while the Temporal server is down (during its restart), not at `atMs`. */
+  whileTemporalDown?: boolean;
   /** Fired this many ms after the start of the firing phase. */
   atMs: number;
 }
@@ -67,7 +75,9 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const kinds: RunKind[] = ['single', 'iterator', 'parse-json', 'large'];
+export const RUN_KINDS: RunKind[] = ['single', 'iterator', 'parse-json', 'large', 'gate-fan-out', 'webhook'];
+const kinds = RUN_KINDS;
+const fansOut = (kind: RunKind) => kind === 'iterator' || kind === 'parse-json' || kind === 'gate-fan-out';
 
 export function makePlan(seed: number, sizes: ChaosSizes): ChaosPlan {
   const random = seededRandom(seed);
@@ -76,22 +86,34 @@ export function makePlan(seed: number, sizes: ChaosSizes): ChaosPlan {
   for (let i = 0; i < sizes.runs; i++) {
     // Every kind at least once, then at random.
     const kind = i < kinds.length ? (kinds[i] as RunKind) : (kinds[int(0, kinds.length - 1)] as RunKind);
-    const count = kind === 'iterator' || kind === 'parse-json' ? int(2, Math.max(2, sizes.maxFanOut)) : 1;
+    // The first gate-fan-out has at least 3 items: two refused ones follow a good one (below).
+    const least = kind === 'gate-fan-out' && !runs.some((r) => r.kind === kind) ? 3 : 2;
+    const count = fansOut(kind) ? int(least, Math.max(least, sizes.maxFanOut)) : 1;
     const key = `r${i}`;
     runs.push({
       key,
       kind,
       items: Array.from({ length: count }, (_, n) => `${key}:${n}`),
+      ...(kind === 'gate-fan-out' ? { gate: `${key}:gate` } : {}),
       atMs: Math.round((i / Math.max(1, sizes.runs)) * sizes.firingMs * 0.5),
     });
   }
   // The first large bundle is refused for good: its IE stays open to the end, so the quota and
-  // size checks see a blob-backed IE. The rest at random.
+  // size checks see a blob-backed IE. In the first gate-fan-out, items 1 and 2 are refused: its
+  // IE's attempt moves the IE to the first and parks the second as an IE of its own. The rest at
+  // random.
   const firstLarge = runs.find((r) => r.kind === 'large')?.items[0];
+  const firstGate = runs.find((r) => r.kind === 'gate-fan-out');
+  const forced = new Set([firstLarge, firstGate?.items[1], firstGate?.items[2]]);
   const permanent = runs
     .flatMap((r) => r.items)
-    .filter((identity) => identity === firstLarge || random() < sizes.permanentShare);
-  const deleted = permanent.filter((identity, i) => identity !== firstLarge && i % 2 === 1);
+    .filter((identity) => forced.has(identity) || random() < sizes.permanentShare);
+  // Some refused bundles' IEs are deleted while the faults go on; not a gate-fan-out's, whose IE
+  // must live to its attempt.
+  const gateItems = new Set(runs.filter((r) => r.kind === 'gate-fan-out').flatMap((r) => r.items));
+  const deleted = permanent
+    .filter((identity) => identity !== firstLarge && !gateItems.has(identity))
+    .filter((_, i) => i % 2 === 1);
   const faults: PlannedFault[] = [];
   const at = () => int(Math.round(sizes.firingMs * 0.1), sizes.firingMs);
   for (let i = 0; i < sizes.workerKills; i++) faults.push({ kind: 'worker-kill', atMs: at() });
@@ -99,6 +121,13 @@ export function makePlan(seed: number, sizes: ChaosSizes): ChaosPlan {
   for (let i = 0; i < sizes.storePauses; i++)
     faults.push({ kind: 'store-pause', atMs: at(), durationMs: sizes.storePauseMs });
   faults.sort((a, b) => a.atMs - b.atMs);
+  // One webhook payload is sent while the Temporal server restarts: accepted (durable in the
+  // store) without a wake-up signal, it runs once maintenance wakes its coordinator.
+  const restart = faults.find((f) => f.kind === 'temporal-restart');
+  if (restart) {
+    const key = `r${runs.length}`;
+    runs.push({ key, kind: 'webhook', items: [`${key}:0`], whileTemporalDown: true, atMs: restart.atMs });
+  }
   // Within the firing phase: runs fired later succeed at once, faults after it hit succeeding attempts.
   const recoverAtMs = int(Math.round(sizes.firingMs * 0.6), Math.round(sizes.firingMs * 0.85));
   return { seed, sizes, runs, faults, permanent, deleted, recoverAtMs };
@@ -115,6 +144,9 @@ export function describePlan(plan: ChaosPlan): string[] {
   }
   return [
     `runs: ${plan.runs.length} (${[...byKind].map(([kind, k]) => `${kind} ${k.runs} runs/${k.bundles} bundles`).join(', ')})`,
+    ...plan.runs
+      .filter((r) => r.whileTemporalDown)
+      .map((r) => `webhook ${r.key} sent while the Temporal server restarts`),
     `bundles refused for good (400): ${plan.permanent.length}, of which ${plan.deleted.length} deleted during the faults`,
     `the service recovers at +${(plan.recoverAtMs / 1000).toFixed(1)} s`,
     ...plan.faults.map(

@@ -4,8 +4,9 @@
  * FerretDB), an imex worker in a child process and a downstream service that is down; fires
  * failing runs (fan-outs and large bundles among them) while, at moments chosen from the seed, it
  * SIGKILLs the worker (a new one starts), kills and restarts the Temporal server and freezes the
- * store. Then the service recovers, maintenance runs, the IEs settle, and the invariants are
- * checked and printed. Exits 1 when one fails.
+ * store. Webhook payloads go through the hook's path as the API takes them (one while the
+ * Temporal server is down). Then the service recovers, maintenance runs, the IEs settle, and the
+ * invariants are checked and printed. Exits 1 when one fails.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -15,26 +16,40 @@ import { Client, Connection } from '@temporalio/client';
 import { ieIdFor } from '../../activities/incomplete-executions';
 import { loadConfig } from '../../src/config';
 import { openStore, type IncompleteExecutionDocument, type Store } from '../../src/store';
+import { openFailFastApiClients, type FailFastApiClients } from '../../src/api/fail-fast-clients';
 import { signalWithStartCoordinator } from '../../src/temporal/coordinator';
+import { failFastGrpcInterceptors } from '../../src/temporal/unavailable';
 import { bundleImexWorkflows } from '../../src/temporal/workflow-bundle';
 import { ImexClient } from '../../src/temporal/client';
 import { runRequestedSignal } from '../../workflows/scenario-coordinator-messages';
 import { ChaosStack } from './chaos-stack';
 import { Downstream } from './downstream';
 import {
+  attemptIes,
+  checkHolders,
   checkNoneInProgress,
   checkOneIePerFailedBundle,
   checkOrphanBlobs,
   checkQuota,
   checkSettled,
   checkSideEffects,
+  checkWebhookRuns,
   expectedIes,
   isSettled,
   type ExpectedIe,
   type InvariantResult,
+  type WebhookSend,
 } from './invariants';
 import { parseChaosArgs } from './options';
-import { describePlan, makePlan, seededRandom, type PlannedFault, type PlannedRun, type RunKind } from './plan';
+import {
+  describePlan,
+  makePlan,
+  RUN_KINDS,
+  seededRandom,
+  type PlannedFault,
+  type PlannedRun,
+  type RunKind,
+} from './plan';
 import { chaosBlueprint, chaosRunData, FAILER } from './scenarios';
 import { ImexWorkerProcess, type ImexWorkerProcessConfig } from './worker-handle';
 
@@ -43,6 +58,12 @@ const TASK_QUEUE = 'imex-chaos';
 const DB_NAME = 'imex-chaos';
 /** The last maintenance's blob grace: every run has ended by then, so only a moment's margin is needed. */
 const ORPHAN_BLOB_GRACE_MS = 2_000;
+/** Maintenance leaves things younger than this alone (queued webhook payloads included). */
+const MAINTENANCE_MIN_AGE_MS = 5_000;
+/** How long a webhook payload's run may take to end once maintenance has woken its coordinator. */
+const WEBHOOK_RUN_WAIT_MS = 90_000;
+/** How long any other run may take to end once the faults are over. */
+const RUN_WAIT_MS = 180_000;
 
 interface FaultRecord {
   kind: PlannedFault['kind'];
@@ -72,6 +93,8 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
   let store: Store | undefined;
   let connection: Connection | undefined;
+  let apiConnection: Connection | undefined;
+  let api: FailFastApiClients | undefined;
   let worker: ImexWorkerProcess | undefined;
   /** Every worker started (a supervisor's restart may overlap a planned kill's): all stopped at the end. */
   const startedWorkers: ImexWorkerProcess[] = [];
@@ -83,6 +106,18 @@ async function main(): Promise<number> {
     connection = await Connection.connect({ address: stack.temporalAddress });
     const client = new Client({ connection, namespace: NAMESPACE });
     const imex = new ImexClient({ client, store, taskQueue: TASK_QUEUE });
+    // Webhook payloads are taken as the API takes them: its fail-fast clients, its hook path.
+    apiConnection = await Connection.connect({
+      address: stack.temporalAddress,
+      interceptors: failFastGrpcInterceptors(),
+    });
+    api = await openFailFastApiClients({
+      mongoUrl: stack.mongoUrl,
+      dbName: DB_NAME,
+      temporal: new Client({ connection: apiConnection, namespace: NAMESPACE }),
+      taskQueue: TASK_QUEUE,
+    });
+    const hooks = api.imex;
     const bundlePath = path.join(stack.dir, 'workflows.js');
     fs.writeFileSync(bundlePath, (await bundleImexWorkflows()).code);
     const workerConfig: ImexWorkerProcessConfig = {
@@ -94,6 +129,8 @@ async function main(): Promise<number> {
       workflowBundlePath: bundlePath,
     };
     let workers = 0;
+    /** The worker being started, if any: a kill waits for it, so it strikes a live worker. */
+    let starting: Promise<ImexWorkerProcess> | undefined;
     // A supervisor, as a deployment has: a worker that dies by itself is started again.
     const startWorker = async (): Promise<ImexWorkerProcess> => {
       const started = await persist('start a worker', () =>
@@ -103,7 +140,7 @@ async function main(): Promise<number> {
       started.onUnexpectedExit((why) => {
         if (stopping) return;
         say(`worker ${started.pid} exited by itself (${why}): starting another`);
-        void startWorker().then((w) => (worker = w));
+        starting = startWorker().then((w) => (worker = w));
       });
       return started;
     };
@@ -111,36 +148,90 @@ async function main(): Promise<number> {
     say(`worker ${worker.pid} ready`);
 
     const org = await store.organizations.create({ name: 'chaos' });
-    const scenarioIds = new Map<RunKind, number>();
-    for (const kind of ['single', 'large', 'iterator', 'parse-json'] as RunKind[]) {
+    const scenarioIds = new Map<RunKind | 'webhook-while-down', { id: number; hookId?: string }>();
+    for (const kind of [...RUN_KINDS, 'webhook-while-down'] as const) {
       const scenario = await store.scenarios.create({
         orgId: org._id,
         name: `chaos: ${kind}`,
-        blueprint: chaosBlueprint(kind, downstream.url('/effects'), options.schedule),
+        blueprint: chaosBlueprint(
+          kind === 'webhook-while-down' ? 'webhook' : kind,
+          downstream.url('/effects'),
+          options.schedule,
+        ),
       });
-      scenarioIds.set(kind, scenario.id);
+      scenarioIds.set(kind, { id: scenario.id, ...(scenario.hookId ? { hookId: scenario.hookId } : {}) });
     }
+    // The payload sent while Temporal is down has a scenario of its own: no later webhook wakes it.
+    const scenarioOf = (run: PlannedRun) =>
+      scenarioIds.get(run.whileTemporalDown ? 'webhook-while-down' : run.kind) as { id: number; hookId?: string };
+    const webhookScenarioIds = [scenarioIds.get('webhook'), scenarioIds.get('webhook-while-down')].map(
+      (s) => s?.id as number,
+    );
 
     // --- firing phase: runs and faults at their planned moments ---
     const firingStart = Date.now();
     const executionIds = new Map<string, string>();
+    const webhookSends = new Map<string, WebhookSend>();
+    let lastAcceptedAt = 0;
+    /** One send to the hook, as a sender does: accepted (the run's execution id) or an error. */
+    const sendWebhook = async (run: PlannedRun): Promise<string> => {
+      const send = webhookSends.get(run.key) as WebhookSend;
+      try {
+        const answer = await hooks.acceptWebhook(scenarioOf(run).hookId as string, chaosRunData(run, 0));
+        if (answer.status !== 'accepted') throw new Error(`the hook answered ${answer.status}`);
+        send.executionId = answer.executionId;
+        lastAcceptedAt = Date.now();
+        return answer.executionId;
+      } catch (err) {
+        send.failedSends++;
+        throw err;
+      }
+    };
+    for (const run of plan.runs)
+      if (run.kind === 'webhook')
+        webhookSends.set(run.key, { run, ended: false, acceptedWhileDown: false, failedSends: 0 });
+    let temporalWasDown: () => void = () => undefined;
+    const temporalDown = new Promise<void>((resolve) => (temporalWasDown = resolve));
+    /**
+     * While the Temporal server is down: the payloads planned for that moment, tried for up to
+     * 10 s (the store may be frozen too, or slow under load); one still refused is sent after.
+     */
+    const whileTemporalDown = async () => {
+      for (const run of plan.runs.filter((r) => r.whileTemporalDown)) {
+        let executionId: string | undefined;
+        for (const deadline = Date.now() + 10_000; !executionId && Date.now() < deadline;) {
+          executionId = await sendWebhook(run).catch(() => sleep(500).then(() => undefined));
+        }
+        if (!executionId) continue;
+        (webhookSends.get(run.key) as WebhookSend).acceptedWhileDown = true;
+        say(`webhook ${run.key} accepted while the Temporal server is down (execution ${executionId})`);
+      }
+      temporalWasDown();
+    };
     const fire = async (run: PlannedRun) => {
-      await sleep(Math.max(0, firingStart + run.atMs - Date.now()));
-      // Our own execution id: a request repeated after an error is the same run (the coordinator
-      // and REJECT_DUPLICATE drop the repeat), so retrying through faults never makes two.
-      const executionId = crypto.randomUUID().replace(/-/g, '');
+      if (run.whileTemporalDown) await temporalDown;
+      else await sleep(Math.max(0, firingStart + run.atMs - Date.now()));
+      let executionId: string;
+      if (run.kind === 'webhook') {
+        const already = webhookSends.get(run.key)?.executionId;
+        executionId = already ?? (await persist(`send webhook ${run.key}`, () => sendWebhook(run)));
+      } else {
+        // Our own execution id: a request repeated after an error is the same run (the coordinator
+        // and REJECT_DUPLICATE drop the repeat), so retrying through faults never makes two.
+        executionId = crypto.randomUUID().replace(/-/g, '');
+        const data = chaosRunData(run, plan.sizes.largeBytes);
+        await persist(`fire ${run.key}`, async () => {
+          const payload = run.kind === 'large' ? await (store as Store).blobs.put(data) : data;
+          await signalWithStartCoordinator(
+            client,
+            TASK_QUEUE,
+            { orgId: org._id, scenarioId: scenarioOf(run).id },
+            runRequestedSignal,
+            { executionId, trigger: 'manual', data: payload, receivedAt: new Date().toISOString() },
+          );
+        });
+      }
       executionIds.set(run.key, executionId);
-      const data = chaosRunData(run, plan.sizes.largeBytes);
-      await persist(`fire ${run.key}`, async () => {
-        const payload = run.kind === 'large' ? await (store as Store).blobs.put(data) : data;
-        await signalWithStartCoordinator(
-          client,
-          TASK_QUEUE,
-          { orgId: org._id, scenarioId: scenarioIds.get(run.kind) as number },
-          runRequestedSignal,
-          { executionId, trigger: 'manual', data: payload, receivedAt: new Date().toISOString() },
-        );
-      });
       // A person deletes some refused bundles' IEs while the faults go on: they must stay deleted.
       const toDelete = run.items.flatMap((identity, n) =>
         plan.deleted.includes(identity) ? [ieIdFor(executionId, FAILER[run.kind], n)] : [],
@@ -163,14 +254,16 @@ async function main(): Promise<number> {
       say(`FAULT ${fault.kind} at +${(atMs / 1000).toFixed(1)} s`);
       switch (fault.kind) {
         case 'worker-kill': {
+          await starting;
           const victim = worker as ImexWorkerProcess;
           await victim.kill();
           say(`  worker ${victim.pid} SIGKILLed; starting another`);
-          worker = await startWorker();
+          starting = startWorker().then((w) => (worker = w));
+          await starting;
           break;
         }
         case 'temporal-restart':
-          await stack.restartTemporal();
+          await stack.restartTemporal(whileTemporalDown);
           break;
         case 'store-pause':
           stack.pauseStore();
@@ -191,11 +284,28 @@ async function main(): Promise<number> {
     say(`all ${plan.runs.length} runs fired, all ${plan.faults.length} faults over`);
     const recoveredAtMs = (downstream.recoveredAt as number) - firingStart;
 
+    // As the maintenance schedule would: a webhook payload accepted while Temporal was down has
+    // had no wake-up, and maintenance wakes its coordinator once the payload is old enough.
+    await sleep(Math.max(0, lastAcceptedAt + MAINTENANCE_MIN_AGE_MS + 1000 - Date.now()));
+    await runMaintenance(client, 'after the faults');
+
     // What each run parked: its failed bundles, whose IEs must exist (the others were applied).
-    const results = await persist('wait for every run to end', () =>
-      Promise.all(plan.runs.map(async (run) => imex.scenarioRunResult(executionIds.get(run.key) as string))),
+    // A run that never ends (an accepted payload nobody starts) is named, not waited on forever.
+    const results = await Promise.all(
+      plan.runs.map((run) =>
+        // scenarioRunResult waits for a run that does not exist yet: bounded here.
+        Promise.race([
+          persist(`wait for ${run.key} to end`, () => imex.scenarioRunResult(executionIds.get(run.key) as string)),
+          sleep(run.kind === 'webhook' ? WEBHOOK_RUN_WAIT_MS : RUN_WAIT_MS).then(() => undefined),
+        ]).catch(() => undefined),
+      ),
     );
-    say('every run ended');
+    plan.runs.forEach((run, i) => {
+      const send = webhookSends.get(run.key);
+      if (send) send.ended = results[i] !== undefined;
+    });
+    const unended = plan.runs.filter((_, i) => results[i] === undefined).map((r) => r.key);
+    say(unended.length === 0 ? 'every run ended' : `runs that never ended: ${unended.join(', ')}`);
     const parked = plan.runs.map((run, i) => ({
       run,
       executionId: executionIds.get(run.key) as string,
@@ -206,6 +316,11 @@ async function main(): Promise<number> {
     say('maintenance ran; waiting for the IEs to settle');
     const settled = await waitForSettled(store, org._id, expected, options.settleTimeoutMs);
     say(settled ? 'every IE settled' : `not every IE settled within ${options.settleTimeoutMs / 1000} s`);
+    // The IEs attempts parked over a fan-out (each refused bundle after the first of a gate IE).
+    const fromAttempts = await attemptIes(plan, store, expected, await ieDocuments(store, org._id));
+    expected.push(...fromAttempts.derived);
+    parkOffenders.push(...fromAttempts.offenders);
+    say(`${fromAttempts.derived.length} IEs parked by attempts over a fan-out`);
     // Nothing runs any more: unreferenced blobs may go after a short grace, and none may be left.
     const lastMaintenance = new Date(Date.now() - ORPHAN_BLOB_GRACE_MS);
     await runMaintenance(client, 'after settling', ORPHAN_BLOB_GRACE_MS);
@@ -219,7 +334,9 @@ async function main(): Promise<number> {
       checkSettled(expected, docs),
       checkNoneInProgress(docs),
       ...(await checkQuota(store, org._id, docs)),
+      await checkHolders(plan, store, expected, docs),
       checkSideEffects(plan, expected, downstream),
+      await checkWebhookRuns(store, [...webhookSends.values()], webhookScenarioIds),
       await checkOrphanBlobs(store, lastMaintenance),
     ];
     const lastSettledMs =
@@ -230,6 +347,9 @@ async function main(): Promise<number> {
       requests: downstream.requests.length,
       redeliveredSameKey: downstream.redeliveries,
       workersStarted: workers,
+      iesFromAttemptsOverFanOuts: fromAttempts.derived.length,
+      webhookPayloads: webhookSends.size,
+      webhooksAcceptedWhileTemporalDown: [...webhookSends.values()].filter((w) => w.acceptedWhileDown).length,
       recoveredAtMs,
       lastSettledMs,
       recoveryToLastSettledMs: lastSettledMs - recoveredAtMs,
@@ -255,7 +375,9 @@ async function main(): Promise<number> {
       for (const o of r.offenders ?? []) process.stdout.write(`         ${o}\n`);
     }
     process.stdout.write(
-      `  figures: ${figures.ies} IEs, ${figures.attempts} attempts, ${figures.requests} requests ` +
+      `  figures: ${figures.ies} IEs (${figures.iesFromAttemptsOverFanOuts} parked by attempts over a fan-out), ` +
+        `${figures.attempts} attempts, ${figures.webhookPayloads} webhook payloads ` +
+        `(${figures.webhooksAcceptedWhileTemporalDown} accepted while Temporal was down), ${figures.requests} requests ` +
         `(${figures.redeliveredSameKey} redelivered under the same key), ${figures.workersStarted} workers started, ` +
         `recovery → last IE settled ${(figures.recoveryToLastSettledMs / 1000).toFixed(1)} s, total ${(figures.totalMs / 1000).toFixed(0)} s\n`,
     );
@@ -274,6 +396,8 @@ async function main(): Promise<number> {
     stopping = true;
     await Promise.all(startedWorkers.map((w) => w.stop(15_000).catch(() => undefined)));
     await connection?.close().catch(() => undefined);
+    await api?.close().catch(() => undefined);
+    await apiConnection?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     await downstream.stop();
     await stack.stop(options.keep);
@@ -300,7 +424,7 @@ async function runMaintenance(client: Client, why: string, blobGraceMs?: number)
       taskQueue: TASK_QUEUE,
       workflowId: `chaos-maintenance-${why.replace(/\s+/g, '-')}`,
       // Old enough: every run has ended, so nothing is being written right now.
-      args: [{ minAgeMs: 5_000, ...(blobGraceMs === undefined ? {} : { blobGraceMs }) }],
+      args: [{ minAgeMs: MAINTENANCE_MIN_AGE_MS, ...(blobGraceMs === undefined ? {} : { blobGraceMs }) }],
     }),
   );
 }

@@ -15,6 +15,7 @@ interface ChaosResults {
   seed: number;
   results: { name: string; status: 'PASS' | 'FAIL' | 'WARN'; detail: string; offenders?: string[] }[];
   plan: { runs: { kind: string; items: string[] }[]; faults: { kind: string }[] };
+  figures: { iesFromAttemptsOverFanOuts: number; webhooksAcceptedWhileTemporalDown: number };
 }
 
 test('npm run chaos -- --quick: nothing lost, nothing duplicated through a worker kill, a Temporal restart and a store freeze', async () => {
@@ -26,7 +27,13 @@ test('npm run chaos -- --quick: nothing lost, nothing duplicated through a worke
     const r = JSON.parse(fs.readFileSync(out, 'utf8')) as ChaosResults;
     expect(r.seed).toBe(SEED);
     // The plan holds what the suite promises to exercise.
-    expect(new Set(r.plan.runs.map((run) => run.kind))).toEqual(new Set(['single', 'iterator', 'parse-json', 'large']));
+    expect(new Set(r.plan.runs.map((run) => run.kind))).toEqual(
+      new Set(['single', 'iterator', 'parse-json', 'large', 'gate-fan-out', 'webhook']),
+    );
+    // An attempt met a fan-out and parked a refused bundle as an IE of its own; a payload was
+    // accepted while Temporal was down and ran once maintenance woke its coordinator.
+    expect(r.figures.iesFromAttemptsOverFanOuts).toBeGreaterThanOrEqual(1);
+    expect(r.figures.webhooksAcceptedWhileTemporalDown).toBe(1);
     expect(new Set(r.plan.faults.map((f) => f.kind))).toEqual(
       new Set(['worker-kill', 'temporal-restart', 'store-pause']),
     );

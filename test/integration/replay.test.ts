@@ -200,6 +200,8 @@ test('fresh histories of every workflow type replay against the current code', a
     // The coordinator that started runs on demand itself (scenario-coordinator-direct) replays from its fixture.
     'scenario-run-lease': runWorkflowId(success.executionId),
     'incomplete-execution-storeslots': ieWorkflowId(resolvedIe),
+    // With the webhook wake-up step (WEBHOOK_WAKE_PATCH); the older fixtures replay without it.
+    'maintenance-webhooks': maintenanceId,
     // Store writes as local activities (LOCAL_STORE_WRITES_PATCH); the older fixtures ran them as activities.
     'scenario-run-localsuccess': runWorkflowId(success.executionId),
     'scenario-run-localerror': runWorkflowId(error.executionId),
