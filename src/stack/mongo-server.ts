@@ -28,7 +28,10 @@ const prepareFerretDbSource = [
   `"$GO" mod download github.com/FerretDB/FerretDB@${FERRETDB_VERSION} &&`,
   `SRC=$("$GO" list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB) &&`,
   'rm -rf "$WORK/ferretdb" && cp -R "$SRC" "$WORK/ferretdb" && chmod -R u+w "$WORK/ferretdb" &&',
-  'patch -d "$WORK/ferretdb" -p1 < ferretdb-pushdown.patch &&',
+  // `patch` where the machine has it, else git (always there: the project is a clone), kept from
+  // finding the project's own repository above the build folder.
+  'if command -v patch >/dev/null; then patch -d "$WORK/ferretdb" -p1 < ferretdb-pushdown.patch;',
+  'else (P="$PWD/ferretdb-pushdown.patch"; cd "$WORK/ferretdb" && GIT_CEILING_DIRECTORIES="$WORK" git apply -p1 "$P"); fi &&',
   'cp go.mod go.sum "$WORK/" &&',
   '"$GO" mod edit -modfile="$WORK/go.mod" -replace github.com/FerretDB/FerretDB="$WORK/ferretdb"',
 ].join('\n');
