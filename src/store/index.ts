@@ -19,3 +19,4 @@ export * from './scenarios';
 export * from './sequential-id';
 export * from './unavailable';
 export * from './webhook-queue';
+export * from './webhook-idempotency';

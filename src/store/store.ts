@@ -9,6 +9,7 @@ import { IeQuotaStore } from './ie-quota';
 import { IncompleteExecutionStore } from './incomplete-executions';
 import { OrganizationStore } from './organizations';
 import { ScenarioStore } from './scenarios';
+import { WebhookIdempotencyStore } from './webhook-idempotency';
 import { WebhookQueueStore } from './webhook-queue';
 
 /** Every collection imex keeps, behind one object: the only code that touches MongoDB. */
@@ -28,6 +29,8 @@ export interface Store {
   bulkOperations: BulkOperationStore;
   /** Webhook hook ids and each scenario's durable queue of accepted payloads. */
   webhooks: WebhookQueueStore;
+  /** Webhook idempotency keys: a resend within the retention answers the first acceptance. */
+  webhookKeys: WebhookIdempotencyStore;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     apiTokens: new ApiTokenStore(db),
     bulkOperations: new BulkOperationStore(db),
     webhooks,
+    webhookKeys: new WebhookIdempotencyStore(db),
     close,
   };
 }
@@ -87,4 +91,6 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.bulkOperations.items.createIndex({ operationId: 1, done: 1, seq: 1 }, { name: 'operation_done_seq' });
   // Webhook queue: entries are inserted by `_id` (`<scenarioId>:<seq>`); the coordinator reads in order.
   await store.webhooks.entries.createIndex({ scenarioId: 1, seq: 1 }, { name: 'scenario_seq' });
+  // Webhook idempotency keys: claimed by `_id`; maintenance removes the old ones.
+  await store.webhookKeys.keys.createIndex({ createdAt: 1 }, { name: 'created' });
 }
