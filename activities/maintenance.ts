@@ -13,6 +13,9 @@
  *   from the document); every running IE workflow has a document (else it is reported); an IE
  *   `in_progress` has an open attempt (else its document is set right from the workflow, or it is
  *   reported as stuck).
+ * - **Webhooks.** Every scenario whose webhook queue holds payloads older than `minAgeMs` has its
+ *   coordinator woken (a payload accepted while Temporal was down runs once it is back, even if
+ *   the API that accepted it could not wake it); idempotency keys older than their retention go.
  *
  * Everything younger than `minAgeMs` is left alone: it may be changing right now (a reservation
  * before its document, a workflow before visibility shows it). What was fixed goes to the
@@ -36,6 +39,9 @@ import {
 } from '../src/store';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import { MaintenanceStatusStore } from '../src/store/maintenance-status';
+import { WEBHOOK_IDEMPOTENCY_RETENTION_MS } from '../src/store/webhook-idempotency';
+import { signalWithStartCoordinator } from '../src/temporal/coordinator';
+import { webhooksQueuedSignal } from '../workflows/scenario-coordinator-messages';
 import { stateQuery } from '../workflows/incomplete-execution-messages';
 
 export interface MaintenanceDeps {
@@ -113,6 +119,8 @@ export interface WorkflowReconcileInput {
 export interface WorkflowReconcileReport {
   /** Open IE documents looked at. */
   checked: number;
+  /** Scenarios whose coordinator was woken for webhook payloads waiting longer than `minAgeMs`. */
+  webhookQueuesWoken?: number;
   runningWorkflows: number;
   /** IE documents without a running workflow, restarted from the document. */
   restarted: { ieId: string; reason: string }[];
@@ -149,6 +157,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       if (await store.quota.forget(orgId, ieId)) quotaForgotten += 1;
       heartbeat();
     }
+    await store.webhookKeys.purgeOlderThan(new Date(Date.now() - WEBHOOK_IDEMPOTENCY_RETENTION_MS));
     const removed = await store.incompleteExecutions.purge(
       batch.map((ie) => ie.ieId),
       store.executions,
@@ -230,6 +239,8 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       return false;
     };
 
+    report.webhookQueuesWoken = await wakeWaitingWebhookQueues(new Date(cutoff));
+
     // Visibility first: a workflow started after this listing is younger than the cutoff anyway.
     const running = await runningIncompleteExecutionWorkflows();
     report.runningWorkflows = running.size;
@@ -267,6 +278,20 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       }
     }
     return capLists(report);
+  }
+
+  /** Wakes the coordinators of scenarios whose webhook payloads have waited since before `cutoff`. */
+  async function wakeWaitingWebhookQueues(cutoff: Date): Promise<number> {
+    const waiting = await deps.store.webhooks.waitingSince(cutoff);
+    let woken = 0;
+    for (const address of waiting) {
+      // An inactive scenario's payloads wait for its start, which wakes the coordinator itself.
+      if (!(await deps.store.scenarios.get(address.orgId, address.scenarioId))?.isActive) continue;
+      await signalWithStartCoordinator(client, deps.taskQueue, address, webhooksQueuedSignal, { seq: 0 });
+      woken += 1;
+      heartbeat();
+    }
+    return woken;
   }
 
   async function recordMaintenanceStatus(report: MaintenanceReport): Promise<void> {
