@@ -71,8 +71,11 @@ interface EnqueueLane {
   writing: boolean;
 }
 
-/** Payloads in one ordered insert (each at most 512 KiB inline: a batch stays far below 48 MB messages). */
-const MAX_BATCH = 64;
+/** Hooks remembered per process. */
+const KNOWN_HOOKS_MAX = 10_000;
+
+/** Payloads in one ordered insert (the driver splits a batch into messages of at most 48 MB). */
+const MAX_BATCH = 256;
 
 /** Consumed entries kept below the cursor: the margin that makes stale writers detectable. */
 const KEEP_CONSUMED = 100;
@@ -121,6 +124,8 @@ export class WebhookQueueStore {
   /** The highest sequence number this process saw per scenario: inserts start above it. */
   private readonly heads = new Map<number, number>();
   private readonly lanes = new Map<number, EnqueueLane>();
+  /** Hooks read (or being read), oldest first. */
+  private readonly knownHooks = new Map<string, Promise<WebhookHookDocument | null>>();
 
   constructor(db: Db) {
     this.hooks = db.collection<WebhookHookDocument>('webhook_hooks');
@@ -137,8 +142,27 @@ export class WebhookQueueStore {
     }
   }
 
+  /**
+   * The hook's scenario. A hook document never changes once written (its scenario checks that it
+   * still owns the hook), so found hooks are remembered: a burst reads each hook once, not once
+   * per payload (FerretDB serves point reads one at a time, about 10 ms each under load).
+   */
   getHook(hookId: string): Promise<WebhookHookDocument | null> {
-    return this.hooks.findOne({ _id: hookId });
+    const known = this.knownHooks.get(hookId);
+    if (known) return known;
+    const read = this.hooks.findOne({ _id: hookId }).then(
+      (doc) => {
+        if (!doc) this.knownHooks.delete(hookId); // unknown now; it may be registered later
+        return doc;
+      },
+      (err: unknown) => {
+        this.knownHooks.delete(hookId);
+        throw err;
+      },
+    );
+    if (this.knownHooks.size >= KNOWN_HOOKS_MAX) this.knownHooks.delete(this.knownHooks.keys().next().value as string);
+    this.knownHooks.set(hookId, read);
+    return read;
   }
 
   /** Payloads accepted and not yet handed to a run (approximate while runs are being started). */
