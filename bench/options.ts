@@ -81,7 +81,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       ? { warmupRuns: 3, runs: 8, throughputParks: 10, throughputConcurrency: [1, 8] }
       : { warmupRuns: 5, runs: 25, throughputParks: 40, throughputConcurrency: [1, 2, 8] },
     webhookBurst: quick
-      ? { posts: 200, scenarios: 5, cap: 50, capPosts: 150, drainCapMs: 120_000 }
+      ? { posts: 100, scenarios: 5, cap: 30, capPosts: 90, drainCapMs: 120_000 }
       : { posts: 500, scenarios: 10, cap: 100, capPosts: 300, drainCapMs: 300_000 },
     growth: quick
       ? {
