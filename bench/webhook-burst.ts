@@ -31,6 +31,11 @@ export interface BurstFigures {
   refused: number;
   /** From the first post to the last answer. */
   allAnsweredMs: number;
+  /**
+   * CPU the bench process (the API and the senders) got while the posts were answered: far below
+   * `allAnsweredMs` means the machine, not the ingest path, was the bound.
+   */
+  apiAndSendersCpuMs: number;
   acceptedPerSec: number;
   answer: LatencyFigures;
   /** From the first post until every accepted payload's run was recorded. */
@@ -125,10 +130,12 @@ async function burst(
 ): Promise<BurstFigures> {
   const probe = probeApi(api, targets[0]!.id);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const answers = await Promise.all(
     Array.from({ length: posts }, (_, i) => post(api, targets[i % targets.length]!.hookId, runData(i))),
   );
   const allAnsweredMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   const accepted = answers.filter((a) => a.status === 202 && a.executionId);
   const ids = accepted.map((a) => a.executionId as string);
   ctx.say(
@@ -170,6 +177,7 @@ async function burst(
     accepted: accepted.length,
     refused: posts - accepted.length,
     allAnsweredMs: round(allAnsweredMs, 0),
+    apiAndSendersCpuMs: round((cpu.user + cpu.system) / 1000, 0),
     acceptedPerSec: round(accepted.length / (allAnsweredMs / 1000), 1),
     answer: latency(answers.map((a) => a.ms)),
     drainMs: round(drainMs, 0),
@@ -276,6 +284,7 @@ export function webhookBurstRows(r: WebhookBurstResult): [string, string, string
       `<= ${WEBHOOK_BURST_ANSWER_GOAL_MS}`,
     ],
     ['  answer p50 / p99 / max ms', `${b.answer.p50Ms} / ${b.answer.p99Ms} / ${b.answer.maxMs}`, ''],
+    ['  CPU ms of the API and senders meanwhile', String(b.apiAndSendersCpuMs), ''],
     ['  drained: runs/s (ms until every run)', `${b.runsPerSec} (${b.drainMs})`, ''],
     ['  lost / duplicated (not run within the cap)', `${b.lost} / ${b.duplicated} (${b.notRunWithinCap})`, '0 / 0'],
     ['  GET /dlqs meanwhile p50 / p99 ms', `${b.apiDlqs.p50Ms} / ${b.apiDlqs.p99Ms}`, ''],
