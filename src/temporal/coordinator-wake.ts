@@ -28,6 +28,7 @@ export class CoordinatorWake {
   private readonly inFlight = new Map<number, WakeState>();
   /** Wakes that failed for good in this process (maintenance will wake them). */
   failed = 0;
+  private stopped = false;
 
   constructor(
     private readonly signal: (address: CoordinatorAddress, seq: number) => Promise<void>,
@@ -47,9 +48,15 @@ export class CoordinatorWake {
     void this.run(fresh);
   }
 
-  /** Resolves once no wake is in flight (tests, shutdown). */
-  async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await sleep(10);
+  /** Stops trying failed wakes again (shutdown); maintenance wakes those queues later. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Resolves once no wake is in flight (tests, shutdown), or after `timeoutMs`. */
+  async settled(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.inFlight.size > 0 && Date.now() < until) await sleep(10);
   }
 
   private async run(state: WakeState): Promise<void> {
@@ -71,7 +78,7 @@ export class CoordinatorWake {
         return;
       } catch (err) {
         this.onError(err, state.address);
-        if (Date.now() - started > GIVE_UP_AFTER_MS) {
+        if (this.stopped || Date.now() - started > GIVE_UP_AFTER_MS) {
           this.failed++;
           return;
         }
