@@ -16,6 +16,7 @@
  *   from the document); every running IE workflow has a document (else it is reported); an IE
  *   `in_progress` has an open attempt (else its document is set right from the workflow, or it is
  *   reported as stuck).
+ * - **Webhook idempotency keys** older than their retention go (with the purge).
  *
  * Everything younger than `minAgeMs` is left alone: it may be changing right now (a reservation
  * before its document, a workflow before visibility shows it). What was fixed goes to the
@@ -40,6 +41,7 @@ import {
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import { MaintenanceStatusStore } from '../src/store/maintenance-status';
 import { scenariosWithWaitingWebhooks } from '../src/store/webhook-backlog';
+import { WEBHOOK_IDEMPOTENCY_RETENTION_MS } from '../src/store/webhook-idempotency';
 import { signalWithStartCoordinator } from '../src/temporal/coordinator';
 import { stateQuery } from '../workflows/incomplete-execution-messages';
 import { webhooksQueuedSignal } from '../workflows/scenario-coordinator-messages';
@@ -176,6 +178,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       if (await store.quota.forget(orgId, ieId)) quotaForgotten += 1;
       heartbeat();
     }
+    await store.webhookKeys.purgeOlderThan(new Date(Date.now() - WEBHOOK_IDEMPOTENCY_RETENTION_MS));
     const removed = await store.incompleteExecutions.purge(
       batch.map((ie) => ie.ieId),
       store.executions,

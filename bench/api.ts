@@ -9,6 +9,8 @@ import type { ImexClient } from '../src/temporal/client';
 
 export interface BenchApi {
   url: string;
+  /** Where `POST /hooks/<hookId>` is (the API's origin). */
+  origin: string;
   /** Sends a request; throws unless the status is one of `expect`. */
   call<T = unknown>(
     method: string,
@@ -23,6 +25,7 @@ export async function startBenchApi(store: Store, imex: ImexClient, orgId: numbe
   const app: FastifyInstance = await createApiServer({
     store,
     imex,
+    webhooks: imex,
     registry: createDefaultRegistry(),
     logger: createLogger('silent'),
   });
@@ -32,6 +35,7 @@ export async function startBenchApi(store: Store, imex: ImexClient, orgId: numbe
   const { token } = await store.apiTokens.create({ orgId, scopes: [...apiScopes] });
   return {
     url,
+    origin: `http://127.0.0.1:${port}`,
     async call(method, path, body, expect = [200]) {
       const response = await fetch(`${url}${path}`, {
         method,

@@ -2,8 +2,14 @@
 import { parseArgs } from 'node:util';
 import type { BenchWorkerSettings } from './worker-protocol';
 
+/** Phases `--only` can pick (the others are always run together: they share parked state). */
+export const SELECTABLE_PHASES = ['webhook-burst'] as const;
+export type SelectablePhase = (typeof SELECTABLE_PHASES)[number];
+
 export interface BenchOptions {
   quick: boolean;
+  /** Run only this phase (`--only webhook-burst`); every phase when absent. */
+  only?: SelectablePhase;
   out: string;
   worker: BenchWorkerSettings;
   overhead: { concurrency: number; warmupRuns: number; runsPerRep: number; reps: number };
@@ -13,6 +19,16 @@ export interface BenchOptions {
     /** Parks per concurrency level when measuring parking throughput. */
     throughputParks: number;
     throughputConcurrency: number[];
+  };
+  webhookBurst: {
+    /** Concurrent posts per burst (into one scenario, then spread across `scenarios`). */
+    posts: number;
+    scenarios: number;
+    /** The capped scenario's cap and the concurrent posts it gets. */
+    cap: number;
+    capPosts: number;
+    /** Longest wait for a burst's runs. */
+    drainCapMs: number;
   };
   growth: {
     /** Parked-IE counts to measure at, in order. */
@@ -38,13 +54,19 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     options: {
       quick: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench-results.json' },
+      only: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
   });
   const quick = values.quick ?? false;
+  const only = values.only as SelectablePhase | undefined;
+  if (only !== undefined && !SELECTABLE_PHASES.includes(only)) {
+    throw new Error(`--only ${only}: not a phase (one of ${SELECTABLE_PHASES.join(', ')})`);
+  }
   return {
     quick,
+    ...(only === undefined ? {} : { only }),
     out: values.out ?? 'bench-results.json',
     worker: {
       // imex's default (createImexWorker); --quick parks fewer IEs, so a smaller cache shows the bound.
@@ -58,6 +80,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     park: quick
       ? { warmupRuns: 3, runs: 8, throughputParks: 40, throughputConcurrency: [1, 8] }
       : { warmupRuns: 5, runs: 25, throughputParks: 80, throughputConcurrency: [1, 2, 8] },
+    webhookBurst: quick
+      ? { posts: 100, scenarios: 5, cap: 30, capPosts: 90, drainCapMs: 120_000 }
+      : { posts: 500, scenarios: 10, cap: 100, capPosts: 300, drainCapMs: 300_000 },
     growth: quick
       ? {
           levels: [100, 300],

@@ -6,6 +6,7 @@ import type { ParkCostResult } from './park-cost';
 import type { PayloadResult } from './payloads';
 import type { RunOverheadResult } from './run-overhead';
 import { round } from './stats';
+import { webhookBurstGoal, webhookBurstRows, type WebhookBurstResult } from './webhook-burst';
 
 export interface Machine {
   cores: number;
@@ -83,6 +84,7 @@ export interface BenchResults {
   parkCost: ParkCostResult;
   growth: GrowthResult;
   payloads: PayloadResult;
+  webhookBurst?: WebhookBurstResult;
 }
 
 export function buildResults(input: {
@@ -94,8 +96,9 @@ export function buildResults(input: {
   growth: GrowthResult;
   payloads: PayloadResult;
   workflowBundleBytes: number;
+  webhookBurst?: WebhookBurstResult;
 }): BenchResults {
-  const { overhead, park, growth, payloads, options } = input;
+  const { overhead, park, growth, payloads, options, webhookBurst } = input;
   const levels = growth.levels;
   const workerRssMbByParked: Record<string, number> = { '0': growth.baselineRssMb };
   const listPageMsByParked: BenchResults['listPageMsByParked'] = {};
@@ -157,6 +160,7 @@ export function buildResults(input: {
         met: growth.rssPerCachedWorkflowMb === null ? null : growth.rssPerCachedWorkflowMb <= 1,
       },
       workerRssFlat: { goal: 'flat', met: levels.length < 2 ? null : shapes.workerRss === 'flat' },
+      ...(webhookBurst ? { webhookBurst: webhookBurstGoal(webhookBurst) } : {}),
     },
     notes: {
       parkCostRatio:
@@ -186,6 +190,7 @@ export function buildResults(input: {
     parkCost: park,
     growth,
     payloads,
+    ...(webhookBurst ? { webhookBurst } : {}),
   };
 }
 
@@ -277,6 +282,7 @@ export function formatTable(r: BenchResults): string {
     Object.values(r.growthShapes).join(' / '),
     '',
   ]);
+  if (r.webhookBurst) rows.push(...webhookBurstRows(r.webhookBurst));
   rows.push(['maxPayloadBytes', String(r.maxPayloadBytes), '']);
   rows.push(['maxHistoryEvents', String(r.maxHistoryEvents), '']);
   rows.push([

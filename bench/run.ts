@@ -4,8 +4,8 @@
  * memory, FerretDB), a worker process with an imex worker and the bare baseline's worker, and the
  * real API; prints a table and writes the JSON (default bench-results.json).
  *
- * Phases, one file each: run-overhead.ts, park-cost.ts, growth.ts, payloads.ts. docs/benchmark.md
- * explains the figures.
+ * Phases, one file each: run-overhead.ts, park-cost.ts, webhook-burst.ts, growth.ts, payloads.ts.
+ * `--only webhook-burst` runs that phase alone. docs/benchmark.md explains the figures.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +22,7 @@ import { measureParkCost } from './park-cost';
 import { measurePayloads } from './payloads';
 import { buildResults, formatTable, machineNow } from './report';
 import { measureRunOverhead } from './run-overhead';
+import { formatWebhookBurst, measureWebhookBurst } from './webhook-burst';
 import { BenchWorker } from './worker-handle';
 
 const NAMESPACE = 'default';
@@ -90,10 +91,20 @@ async function main(): Promise<void> {
       },
     };
 
+    if (options.only === 'webhook-burst') {
+      const webhookBurst = await measureWebhookBurst(ctx);
+      const machine = machineNow(loadAtStart);
+      const results = { quick: options.quick, only: options.only, machine, webhookBurst };
+      fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+      process.stdout.write(`\n${formatWebhookBurst(webhookBurst)}\n\nresults: ${out}\n`);
+      return;
+    }
     const overhead = await measureRunOverhead(ctx);
     ctx.checkpoint('runOverhead', overhead);
     const park = await measureParkCost(ctx);
     ctx.checkpoint('parkCost', park);
+    const webhookBurst = await measureWebhookBurst(ctx);
+    ctx.checkpoint('webhookBurst', webhookBurst);
     const growth = await measureGrowth(ctx);
     say('payloads: scanning sampled histories');
     const payloads = await measurePayloads(ctx);
@@ -107,6 +118,7 @@ async function main(): Promise<void> {
       growth,
       payloads,
       workflowBundleBytes: worker.bundleBytes,
+      webhookBurst,
     });
     fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\n${formatTable(results)}\n\nresults: ${out}\n`);

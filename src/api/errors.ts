@@ -36,8 +36,8 @@ export const apiErrorCodes = [
 ] as const;
 export type ApiErrorCode = (typeof apiErrorCodes)[number];
 
-/** Where a bad field was: the JSON body, a path parameter or a query parameter. */
-export type FieldLocation = 'body' | 'params' | 'query';
+/** Where a bad field was: the JSON body, a path parameter, a query parameter or a header. */
+export type FieldLocation = 'body' | 'params' | 'query' | 'headers';
 
 export interface FieldError {
   /** The field, e.g. `name`, `blueprint.flow[1].mapper.url`, `scenarioId`, `pg[limit]`. */

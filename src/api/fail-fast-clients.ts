@@ -8,6 +8,9 @@ import { openStore, type Store } from '../store';
 import { ImexClient } from '../temporal/client';
 import { withCallDeadline } from '../temporal/unavailable';
 
+/** The longest shutdown waits for a coordinator wake-up in flight (a call's deadline is 10 s). */
+const WAKE_SETTLE_MS = 12_000;
+
 export interface FailFastApiClients {
   store: Store;
   /** Every method runs under a deadline on `temporal`'s connection. */
@@ -35,5 +38,15 @@ export async function openFailFastApiClients(input: {
     input.temporal,
     input.callTimeoutMs,
   );
-  return { store, imex, close: () => store.close() };
+  return {
+    store,
+    imex,
+    close: async () => {
+      // Wake-ups still trying stop (maintenance wakes those queues); one in flight may finish
+      // before the Temporal connection closes under it.
+      imex.coordinatorWake.stop();
+      await imex.coordinatorWake.settled(WAKE_SETTLE_MS);
+      await store.close();
+    },
+  };
 }

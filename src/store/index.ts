@@ -20,3 +20,4 @@ export * from './scenario-leases';
 export * from './sequential-id';
 export * from './unavailable';
 export * from './webhook-queue';
+export * from './webhook-idempotency';

@@ -10,6 +10,7 @@ import { IncompleteExecutionStore } from './incomplete-executions';
 import { OrganizationStore } from './organizations';
 import { ScenarioStore } from './scenarios';
 import { ScenarioLeaseStore } from './scenario-leases';
+import { WebhookIdempotencyStore } from './webhook-idempotency';
 import { WebhookQueueStore } from './webhook-queue';
 
 /** Every collection imex keeps, behind one object: the only code that touches MongoDB. */
@@ -31,6 +32,8 @@ export interface Store {
   webhooks: WebhookQueueStore;
   /** Per-scenario attempt slots, runs in progress and waiting attempts (`scenario_leases`). */
   leases: ScenarioLeaseStore;
+  /** Webhook idempotency keys: a resend within the retention answers the first acceptance. */
+  webhookKeys: WebhookIdempotencyStore;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     bulkOperations: new BulkOperationStore(db),
     webhooks,
     leases: new ScenarioLeaseStore(db),
+    webhookKeys: new WebhookIdempotencyStore(db),
     close,
   };
 }
@@ -103,6 +107,8 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.bulkOperations.items.createIndex({ operationId: 1, done: 1, seq: 1 }, { name: 'operation_done_seq' });
   // Webhook queue: entries are inserted by `_id` (`<scenarioId>:<seq>`); the coordinator reads in order.
   await store.webhooks.entries.createIndex({ scenarioId: 1, seq: 1 }, { name: 'scenario_seq' });
+  // Webhook idempotency keys: claimed by `_id`; maintenance removes the old ones.
+  await store.webhookKeys.keys.createIndex({ createdAt: 1 }, { name: 'created' });
   // Scenario leases: a scenario's attempt slots, runs and waits, read by kind (a handful of documents).
   await store.leases.ensureIndexes();
 }

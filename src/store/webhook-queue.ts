@@ -9,10 +9,13 @@
  * duplicate; entries are only ever deleted far below the consumer's cursor, and an insert that
  * lands in that deleted region (a writer that read a very stale head) is detected by its missing
  * predecessor and retried above. Readers never see seq n+1 without n: n+1 is inserted only by
- * a writer that saw n.
+ * a writer that saw n (a batch is one ordered insert, lowest first).
+ *
+ * The cap is a bound on sequence numbers, not a count: a payload numbered above the cursor's
+ * `consumedThrough + cap` is refused, so no more than `cap` ever wait, whatever the concurrency.
  */
 import crypto from 'node:crypto';
-import type { Collection, Db } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
 import { isDuplicateKeyError } from './duplicate-key';
 
 export interface WebhookHookDocument {
@@ -52,12 +55,61 @@ export interface QueuedPayload {
 /** An accepted payload's place in the queue, and the execution id its run will have. */
 export type EnqueueResult = { accepted: true; seq: number; executionId: string } | { accepted: false; queued: number };
 
+/** A payload waiting in this process for its batch to be written. */
+interface EnqueueWaiter {
+  cap: number;
+  executionId: string;
+  data?: string;
+  resolve: (result: EnqueueResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** One scenario's payloads being written by this process: one batch in flight, the next gathering. */
+interface EnqueueLane {
+  orgId: number;
+  waiting: EnqueueWaiter[];
+  writing: boolean;
+}
+
+/** Hooks remembered per process. */
+const KNOWN_HOOKS_MAX = 10_000;
+
+/** Payloads in one ordered insert (the driver splits a batch into messages of at most 48 MB). */
+const MAX_BATCH = 256;
+
 /** Consumed entries kept below the cursor: the margin that makes stale writers detectable. */
 const KEEP_CONSUMED = 100;
 const SEQ_DIGITS = 12;
 
 function entryId(scenarioId: number, seq: number): string {
   return `${scenarioId}:${String(seq).padStart(SEQ_DIGITS, '0')}`;
+}
+
+/** The run a payload becomes: random, so a payload is started at most once under its own id. */
+export function newExecutionId(scenarioId: number): string {
+  return crypto
+    .createHash('sha256')
+    .update(`webhook:${scenarioId}:${Date.now()}:${crypto.randomUUID()}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** An ordered insert that stopped at a duplicate `_id` (MongoDB and FerretDB report it in `writeErrors`). */
+function isBulkDuplicateKeyError(err: unknown): boolean {
+  if (!(err instanceof MongoBulkWriteError)) return false;
+  const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+  return errors.some((e) => e?.code === 11000 || /duplicate|UNIQUE constraint/i.test(String(e?.errmsg)));
+}
+
+/** How many documents of an ordered insert went in before it stopped (all before the first error). */
+function insertedBeforeError(err: unknown): number {
+  if (err instanceof MongoBulkWriteError) {
+    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    const first = errors.map((e) => e?.index).filter((i): i is number => typeof i === 'number');
+    if (first.length > 0) return Math.min(...first);
+    return err.insertedCount;
+  }
+  return 0;
 }
 
 /** A high-entropy hook id (160 bits), as Make's hook URLs carry. */
@@ -71,6 +123,9 @@ export class WebhookQueueStore {
   readonly cursors: Collection<QueueCursorDocument>;
   /** The highest sequence number this process saw per scenario: inserts start above it. */
   private readonly heads = new Map<number, number>();
+  private readonly lanes = new Map<number, EnqueueLane>();
+  /** Hooks read (or being read), oldest first. */
+  private readonly knownHooks = new Map<string, Promise<WebhookHookDocument | null>>();
 
   constructor(db: Db) {
     this.hooks = db.collection<WebhookHookDocument>('webhook_hooks');
@@ -87,8 +142,27 @@ export class WebhookQueueStore {
     }
   }
 
+  /**
+   * The hook's scenario. A hook document never changes once written (its scenario checks that it
+   * still owns the hook), so found hooks are remembered: a burst reads each hook once, not once
+   * per payload (FerretDB serves point reads one at a time, about 10 ms each under load).
+   */
   getHook(hookId: string): Promise<WebhookHookDocument | null> {
-    return this.hooks.findOne({ _id: hookId });
+    const known = this.knownHooks.get(hookId);
+    if (known) return known;
+    const read = this.hooks.findOne({ _id: hookId }).then(
+      (doc) => {
+        if (!doc) this.knownHooks.delete(hookId); // unknown now; it may be registered later
+        return doc;
+      },
+      (err: unknown) => {
+        this.knownHooks.delete(hookId);
+        throw err;
+      },
+    );
+    if (this.knownHooks.size >= KNOWN_HOOKS_MAX) this.knownHooks.delete(this.knownHooks.keys().next().value as string);
+    this.knownHooks.set(hookId, read);
+    return read;
   }
 
   /** Payloads accepted and not yet handed to a run (approximate while runs are being started). */
@@ -98,50 +172,135 @@ export class WebhookQueueStore {
 
   /**
    * Accepts a payload unless `cap` payloads already wait. Resolves once the entry is durable, with
-   * its sequence number. The cap is checked before inserting: concurrent requests may pass it by
-   * a few, and nothing accepted is ever dropped.
+   * its sequence number and the execution id its run will have (`executionId` when the caller
+   * fixed it, e.g. from an idempotency key).
+   *
+   * Concurrent payloads of one scenario in this process are written together (group commit): one
+   * ordered `insertMany` per batch, so a burst costs a few round trips instead of one insert race
+   * per payload. The cap is exact under any concurrency, across processes too: a payload's
+   * sequence number is its place in the queue, and one above `consumedThrough + cap` is refused
+   * instead of inserted (the unique `_id` makes two writers never share a number).
    */
-  async enqueue(input: { orgId: number; scenarioId: number; data?: string; cap: number }): Promise<EnqueueResult> {
-    const queued = await this.queued(input.scenarioId);
-    if (queued >= input.cap) return { accepted: false, queued };
-    const receivedAt = new Date();
-    let seq = (this.heads.get(input.scenarioId) ?? (await this.readHead(input.scenarioId))) + 1;
-    for (let tries = 0; tries < 1000; tries++) {
-      const doc: QueueEntryDocument = {
-        _id: entryId(input.scenarioId, seq),
-        orgId: input.orgId,
-        scenarioId: input.scenarioId,
-        seq,
-        executionId: crypto
-          .createHash('sha256')
-          .update(`webhook:${input.scenarioId}:${seq}:${receivedAt.getTime()}:${crypto.randomUUID()}`)
-          .digest('hex')
-          .slice(0, 32),
+  enqueue(input: {
+    orgId: number;
+    scenarioId: number;
+    data?: string;
+    cap: number;
+    executionId?: string;
+  }): Promise<EnqueueResult> {
+    return new Promise<EnqueueResult>((resolve, reject) => {
+      let lane = this.lanes.get(input.scenarioId);
+      if (!lane) {
+        lane = { orgId: input.orgId, waiting: [], writing: false };
+        this.lanes.set(input.scenarioId, lane);
+      }
+      lane.waiting.push({
+        cap: input.cap,
+        executionId: input.executionId ?? newExecutionId(input.scenarioId),
         ...(input.data === undefined ? {} : { data: input.data }),
-        receivedAt,
-        consumed: false,
-      };
+        resolve,
+        reject,
+      });
+      if (!lane.writing) void this.drainLane(input.scenarioId, lane);
+    });
+  }
+
+  /** Writes the lane's waiting payloads, batch after batch, until none waits. */
+  private async drainLane(scenarioId: number, lane: EnqueueLane): Promise<void> {
+    lane.writing = true;
+    while (lane.waiting.length > 0) {
+      const batch = lane.waiting.splice(0, MAX_BATCH);
       try {
-        await this.entries.insertOne(doc);
+        await this.writeBatch(lane.orgId, scenarioId, batch);
       } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-        // Taken: every few collisions read the real head instead of walking up one by one.
-        seq = tries % 5 === 4 ? (await this.readHead(input.scenarioId)) + 1 : seq + 1;
-        continue;
+        for (const waiter of batch) waiter.reject(err);
       }
-      if (
-        seq > 1 &&
-        !(await this.entries.findOne({ _id: entryId(input.scenarioId, seq - 1) }, { projection: { _id: 1 } }))
-      ) {
-        // Our head was so stale that we landed below the cursor, where consumed entries are deleted.
-        await this.entries.deleteOne({ _id: doc._id });
-        seq = (await this.readHead(input.scenarioId)) + 1;
-        continue;
-      }
-      this.heads.set(input.scenarioId, Math.max(seq, this.heads.get(input.scenarioId) ?? 0));
-      return { accepted: true, seq, executionId: doc.executionId };
     }
-    throw new Error(`could not queue a webhook payload for scenario ${input.scenarioId}: too many concurrent writers`);
+    lane.writing = false;
+    this.lanes.delete(scenarioId);
+  }
+
+  /**
+   * Gives each payload of the batch the next free sequence number (in order) or refuses it when
+   * that number is past the cap. Resolves every waiter it settles; throws only for payloads not
+   * yet written.
+   */
+  private async writeBatch(orgId: number, scenarioId: number, batch: EnqueueWaiter[]): Promise<void> {
+    let rest = batch;
+    let head = this.heads.get(scenarioId) ?? (await this.readHead(scenarioId));
+    let consumed = await this.consumedThrough(scenarioId);
+    for (let tries = 0; rest.length > 0; tries++) {
+      if (tries >= 1000)
+        throw new Error(`could not queue webhook payloads for scenario ${scenarioId}: too many concurrent writers`);
+      // Below the cursor a stale head would land among deleted entries: start from the cursor at least.
+      head = Math.max(head, consumed);
+      const receivedAt = new Date();
+      const docs: QueueEntryDocument[] = [];
+      const placed: EnqueueWaiter[] = [];
+      for (const waiter of rest) {
+        const seq = head + docs.length + 1;
+        if (seq > consumed + waiter.cap) continue;
+        placed.push(waiter);
+        docs.push({
+          _id: entryId(scenarioId, seq),
+          orgId,
+          scenarioId,
+          seq,
+          executionId: waiter.executionId,
+          ...(waiter.data === undefined ? {} : { data: waiter.data }),
+          receivedAt,
+          consumed: false,
+        });
+      }
+      if (docs.length === 0) {
+        // Every one past the cap: read the cursor once more (it may have moved) before refusing.
+        const fresh = await this.consumedThrough(scenarioId);
+        if (fresh > consumed) {
+          consumed = fresh;
+          continue;
+        }
+        for (const waiter of rest) waiter.resolve({ accepted: false, queued: Math.max(0, head - consumed) });
+        return;
+      }
+      let written = docs.length;
+      let collided = false;
+      try {
+        await this.entries.insertMany(docs, { ordered: true });
+      } catch (err) {
+        if (!isDuplicateKeyError(err) && !isBulkDuplicateKeyError(err)) throw err;
+        written = insertedBeforeError(err);
+        collided = true;
+      }
+      const first = docs[0] as QueueEntryDocument;
+      if (
+        written > 0 &&
+        first.seq > 1 &&
+        !(await this.entries.findOne({ _id: entryId(scenarioId, first.seq - 1) }, { projection: { _id: 1 } }))
+      ) {
+        // Our head was so stale that we landed below the cursor, where consumed entries are
+        // deleted (readers never look there): take ours back and start above the real head.
+        await this.entries.deleteMany({ _id: { $in: docs.slice(0, written).map((d) => d._id) } });
+        head = await this.readHead(scenarioId);
+        continue;
+      }
+      placed.slice(0, written).forEach((waiter, i) => {
+        const doc = docs[i] as QueueEntryDocument;
+        waiter.resolve({ accepted: true, seq: doc.seq, executionId: doc.executionId });
+      });
+      const done = new Set(placed.slice(0, written));
+      rest = rest.filter((waiter) => !done.has(waiter));
+      head = written > 0 ? (docs[written - 1] as QueueEntryDocument).seq : head;
+      this.heads.set(scenarioId, Math.max(head, this.heads.get(scenarioId) ?? 0));
+      if (collided) {
+        // Another process took a number: every few collisions read the real head and cursor.
+        head = tries % 5 === 4 ? await this.readHead(scenarioId) : head + 1;
+        if (tries % 5 === 4) consumed = await this.consumedThrough(scenarioId);
+      }
+    }
+  }
+
+  private async consumedThrough(scenarioId: number): Promise<number> {
+    return (await this.cursors.findOne({ _id: scenarioId }))?.consumedThrough ?? 0;
   }
 
   /** Entries after `after`, in order, at most `limit`. */

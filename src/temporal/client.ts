@@ -44,17 +44,22 @@ import {
   webhooksQueuedSignal,
 } from '../../workflows/scenario-coordinator-messages';
 import { signalCoordinatorIfRunning, signalWithStartCoordinator, syncScenarioSchedule } from './coordinator';
-import { isTemporalUnavailable } from './unavailable';
+import { CoordinatorWake } from './coordinator-wake';
 
 /** Payloads waiting in one scenario's webhook queue before its hook answers 429 (Make's maximum). */
 export const DEFAULT_WEBHOOK_QUEUE_CAP = 10_000;
 
 /** What `POST /hooks/<hookId>` becomes. */
 export type WebhookAcceptance =
-  | { status: 'accepted'; scenarioId: number; seq: number; executionId: string }
+  | { status: 'accepted'; scenarioId: number; seq: number; executionId: string; repeated?: boolean }
   | { status: 'not-found' }
   | { status: 'inactive'; scenarioId: number; reason: string }
-  | { status: 'queue-full'; scenarioId: number; queued: number; cap: number };
+  | { status: 'queue-full'; scenarioId: number; queued: number; cap: number }
+  /** Another request with the same idempotency key is still being accepted. */
+  | { status: 'key-in-flight' };
+
+/** How long a request waits for another with the same idempotency key before answering 409. */
+const IDEMPOTENT_WAIT_MS = 5_000;
 
 export class ScenarioNotFoundError extends Error {
   constructor(readonly scenarioId: number) {
@@ -91,12 +96,18 @@ export class ImexClient {
   readonly taskQueue: string;
   /** The deployment's webhook queue cap per scenario (a scenario may set its own). */
   readonly webhookQueueCap: number;
+  /** Wakes coordinators after webhooks were queued: one signal in flight per scenario, coalesced. */
+  readonly coordinatorWake: CoordinatorWake;
+  private readonly scenarioReads = new Map<string, ReturnType<Store['scenarios']['get']>>();
 
   constructor(options: { client: Client; store: Store; taskQueue: string; webhookQueueCap?: number }) {
     this.client = options.client;
     this.store = options.store;
     this.taskQueue = options.taskQueue;
     this.webhookQueueCap = options.webhookQueueCap ?? DEFAULT_WEBHOOK_QUEUE_CAP;
+    this.coordinatorWake = new CoordinatorWake((address, seq) =>
+      signalWithStartCoordinator(this.client, this.taskQueue, address, webhooksQueuedSignal, { seq }),
+    );
   }
 
   /**
@@ -172,14 +183,56 @@ export class ImexClient {
   }
 
   /**
-   * `POST /hooks/<hookId>`: queues the payload durably for the hook's scenario (answers once it
-   * is in MongoDB) and wakes the scenario's coordinator. An inactive scenario, or a full queue,
-   * accepts nothing.
+   * `POST /hooks/<hookId>`: queues the payload durably for the hook's scenario and answers once it
+   * is in MongoDB; the scenario's coordinator is woken after, in the background (coalesced: one
+   * signal for a burst). An inactive scenario, or a full queue, accepts nothing. With an
+   * `idempotencyKey`, a resend of an accepted key answers the first acceptance and queues nothing.
    */
-  async acceptWebhook(hookId: string, payload: unknown): Promise<WebhookAcceptance> {
+  async acceptWebhook(
+    hookId: string,
+    payload: unknown,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<WebhookAcceptance> {
     const hook = await this.store.webhooks.getHook(hookId);
     if (!hook) return { status: 'not-found' };
-    const scenario = await this.store.scenarios.get(hook.orgId, hook.scenarioId);
+    const key = options.idempotencyKey;
+    if (key === undefined) return this.queueWebhook(hookId, hook.orgId, hook.scenarioId, payload);
+    for (const started = Date.now(); ;) {
+      const claim = await this.store.webhookKeys.claim(hookId, key, hook.scenarioId);
+      if (claim.state === 'accepted') {
+        return {
+          status: 'accepted',
+          scenarioId: claim.scenarioId,
+          seq: claim.seq,
+          executionId: claim.executionId,
+          repeated: true,
+        };
+      }
+      if (claim.state === 'claimed') {
+        let result: WebhookAcceptance | undefined;
+        try {
+          result = await this.queueWebhook(hookId, hook.orgId, hook.scenarioId, payload, claim.executionId);
+        } finally {
+          if (result?.status === 'accepted') await this.store.webhookKeys.complete(hookId, key, result.seq);
+          // Refused, or failed before it was durable: the key is free for the resend.
+          else await this.store.webhookKeys.release(hookId, key, claim.claimedAt).catch(() => undefined);
+        }
+        return result;
+      }
+      // Another request with this key is being accepted: its verdict is ours.
+      if (Date.now() - started > IDEMPOTENT_WAIT_MS) return { status: 'key-in-flight' };
+      await sleep(25);
+    }
+  }
+
+  private async queueWebhook(
+    hookId: string,
+    orgId: number,
+    scenarioId: number,
+    payload: unknown,
+    executionId?: string,
+  ): Promise<WebhookAcceptance> {
+    const scenario = await this.readScenarioShared(orgId, scenarioId);
     if (!scenario || scenario.hookId !== hookId || !hasWebhookTrigger(scenario.blueprint))
       return { status: 'not-found' };
     if (!scenario.isActive) {
@@ -204,22 +257,25 @@ export class ImexClient {
       scenarioId: scenario.id,
       cap,
       ...(data === undefined ? {} : { data }),
+      ...(executionId === undefined ? {} : { executionId }),
     });
     if (!queued.accepted) return { status: 'queue-full', scenarioId: scenario.id, queued: queued.queued, cap };
-    try {
-      await signalWithStartCoordinator(
-        this.client,
-        this.taskQueue,
-        { orgId: scenario.orgId, scenarioId: scenario.id },
-        webhooksQueuedSignal,
-        { seq: queued.seq },
-      );
-    } catch (err) {
-      // The payload is durable in the queue: refusing now would make the sender send it twice.
-      // The coordinator reads every queued payload when it is next woken (a webhook, a run, a start).
-      if (!isTemporalUnavailable(err)) throw err;
-    }
+    this.coordinatorWake.wake({ orgId: scenario.orgId, scenarioId: scenario.id }, queued.seq);
     return { status: 'accepted', scenarioId: scenario.id, seq: queued.seq, executionId: queued.executionId };
+  }
+
+  /**
+   * The scenario as of now, one read shared by the requests that ask at the same time (a burst of
+   * webhooks reads it once, not once per payload).
+   */
+  private readScenarioShared(orgId: number, scenarioId: number) {
+    const key = `${orgId}:${scenarioId}`;
+    let read = this.scenarioReads.get(key);
+    if (!read) {
+      read = this.store.scenarios.get(orgId, scenarioId).finally(() => this.scenarioReads.delete(key));
+      this.scenarioReads.set(key, read);
+    }
+    return read;
   }
 
   /**

@@ -55,6 +55,14 @@ test('npm run bench -- --quick writes every figure with its type', async () => {
     expect(isNumber(machine.cores) && isNumber(machine.memoryMb)).toBe(true);
     expect(r.quick).toBe(true);
     expect(notes.bulkRetry1000Ms).toMatch(/scaled/);
+    // The webhook burst: figures, and correctness that holds on any machine (`lost` depends on the
+    // drain finishing within its cap, a timing: not asserted here).
+    const burst = r.webhookBurst as Record<string, Record<string, unknown>>;
+    for (const b of [burst.oneScenario, burst.acrossScenarios]) {
+      expect(isNumber(b?.allAnsweredMs) && isNumber(b?.runsPerSec)).toBe(true);
+      expect(b).toMatchObject({ duplicated: 0, refused: 0 });
+    }
+    expect(burst.cap).toMatchObject({ exact: true, retryAfter: true });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,9 @@
 /**
  * `POST /hooks/<hookId>` over real HTTP with a real worker: 202 once the payload is durable and
  * the payload becomes the trigger's bundle; an unknown hook 404; a webhook scenario deactivated
- * on its first error, after which its hook answers 409 saying why; the queue cap answers 429;
+ * on its first error, after which its hook answers 409 saying why; the queue cap answers 429,
+ * exactly past the cap under concurrency; a burst runs every payload once; an Idempotency-Key
+ * resend answers the first acceptance;
  * `scheduling` set by PATCH becomes a Temporal Schedule that stop pauses.
  */
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
@@ -34,14 +36,19 @@ afterAll(async () => {
   await env?.close();
 });
 
-async function hook(hookPath: string, body?: unknown) {
+async function hook(hookPath: string, body?: unknown, headers: Record<string, string> = {}) {
   const origin = new URL(api.url).origin;
   const response = await fetch(`${origin}${hookPath}`, {
     method: 'POST',
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return {
+    status: response.status,
+    body: text ? (JSON.parse(text) as Record<string, any>) : undefined, // eslint-disable-line @typescript-eslint/no-explicit-any
+    headers: response.headers,
+  };
 }
 
 /** Creates and starts a webhook scenario through the API; returns its id and hook path. */
@@ -68,7 +75,7 @@ test('a hook answers 202 once the payload is durable, and the payload becomes th
   server.script('/hooked', { status: 200 });
   const { id, hookPath } = await webhookScenario('Hooked', '/hooked');
   const accepted = await hook(hookPath, { n: 7 });
-  expect(accepted).toEqual({
+  expect(accepted).toMatchObject({
     status: 202,
     body: { accepted: true, scenarioId: id, executionId: expect.stringMatching(/^[0-9a-f]{32}$/) },
   });
@@ -137,6 +144,7 @@ test('the queue cap answers 429 and keeps what it accepted', async () => {
   for (const n of [1, 2, 3]) expect((await hook(hookPath, { n })).status).toBe(202);
   const full = await hook(hookPath, { n: 4 });
   expect(full.status).toBe(429);
+  expect(full.headers.get('retry-after')).toBe('5');
   expect(full.body).toMatchObject({
     code: 'IM_QUEUE_FULL',
     message: expect.stringContaining('is full (3 payloads waiting, cap 3)'),
@@ -167,4 +175,74 @@ test('PATCH scheduling creates a Temporal Schedule that runs the scenario; stop 
     await api.call('PATCH', `/scenarios/${id}`, { token, body: { scheduling: { type: 'on-demand' } } });
   }
   await expect(schedule.describe()).rejects.toThrow();
+});
+
+/** The `n` of every request the scripted service got on `path`. */
+const received = (path: string) => server.requestsTo(path).map((r) => (JSON.parse(r.body) as { n: number }).n);
+
+test('a burst of concurrent posts: each answered at once, every accepted payload runs exactly once', async () => {
+  server.script('/burst', { status: 200 });
+  const { hookPath } = await webhookScenario('Burst', '/burst');
+  const n = 150;
+  const answers = await Promise.all(Array.from({ length: n }, (_, i) => hook(hookPath, { n: i })));
+  expect(answers.map((a) => a.status)).toEqual(Array(n).fill(202));
+  expect(new Set(answers.map((a) => a.body?.executionId)).size).toBe(n);
+  await waitFor('every run', async () => (server.count('/burst') >= n ? true : undefined), { timeoutMs: 120_000 });
+  // Nothing more comes (no duplicate), and each payload came once.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(received('/burst').sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+});
+
+test('the cap is exact under concurrency: exactly cap accepted, the rest 429 with Retry-After', async () => {
+  server.script('/capped-burst', { status: 400 }, { status: 200 });
+  const cap = 20;
+  const { id, hookPath } = await webhookScenario('Capped burst', '/capped-burst', {
+    dlq: true,
+    sequential: true,
+    imex: { webhookQueueCap: cap },
+  });
+  expect((await hook(hookPath, { n: -1 })).status).toBe(202); // parks: nothing drains from now on
+  await waitFor(
+    'the scenario to wait on its incomplete execution',
+    async () => ((await harness.imex.coordinatorState(id))?.blocked === 'incomplete-executions' ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+  const answers = await Promise.all(Array.from({ length: 80 }, (_, i) => hook(hookPath, { n: i })));
+  expect(answers.filter((a) => a.status === 202)).toHaveLength(cap);
+  const refused = answers.filter((a) => a.status !== 202);
+  expect(refused).toHaveLength(80 - cap);
+  for (const r of refused) {
+    expect(r.status).toBe(429);
+    expect(r.headers.get('retry-after')).toBe('5');
+  }
+  expect(await harness.store.webhooks.queued(id)).toBe(cap);
+});
+
+test('Idempotency-Key: a resend answers the first acceptance and queues nothing', async () => {
+  server.script('/keyed', { status: 200 });
+  const { id, hookPath } = await webhookScenario('Keyed', '/keyed');
+  const first = await hook(hookPath, { n: 1 }, { 'idempotency-key': 'order-1' });
+  expect(first.status).toBe(202);
+  expect(first.headers.get('idempotent-replayed')).toBeNull();
+  const again = await hook(hookPath, { n: 1 }, { 'idempotency-key': 'order-1' });
+  expect(again).toMatchObject({ status: 202, body: first.body });
+  expect(again.headers.get('idempotent-replayed')).toBe('true');
+  // Ten resends at once of a new key: one acceptance, one run.
+  const burst = await Promise.all(
+    Array.from({ length: 10 }, () => hook(hookPath, { n: 2 }, { 'idempotency-key': 'order-2' })),
+  );
+  expect(burst.map((b) => b.status)).toEqual(Array(10).fill(202));
+  expect(new Set(burst.map((b) => b.body?.executionId)).size).toBe(1);
+  expect(first.body?.executionId).not.toBe(burst[0]?.body?.executionId);
+  await waitFor('both runs', async () => (server.count('/keyed') >= 2 ? true : undefined), { timeoutMs: 30_000 });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(received('/keyed').sort()).toEqual([1, 2]);
+  expect(await harness.store.webhooks.entries.countDocuments({ scenarioId: id })).toBe(2);
+
+  const bad = await hook(hookPath, { n: 3 }, { 'idempotency-key': 'has space' });
+  expect(bad.status).toBe(400);
+  expect(bad.body).toMatchObject({
+    code: 'IM_VALIDATION',
+    detail: [expect.objectContaining({ path: 'Idempotency-Key' })],
+  });
 });

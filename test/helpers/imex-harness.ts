@@ -101,6 +101,9 @@ export async function startImexHarness(
       return scenario.id;
     },
     async stop() {
+      // A coordinator wake-up in flight finishes before the test's Temporal connection closes.
+      imex.coordinatorWake.stop();
+      await imex.coordinatorWake.settled(12_000);
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     },

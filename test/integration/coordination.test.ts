@@ -1,7 +1,8 @@
 /**
  * Per-scenario coordination on the real dev server and wire-protocol server (Make reference
  * §1.3, §1.6, §3.2): sequential processing holds webhook payloads while an incomplete execution
- * is open and runs them in arrival order once it resolves; a worker restart loses no payload;
+ * is open and runs them in arrival order once it resolves; a worker restart loses no payload; a
+ * payload accepted while Temporal was unreachable runs once maintenance wakes its coordinator;
  * at most 3 attempts run at once and none starts while a run is in progress; consecutive errors
  * deactivate a scheduled scenario and pause its Temporal Schedule.
  */
@@ -16,6 +17,9 @@ import { waitFor } from '../../src/stack/wait';
 import { defaultPolicyTable, mergePolicyTable, scenarioScheduleId } from '../../src/domain';
 import { createImexPlugin } from '../../src/temporal/plugin';
 import type { Scenario } from '../../src/store';
+import { ImexClient } from '../../src/temporal/client';
+import { createMaintenanceActivities } from '../../activities/maintenance';
+import type { Client } from '@temporalio/client';
 
 let env: TestEnv;
 let imex: ImexHarness;
@@ -219,6 +223,38 @@ class TimedServer {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 }
+
+test('a payload accepted while Temporal is unreachable runs once maintenance wakes its coordinator', async () => {
+  const path = '/accepted-in-outage';
+  server.script(path, { status: 200 });
+  const scenarioId = await imex.createScenario({
+    name: 'outage',
+    flow: [webhookTrigger, sendsN(path)],
+    metadata: { scenario: {} },
+  });
+  const hookId = await hookOf(scenarioId);
+  // An API whose Temporal is down: the payload is durable, the wake-up cannot get through.
+  const unreachable = {
+    ...env.client,
+    workflow: { signalWithStart: () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')) },
+  } as unknown as Client;
+  const outageApi = new ImexClient({ client: unreachable, store: imex.store, taskQueue: imex.taskQueue });
+  expect((await outageApi.acceptWebhook(hookId, { n: 1 })).status).toBe('accepted');
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(server.count(path)).toBe(0);
+
+  // Temporal is back; the API that accepted it may be gone: maintenance wakes the coordinator.
+  const maintenance = createMaintenanceActivities({
+    store: imex.store,
+    client: env.client,
+    taskQueue: imex.taskQueue,
+    schedule: [60_000],
+  });
+  const report = await maintenance.wakeWebhookCoordinators({ minAgeMs: 0, afterScenarioId: 0, limit: 100 });
+  expect(report.woken.map((w) => w.scenarioId)).toContain(scenarioId);
+  await waitFor('the run', async () => (server.count(path) === 1 ? true : undefined), { timeoutMs: 30_000 });
+  expect(bodiesOf(path)).toEqual([1]);
+});
 
 test('10 IEs due at once never run more than 3 attempts together, and none starts while a run is in progress', async () => {
   const timed = await new TimedServer().start();

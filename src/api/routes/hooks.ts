@@ -6,14 +6,42 @@
  * - unknown hook: 404;
  * - inactive scenario: 409 `IM_SCENARIO_INACTIVE`, saying it is inactive and why (nothing queued);
  * - queue at its cap (`IMEX_WEBHOOK_QUEUE_CAP`, or the scenario's `imex.webhookQueueCap`):
- *   429 `IM_QUEUE_FULL` (nothing queued; what was accepted before stays).
+ *   429 `IM_QUEUE_FULL` with `Retry-After` (nothing queued; what was accepted before stays). The
+ *   cap is exact under concurrency (src/store/webhook-queue.ts);
+ * - `Idempotency-Key` header (1–255 visible ASCII characters, per hook): a resend of a key accepted
+ *   within the retention (24 h) answers the first acceptance (same `executionId`, header
+ *   `Idempotent-Replayed: true`) and queues nothing; while the first request with that key is
+ *   still being accepted, 409 `IM_CONFLICT` (send again).
+ *
+ * The answer waits for MongoDB only: the scenario's coordinator is woken afterwards, coalesced
+ * (src/temporal/coordinator-wake.ts).
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
-import { ApiError, errorBodySchema, notFound } from '../errors';
+import { ApiError, conflict, errorBodySchema, notFound, validationError } from '../errors';
 
 export const HOOKS_PATH = '/hooks';
+/** The header a sender sets so that a resend is not a second run. */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+/** Seconds a sender is told to wait (`Retry-After`) when the queue is full. */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 5;
+
+/** The request's idempotency key, if it sent one; 400 when it is not one. */
+function idempotencyKeyOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const value = headers[IDEMPOTENCY_KEY_HEADER];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(value)) {
+    throw validationError([
+      {
+        path: 'Idempotency-Key',
+        in: 'headers',
+        message: 'must be one value of 1 to 255 visible ASCII characters',
+      },
+    ]);
+  }
+  return value;
+}
 
 export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   app.post(
@@ -27,6 +55,7 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
         response: {
           202: z.object({ accepted: z.literal(true), scenarioId: z.int(), executionId: z.string() }),
           404: errorBodySchema,
+          400: errorBodySchema,
           409: errorBodySchema,
           429: errorBodySchema,
         },
@@ -35,9 +64,15 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     async (request, reply) => {
       const { hookId } = request.params;
       if (!deps.webhooks) throw notFound(`hook ${hookId}`);
-      const result = await deps.webhooks.acceptWebhook(hookId, request.body);
+      const idempotencyKey = idempotencyKeyOf(request.headers);
+      const result = await deps.webhooks.acceptWebhook(
+        hookId,
+        request.body,
+        idempotencyKey === undefined ? {} : { idempotencyKey },
+      );
       switch (result.status) {
         case 'accepted':
+          if (result.repeated) void reply.header('idempotent-replayed', 'true');
           return reply
             .status(202)
             .send({ accepted: true as const, scenarioId: result.scenarioId, executionId: result.executionId });
@@ -48,14 +83,21 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
             scenarioId: result.scenarioId,
             reason: result.reason,
           });
-        case 'queue-full':
-          throw new ApiError(
+        case 'key-in-flight':
+          throw conflict('a request with this Idempotency-Key is still being accepted: send again to get its answer');
+        case 'queue-full': {
+          const full = new ApiError(
             429,
             'IM_QUEUE_FULL',
             `the webhook queue of scenario ${result.scenarioId} is full (${result.queued} payloads waiting, cap ${result.cap}): ` +
               'nothing was queued; send again once it has drained',
             { scenarioId: result.scenarioId, queued: result.queued, cap: result.cap },
           );
+          return reply
+            .status(429)
+            .header('retry-after', String(QUEUE_FULL_RETRY_AFTER_SECONDS))
+            .send(full.toBody() as z.infer<typeof errorBodySchema>);
+        }
       }
     },
   );
