@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { MongoClient, type Db } from 'mongodb';
 
@@ -27,15 +27,24 @@ function required(name: string): string {
   return value;
 }
 
-/** Longer than the SDK's gRPC retries of a call to a live server take. */
-const LATE_CLOSE_MS = 30_000;
-
 export async function openTestEnv(): Promise<TestEnv> {
   const temporalAddress = required('IMEX_TEST_TEMPORAL_ADDRESS');
   const namespaces = required('IMEX_TEST_NAMESPACES').split(',');
   const worker = Number(process.env.JEST_WORKER_ID ?? '1');
   const namespace = namespaces[(worker - 1) % namespaces.length] as string;
-  const connection = await Connection.connect({ address: temporalAddress });
+  // A call cut off by close() (a long poll, an activity that outlived its worker) is not retried:
+  // the SDK's retry would hit the closed channel and throw outside any test.
+  let closed = false;
+  const retry = defaultGrpcRetryOptions();
+  const connection = await Connection.connect({
+    address: temporalAddress,
+    interceptors: [
+      makeGrpcRetryInterceptor({
+        ...retry,
+        retryableDecider: (attempt, status) => !closed && retry.retryableDecider(attempt, status),
+      }),
+    ],
+  });
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace });
   const mongo = await MongoClient.connect(required('IMEX_TEST_MONGO_URL'));
@@ -55,11 +64,8 @@ export async function openTestEnv(): Promise<TestEnv> {
       await db.dropDatabase().catch(() => undefined);
       await mongo.close();
       await nativeConnection.close();
-      // The client's connection closes a little later: a call still in flight (an activity that
-      // outlived its worker's shutdown) would otherwise be told UNAVAILABLE by the closing channel,
-      // and the SDK's retry timer would then throw "Channel has been shut down" outside any test.
-      // Unref'd: it never keeps the jest worker alive.
-      setTimeout(() => void connection.close().catch(() => undefined), LATE_CLOSE_MS).unref();
+      closed = true;
+      await connection.close();
     },
   };
 }
