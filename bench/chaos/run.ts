@@ -18,7 +18,7 @@ import { loadConfig } from '../../src/config';
 import { openStore, type IncompleteExecutionDocument, type Store } from '../../src/store';
 import { openFailFastApiClients, type FailFastApiClients } from '../../src/api/fail-fast-clients';
 import { signalWithStartCoordinator } from '../../src/temporal/coordinator';
-import { failFastGrpcInterceptors } from '../../src/temporal/unavailable';
+import { failFastRetry } from '../../src/temporal/unavailable';
 import { bundleImexWorkflows } from '../../src/temporal/workflow-bundle';
 import { ImexClient } from '../../src/temporal/client';
 import { runRequestedSignal } from '../../workflows/scenario-coordinator-messages';
@@ -94,6 +94,7 @@ async function main(): Promise<number> {
   let store: Store | undefined;
   let connection: Connection | undefined;
   let apiConnection: Connection | undefined;
+  const apiRetry = failFastRetry();
   let api: FailFastApiClients | undefined;
   let worker: ImexWorkerProcess | undefined;
   /** Every worker started (a supervisor's restart may overlap a planned kill's): all stopped at the end. */
@@ -109,7 +110,7 @@ async function main(): Promise<number> {
     // Webhook payloads are taken as the API takes them: its fail-fast clients, its hook path.
     apiConnection = await Connection.connect({
       address: stack.temporalAddress,
-      interceptors: failFastGrpcInterceptors(),
+      interceptors: apiRetry.interceptors,
     });
     api = await openFailFastApiClients({
       mongoUrl: stack.mongoUrl,
@@ -397,7 +398,7 @@ async function main(): Promise<number> {
     await Promise.all(startedWorkers.map((w) => w.stop(15_000).catch(() => undefined)));
     await connection?.close().catch(() => undefined);
     await api?.close().catch(() => undefined);
-    await apiConnection?.close().catch(() => undefined);
+    if (apiConnection) await apiRetry.close(apiConnection).catch(() => undefined);
     await store?.close().catch(() => undefined);
     await downstream.stop();
     await stack.stop(options.keep);

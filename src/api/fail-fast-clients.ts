@@ -18,7 +18,7 @@ export interface FailFastApiClients {
   close(): Promise<void>;
 }
 
-/** `temporal` should be a client whose connection retries briefly (`failFastGrpcInterceptors`). */
+/** `temporal` should be a client whose connection retries briefly (`failFastRetry`). */
 export async function openFailFastApiClients(input: {
   mongoUrl: string;
   dbName: string;

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { ImexConfig } from '../config';
-import { failFastGrpcInterceptors } from './unavailable';
+import { closableRetry } from './closable-retry';
+import { failFastRetry } from './unavailable';
 
 export interface TemporalConnections {
   /** The worker's and maintenance's client: patient, retries an unreachable server for ~20 s. */
@@ -34,8 +35,10 @@ export async function connectTemporal(config: ImexConfig, address: string): Prom
     ...(tls ? { tls } : {}),
     ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
   };
-  const connection = await Connection.connect(options);
-  const apiConnection = await Connection.connect({ ...options, interceptors: failFastGrpcInterceptors() });
+  const patientRetry = closableRetry();
+  const apiRetry = failFastRetry();
+  const connection = await Connection.connect({ ...options, interceptors: patientRetry.interceptors });
+  const apiConnection = await Connection.connect({ ...options, interceptors: apiRetry.interceptors });
   const nativeConnection = await NativeConnection.connect(options);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const apiClient = new Client({ connection: apiConnection, namespace: config.TEMPORAL_NAMESPACE });
@@ -45,8 +48,7 @@ export async function connectTemporal(config: ImexConfig, address: string): Prom
     connection,
     nativeConnection,
     close: async () => {
-      await connection.close();
-      await apiConnection.close();
+      await Promise.all([patientRetry.close(connection), apiRetry.close(apiConnection)]);
       await nativeConnection.close();
     },
   };

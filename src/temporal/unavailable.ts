@@ -4,13 +4,8 @@
  * the SDK's ~20 s of backoff, a deadline on every call the API's client makes, and which errors
  * mean "unreachable".
  */
-import {
-  defaultGrpcRetryOptions,
-  isGrpcServiceError,
-  makeGrpcRetryInterceptor,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  type Client,
-} from '@temporalio/client';
+import { isGrpcServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { closableRetry, type ClosableRetry } from './closable-retry';
 
 /** gRPC status codes that mean the server could not be reached or did not answer in time. */
 const UNAVAILABLE = 14;
@@ -20,8 +15,8 @@ const DEADLINE_EXCEEDED = 4;
 export const API_TEMPORAL_CALL_TIMEOUT_MS = 10_000;
 
 /** Three quick tries (about 0.3 s) before an unreachable Temporal is reported, instead of ten over ~20 s. */
-export function failFastGrpcInterceptors() {
-  return [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))];
+export function failFastRetry(): ClosableRetry {
+  return closableRetry({ maxAttempts: 3 });
 }
 
 /**

@@ -4,7 +4,8 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { closableRetry } from '../../src/temporal/closable-retry';
 import { NativeConnection } from '@temporalio/worker';
 import { MongoClient, type Db } from 'mongodb';
 
@@ -34,17 +35,8 @@ export async function openTestEnv(): Promise<TestEnv> {
   const namespace = namespaces[(worker - 1) % namespaces.length] as string;
   // A call cut off by close() (a long poll, an activity that outlived its worker) is not retried:
   // the SDK's retry would hit the closed channel and throw outside any test.
-  let closed = false;
-  const retry = defaultGrpcRetryOptions();
-  const connection = await Connection.connect({
-    address: temporalAddress,
-    interceptors: [
-      makeGrpcRetryInterceptor({
-        ...retry,
-        retryableDecider: (attempt, status) => !closed && retry.retryableDecider(attempt, status),
-      }),
-    ],
-  });
+  const retry = closableRetry();
+  const connection = await Connection.connect({ address: temporalAddress, interceptors: retry.interceptors });
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace });
   const mongo = await MongoClient.connect(required('IMEX_TEST_MONGO_URL'));
@@ -64,8 +56,7 @@ export async function openTestEnv(): Promise<TestEnv> {
       await db.dropDatabase().catch(() => undefined);
       await mongo.close();
       await nativeConnection.close();
-      closed = true;
-      await connection.close();
+      await retry.close(connection);
     },
   };
 }

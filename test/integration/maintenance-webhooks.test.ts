@@ -13,7 +13,7 @@ import { waitFor } from '../../src/stack/wait';
 import { freePort } from '../../src/stack/free-port';
 import { coordinatorWorkflowId } from '../../src/domain';
 import { ImexClient } from '../../src/temporal/client';
-import { failFastGrpcInterceptors } from '../../src/temporal/unavailable';
+import { failFastRetry } from '../../src/temporal/unavailable';
 import type { MaintenanceReport } from '../../activities';
 
 let env: TestEnv;
@@ -22,6 +22,7 @@ let server: ScriptedHttpServer;
 /** The API's view while Temporal is down: the same store, a Temporal address nothing listens on. */
 let temporalDown: ImexClient;
 let deadConnection: Connection;
+const deadRetry = failFastRetry();
 
 beforeAll(async () => {
   env = await openTestEnv();
@@ -29,7 +30,7 @@ beforeAll(async () => {
   server = await new ScriptedHttpServer().start();
   deadConnection = Connection.lazy({
     address: `127.0.0.1:${await freePort()}`,
-    interceptors: failFastGrpcInterceptors(),
+    interceptors: deadRetry.interceptors,
   });
   temporalDown = new ImexClient({
     client: new Client({ connection: deadConnection, namespace: env.namespace }),
@@ -40,7 +41,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (imex) await terminateOpenWorkflows(env.client, imex.taskQueue);
-  await deadConnection?.close().catch(() => undefined);
+  temporalDown?.coordinatorWake.stop();
+  if (deadConnection) await deadRetry.close(deadConnection).catch(() => undefined);
   await imex?.stop();
   await server?.stop();
   await env?.close();
