@@ -18,6 +18,8 @@ import { attemptSlotAskAgainSignal, incompleteExecutionClosedSignal } from '../w
 
 /** A lease younger than this is trusted without asking Temporal. */
 export const LEASE_CHECK_MS = 60_000;
+/** A woken waiter normally asks for its slot within a second; past this it may be woken again. */
+const WAKE_ANSWER_MS = 15_000;
 
 export interface ScenarioLeaseDeps {
   store: Store;
@@ -78,13 +80,23 @@ export function createScenarioLeaseActivities(deps: ScenarioLeaseDeps) {
     return live;
   }
 
-  /** Wakes the attempts that waited longest, as many as there may be slots for. */
+  /**
+   * Wakes the attempts that waited longest, as many as there may be slots for. A waiter woken
+   * moments ago is still on its way to take its slot: it is not woken again (that wake would be
+   * lost on it), the next one is.
+   */
   async function wakeWaiting(scenarioId: number, count: number): Promise<void> {
-    for (const waiting of await leases.list(scenarioId, 'wait', count)) {
+    const now = new Date();
+    const candidates = await leases.waitsToWake(scenarioId, new Date(now.getTime() - WAKE_ANSWER_MS), count + 8);
+    let woken = 0;
+    for (const waiting of candidates) {
+      if (woken === count) return;
+      await leases.markWoken(waiting, now);
       try {
         await client.workflow.getHandle(ieWorkflowId(waiting.ieId ?? '')).signal(attemptSlotAskAgainSignal);
+        woken++;
       } catch (err) {
-        // Its workflow is gone: it waits no more.
+        // Its workflow is gone: it waits no more, and the next one is woken instead.
         if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test(String(err))) {
           await leases.drop(waiting);
         } else throw err;
@@ -92,28 +104,35 @@ export function createScenarioLeaseActivities(deps: ScenarioLeaseDeps) {
     }
   }
 
+  /** Takes a slot when no run is in progress and one is free (or held by a holder that is gone). */
+  async function tryTakeSlot(input: AttemptSlotInput): Promise<boolean> {
+    const { scenarioId, ieId, requestId } = input;
+    if ((await liveLeases(scenarioId, 'run')).length > 0) return false;
+    let slot = await leases.takeAttemptSlot(scenarioId, ieId, requestId, MAX_PARALLEL_ATTEMPTS);
+    if (slot === null && (await liveLeases(scenarioId, 'attempt')).length < MAX_PARALLEL_ATTEMPTS) {
+      slot = await leases.takeAttemptSlot(scenarioId, ieId, requestId, MAX_PARALLEL_ATTEMPTS);
+    }
+    if (slot === null) return false;
+    // A run that registered meanwhile goes first: it waits for held slots, so give this one back
+    // (a wait already recorded stays: the run's end wakes it).
+    if ((await leases.list(scenarioId, 'run')).length === 0) {
+      await leases.forgetWait(scenarioId, ieId);
+      return true;
+    }
+    await leases.giveBackSlot(scenarioId, requestId);
+    return false;
+  }
+
   /**
    * Make: at most 3 attempts at once per scenario, none while a run is in progress. Takes a slot
    * (then checks for runs: write, then read), or records the wait and answers `granted: false`.
    */
   async function takeAttemptSlot(input: AttemptSlotInput): Promise<{ granted: boolean }> {
-    const { scenarioId, ieId, requestId } = input;
-    if ((await liveLeases(scenarioId, 'run')).length === 0) {
-      let slot = await leases.takeAttemptSlot(scenarioId, ieId, requestId, MAX_PARALLEL_ATTEMPTS);
-      if (slot === null && (await liveLeases(scenarioId, 'attempt')).length < MAX_PARALLEL_ATTEMPTS) {
-        slot = await leases.takeAttemptSlot(scenarioId, ieId, requestId, MAX_PARALLEL_ATTEMPTS);
-      }
-      if (slot !== null) {
-        // A run that registered meanwhile goes first: it waits for held slots, so give this one back.
-        if ((await leases.list(scenarioId, 'run')).length === 0) {
-          await leases.forgetWait(scenarioId, ieId);
-          return { granted: true };
-        }
-        await leases.releaseAttempt(scenarioId, ieId, requestId);
-      }
-    }
-    await leases.recordWait(scenarioId, ieId, requestId);
-    return { granted: false };
+    if (await tryTakeSlot(input)) return { granted: true };
+    await leases.recordWait(input.scenarioId, input.ieId, input.requestId);
+    // Write, then read: a slot freed after the first look woke nobody (the wait was not recorded
+    // yet), so look once more. From here on, whoever frees a slot sees this wait and wakes it.
+    return { granted: await tryTakeSlot(input) };
   }
 
   /** The attempt is over (or withdrawn): its slot frees, and the longest waiting attempt is woken. */

@@ -90,6 +90,16 @@ export const STORE_ATTEMPT_SLOTS_PATCH = 'imex-store-attempt-slots';
 const SLOT_RECHECK_MAX_MS = 60_000;
 const SLOT_RECHECK_FIRST_MS = 2_000;
 
+/**
+ * Versioning: a recorded wait is always woken when a slot frees (the wait is written before the
+ * last look, and a waiter just woken is not woken twice), so the waiter's own look only covers a
+ * holder that vanished: rarely, and spread out, so that a thousand waiting attempts of a bulk
+ * retry do not all ask at the same moments (before, they asked every 2 s at first).
+ */
+export const RARE_SLOT_RECHECK_PATCH = 'imex-rare-slot-recheck';
+const RARE_SLOT_RECHECK_FIRST_MS = 30_000;
+const RARE_SLOT_RECHECK_MAX_MS = 300_000;
+
 // Every activity heartbeats while it runs: a lost worker is noticed within seconds (activity-timeouts.ts).
 const coordination = proxyActivities<ImexActivities>({
   startToCloseTimeout: '30 seconds',
@@ -147,13 +157,20 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     const address = { orgId: state.orgId, scenarioId: state.scenarioId, ieId: state.ieId, requestId };
     slotsInStore = patched(STORE_ATTEMPT_SLOTS_PATCH);
     if (slotsInStore) {
-      // Woken by the attempt or run that frees the way; the timer only covers a lost wake-up.
-      for (let recheckMs = SLOT_RECHECK_FIRST_MS; ; recheckMs = Math.min(recheckMs * 2, SLOT_RECHECK_MAX_MS)) {
+      // Woken by the attempt or run that frees the way; the timer only covers a vanished holder.
+      const rare = patched(RARE_SLOT_RECHECK_PATCH);
+      const maxMs = rare ? RARE_SLOT_RECHECK_MAX_MS : SLOT_RECHECK_MAX_MS;
+      for (let recheckMs = rare ? RARE_SLOT_RECHECK_FIRST_MS : SLOT_RECHECK_FIRST_MS; ;) {
         askAgain = false;
         if ((await coordination.takeAttemptSlot(address)).granted) return true;
         if (withdrawn()) return false;
-        await condition(() => askAgain || withdrawn(), recheckMs);
+        // Math.random is the workflow's seeded one: the same on replay.
+        await condition(
+          () => askAgain || withdrawn(),
+          rare ? Math.round(recheckMs * (1 + Math.random() / 2)) : recheckMs,
+        );
         if (withdrawn()) return false;
+        recheckMs = Math.min(recheckMs * 2, maxMs);
       }
     }
     for (;;) {

@@ -29,7 +29,12 @@ export interface ScenarioLeaseDocument {
   since: Date;
   /** When a holder's liveness was last checked in Temporal (stale leases are taken back). */
   checkedAt?: Date;
+  /** wait: when it was last woken (the epoch until then), so one freed slot wakes one waiter, not the same one twice. */
+  wokenAt?: Date;
 }
+
+/** A wait never woken: older than any `wokenBefore`. */
+const NEVER_WOKEN = new Date(0);
 
 export class ScenarioLeaseStore {
   readonly collection: Collection<ScenarioLeaseDocument>;
@@ -95,20 +100,42 @@ export class ScenarioLeaseStore {
 
   /** Gives back this attempt's slot (if it holds one) and forgets its wait. */
   async releaseAttempt(scenarioId: number, ieId: string, requestId: string): Promise<void> {
-    await this.collection.deleteMany({ scenarioId, kind: 'attempt', requestId });
+    await this.giveBackSlot(scenarioId, requestId);
     await this.collection.deleteOne({ _id: `wait:${scenarioId}:${ieId}` });
   }
 
-  /** Records that this IE's attempt waits for a slot; the first wait's time is kept (oldest are woken first). */
+  /** Gives back this attempt's slot (if it holds one); a wait it recorded stays. */
+  async giveBackSlot(scenarioId: number, requestId: string): Promise<void> {
+    await this.collection.deleteMany({ scenarioId, kind: 'attempt', requestId });
+  }
+
+  /**
+   * Records that this IE's attempt waits for a slot, to be woken again: the first wait's time is
+   * kept (oldest are woken first), a wake it had is forgotten (it looked and found no slot).
+   */
   async recordWait(scenarioId: number, ieId: string, requestId: string): Promise<void> {
-    await this.insertOnce({
-      _id: `wait:${scenarioId}:${ieId}`,
-      kind: 'wait',
-      scenarioId,
-      ieId,
-      requestId,
-      since: new Date(),
-    });
+    const _id = `wait:${scenarioId}:${ieId}`;
+    const fields = { kind: 'wait' as const, scenarioId, ieId, requestId, wokenAt: NEVER_WOKEN };
+    try {
+      await this.collection.updateOne({ _id }, { $set: fields, $setOnInsert: { since: new Date() } }, { upsert: true });
+    } catch (err) {
+      // Two upserts of the same new wait (a retried call): the other inserted it.
+      if (!isDuplicateKeyError(err)) throw err;
+      await this.collection.updateOne({ _id }, { $set: fields });
+    }
+  }
+
+  /** The oldest waits not woken since `wokenBefore`, at most `limit`. */
+  waitsToWake(scenarioId: number, wokenBefore: Date, limit: number): Promise<ScenarioLeaseDocument[]> {
+    return this.collection
+      .find({ scenarioId, kind: 'wait', wokenAt: { $lt: wokenBefore } })
+      .sort({ since: 1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  async markWoken(wait: Pick<ScenarioLeaseDocument, '_id' | 'requestId'>, at: Date): Promise<void> {
+    await this.collection.updateOne({ _id: wait._id, requestId: wait.requestId }, { $set: { wokenAt: at } });
   }
 
   async forgetWait(scenarioId: number, ieId: string): Promise<void> {

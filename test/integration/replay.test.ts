@@ -210,6 +210,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-deleted': ieWorkflowId(deletedIe),
     // Patched, retried (its change-log activity) and deleted, each logged.
     'incomplete-execution-changelog': ieWorkflowId(deletedIe),
+    // A waiting attempt looks again by itself rarely and spread out (RARE_SLOT_RECHECK_PATCH).
+    'incomplete-execution-rarerecheck': ieWorkflowId(resolvedIe),
   };
   const histories = await Promise.all(
     Object.entries(recorded).map(async ([name, workflowId]) => ({

@@ -8,7 +8,7 @@ import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer, type RecordedRequest } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
-import { coordinatorWorkflowId, MAX_PARALLEL_ATTEMPTS } from '../../src/domain';
+import { coordinatorWorkflowId, ieWorkflowId, MAX_PARALLEL_ATTEMPTS } from '../../src/domain';
 import { createScenarioLeaseActivities, LEASE_CHECK_MS } from '../../activities/scenario-leases';
 
 let env: TestEnv;
@@ -162,4 +162,88 @@ test('runs on demand start without the coordinator and never overlap due attempt
     },
     { timeoutMs: 10_000 },
   );
+});
+
+test('each freed slot wakes a waiter not woken moments ago, and no wake-up is lost to a race', async () => {
+  const leases = imex.store.leases;
+  const activities = createScenarioLeaseActivities({
+    store: imex.store,
+    client: env.client,
+    taskQueue: imex.taskQueue,
+  });
+  const scenarioId = 900_010;
+  // The waiting IEs' workflows exist, on a task queue nobody polls: signals to them are accepted.
+  const idleQueue = env.unique('idle');
+  const attempt = (n: number) => ({ orgId: imex.orgId, scenarioId, ieId: `${idleQueue}-${n}`, requestId: `req${n}` });
+  for (let n = 0; n < 7; n++) {
+    await env.client.workflow.start('nobodyRunsThis', {
+      taskQueue: idleQueue,
+      workflowId: ieWorkflowId(attempt(n).ieId),
+    });
+  }
+  const woken = async () =>
+    (await leases.list(scenarioId, 'wait')).filter((w) => (w.wokenAt?.getTime() ?? 0) > 0).map((w) => w.ieId);
+
+  for (const n of [0, 1, 2]) expect(await activities.takeAttemptSlot(attempt(n))).toEqual({ granted: true });
+  for (const n of [3, 4]) expect(await activities.takeAttemptSlot(attempt(n))).toEqual({ granted: false });
+  await activities.releaseStoredAttemptSlot(attempt(0));
+  expect(await woken()).toEqual([attempt(3).ieId]);
+  // A second slot frees before the first waiter has asked: the next waiter is woken, not it again.
+  await activities.releaseStoredAttemptSlot(attempt(1));
+  expect((await woken()).sort()).toEqual([attempt(3).ieId, attempt(4).ieId].sort());
+  for (const n of [3, 4]) expect(await activities.takeAttemptSlot(attempt(n))).toEqual({ granted: true });
+  expect(await leases.list(scenarioId, 'wait')).toEqual([]);
+
+  // A slot frees while a refused attempt records its wait (its releaser saw no wait to wake):
+  // the attempt's last look takes it.
+  const recordWait = leases.recordWait.bind(leases);
+  leases.recordWait = async (...args) => {
+    await activities.releaseStoredAttemptSlot(attempt(2));
+    return recordWait(...args);
+  };
+  try {
+    expect(await activities.takeAttemptSlot(attempt(5))).toEqual({ granted: true });
+  } finally {
+    leases.recordWait = recordWait;
+  }
+
+  // An attempt that took a slot just as a run registered gives the slot back, and its recorded
+  // wait stays for the run's end to wake.
+  for (const n of [3, 4, 5]) await activities.releaseStoredAttemptSlot(attempt(n));
+  const run = { orgId: imex.orgId, scenarioId, executionId: 'run-races' };
+  const takeSlot = leases.takeAttemptSlot.bind(leases);
+  let takes = 0;
+  leases.takeAttemptSlot = async (...args) => {
+    const slot = await takeSlot(...args);
+    if (++takes === 2) await activities.registerRun(run);
+    return slot;
+  };
+  try {
+    // First look: all 3 slots are held (by a stand-in); the last look takes one as the run registers.
+    await leases.collection.insertMany(
+      [0, 1, 2].map((n) => ({
+        _id: `attempt:${scenarioId}:${n}`,
+        kind: 'attempt' as const,
+        scenarioId,
+        ieId: 'stand-in',
+        requestId: `stand-in-${n}`,
+        since: new Date(),
+      })),
+    );
+    leases.recordWait = async (...args) => {
+      await recordWait(...args);
+      await leases.giveBackSlot(scenarioId, 'stand-in-0');
+    };
+    expect(await activities.takeAttemptSlot(attempt(6))).toEqual({ granted: false });
+  } finally {
+    leases.takeAttemptSlot = takeSlot;
+    leases.recordWait = recordWait;
+  }
+  expect((await leases.list(scenarioId, 'attempt')).map((l) => l.requestId).sort()).toEqual([
+    'stand-in-1',
+    'stand-in-2',
+  ]);
+  expect((await leases.list(scenarioId, 'wait')).map((w) => w.ieId)).toEqual([attempt(6).ieId]);
+  await activities.unregisterRun(run);
+  expect(await woken()).toEqual([attempt(6).ieId]);
 });
