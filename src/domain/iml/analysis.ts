@@ -21,7 +21,11 @@ export interface MappingProblem extends MappingLocation {
   message: string;
 }
 
-function walkStrings(value: unknown, path: (string | number)[], visit: (text: string, path: (string | number)[]) => void): void {
+function walkStrings(
+  value: unknown,
+  path: (string | number)[],
+  visit: (text: string, path: (string | number)[]) => void,
+): void {
   if (typeof value === 'string') {
     if (value.includes('{{')) visit(value, path);
   } else if (Array.isArray(value)) {

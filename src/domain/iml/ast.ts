@@ -20,7 +20,8 @@ export type ImlNode =
 export type BinaryOperator = '+' | '-' | '*' | '/' | '%' | '=' | '!=' | '<' | '>' | '<=' | '>=' | '&' | '|';
 
 /** A template: text and expressions, in order. */
-export type TemplatePart = { kind: 'text'; text: string } | { kind: 'expression'; source: string; at: number; node: ImlNode };
+export type TemplatePart =
+  { kind: 'text'; text: string } | { kind: 'expression'; source: string; at: number; node: ImlNode };
 
 /** Calls every node of the tree, depth first. */
 export function visitNodes(node: ImlNode, visit: (node: ImlNode) => void): void {

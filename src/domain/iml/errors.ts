@@ -45,7 +45,7 @@ export class ImlMappingError extends Error {
   constructor(
     /** The field inside the mapper, dotted (`headers.0.value`). */
     readonly field: string,
-    readonly cause: ImlEvaluationError,
+    override readonly cause: ImlEvaluationError,
   ) {
     super(failedToMapMessage(field, cause));
   }

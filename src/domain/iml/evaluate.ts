@@ -111,7 +111,8 @@ const LAZY: Record<string, (args: ImlNode[], state: EvaluationState) => unknown>
     const value = evaluateNode(args[0] as ImlNode, state);
     let i = 1;
     for (; i + 1 < args.length; i += 2) {
-      if (looseEquals(value, evaluateNode(args[i] as ImlNode, state))) return evaluateNode(args[i + 1] as ImlNode, state);
+      if (looseEquals(value, evaluateNode(args[i] as ImlNode, state)))
+        return evaluateNode(args[i + 1] as ImlNode, state);
     }
     return i < args.length ? evaluateNode(args[i] as ImlNode, state) : null;
   },
@@ -168,8 +169,10 @@ export function evaluateNode(node: ImlNode, state: EvaluationState): unknown {
     }
     case 'binary': {
       const { operator } = node;
-      if (operator === '&') return toBoolean(evaluateNode(node.left, state)) && toBoolean(evaluateNode(node.right, state));
-      if (operator === '|') return toBoolean(evaluateNode(node.left, state)) || toBoolean(evaluateNode(node.right, state));
+      if (operator === '&')
+        return toBoolean(evaluateNode(node.left, state)) && toBoolean(evaluateNode(node.right, state));
+      if (operator === '|')
+        return toBoolean(evaluateNode(node.left, state)) || toBoolean(evaluateNode(node.right, state));
       const left = evaluateNode(node.left, state);
       const right = evaluateNode(node.right, state);
       if (operator === '=') return looseEquals(left, right);

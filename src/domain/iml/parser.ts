@@ -85,11 +85,7 @@ class Parser {
     return undefined;
   }
 
-  private binary(
-    next: () => ImlNode,
-    options: readonly string[],
-    normalise: (op: string) => BinaryOperator,
-  ): ImlNode {
+  private binary(next: () => ImlNode, options: readonly string[], normalise: (op: string) => BinaryOperator): ImlNode {
     let left = next();
     for (;;) {
       const at = this.pos;
@@ -104,11 +100,19 @@ class Parser {
   }
 
   private parseOr(): ImlNode {
-    return this.binary(() => this.parseAnd(), ['||', '|', 'or'], () => '|');
+    return this.binary(
+      () => this.parseAnd(),
+      ['||', '|', 'or'],
+      () => '|',
+    );
   }
 
   private parseAnd(): ImlNode {
-    return this.binary(() => this.parseComparison(), ['&&', '&', 'and'], () => '&');
+    return this.binary(
+      () => this.parseComparison(),
+      ['&&', '&', 'and'],
+      () => '&',
+    );
   }
 
   private parseComparison(): ImlNode {
@@ -120,11 +124,19 @@ class Parser {
   }
 
   private parseAdditive(): ImlNode {
-    return this.binary(() => this.parseMultiplicative(), ['+', '-'], (op) => op as BinaryOperator);
+    return this.binary(
+      () => this.parseMultiplicative(),
+      ['+', '-'],
+      (op) => op as BinaryOperator,
+    );
   }
 
   private parseMultiplicative(): ImlNode {
-    return this.binary(() => this.parseUnary(), ['*', '/', '%'], (op) => op as BinaryOperator);
+    return this.binary(
+      () => this.parseUnary(),
+      ['*', '/', '%'],
+      (op) => op as BinaryOperator,
+    );
   }
 
   private parseUnary(): ImlNode {
@@ -160,7 +172,8 @@ class Parser {
     if (c === '-' || /\d/.test(c)) return this.readNumberOrReference();
     if (c === '`') {
       const quoted = this.readBacktick();
-      if (!/^\d+$/.test(quoted) || Number(quoted) < 1) throw new ImlSyntaxError('expected a module id in backticks', at);
+      if (!/^\d+$/.test(quoted) || Number(quoted) < 1)
+        throw new ImlSyntaxError('expected a module id in backticks', at);
       return { kind: 'reference', at, moduleId: Number(quoted), path: this.readPath() };
     }
     if (identStart.test(c)) return this.readName();
@@ -300,7 +313,10 @@ class Parser {
           this.pos++;
           return args;
         }
-        throw new ImlSyntaxError(c === '' ? "expected ')'" : `unexpected '${c}' (arguments are separated by ';')`, this.pos);
+        throw new ImlSyntaxError(
+          c === '' ? "expected ')'" : `unexpected '${c}' (arguments are separated by ';')`,
+          this.pos,
+        );
       }
     } finally {
       this.depth--;
@@ -357,7 +373,6 @@ class Parser {
     }
     return { kind: 'text', at: start, value: raw.trim() };
   }
-
 }
 
 /** Parses the expression `src.slice(start, end)`; positions are offsets in `src`. */

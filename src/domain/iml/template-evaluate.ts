@@ -58,7 +58,12 @@ function walk(value: unknown, state: EvaluationState, field: string): unknown {
  * that maps to nothing is left out. Throws `ImlMappingError` (Make's DataError) when one fails.
  * One environment serves the whole value: one `now`, one random sequence.
  */
-export function evaluateMappingWith(value: unknown, context: MappingContext, env?: ImlEnvironment, field = ''): unknown {
+export function evaluateMappingWith(
+  value: unknown,
+  context: MappingContext,
+  env?: ImlEnvironment,
+  field = '',
+): unknown {
   if (typeof value === 'string' && !value.includes('{{')) return value;
   let lazyEnv = env;
   const state: EvaluationState = {

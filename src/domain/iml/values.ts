@@ -29,7 +29,8 @@ export function toText(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof Date) return Number.isFinite(value.getTime()) ? value.toISOString() : '';
   if (value instanceof Uint8Array) return utf8Decode(value);
-  if (Array.isArray(value)) return value.map((item) => (isCollection(item) ? JSON.stringify(item) : toText(item))).join(', ');
+  if (Array.isArray(value))
+    return value.map((item) => (isCollection(item) ? JSON.stringify(item) : toText(item))).join(', ');
   return JSON.stringify(value);
 }
 
@@ -145,7 +146,7 @@ export function utf8Encode(text: string): Uint8Array {
 
 export function utf8Decode(bytes: Uint8Array): string {
   let text = '';
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes[i] as number;
     const need = b < 0x80 ? 0 : b >= 0xf0 && b < 0xf8 ? 3 : b >= 0xe0 ? 2 : b >= 0xc0 ? 1 : -1;
     if (need < 0 || i + need >= bytes.length) {

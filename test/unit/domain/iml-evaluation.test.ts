@@ -35,20 +35,37 @@ describe('DataError messages (make-iml.md §5)', () => {
       '{{upper(formatDate("nope"; "YYYY"))}}',
       "Failed to map 'value': Function 'upper' finished with error! Function 'formatDate' finished with error! 'nope' is not a valid date.",
     ],
-    ['{{abs("x")}}', "Failed to map 'value': Function 'abs' finished with error! 'x' is not a valid number (argument 1)."],
-    ['{{parseNumber("abc")}}', "Failed to map 'value': Function 'parseNumber' finished with error! 'abc' is not a valid number."],
+    [
+      '{{abs("x")}}',
+      "Failed to map 'value': Function 'abs' finished with error! 'x' is not a valid number (argument 1).",
+    ],
+    [
+      '{{parseNumber("abc")}}',
+      "Failed to map 'value': Function 'parseNumber' finished with error! 'abc' is not a valid number.",
+    ],
     ['{{"a" * 2}}', "Failed to map 'value': Operator '*' finished with error! 'a' is not a valid number."],
     ['{{1 / 0}}', "Failed to map 'value': Operator '/' finished with error! Division by zero."],
     ['{{1.items[0]}}', "Failed to map 'value': Syntax error: array indexes start at 1"],
-    ['{{replace("a"; "/(/"; "b")}}', "Failed to map 'value': Function 'replace' finished with error! Invalid regular expression /(/"],
-    ['{{arrayDifference(1.a5; 1.b5; both)}}', "Failed to map 'value': Function 'arrayDifference' finished with error! 'both' is not a valid mode"],
+    [
+      '{{replace("a"; "/(/"; "b")}}',
+      "Failed to map 'value': Function 'replace' finished with error! Invalid regular expression /(/",
+    ],
+    [
+      '{{arrayDifference(1.a5; 1.b5; both)}}',
+      "Failed to map 'value': Function 'arrayDifference' finished with error! 'both' is not a valid mode",
+    ],
     ['{{constructor(1)}}', "Failed to map 'value': Function 'constructor' not found!"],
   ])('%s', (template, message) => {
     expect(failure({ value: template }).message).toEqual(expect.stringContaining(message));
   });
 
   it('names the field by its path in the mapper', () => {
-    const error = failure({ headers: [{ name: 'a', value: 'ok' }, { name: 'b', value: '{{parseDate("x"; "YYYY")}}' }] });
+    const error = failure({
+      headers: [
+        { name: 'a', value: 'ok' },
+        { name: 'b', value: '{{parseDate("x"; "YYYY")}}' },
+      ],
+    });
     expect(error.field).toBe('headers.1.value');
     expect(error.message).toMatch(/^Failed to map 'headers\.1\.value': Function 'parseDate' finished with error!/);
     expect(error.cause.functionName).toBe('parseDate');
@@ -62,13 +79,22 @@ describe('DataError messages (make-iml.md §5)', () => {
   });
 
   it('a branch that is not taken is not evaluated', () => {
-    expect(evaluateMapping({ v: '{{if(true; 1; parseDate("x"; "Y"))}}' }, context, testEnvironment())).toEqual({ v: 1 });
+    expect(evaluateMapping({ v: '{{if(true; 1; parseDate("x"; "Y"))}}' }, context, testEnvironment())).toEqual({
+      v: 1,
+    });
     expect(evaluateMapping({ v: '{{ifempty(1.name; 1 / 0)}}' }, context, testEnvironment())).toEqual({ v: 'Ada' });
   });
 });
 
 describe('determinism', () => {
-  const mapper = { r: '{{random}}', u: '{{uuid}}', u2: '{{uuid}}', s: '{{shuffle(1.a5)}}', n: '{{now}}', t: '{{timestamp}}' };
+  const mapper = {
+    r: '{{random}}',
+    u: '{{uuid}}',
+    u2: '{{uuid}}',
+    s: '{{shuffle(1.a5)}}',
+    n: '{{now}}',
+    t: '{{timestamp}}',
+  };
 
   it('the same seed and clock map the same values; a different seed others', () => {
     const first = evaluateMapping(mapper, context, testEnvironment({ seed: 'exec:2:0' })) as Record<string, unknown>;
@@ -131,12 +157,56 @@ describe('the sandbox', () => {
   });
 
   const pieces = [
-    '1.a', '1.items', '1.user', '1.numbers', '1.constructor', '"__proto__"', '"x"', '1', '-1', '0', 'now', 'random',
-    'uuid', 'emptyarray', 'null', 'lower(', 'map(', 'get(', 'split(', 'join(', 'sort(', 'toCollection(', 'if(',
-    'ifempty(', 'formatDate(', 'parseDate(', 'pick(', 'merge(', 'replace(', 'flatten(', 'add(', 'keys(',
-    ')', ';', ' + ', ' - ', ' * ', ' / ', ' = ', ' & ', ' | ', '!', '(', '"YYYY"', '"/a+/g"', 'name',
+    '1.a',
+    '1.items',
+    '1.user',
+    '1.numbers',
+    '1.constructor',
+    '"__proto__"',
+    '"x"',
+    '1',
+    '-1',
+    '0',
+    'now',
+    'random',
+    'uuid',
+    'emptyarray',
+    'null',
+    'lower(',
+    'map(',
+    'get(',
+    'split(',
+    'join(',
+    'sort(',
+    'toCollection(',
+    'if(',
+    'ifempty(',
+    'formatDate(',
+    'parseDate(',
+    'pick(',
+    'merge(',
+    'replace(',
+    'flatten(',
+    'add(',
+    'keys(',
+    ')',
+    ';',
+    ' + ',
+    ' - ',
+    ' * ',
+    ' / ',
+    ' = ',
+    ' & ',
+    ' | ',
+    '!',
+    '(',
+    '"YYYY"',
+    '"/a+/g"',
+    'name',
   ];
-  const expression = fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 30 }).map((parts) => `{{${parts.join('')}}}`);
+  const expression = fc
+    .array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 30 })
+    .map((parts) => `{{${parts.join('')}}}`);
 
   it('evaluates arbitrary expressions to a value or a mapping error, nothing else', () => {
     fc.assert(

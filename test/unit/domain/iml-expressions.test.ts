@@ -366,7 +366,11 @@ const rows: Row[] = [
   ['§3.4', '{{setMonth(2015-08-07T11:36:39.138Z; january)}}', '2015-01-07T11:36:39.138Z'],
   ['§3.4', '{{setYear(2015-08-07T11:36:39.138Z; 2017)}}', '2017-08-07T11:36:39.138Z'],
   ['§2.9', '{{addDays(setDate(now; 1); -1)}}', '2025-12-31T10:30:45.123Z'],
-  ['§2.9', '{{parseDate(parseDate(formatDate(now; "YYYYMM01"); "YYYYMMDD"; "UTC") - 1; "x")}}', '2025-12-31T23:59:59.999Z'],
+  [
+    '§2.9',
+    '{{parseDate(parseDate(formatDate(now; "YYYYMM01"); "YYYYMMDD"; "UTC") - 1; "x")}}',
+    '2025-12-31T23:59:59.999Z',
+  ],
   [
     '§2.9',
     '{{addDays(setDate(1.date; 1); 1.n * 7 - formatDate(addDays(setDate(1.date; 1); "-" + 1.dow); "E"))}}',
@@ -383,7 +387,14 @@ const rows: Row[] = [
   ['§3.5', '{{contains(1.speakers; "ann")}}', false],
   ['§3.5', '{{deduplicate(split("a,b,a"; ","))}}', ['a', 'b']],
   ['§3.5', '{{deduplicate(merge(1.numbers; 1.numbers))}}', [3, 1, 2]],
-  ['§3.5', '{{distinct(1.dups; label)}}', [{ id: 1, label: 'x' }, { id: 3, label: 'y' }]],
+  [
+    '§3.5',
+    '{{distinct(1.dups; label)}}',
+    [
+      { id: 1, label: 'x' },
+      { id: 3, label: 'y' },
+    ],
+  ],
   ['§3.5', '{{length(distinct(1.items))}}', 3],
   ['§3.5', '{{first(1.numbers)}}', 3],
   ['§3.5', '{{last(1.numbers)}}', 2],
@@ -419,7 +430,15 @@ const rows: Row[] = [
   ['§3.5', '{{map(sort(1.items; desc; name); "name")}}', ['c', 'b', 'a']],
   ['§3.5', '{{map(sort(1.items; name); "id")}}', [1, 2, 3]],
   ['§3.5', '{{map(sort(1.people; desc; age); name)}}', ['Tim', 'Bob']],
-  ['§3.5', '{{toArray(1.user)}}', [{ key: 'name', value: 'U' }, { key: 'password', value: 'p' }, { key: 'email', value: 'e' }]],
+  [
+    '§3.5',
+    '{{toArray(1.user)}}',
+    [
+      { key: 'name', value: 'U' },
+      { key: 'password', value: 'p' },
+      { key: 'email', value: 'e' },
+    ],
+  ],
   ['§3.5', '{{toCollection(1.people; name; age)}}', { Bob: 22, Tim: 23 }],
   ['§3.5', '{{arrayDifference(1.a5; 1.b5; classic)}}', [1, 2]],
   ['§3.5', '{{arrayDifference(1.a5; 1.b5; symmetric)}}', [1, 2, 6, 7]],
@@ -430,7 +449,11 @@ const rows: Row[] = [
   ['§4', '{{if(1.empty; "true"; "false")}}', 'false'],
   ['§4', '{{if(1.user; "true"; "false")}}', 'true'],
   ['§4', '{{toString(1.items[1].tags)}}', 'x'],
-  ['§4', '{{toString(1.items)}}', '{"id":1,"name":"a","label":"work","tags":["x"]}, {"id":2,"name":"b","label":"home"}, {"id":3,"name":"c","label":"other"}'],
+  [
+    '§4',
+    '{{toString(1.items)}}',
+    '{"id":1,"name":"a","label":"work","tags":["x"]}, {"id":2,"name":"b","label":"home"}, {"id":3,"name":"c","label":"other"}',
+  ],
   ['§4', '{{formatDate("2016-06-20T17:26:44.356Z"; "YYYY-MM-DD HH:mm")}}', '2016-06-20 17:26'],
   ['§4', '{{formatDate("2016-06-20 19:26:44 GMT+02:00"; "YYYY-MM-DD HH:mm")}}', '2016-06-20 17:26'],
   ['§4', '{{formatDate("2016-06-20 19:26+0200"; "YYYY-MM-DD HH:mm")}}', '2016-06-20 17:26'],
@@ -470,6 +493,8 @@ describe('time zones', () => {
     expect(evaluateTemplate('{{setMonth(2015-08-07T11:36:39.138Z; january)}}', context, prague)).toBe(
       '2015-01-07T12:36:39.138Z',
     );
-    expect(evaluateTemplate('{{addDays("2026-03-28T12:00:00Z"; 1)}}', context, prague)).toBe('2026-03-29T11:00:00.000Z');
+    expect(evaluateTemplate('{{addDays("2026-03-28T12:00:00Z"; 1)}}', context, prague)).toBe(
+      '2026-03-29T11:00:00.000Z',
+    );
   });
 });

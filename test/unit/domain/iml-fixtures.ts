@@ -9,7 +9,9 @@ export function digest(algorithm: DigestAlgorithm, data: Uint8Array, key?: Uint8
   return new Uint8Array(hash.update(data).digest());
 }
 
-export function testEnvironment(overrides: { timezone?: string; seed?: string; withDigest?: boolean } = {}): ImlEnvironment {
+export function testEnvironment(
+  overrides: { timezone?: string; seed?: string; withDigest?: boolean } = {},
+): ImlEnvironment {
   return createImlEnvironment({
     now: Date.parse(NOW),
     seed: overrides.seed ?? 'test-seed',

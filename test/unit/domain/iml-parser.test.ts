@@ -3,7 +3,14 @@
  * reports (with positions), and that it never throws anything else, whatever the input.
  */
 import fc from 'fast-check';
-import { ImlSyntaxError, MAX_NESTING, parseExpression, templateOf, type ImlNode } from '../../../src/domain/iml';
+import {
+  findMappingProblems,
+  ImlSyntaxError,
+  MAX_NESTING,
+  parseExpression,
+  templateOf,
+  type ImlNode,
+} from '../../../src/domain/iml';
 
 /** The tree as a compact string: `(+ 1 (* 2 3))`. */
 function show(node: ImlNode): string {
@@ -110,6 +117,40 @@ describe('parseExpression', () => {
   });
 });
 
+describe('the real mapping strings of make-iml.md §2.9 and the help recipes', () => {
+  it.each([
+    'output-{{formatDate(now; "YYYYMMDD-HHmmss")}}.mp4',
+    '{{last(map(40.data.items; "mediaLink"))}}',
+    '{{3.data[].url}}',
+    '{{map(1.Index; 1; last(1.Index))}}',
+    '{{stripHTML(1.content)}}',
+    '{{length(1.content)}}',
+    '{{floor(5.body.PageCount / 2) + 1}}',
+    '{{4.urls[]}}{{4.url}}',
+    '{{addDays(4.properties.createdate; 7)}}',
+    '{{now}}',
+    '{{contains(lower(1.subject); "urgente")}}',
+    '{{split(1.`3`; space)}}',
+    '{{formatDate(7.value[].dataHoraCotacao; "MM/DD/YYYY")}}',
+    '{{ifempty(3.`Meeting Bot Name`; "Make Meeting Bot")}}',
+    '{{join(45.speakers; ", ")}}',
+    `{{replace(42.json; """"; "'")}}`,
+    '{{addDays(setDate(now; 1); -1)}}',
+    '{{parseDate(parseDate(formatDate(now; "YYYYMM01"); "YYYYMMDD"; "UTC") - 1; "x")}}',
+    '{{addDays(setDate(1.date; 1); 1.n * 7 - formatDate(addDays(setDate(1.date; 1); "-" + 1.dow); "E"))}}',
+    '{{1.yoast_head_json.schema.`@graph`[].author.name}}',
+    '{{1.answers.`2483a228`.textAnswers.answers[].value}}',
+    '{{11.`__IMTLENGTH__`}}',
+    '{{floor(random * (1.max - 1.min + 1)) + 1.min}}',
+    '{{round((2.value - 1.value) / 1000 / 60 / 60 / 24)}}',
+    '{{"...exp"":" + (timestamp + 60) + "}"}}',
+    '{{replace(1.x; "/=/g"; emptystring)}}',
+    '{{var.scenario.id}} {{var.scenario.executionUrl}} {{var.execution.id}}',
+  ])('%s validates', (mapping) => {
+    expect(findMappingProblems({ value: mapping })).toEqual([]);
+  });
+});
+
 describe('templateOf', () => {
   it('splits text and expressions, with positions in the field', () => {
     const { parts, error } = templateOf('Hi {{1.name}}, {{upper("}}")}}!');
@@ -135,9 +176,52 @@ describe('templateOf', () => {
 
 describe('the parser under arbitrary input', () => {
   const pieces = [
-    '{{', '}}', '(', ')', ';', '"', '""', '`', '1.a', '2.`b c`', '[1]', '[]', '[0]', 'lower', 'if', 'ifempty', 'map',
-    ' ', '+', '-', '*', '/', '%', '=', '!=', '<', '>=', '&', '|', 'and', 'or', '!', 'now', 'uuid', ',', '.', '1',
-    '0.5', 'var', 'var.scenario.id', 'x', 'constructor', '__proto__', 'emptyarray', 'é', '\n',
+    '{{',
+    '}}',
+    '(',
+    ')',
+    ';',
+    '"',
+    '""',
+    '`',
+    '1.a',
+    '2.`b c`',
+    '[1]',
+    '[]',
+    '[0]',
+    'lower',
+    'if',
+    'ifempty',
+    'map',
+    ' ',
+    '+',
+    '-',
+    '*',
+    '/',
+    '%',
+    '=',
+    '!=',
+    '<',
+    '>=',
+    '&',
+    '|',
+    'and',
+    'or',
+    '!',
+    'now',
+    'uuid',
+    ',',
+    '.',
+    '1',
+    '0.5',
+    'var',
+    'var.scenario.id',
+    'x',
+    'constructor',
+    '__proto__',
+    'emptyarray',
+    'é',
+    '\n',
   ];
   const imlish = fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((parts) => parts.join(''));
 

@@ -77,7 +77,11 @@ export function localeWeek(year: number, month: number, day: number): { week: nu
 }
 
 /** The date (y, m, d) of ISO week `week`, weekday `isoWeekday` (1 = Monday) of ISO year `year`. */
-export function fromIsoWeek(year: number, week: number, isoWeekday: number): { year: number; month: number; day: number } {
+export function fromIsoWeek(
+  year: number,
+  week: number,
+  isoWeekday: number,
+): { year: number; month: number; day: number } {
   const jan4 = weekdayOf(year, 0, 4) || 7;
   const ms = utcMs(year, 0, 4 - (jan4 - 1) + (week - 1) * 7 + (isoWeekday - 1));
   const date = new Date(ms);

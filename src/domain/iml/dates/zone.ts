@@ -46,7 +46,14 @@ export function zoneOffsetMinutes(zone: string, ms: number): number {
     else if (part.type !== 'literal') fields[part.type] = Number(part.value);
   }
   const year = bc ? 1 - (fields.year ?? 0) : (fields.year ?? 1970);
-  const wall = utcMs(year, (fields.month ?? 1) - 1, fields.day ?? 1, fields.hour ?? 0, fields.minute ?? 0, fields.second ?? 0);
+  const wall = utcMs(
+    year,
+    (fields.month ?? 1) - 1,
+    fields.day ?? 1,
+    fields.hour ?? 0,
+    fields.minute ?? 0,
+    fields.second ?? 0,
+  );
   return Math.round((wall - (ms - (((ms % 1000) + 1000) % 1000))) / 60_000);
 }
 

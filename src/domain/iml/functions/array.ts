@@ -16,7 +16,12 @@ function unique(items: unknown[], key?: string): unknown[] {
   const result: unknown[] = [];
   for (const item of items) {
     const value = valueAt(item, key);
-    const id = typeof value === 'number' ? `n:${value}` : typeof value === 'string' ? `s:${value}` : `j:${JSON.stringify(value ?? null)}`;
+    const id =
+      typeof value === 'number'
+        ? `n:${value}`
+        : typeof value === 'string'
+          ? `s:${value}`
+          : `j:${JSON.stringify(value ?? null)}`;
     if (seen.has(id)) continue;
     seen.add(id);
     result.push(item);
@@ -108,7 +113,9 @@ export const arrayFunctions: FunctionTable = {
   slice: (args) => {
     const items = requireArray(args[0]);
     const start = Math.trunc(optionalNumber(args, 1, 0));
-    return args[2] === undefined || args[2] === null ? items.slice(start) : items.slice(start, Math.trunc(optionalNumber(args, 2, items.length)));
+    return args[2] === undefined || args[2] === null
+      ? items.slice(start)
+      : items.slice(start, Math.trunc(optionalNumber(args, 2, items.length)));
   },
   sort: (args, state) => {
     const items = [...requireArray(args[0])];

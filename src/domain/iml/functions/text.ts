@@ -45,7 +45,7 @@ export const textFunctions: FunctionTable = {
   ascii: (args) => {
     let value = text(args, 0);
     if (args[1] === true || text(args, 1) === 'true') value = value.normalize('NFD').replace(/\p{M}/gu, '');
-    return value.replace(/[^\x00-\x7f]/g, '');
+    return value.replace(/[\u0080-\uffff]/g, '');
   },
   base64: (args) => toBase64(bytesOf(args[0], text(args, 0))),
   capitalize: (args) => capitalizeWord(text(args, 0)),
@@ -87,14 +87,22 @@ export const textFunctions: FunctionTable = {
     const source = text(args, 0);
     const search = text(args, 1);
     const replacement = text(args, 2);
-    if (/\$<[^>]*>/.test(replacement)) throw new ImlFunctionFailure('Named groups are not supported in the replacement.');
+    if (/\$<[^>]*>/.test(replacement))
+      throw new ImlFunctionFailure('Named groups are not supported in the replacement.');
     charge(state, Math.ceil(source.length / 64));
     const pattern = regexOf(search);
-    const result = pattern ? source.replace(pattern, replacement) : search === '' ? source : source.replaceAll(search, replacement);
+    const result = pattern
+      ? source.replace(pattern, replacement)
+      : search === ''
+        ? source
+        : source.replaceAll(search, replacement);
     return boundedText(result, state);
   },
   replaceEmojiCharacters: (args) =>
-    text(args, 0).replace(/(?:\p{Extended_Pictographic}|\p{Regional_Indicator})(?:\uFE0F|\u200D|\p{Emoji_Modifier}|\p{Extended_Pictographic})*/gu, text(args, 1)),
+    text(args, 0).replace(
+      /(?:\p{Extended_Pictographic}|\p{Regional_Indicator})(?:\uFE0F|\u200D|\p{Emoji_Modifier}|\p{Extended_Pictographic})*/gu,
+      text(args, 1),
+    ),
   split: (args, state) => {
     const source = boundedText(text(args, 0), state);
     if (source === '') return [];
@@ -109,8 +117,10 @@ export const textFunctions: FunctionTable = {
   substring: (args) => {
     const value = text(args, 0);
     const start = integer(args, 1, 'start');
-    return args[2] === undefined || args[2] === null ? value.substring(start) : value.substring(start, integer(args, 2, 'end'));
+    return args[2] === undefined || args[2] === null
+      ? value.substring(start)
+      : value.substring(start, integer(args, 2, 'end'));
   },
   toBinary: (args) => bytesOf(args[0], text(args, 0), args[1] === undefined ? undefined : text(args, 1)),
-  toString: (args) => text(args, 0),
+  toString: (args: unknown[]) => text(args, 0),
 };
