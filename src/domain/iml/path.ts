@@ -28,8 +28,20 @@ export function followPath(value: unknown, steps: readonly PathStep[], from = 0)
   return current;
 }
 
-/** `a.b[2]` → steps; used by `get`, `map`, `sort`, `distinct` (dot paths computed at run time). */
+const dotPaths = new Map<string, PathStep[]>();
+
+/** `a.b[2]` → steps; used by `get`, `map`, `sort`, `distinct` (dot paths computed at run time). Cached: `map` reads one per item. */
 export function parseDotPath(text: string): PathStep[] {
+  let steps = dotPaths.get(text);
+  if (!steps) {
+    steps = readDotPath(text);
+    if (dotPaths.size >= 1000) dotPaths.clear();
+    dotPaths.set(text, steps);
+  }
+  return steps;
+}
+
+function readDotPath(text: string): PathStep[] {
   const steps: PathStep[] = [];
   for (const part of text.split('.')) {
     const match = /^([^[]*)((?:\[\d*\])*)$/.exec(part);

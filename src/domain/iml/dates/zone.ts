@@ -34,11 +34,27 @@ export function isTimeZone(zone: unknown): zone is string {
   return typeof zone === 'string' && zone !== '' && formatterFor(zone) !== undefined;
 }
 
-/** The zone's offset from UTC at `ms`, in minutes (east positive). UTC for an unknown zone. */
+const offsets = new Map<string, number>();
+
+/**
+ * The zone's offset from UTC at `ms`, in minutes (east positive). UTC for an unknown zone.
+ * Cached per zone and minute (zones change offset on a minute boundary): `Intl` is the cost.
+ */
 export function zoneOffsetMinutes(zone: string, ms: number): number {
-  if (zone === 'UTC' || zone === 'Etc/UTC') return 0;
+  if (zone === 'UTC' || zone === 'Etc/UTC' || !Number.isFinite(ms)) return 0;
+  const key = `${zone}@${Math.floor(ms / 60_000)}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    offset = offsetFromIntl(zone, ms);
+    if (offsets.size >= 5000) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+function offsetFromIntl(zone: string, ms: number): number {
   const formatter = formatterFor(zone);
-  if (!formatter || !Number.isFinite(ms)) return 0;
+  if (!formatter) return 0;
   const fields: Record<string, number> = {};
   let bc = false;
   for (const part of formatter.formatToParts(new Date(ms))) {
