@@ -150,7 +150,14 @@ test('a function that fails on the data is a DataError: an IE for a person, reso
   http.script('/before', { status: 200 });
   http.script('/after', { status: 200 });
   const failing = http.httpModule(3, '/after', { data: '{{parseDate(1.due; "YYYY-MM-DD")}}' });
-  const flow = [webhookTrigger, http.httpModule(2, '/before', { data: '{{lower(1.email)}}' }), failing];
+  // The workflow evaluates this filter itself (inline bundles, no hash): time zones work in its sandbox too.
+  const before = {
+    ...http.httpModule(2, '/before', { data: '{{lower(1.email)}}' }),
+    filter: filterOf([
+      { a: '{{formatDate(1.when; "dddd HH:mm"; "Europe/Prague")}}', o: 'text:equal', b: 'Thursday 01:00' },
+    ]),
+  };
+  const flow = [webhookTrigger, before, failing];
   const scenarioId = await imex.createScenario({ name: 'iml data error', flow, metadata: { scenario: { dlq: true } } });
   const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: order });
   const result = await imex.imex.scenarioRunResult(executionId);
