@@ -219,7 +219,7 @@ describe('the sandbox', () => {
         expect(Object.prototype).not.toHaveProperty('x');
         expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('name');
       }),
-      { numRuns: 3000 },
+      { numRuns: 1500 },
     );
   });
 });

@@ -237,7 +237,7 @@ describe('the parser under arbitrary input', () => {
         }
         templateOf(`{{${source}}}`);
       }),
-      { numRuns: 3000 },
+      { numRuns: 1500 },
     );
   });
 });
