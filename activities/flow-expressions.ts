@@ -4,15 +4,27 @@
  * the store by reference (`{ $imexBlob }`). The workflow evaluates inline bundles itself (no
  * activity, nothing in history); only references need this cheap activity, which reads them.
  */
-import { evaluateFilter, evaluateMapping, type BundleContext, type BundleOrRef, type Filter } from '../src/domain';
+import {
+  evaluateFilter,
+  evaluateMapping,
+  ImlMappingError,
+  type BundleContext,
+  type BundleOrRef,
+  type Filter,
+  type MappingScope,
+} from '../src/domain';
 import type { BlobStore } from '../src/store';
 import { resolveContext, toBundleOrRefs } from './bundle-refs';
+import { activityMappingEnvironment } from './mapping-environment';
 
 export interface FlowExpressionsInput {
   /** Only the bundles the expressions map from. */
   context: BundleContext;
   filter?: Filter;
   mapper?: Record<string, unknown>;
+  /** The run's time zone and variables; `seed` names the place (see src/domain/mapping-scope.ts). */
+  scope?: MappingScope;
+  seed?: string;
 }
 
 export interface FlowExpressionsOutput {
@@ -20,14 +32,25 @@ export interface FlowExpressionsOutput {
   passes: boolean;
   /** `mapper` evaluated: inline, or a reference when large. */
   mapped?: BundleOrRef;
+  /** Set when an expression failed (Make's DataError text): the filter does not pass, the mapper maps nothing. */
+  error?: string;
 }
 
 export function createEvaluateFlowExpressions({ blobs }: { blobs: BlobStore }) {
   return async function evaluateFlowExpressions(input: FlowExpressionsInput): Promise<FlowExpressionsOutput> {
     const context = await resolveContext(blobs, input.context);
-    const passes = evaluateFilter(input.filter, context);
-    if (!input.mapper) return { passes };
-    const mapped = evaluateMapping(input.mapper, context) as Record<string, unknown>;
+    const env = activityMappingEnvironment(input.scope, input.seed ?? '');
+    let passes: boolean;
+    let mapped: Record<string, unknown>;
+    try {
+      passes = evaluateFilter(input.filter, context, env);
+      if (!input.mapper) return { passes };
+      mapped = evaluateMapping(input.mapper, context, env) as Record<string, unknown>;
+    } catch (err) {
+      // A data problem, not an outage: retrying would fail alike. The workflow notes it.
+      if (err instanceof ImlMappingError) return { passes: false, error: err.message };
+      throw err;
+    }
     const [stored] = await toBundleOrRefs(blobs, [mapped]);
     return { passes, mapped: stored ?? mapped };
   };

@@ -9,17 +9,20 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   decideInRunRetry,
   evaluateMapping,
+  ImlMappingError,
   mergePolicyTable,
   ModuleError,
   type BlueprintModule,
   type BundleContext,
   type BundleOrRef,
+  type MappingScope,
   type PolicyOverrides,
   type PolicyTable,
 } from '../src/domain';
 import { idempotencyKeyFor, invokeModule, type ModuleRegistry } from '../src/modules';
 import type { BlobStore } from '../src/store';
 import { resolveBundle, resolveContext, toBundleOrRefs } from './bundle-refs';
+import { activityMappingEnvironment } from './mapping-environment';
 
 export interface RunModuleInput {
   executionId: string;
@@ -34,6 +37,8 @@ export interface RunModuleInput {
   idempotency: { executionId: string; moduleId: number; bundleIndex: number };
   /** The scenario's overrides (`metadata.scenario.imex.policy`), merged over the worker's table. */
   policy?: PolicyOverrides;
+  /** The run's time zone and variables for the mapper's IML (absent in runs recorded before IML). */
+  scope?: MappingScope;
 }
 
 export interface RunModuleOutput {
@@ -73,9 +78,14 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
         );
       }
       const context = await resolveContext(blobs, input.context);
+      const idempotencyKey = idempotencyKeyFor(
+        input.idempotency.executionId,
+        input.idempotency.moduleId,
+        input.idempotency.bundleIndex,
+      );
       const output = await invokeModule(definition, {
         parameters: module.parameters,
-        mapper: evaluateMapping(module.mapper, context),
+        mapper: mapFields(module, context, input.scope, idempotencyKey),
         execution: {
           executionId: input.executionId,
           moduleId: module.id,
@@ -83,11 +93,7 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
           attempt: info.attempt,
         },
         signal: Context.current().cancellationSignal,
-        idempotencyKey: idempotencyKeyFor(
-          input.idempotency.executionId,
-          input.idempotency.moduleId,
-          input.idempotency.bundleIndex,
-        ),
+        idempotencyKey,
         input: input.data === undefined ? undefined : await resolveBundle(blobs, input.data),
       });
       return {
@@ -117,4 +123,28 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
       });
     }
   };
+}
+
+/**
+ * The module's mapper evaluated, Make's way: a function that fails is a DataError (no in-run
+ * retry, an IE for a person). The seed is the operation's idempotency key, so an in-run retry
+ * and an IE attempt map the same `uuid` and `random` values as the first try (`now` is this
+ * evaluation's clock: docs/mapping.md).
+ */
+function mapFields(
+  module: BlueprintModule,
+  context: Record<string, unknown>,
+  scope: MappingScope | undefined,
+  seed: string,
+): unknown {
+  try {
+    return evaluateMapping(module.mapper, context, activityMappingEnvironment(scope, seed));
+  } catch (err) {
+    if (!(err instanceof ImlMappingError)) throw err;
+    const position = err.cause.position;
+    throw new ModuleError('DataError', err.message, {
+      moduleId: module.id,
+      details: { field: err.field, ...(position === undefined ? {} : { position }) },
+    });
+  }
 }

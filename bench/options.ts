@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { BenchWorkerSettings } from './worker-protocol';
 
 /** Phases `--only` can pick (the others are always run together: they share parked state). */
-export const SELECTABLE_PHASES = ['webhook-burst'] as const;
+export const SELECTABLE_PHASES = ['webhook-burst', 'mapping-eval'] as const;
 export type SelectablePhase = (typeof SELECTABLE_PHASES)[number];
 
 export interface BenchOptions {

@@ -6,6 +6,7 @@ import type { ParkCostResult } from './park-cost';
 import type { PayloadResult } from './payloads';
 import type { RunOverheadResult } from './run-overhead';
 import { round } from './stats';
+import type { MappingEvalResult } from './mapping-eval';
 import { webhookBurstGoal, webhookBurstRows, type WebhookBurstResult } from './webhook-burst';
 
 export interface Machine {
@@ -85,6 +86,7 @@ export interface BenchResults {
   growth: GrowthResult;
   payloads: PayloadResult;
   webhookBurst?: WebhookBurstResult;
+  mappingEval?: MappingEvalResult;
 }
 
 export function buildResults(input: {
@@ -97,8 +99,9 @@ export function buildResults(input: {
   payloads: PayloadResult;
   workflowBundleBytes: number;
   webhookBurst?: WebhookBurstResult;
+  mappingEval?: MappingEvalResult;
 }): BenchResults {
-  const { overhead, park, growth, payloads, options, webhookBurst } = input;
+  const { overhead, park, growth, payloads, options, webhookBurst, mappingEval } = input;
   const levels = growth.levels;
   const workerRssMbByParked: Record<string, number> = { '0': growth.baselineRssMb };
   const listPageMsByParked: BenchResults['listPageMsByParked'] = {};
@@ -191,6 +194,7 @@ export function buildResults(input: {
     growth,
     payloads,
     ...(webhookBurst ? { webhookBurst } : {}),
+    ...(mappingEval ? { mappingEval } : {}),
   };
 }
 

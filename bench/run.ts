@@ -4,8 +4,8 @@
  * memory, FerretDB), a worker process with an imex worker and the bare baseline's worker, and the
  * real API; prints a table and writes the JSON (default bench-results.json).
  *
- * Phases, one file each: run-overhead.ts, park-cost.ts, webhook-burst.ts, growth.ts, payloads.ts.
- * `--only webhook-burst` runs that phase alone. docs/benchmark.md explains the figures.
+ * Phases, one file each: run-overhead.ts, park-cost.ts, webhook-burst.ts, growth.ts, payloads.ts,
+ * mapping-eval.ts. `--only webhook-burst` (or `mapping-eval`, which needs no stack) runs that phase alone. docs/benchmark.md explains the figures.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +17,7 @@ import { openStore, type Store } from '../src/store';
 import { ImexClient } from '../src/temporal/client';
 import type { BenchContext } from './context';
 import { measureGrowth } from './growth';
+import { formatMappingEval, measureMappingEval } from './mapping-eval';
 import { parseBenchArgs } from './options';
 import { measureParkCost } from './park-cost';
 import { measurePayloads } from './payloads';
@@ -49,6 +50,13 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  if (options.only === 'mapping-eval') {
+    const mappingEval = measureMappingEval(options.quick);
+    const results = { quick: options.quick, only: options.only, machine: machineNow(loadAtStart), mappingEval };
+    fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`\n${formatMappingEval(mappingEval)}\n\nresults: ${out}\n`);
+    return;
+  }
   try {
     say(options.quick ? 'quick run' : 'full run');
     stack = await startLocalStack({ config, mode: 'ephemeral', headless: true, progress: say });
@@ -109,6 +117,8 @@ async function main(): Promise<void> {
     say('payloads: scanning sampled histories');
     const payloads = await measurePayloads(ctx);
 
+    say('mapping-eval: IML in process');
+    const mappingEval = measureMappingEval(options.quick);
     const results = buildResults({
       options,
       machine: machineNow(loadAtStart),
@@ -119,9 +129,10 @@ async function main(): Promise<void> {
       payloads,
       workflowBundleBytes: worker.bundleBytes,
       webhookBurst,
+      mappingEval,
     });
     fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`\n${formatTable(results)}\n\nresults: ${out}\n`);
+    process.stdout.write(`\n${formatTable(results)}\n\n${formatMappingEval(mappingEval)}\n\nresults: ${out}\n`);
   } finally {
     await worker?.stop().catch((err: unknown) => say(`stopping the worker failed: ${String(err)}`));
     await connection?.close().catch(() => undefined);

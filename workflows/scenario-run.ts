@@ -29,7 +29,10 @@ import {
   evaluateFilter,
   evaluateMapping,
   findModulePosition,
+  ImlMappingError,
   isBundleRef,
+  mappingEnvironment,
+  mappingScopeOf,
   mergePolicyTable,
   ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   moduleStartToCloseMs,
@@ -37,6 +40,7 @@ import {
   referencedModuleIds,
   ROUTER,
   usesFlowControl,
+  usesHostFunctions,
   type BlueprintModule,
   type BundleContext,
   type BundleOrRef,
@@ -105,6 +109,13 @@ export const LOCAL_STORE_WRITES_PATCH = 'imex-local-store-writes';
 
 const storeWrites = () => (patched(LOCAL_STORE_WRITES_PATCH) ? localStoreWrites : remoteStoreWrites);
 
+/**
+ * Versioning: mappings are IML (functions, operators, variables). Runs recorded before it sent
+ * the module activity no mapping scope (time zone, variables) and never needed one: validation
+ * refused anything but plain references then.
+ */
+export const IML_PATCH = 'imex-iml';
+
 /** Versioning: runs recorded before it logged data loss in `notes` only. */
 export const RECORD_DISCARDED_PATCH = 'imex-record-discarded';
 
@@ -167,6 +178,11 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
   /** Whether the flow stops here: an attempt of the old shape stops at its first failure. */
   const stopsHere = () => failure !== undefined && !keepsEveryBundle;
 
+  // Make's variables and the scenario's zone, the same for every evaluation of this run (docs/mapping.md).
+  const scope = mappingScopeOf(input);
+  /** What an activity needs to evaluate as the workflow would: the scope, and a seed naming the place. */
+  const imlInput = (seed: string) => (patched(IML_PATCH) ? { scope, seed } : {});
+
   const start = resume ? findModulePosition(flow, resume.failer) : { flow, index: 0 };
   if (!start) {
     throw ApplicationFailure.nonRetryable(
@@ -207,6 +223,7 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
             ? { executionId: resume.originalExecutionId, moduleId: module.id, bundleIndex: resume.bundleIndex }
             : { executionId: input.executionId, moduleId: module.id, bundleIndex },
           ...(policyOverrides ? { policy: policyOverrides } : {}),
+          ...(patched(IML_PATCH) ? { scope } : {}),
         },
       ]);
       addLog(
@@ -242,29 +259,55 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
   /**
    * Filters are evaluated here, in the workflow, when every bundle they map from is inline: the
    * workflow must know the result to choose the path, and pure evaluation costs no activity and
-   * no history. A bundle kept in the store by reference can be read only by an activity, so then
-   * (and only then) the cheap `evaluateFlowExpressions` activity decides.
+   * no history. A bundle kept in the store by reference can be read only by an activity, and the
+   * hash functions need the activity's crypto, so then (and only then) the cheap
+   * `evaluateFlowExpressions` activity decides. `now` is the workflow's clock and `random`/`uuid`
+   * come from a seed naming the run and the module: a replay evaluates to the same result.
+   * An expression that fails (Make's DataError) fails the filter, and the run's notes say why.
    */
   async function passesFilter(module: BlueprintModule, context: BundleContext): Promise<boolean> {
     const filter = module.filter;
     if (!filter || filter.conditions.length === 0) return true;
     const ids = referencedModuleIds(filter.conditions);
-    if (!ids.some((id) => isBundleRef(context[String(id)]))) return evaluateFilter(filter, context);
-    const { passes } = await evaluateFlowExpressions.executeWithOptions({ summary: `filter of ${module.id}` }, [
-      { filter, context: pick(context, ids) },
+    const seed = `${input.executionId}:${module.id}:filter`;
+    if (!ids.some((id) => isBundleRef(context[String(id)])) && !usesHostFunctions(filter.conditions)) {
+      try {
+        return evaluateFilter(filter, context, mappingEnvironment(scope, seed, { now: Date.now() }));
+      } catch (err) {
+        if (!(err instanceof ImlMappingError)) throw err;
+        note(`filter of module ${module.id} did not pass: ${err.message}`);
+        return false;
+      }
+    }
+    const { passes, error } = await evaluateFlowExpressions.executeWithOptions({ summary: `filter of ${module.id}` }, [
+      { filter, context: pick(context, ids), ...imlInput(seed) },
     ]);
+    if (error) note(`filter of module ${module.id} did not pass: ${error}`);
     return passes;
   }
 
+  /** A directive's mapper (Resume's output, Break's settings); a failed expression maps nothing, noted. */
   async function mapFields(module: BlueprintModule, context: BundleContext): Promise<BundleOrRef> {
     const ids = referencedModuleIds(module.mapper);
-    if (!ids.some((id) => isBundleRef(context[String(id)]))) {
-      return evaluateMapping(module.mapper, context) as BundleOrRef;
+    const seed = `${input.executionId}:${module.id}:mapper`;
+    if (!ids.some((id) => isBundleRef(context[String(id)])) && !usesHostFunctions(module.mapper)) {
+      try {
+        return evaluateMapping(
+          module.mapper,
+          context,
+          mappingEnvironment(scope, seed, { now: Date.now() }),
+        ) as BundleOrRef;
+      } catch (err) {
+        if (!(err instanceof ImlMappingError)) throw err;
+        note(`mapper of module ${module.id} mapped nothing: ${err.message}`);
+        return {};
+      }
     }
-    const { mapped } = await evaluateFlowExpressions.executeWithOptions(
+    const { mapped, error } = await evaluateFlowExpressions.executeWithOptions(
       { summary: `${module.id} · ${module.module}` },
-      [{ mapper: module.mapper, context: pick(context, ids) }],
+      [{ mapper: module.mapper, context: pick(context, ids), ...imlInput(seed) }],
     );
+    if (error) note(`mapper of module ${module.id} mapped nothing: ${error}`);
     return mapped ?? {};
   }
 

@@ -14,10 +14,11 @@
  * - array: `array:contain` compares each item as text with `b`; the length operators
  *   (`array:equal`, `array:greater`, …) compare the array's length with `b`.
  * Pure: no I/O, so the workflow evaluates filters itself when the bundles are inline.
+ * Both operands go through the same IML evaluator as mappers (src/domain/iml).
  */
 import type { z } from 'zod';
 import type { filterConditionSchema, filterSchema } from './schemas/filter';
-import { evaluateMapping, type MappingContext } from './mapping';
+import { evaluateMappingWith, type ImlEnvironment, type MappingContext } from './iml';
 
 const textOperators = [
   'text:equal',
@@ -59,14 +60,25 @@ export type FilterCondition = z.output<typeof filterConditionSchema>;
 export type Filter = z.output<typeof filterSchema>;
 
 /** Whether a bundle (the context of the module the filter sits on) passes the filter. */
-export function evaluateFilter(filter: Filter | undefined, context: MappingContext): boolean {
+/**
+ * Whether a bundle (the context of the module the filter sits on) passes the filter. Both
+ * operands are IML; a function that fails throws `ImlMappingError` naming the operand.
+ */
+export function evaluateFilter(filter: Filter | undefined, context: MappingContext, env?: ImlEnvironment): boolean {
   if (!filter || filter.conditions.length === 0) return true;
-  return filter.conditions.some((group) => group.every((condition) => evaluateCondition(condition, context)));
+  return filter.conditions.some((group, g) =>
+    group.every((condition, c) => evaluateCondition(condition, context, env, `conditions.${g}.${c}`)),
+  );
 }
 
-export function evaluateCondition(condition: FilterCondition, context: MappingContext): boolean {
-  const a = evaluateMapping(condition.a, context);
-  const b = evaluateMapping(condition.b, context);
+export function evaluateCondition(
+  condition: FilterCondition,
+  context: MappingContext,
+  env?: ImlEnvironment,
+  field = 'condition',
+): boolean {
+  const a = evaluateMappingWith(condition.a, context, env, `${field}.a`);
+  const b = evaluateMappingWith(condition.b, context, env, `${field}.b`);
   return compare(condition.o, a, b);
 }
 

@@ -9,7 +9,7 @@
  * - `schedule`: the incomplete executions' auto-retry schedule (Make's, or your own);
  * - `statuses`, `ids`: IE and run statuses, id formats and workflow ids;
  * - `blueprint`: Make's blueprint as types (the schema is schemas/blueprint.ts);
- * - `mapping`: the `{{<moduleId>.<path>}}` evaluator;
+ * - `mapping`: the IML evaluator (`{{…}}` references, functions, operators; src/domain/iml);
  * - `filter`, `flow-control`: Make's filters, routers, error-handler routes and directives;
  * - `search-attributes`: the keys runs and IEs are found by in the Temporal Web UI;
  * - `run`: what a scenario run takes and gives back;
@@ -29,6 +29,7 @@ export * from './schedule';
 export * from './statuses';
 export * from './ids';
 export * from './mapping';
+export * from './mapping-scope';
 export * from './filter';
 export * from './flow-control';
 export * from './blueprint';

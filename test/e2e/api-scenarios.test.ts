@@ -218,6 +218,35 @@ describe('POST /scenarios', () => {
     expect(response.body.detail).toHaveLength(5);
   });
 
+  test('names a mapping that does not parse or calls an unknown function: the module, the field and the position', async () => {
+    const blueprint = webhookBlueprint();
+    const setVariable = (id: number, value: string) => ({
+      id,
+      module: 'util:SetVariable2',
+      version: 1,
+      parameters: {},
+      mapper: { name: 'x', scope: 'roundtrip', value },
+    });
+    blueprint.flow.push(setVariable(3, '{{parseJSON(1.body)}}'), setVariable(4, 'a {{lower(1.x}}'));
+    blueprint.flow.push(setVariable(5, '{{formatDate(now; "YYYY-MM-DD")}} {{ifempty(1.name; "n/a")}}'));
+    const response = await api.call('POST', '/scenarios', { token: tokens.a, body: { name: 'iml', blueprint } });
+    expect(response.status).toBe(400);
+    expect(response.body.detail).toEqual([
+      {
+        path: 'blueprint.flow[2].mapper.value',
+        in: 'body',
+        moduleId: 3,
+        message: "module 3 (util:SetVariable2): {{parseJSON(1.body)}}: unknown function 'parseJSON' at position 2",
+      },
+      {
+        path: 'blueprint.flow[3].mapper.value',
+        in: 'body',
+        moduleId: 4,
+        message: "module 4 (util:SetVariable2): {{lower(1.x}}: syntax error: expected ')' at position 13",
+      },
+    ]);
+  });
+
   test('refuses a blueprint that is not JSON, not an object, or missing', async () => {
     const cases: [unknown, string][] = [
       [{ name: 'x', blueprint: '{"flow": [' }, 'blueprint'],

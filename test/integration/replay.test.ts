@@ -183,7 +183,30 @@ test('fresh histories of every workflow type replay against the current code', a
     args: [{ state: stateFromDocument(deletedDoc!), schedule: [300, 300] }],
   });
 
+  // IML (IML_PATCH): functions in a mapper (the module activity, with the run's scope), a filter the
+  // workflow evaluates with now and random, and a hash filter only an activity can evaluate.
+  const imlFilter = [
+    { a: '{{length(1.s) + floor(random)}}', o: 'number:greater', b: '0' },
+    { a: '{{formatDate(now; "YYYY")}}', o: 'exist' },
+    { a: '{{md5(1.s)}}', o: 'text:equal', b: '900150983cd24fb0d6963f7d28e17f72' },
+  ];
+  const iml = await run(
+    'replay: iml',
+    [
+      webhook,
+      {
+        ...http.httpModule(2, '/ok', { data: '{{upper(1.s)}}-{{uuid}}-{{var.scenario.id}}' }),
+        filter: { name: 'iml', conditions: [imlFilter] },
+      },
+    ],
+    false,
+    { s: 'abc' },
+  );
+  expect(iml.result).toMatchObject({ status: 'success', operations: 2 });
+
   const recorded = {
+    // Mappings and filters in IML (IML_PATCH): the older scenario-run fixtures replay without it.
+    'scenario-run-iml': runWorkflowId(iml.executionId),
     'scenario-run-attemptkeeps': runWorkflowId(fanOutAttempt!.executionId),
     'incomplete-execution-slotwait': ieWorkflowId(fanOutIe),
     'incomplete-execution-closedatstart': closedStartId,

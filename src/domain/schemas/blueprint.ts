@@ -9,6 +9,7 @@ import { FLOW_EMPTY_MESSAGE } from '../incomplete-execution-requests';
 import { filterSchema } from './filter';
 import { policyOverridesSchema } from './policy';
 import { retryScheduleSchema } from './schedule';
+import { isTimeZone } from '../iml/dates/zone';
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -54,6 +55,8 @@ export const scenarioImexSchema = z.strictObject({
   schedule: retryScheduleSchema.optional(),
   /** Most webhook payloads waiting in this scenario's queue; past it the hook answers 429 (default: the deployment's). */
   webhookQueueCap: z.int().positive().optional(),
+  /** IANA zone for mappings' dates (`formatDate`, `parseDate`, `set*`, dates without a zone); UTC when absent. */
+  timezone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. "Europe/Prague")').optional(),
 });
 
 /** `metadata.scenario`, with Make's defaults (reference §1.1). */

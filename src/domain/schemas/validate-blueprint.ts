@@ -11,7 +11,7 @@ import { unwrapBlueprintExport, type Blueprint, type BlueprintModule } from '../
 import { isFilterOperator } from '../filter';
 import { findForbiddenJsonKeys } from '../json-keys';
 import { BREAK_MAX_COUNT, BREAK_MAX_INTERVAL_MINUTES, isDirective, ROUTER } from '../flow-control';
-import { containsMapping, findReferences, findUnsupportedMappings } from '../mapping';
+import { containsMapping, findMappingProblems, findReferences } from '../mapping';
 import { blueprintSchema } from './blueprint';
 
 /** What validation needs to know about a module type. */
@@ -331,13 +331,8 @@ class FlowChecker {
         : `maps {{${reference.expression.trim()}}} from module ${reference.moduleId}, which is not in the flow`;
       this.fail(module, path, joinField(field, reference.path), reason);
     }
-    for (const unsupported of findUnsupportedMappings(value)) {
-      this.fail(
-        module,
-        path,
-        joinField(field, unsupported.path),
-        `{{${unsupported.expression}}} is not supported yet: only {{<moduleId>.<path>}} references are`,
-      );
+    for (const problem of findMappingProblems(value)) {
+      this.fail(module, path, joinField(field, problem.path), `{{${problem.expression}}}: ${problem.message}`);
     }
   }
 }

@@ -1,7 +1,7 @@
 import {
   evaluateMapping,
   evaluateTemplate,
-  findUnsupportedMappings,
+  findMappingProblems,
   parseReference,
   referencedModuleIds,
 } from '../../../src/domain';
@@ -105,10 +105,15 @@ describe('references', () => {
     expect(parseReference('0.a')).toBeUndefined();
   });
 
-  it('reports functions and variables as unsupported, with where they are', () => {
-    expect(findUnsupportedMappings({ a: '{{now}}', b: ['{{add(1.a; 2)}}'], c: '{{1.ok}}' })).toEqual([
-      { path: ['a'], expression: 'now' },
-      { path: ['b', 0], expression: 'add(1.a; 2)' },
+  it('finds references inside functions and operators', () => {
+    expect(referencedModuleIds({ a: '{{lower(trim(3.email))}}', b: '{{1.price * 2.qty}}', c: '{{now}}' })).toEqual([
+      1, 2, 3,
+    ]);
+  });
+
+  it('reports syntax errors and unknown functions with where they are', () => {
+    expect(findMappingProblems({ a: '{{now}}', b: ['{{add(1.a; 2)}}'], c: '{{1.ok}}', d: 'x{{nope(1)}}' })).toEqual([
+      { path: ['d'], expression: 'nope(1)', position: 3, message: "unknown function 'nope' at position 3" },
     ]);
   });
 });

@@ -175,17 +175,32 @@ describe('validateBlueprint', () => {
     expect(validateBlueprint(blueprint, registry).ok).toBe(true);
   });
 
-  it('rejects mapping functions it cannot evaluate yet', () => {
+  it('accepts IML functions, operators and keywords in mappers', () => {
+    const blueprint = exportWith(
+      (b) => void (b.flow[1]!.mapper.json = '{{formatDate(now; "YYYY-MM-DD")}}-{{ifempty(1.name; "n/a")}}'),
+    );
+    expect(validateBlueprint(blueprint, registry).ok).toBe(true);
+  });
+
+  it('rejects a syntax error or an unknown function with the module, the field and the position', () => {
     const errors = errorsOf(
       validateBlueprint(
-        exportWith((b) => void (b.flow[1]!.mapper.json = '{{now}}')),
+        exportWith((b) => {
+          b.flow[1]!.mapper.json = 'x {{lower(1.a}}';
+          b.flow[2]!.mapper.url = '{{parseJSON(1.a)}}';
+        }),
         registry,
       ),
     );
     expect(errors).toEqual([
       expect.objectContaining({
         path: 'flow[1].mapper.json',
-        message: expect.stringContaining('{{now}} is not supported yet'),
+        moduleId: expect.any(Number),
+        message: expect.stringContaining("{{lower(1.a}}: syntax error: expected ')' at position 13"),
+      }),
+      expect.objectContaining({
+        path: 'flow[2].mapper.url',
+        message: expect.stringContaining("{{parseJSON(1.a)}}: unknown function 'parseJSON' at position 2"),
       }),
     ]);
   });
