@@ -18,8 +18,9 @@ import {
   type PolicyTable,
 } from '../src/domain';
 import { idempotencyKeyFor, invokeModule, type ModuleRegistry } from '../src/modules';
-import type { BlobStore } from '../src/store';
+import type { Store } from '../src/store';
 import { resolveBundle, resolveContext, toBundleOrRefs } from './bundle-refs';
+import { createDataStoreAccess, type OperationTransaction } from './data-store-access';
 
 export interface RunModuleInput {
   executionId: string;
@@ -34,12 +35,16 @@ export interface RunModuleInput {
   idempotency: { executionId: string; moduleId: number; bundleIndex: number };
   /** The scenario's overrides (`metadata.scenario.imex.policy`), merged over the worker's table. */
   policy?: PolicyOverrides;
+  /** Data-store modules: the run's organization and transaction (docs/data-stores.md). */
+  transaction?: OperationTransaction;
 }
 
 export interface RunModuleOutput {
   bundles: BundleOrRef[];
   startedAt: string;
   durationMs: number;
+  /** The operation staged data-store writes, which the run commits or rolls back. */
+  staged?: true;
 }
 
 /** What a failed operation carries in its ApplicationFailure details. */
@@ -51,11 +56,12 @@ export interface ModuleFailureDetails {
 
 export interface RunModuleDeps {
   registry: ModuleRegistry;
-  blobs: BlobStore;
+  store: Store;
   policyTable: PolicyTable;
 }
 
-export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps) {
+export function createRunModule({ registry, store, policyTable }: RunModuleDeps) {
+  const blobs = store.blobs;
   return async function runModule(input: RunModuleInput): Promise<RunModuleOutput> {
     const { module } = input;
     const info = Context.current().info;
@@ -73,6 +79,7 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
         );
       }
       const context = await resolveContext(blobs, input.context);
+      const dataStores = input.transaction ? createDataStoreAccess(store, input.transaction) : undefined;
       const output = await invokeModule(definition, {
         parameters: module.parameters,
         mapper: evaluateMapping(module.mapper, context),
@@ -89,12 +96,14 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
           input.idempotency.bundleIndex,
         ),
         input: input.data === undefined ? undefined : await resolveBundle(blobs, input.data),
+        ...(dataStores ? { dataStores } : {}),
       });
       return {
         // Each bundle joins the input context on its way on: keep that context under its bound.
         bundles: await toBundleOrRefs(blobs, output, input.context),
         startedAt: startedAt.toISOString(),
         durationMs: Date.now() - startedAt.getTime(),
+        ...(dataStores?.staged ? { staged: true as const } : {}),
       };
     } catch (err) {
       if (!(err instanceof ModuleError)) throw err; // cancellation, or our own bug: Temporal's policy applies
