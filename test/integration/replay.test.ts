@@ -183,7 +183,34 @@ test('fresh histories of every workflow type replay against the current code', a
     args: [{ state: stateFromDocument(deletedDoc!), schedule: [300, 300] }],
   });
 
+  // Data-store modules stage their writes; the run commits each (autoCommit) and settles at its
+  // end (DATA_STORE_TRANSACTIONS_PATCH).
+  const dataStore = await imex.store.dataStores.createDataStore({
+    orgId: imex.orgId,
+    name: 'replay',
+    datastructureId: null,
+    maxSizeBytes: 1024 * 1024,
+  });
+  const dataStoreModule = (id: number, type: string, mapper: Record<string, unknown>) => ({
+    id,
+    module: `datastore:${type}`,
+    version: 1,
+    parameters: { datastore: dataStore.id },
+    mapper,
+  });
+  const dataStoreRun = await run(
+    'replay: data store',
+    [
+      webhook,
+      dataStoreModule(2, 'AddRecord', { key: 'k', data: { n: '{{1.n}}' } }),
+      dataStoreModule(3, 'GetRecord', { key: 'k' }),
+    ],
+    false,
+  );
+  expect(dataStoreRun.result.status).toBe('success');
+
   const recorded = {
+    'scenario-run-datastore': runWorkflowId(dataStoreRun.executionId),
     'scenario-run-attemptkeeps': runWorkflowId(fanOutAttempt!.executionId),
     'incomplete-execution-slotwait': ieWorkflowId(fanOutIe),
     'incomplete-execution-closedatstart': closedStartId,
