@@ -341,6 +341,35 @@ describe('transactions', () => {
     expect(await records(third)).toEqual({ trigger: { v: 1 } });
   });
 
+  test('a worker restart in the middle of a run loses none of its staged writes and doubles none', async () => {
+    const storeId = await newStore();
+    http.script('/restart', { status: 200, delayMs: 1000 });
+    const pending = run(
+      [
+        webhookTrigger,
+        ds(2, 'UpdateRecord', storeId, { key: 'counter', upsert: true, data: { runs: ['{{1.n}}'] } }),
+        http.httpModule(3, '/restart'),
+        ds(4, 'AddRecord', storeId, { key: 'after', data: { v: 1 } }),
+      ],
+      { n: 1 },
+      { autoCommit: false },
+    );
+    await waitFor('the run to reach its HTTP module', async () => (http.count('/restart') > 0 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    // A fresh worker replays the run: its transaction (what is staged, what waits) comes back from history.
+    await imex.restartWorker();
+    const { result, executionId } = await pending;
+    expect(result.status).toBe('success');
+    expect(await records(storeId)).toEqual({ counter: { runs: [1] }, after: { v: 1 } });
+    const docs = await imex.store.dataStores.records.find({ storeId }).toArray();
+    expect(docs.map((r) => [r.key, r.version]).sort()).toEqual([
+      ['after', 1],
+      ['counter', 1],
+    ]);
+    expect(await bookkeepingOf(executionId)).toBe(0);
+  });
+
   test('a parked run commits the writes of the bundles that went through; its attempt writes the rest once', async () => {
     const storeId = await newStore();
     http.script('/flaky', { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 200 });
