@@ -16,6 +16,14 @@ export interface SettleDataStoreWritesInput {
   commits: CommitRequest[];
 }
 
+export interface SweepDataStoreTransactionsInput {
+  /** Commit intents older than this and not applied are applied. */
+  finishAfterMs: number;
+  /** Transactions with a step older than this are forgotten (their staged writes discarded). */
+  forgetAfterMs: number;
+  limit: number;
+}
+
 export function createDataStoreTransactionActivities(store: Store) {
   return {
     /** Commits the steps (autoCommit after a module). */
@@ -25,6 +33,17 @@ export function createDataStoreTransactionActivities(store: Store) {
     /** Ends the run's transaction: its last commits, then Rollback of everything else it staged. */
     async settleDataStoreWrites(input: SettleDataStoreWritesInput): Promise<{ written: number; discarded: number }> {
       return store.dataStoreTransactions.settle(input.txnId, input.commits);
+    },
+    /** Maintenance: finishes commits and forgets transactions that runs left behind. */
+    async sweepDataStoreTransactions(
+      input: SweepDataStoreTransactionsInput,
+    ): Promise<{ commitsFinished: number; transactionsForgotten: number }> {
+      const now = Date.now();
+      return store.dataStoreTransactions.sweep({
+        finishBefore: new Date(now - input.finishAfterMs),
+        forgetBefore: new Date(now - input.forgetAfterMs),
+        limit: input.limit,
+      });
     },
   };
 }

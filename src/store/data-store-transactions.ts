@@ -196,4 +196,38 @@ export class DataStoreTransactionStore {
     await this.commits.deleteMany({ txnId });
     return { written, discarded };
   }
+
+  /**
+   * Maintenance, for runs that ended without finishing their transaction (a workflow terminated
+   * or reset): commit intents recorded before `finishBefore` and never applied are applied (the
+   * decision to commit was made; applying is idempotent), then the bookkeeping of transactions
+   * with a step staged before `forgetBefore` is removed, their staged writes discarded (Make: a run
+   * that did not finish rolls back).
+   */
+  async sweep(options: {
+    finishBefore: Date;
+    forgetBefore: Date;
+    limit: number;
+  }): Promise<{ commitsFinished: number; transactionsForgotten: number }> {
+    let commitsFinished = 0;
+    const unfinished = await this.commits
+      .find({ state: 'applying', createdAt: { $lt: options.finishBefore } })
+      .limit(options.limit)
+      .toArray();
+    for (const doc of unfinished) {
+      await this.applyCommit(doc.txnId, intentFrom(doc));
+      commitsFinished++;
+    }
+    const old = await this.steps
+      .find({ createdAt: { $lt: options.forgetBefore } }, { projection: { txnId: 1 } })
+      .limit(options.limit)
+      .toArray();
+    const txnIds = [...new Set(old.map((d) => d.txnId))];
+    for (const txnId of txnIds) {
+      const pending = await this.commits.find({ txnId, state: 'applying' }).toArray();
+      for (const doc of pending) await this.applyCommit(txnId, intentFrom(doc));
+      await this.settle(txnId, []);
+    }
+    return { commitsFinished, transactionsForgotten: txnIds.length };
+  }
 }

@@ -148,3 +148,29 @@ test("the trigger's writes, committed last, do not undo what later modules commi
     shared: { data: { by: 'module 2' }, version: 1 },
   });
 });
+
+test('maintenance finishes a commit its run left half-applied and forgets a transaction left behind', async () => {
+  const storeId = await newStore();
+  const tx = store.dataStoreTransactions;
+  const halfDone = txn();
+  await tx.stage(halfDone, 1, [
+    { store: storeId, kind: 'put', key: 'a', data: { v: 1 } },
+    { store: storeId, kind: 'put', key: 'b', data: { v: 1 } },
+  ]);
+  await tx.applyCommit(halfDone, await tx.prepareCommit(halfDone, { key: 'c1', seqs: [1] }), { stopAfterWrites: 1 });
+  const abandoned = txn();
+  await tx.stage(abandoned, 1, [{ store: storeId, kind: 'put', key: 'never', data: {} }]);
+
+  const later = new Date(Date.now() + 60_000);
+  expect(await tx.sweep({ finishBefore: later, forgetBefore: later, limit: 100 })).toMatchObject({
+    commitsFinished: 1,
+  });
+  expect(await snapshot(storeId)).toEqual({
+    a: { data: { v: 1 }, version: 1 },
+    b: { data: { v: 1 }, version: 1 },
+  });
+  for (const txnId of [halfDone, abandoned]) {
+    expect(await tx.steps.countDocuments({ txnId })).toBe(0);
+    expect(await tx.commits.countDocuments({ txnId })).toBe(0);
+  }
+});

@@ -229,6 +229,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-storeslots': ieWorkflowId(resolvedIe),
     // With the webhook wake-up step (WEBHOOK_WAKE_PATCH); the older fixtures replay without it.
     'maintenance-webhooks': maintenanceId,
+    // With the data-store sweep (DATA_STORE_SWEEP_PATCH).
+    'maintenance-datastores': maintenanceId,
     // Store writes as local activities (LOCAL_STORE_WRITES_PATCH); the older fixtures ran them as activities.
     'scenario-run-localsuccess': runWorkflowId(success.executionId),
     'scenario-run-localerror': runWorkflowId(error.executionId),
