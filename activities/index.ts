@@ -8,6 +8,7 @@ import type { ModuleRegistry } from '../src/modules';
 import type { Store } from '../src/store';
 import { createBulkOperationActivities } from './bulk-operations';
 import { createCoordinationActivities, type CoordinationSettings } from './coordination';
+import { createDataStoreTransactionActivities } from './data-store-transactions';
 import { createEvaluateFlowExpressions } from './flow-expressions';
 import { allHeartbeating } from './heartbeat';
 import { createIncompleteExecutionActivities } from './incomplete-executions';
@@ -50,11 +51,12 @@ function createShortActivities(deps: ActivityDeps) {
   return {
     runModule: createRunModule({
       registry: deps.registry,
-      blobs: deps.store.blobs,
+      store: deps.store,
       policyTable: deps.policyTable ?? defaultPolicyTable,
     }),
     evaluateFlowExpressions: createEvaluateFlowExpressions({ blobs: deps.store.blobs }),
     recordExecution: createRecordExecution(deps.store.executions),
+    ...createDataStoreTransactionActivities(deps.store),
     ...createIncompleteExecutionActivities({
       store: deps.store,
       registry: deps.registry,
@@ -74,6 +76,8 @@ function createShortActivities(deps: ActivityDeps) {
 
 export type ImexActivities = ReturnType<typeof createActivities>;
 export type { RunModuleInput, RunModuleOutput } from './run-module';
+export type { OperationTransaction } from './data-store-access';
+export type { CommitDataStoreWritesInput, SettleDataStoreWritesInput } from './data-store-transactions';
 export type { FlowExpressionsInput, FlowExpressionsOutput } from './flow-expressions';
 export type { ParkInput, ParkOutput, AttemptInput } from './incomplete-executions';
 export type {

@@ -349,6 +349,8 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       report.purge.purged > 0 ||
       (report.blobs?.deleted ?? 0) > 0 ||
       (report.webhooks?.woken ?? 0) > 0 ||
+      (report.dataStores?.commitsFinished ?? 0) > 0 ||
+      (report.dataStores?.transactionsForgotten ?? 0) > 0 ||
       report.quota.repairs.length > 0 ||
       (counts !== undefined && Object.values(counts).some((n) => n > 0));
     await statusStore().record(report as unknown as Record<string, unknown>, repaired);
@@ -362,6 +364,8 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       blobsDeleted: report.blobs?.deleted,
       blobBytesDeleted: report.blobs?.deletedBytes,
       webhookCoordinatorsWoken: report.webhooks?.scenarios,
+      dataStoreCommitsFinished: report.dataStores?.commitsFinished,
+      dataStoreTransactionsForgotten: report.dataStores?.transactionsForgotten,
       restarted: report.workflows?.restarted,
       closed: report.workflows?.closed,
       resynced: report.workflows?.resynced,
@@ -515,6 +519,8 @@ export interface MaintenanceReport {
   workflows: WorkflowReconcileReport | null;
   /** Coordinators woken for waiting webhook payloads (absent in runs recorded before the step). */
   webhooks?: { checked: number; woken: number; skipped: number; scenarios: WebhookWakeReport['woken'] };
+  /** Data-store transactions runs left behind (absent in runs recorded before the step). */
+  dataStores?: { commitsFinished: number; transactionsForgotten: number };
   errors: string[];
 }
 

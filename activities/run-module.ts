@@ -20,9 +20,10 @@ import {
   type PolicyTable,
 } from '../src/domain';
 import { idempotencyKeyFor, invokeModule, type ModuleRegistry } from '../src/modules';
-import type { BlobStore } from '../src/store';
+import type { Store } from '../src/store';
 import { resolveBundle, resolveContext, toBundleOrRefs } from './bundle-refs';
 import { activityMappingEnvironment } from './mapping-environment';
+import { createDataStoreAccess, type OperationTransaction } from './data-store-access';
 
 export interface RunModuleInput {
   executionId: string;
@@ -39,12 +40,16 @@ export interface RunModuleInput {
   policy?: PolicyOverrides;
   /** The run's time zone and variables for the mapper's IML (absent in runs recorded before IML). */
   scope?: MappingScope;
+  /** Data-store modules: the run's organization and transaction (docs/data-stores.md). */
+  transaction?: OperationTransaction;
 }
 
 export interface RunModuleOutput {
   bundles: BundleOrRef[];
   startedAt: string;
   durationMs: number;
+  /** The operation staged data-store writes, which the run commits or rolls back. */
+  staged?: true;
 }
 
 /** What a failed operation carries in its ApplicationFailure details. */
@@ -56,11 +61,12 @@ export interface ModuleFailureDetails {
 
 export interface RunModuleDeps {
   registry: ModuleRegistry;
-  blobs: BlobStore;
+  store: Store;
   policyTable: PolicyTable;
 }
 
-export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps) {
+export function createRunModule({ registry, store, policyTable }: RunModuleDeps) {
+  const blobs = store.blobs;
   return async function runModule(input: RunModuleInput): Promise<RunModuleOutput> {
     const { module } = input;
     const info = Context.current().info;
@@ -83,6 +89,7 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
         input.idempotency.moduleId,
         input.idempotency.bundleIndex,
       );
+      const dataStores = input.transaction ? createDataStoreAccess(store, input.transaction) : undefined;
       const output = await invokeModule(definition, {
         parameters: module.parameters,
         mapper: mapFields(module, context, input.scope, idempotencyKey),
@@ -95,12 +102,14 @@ export function createRunModule({ registry, blobs, policyTable }: RunModuleDeps)
         signal: Context.current().cancellationSignal,
         idempotencyKey,
         input: input.data === undefined ? undefined : await resolveBundle(blobs, input.data),
+        ...(dataStores ? { dataStores } : {}),
       });
       return {
         // Each bundle joins the input context on its way on: keep that context under its bound.
         bundles: await toBundleOrRefs(blobs, output, input.context),
         startedAt: startedAt.toISOString(),
         durationMs: Date.now() - startedAt.getTime(),
+        ...(dataStores?.staged ? { staged: true as const } : {}),
       };
     } catch (err) {
       if (!(err instanceof ModuleError)) throw err; // cancellation, or our own bug: Temporal's policy applies

@@ -9,8 +9,8 @@
  * | `builtin:Break` | an IE is stored, even for the first module; `retry`, `count`, `interval` (minutes) are its auto-retry schedule | warning |
  * | `builtin:Resume` | the directive's mapper is the failed module's output; the flow goes on | success |
  * | `builtin:Ignore` | the bundle is dropped | success |
- * | `builtin:Commit` | the run stops | success |
- * | `builtin:Rollback` | the run stops | error |
+ * | `builtin:Commit` | the run stops; its data-store writes are committed | success |
+ * | `builtin:Rollback` | the run stops; its data-store writes not committed yet are discarded | error |
  *
  * A route without a directive (or whose bundles never reach it) ignores the error, as Make's does.
  * An error inside the route is not handled again: the run stops with it (an attempt keeps it, at
@@ -84,6 +84,7 @@ export async function runErrorHandlerRoute(
     case 'builtin:Commit':
       throw new RunStopped();
     case 'builtin:Rollback':
+      run.requestRollback();
       if (run.resuming) {
         await run.reportFailure({ ...failedBundle, outcome: 'park-manual' });
         return [];

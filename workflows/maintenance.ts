@@ -12,6 +12,9 @@
  *    longer than a minute is woken (a payload accepted while Temporal was down had no wake-up).
  * 5. **Blobs** (docs/blobs.md): blobs that no IE, run log or queued webhook references, and that
  *    nobody has stored for longer than the grace (7 days), are deleted in bounded batches.
+ * 6. **Data stores** (docs/data-stores.md): commits a run recorded and never finished applying (its
+ *    workflow was terminated mid-commit) are applied; transactions a run left behind for 7 days are
+ *    forgotten, their staged writes discarded.
  *
  * Each step is independent: one that fails is reported and the others still run. What was done
  * goes to the worker's log and to the status document; the report is also the workflow's result.
@@ -31,6 +34,13 @@ export const BLOB_COLLECTION_PATCH = 'imex-blob-collection';
 
 /** Versioning: maintenance runs recorded before the webhook wake-up step replay without it. */
 export const WEBHOOK_WAKE_PATCH = 'imex-maintenance-wakes-webhooks';
+/**
+ * Versioning: maintenance finishes data-store commits and forgets transactions that runs left
+ * behind (a terminated run); passes recorded before it did not.
+ */
+export const DATA_STORE_SWEEP_PATCH = 'imex-maintenance-data-stores';
+/** A run's data-store transaction untouched this long is one its run left behind (default 7 days). */
+const DEFAULT_DATA_STORE_ABANDON_MS = 7 * 24 * 3_600_000;
 
 /**
  * A payload still queued after this long has probably missed its wake-up (accepted while Temporal
@@ -69,6 +79,8 @@ export interface MaintenanceInput {
   maxBlobBatches?: number;
   /** Payloads queued longer than this wake their scenario's coordinator (default: 1 minute, or `minAgeMs` if less). */
   webhookWakeAfterMs?: number;
+  /** Data-store transactions with a step older than this are forgotten, their staged writes discarded (default 7 days). */
+  dataStoreAbandonAfterMs?: number;
 }
 
 const maintain = proxyActivities<ImexActivities>({
@@ -170,6 +182,22 @@ export async function maintenance(input: MaintenanceInput = {}): Promise<Mainten
     });
   }
 
+  let dataStores: MaintenanceReport['dataStores'];
+  if (patched(DATA_STORE_SWEEP_PATCH)) {
+    const sweep = { commitsFinished: 0, transactionsForgotten: 0 };
+    dataStores = sweep;
+    await step('dataStores', errors, async () => {
+      const swept = await maintain.sweepDataStoreTransactions({
+        // A commit's own activity retries it within seconds: one older than this was left behind.
+        finishAfterMs: minAgeMs,
+        forgetAfterMs: input.dataStoreAbandonAfterMs ?? DEFAULT_DATA_STORE_ABANDON_MS,
+        limit: batchSize,
+      });
+      sweep.commitsFinished += swept.commitsFinished;
+      sweep.transactionsForgotten += swept.transactionsForgotten;
+    });
+  }
+
   const report: MaintenanceReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -179,6 +207,7 @@ export async function maintenance(input: MaintenanceInput = {}): Promise<Mainten
     ...(blobs ? { blobs } : {}),
     workflows,
     ...(webhooks ? { webhooks } : {}),
+    ...(dataStores ? { dataStores } : {}),
     errors,
   };
   await step('status', errors, () => maintain.recordMaintenanceStatus(report));

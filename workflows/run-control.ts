@@ -29,4 +29,6 @@ export interface RunControl {
    */
   reportFailure(failed: FailedBundle): Promise<void>;
   note(text: string): void;
+  /** Make's Rollback directive: the run's data-store writes not committed are discarded at its end. */
+  requestRollback(): void;
 }

@@ -31,6 +31,7 @@ import {
   findModulePosition,
   ImlMappingError,
   isBundleRef,
+  isTransactionalModule,
   mappingEnvironment,
   mappingScopeOf,
   mergePolicyTable,
@@ -39,6 +40,7 @@ import {
   parkOutcome,
   referencedModuleIds,
   ROUTER,
+  usesDataStores,
   usesFlowControl,
   usesHostFunctions,
   type BlueprintModule,
@@ -57,6 +59,7 @@ import type { ImexActivities } from '../activities';
 import { runErrorHandlerRoute } from './error-handlers';
 import { RunStopped, type Operation, type RunControl } from './run-control';
 import { runErrorFromActivityFailure } from './run-errors';
+import { RunTransaction } from './run-transaction';
 
 /** Budget for bundle data kept in the run's log (the executions store); beyond it only counts. */
 const LOG_OUTPUT_BUDGET_BYTES = 256 * 1024;
@@ -133,6 +136,13 @@ export const ATTEMPT_KEEPS_BUNDLES_PATCH = 'imex-attempt-keeps-bundles';
  * Runs recorded before it did neither.
  */
 export const RUN_LEASE_PATCH = 'imex-run-lease';
+/**
+ * Versioning: data-store modules stage their writes in the run's transaction, which the run
+ * commits or rolls back (run-transaction.ts). Only runs of blueprints with a data-store module
+ * ask; none recorded before it could hold one (validation refused the type).
+ */
+export const DATA_STORE_TRANSACTIONS_PATCH = 'imex-data-store-transactions';
+
 /** A run waits for attempts that hold a slot: it looks again after these (milliseconds, then the last). */
 const ATTEMPTS_RECHECK_MS = [100, 250, 500, 1000, 2000];
 
@@ -182,6 +192,10 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
   const scope = mappingScopeOf(input);
   /** What an activity needs to evaluate as the workflow would: the scope, and a seed naming the place. */
   const imlInput = (seed: string) => (patched(IML_PATCH) ? { scope, seed } : {});
+  const transaction =
+    usesDataStores(flow) && patched(DATA_STORE_TRANSACTIONS_PATCH)
+      ? new RunTransaction(input.executionId, input.orgId, settings, storeWrites)
+      : undefined;
 
   const start = resume ? findModulePosition(flow, resume.failer) : { flow, index: 0 };
   if (!start) {
@@ -210,6 +224,10 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     const isResumePoint = resume !== undefined && module.id === resume.failer && bundleIndex === 0;
     const isTrigger = module === flow[0] && !resume;
     const operationStart = Date.now();
+    const seq = operations;
+    const inTransaction = transaction !== undefined && isTransactionalModule(module.module);
+    let staged = false;
+    let bundles: BundleOrRef[];
     try {
       const options = { summary: `${module.id} · ${module.module}`, startToCloseTimeout: moduleStartToCloseMs(module) };
       const result = await runModule.executeWithOptions(options, [
@@ -224,6 +242,7 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
             : { executionId: input.executionId, moduleId: module.id, bundleIndex },
           ...(policyOverrides ? { policy: policyOverrides } : {}),
           ...(patched(IML_PATCH) ? { scope } : {}),
+          ...(inTransaction ? { transaction: transaction.operation(seq) } : {}),
         },
       ]);
       addLog(
@@ -238,10 +257,12 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
         },
         result.bundles,
       );
-      return { ok: true, bundles: result.bundles, bundleIndex };
+      staged = result.staged === true;
+      bundles = result.bundles;
     } catch (err) {
       const error = runErrorFromActivityFailure(err, module.id);
       if (!error) throw err;
+      if (inTransaction) transaction.failed();
       addLog({
         moduleId: module.id,
         module: module.module,
@@ -254,6 +275,9 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       });
       return { ok: false, error, bundleIndex };
     }
+    // Make's autoCommit: the module's writes are committed right after its operation.
+    if (inTransaction) await transaction.succeeded(seq, isTrigger, staged);
+    return { ok: true, bundles, bundleIndex };
   }
 
   /**
@@ -358,6 +382,7 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     park,
     reportFailure,
     note,
+    requestRollback: () => transaction?.requestRollback(),
   };
 
   /** Runs `flow[index]` and, for each bundle it outputs, the rest of that flow (routes included). */
@@ -429,6 +454,9 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     if (!(err instanceof RunStopped)) throw err;
     stopped = err;
   }
+
+  // Make: commit what waits (the trigger's last), or the rollback phase when the run stopped with an error.
+  await transaction?.settle(stopped?.error !== undefined);
 
   const error = stopped?.error ?? failure?.error;
   // Make's "enable data loss": each dropped bundle is named in the run's log entry, not only in notes.

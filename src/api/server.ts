@@ -19,6 +19,9 @@ import { apiScopes } from '../store';
 import { installAuth } from './auth';
 import type { ApiDeps } from './deps';
 import { installErrorHandling, validationError } from './errors';
+import { dataStoreRecordRoutes } from './routes/data-store-records';
+import { dataStoreRoutes } from './routes/data-stores';
+import { dataStructureRoutes } from './routes/data-structures';
 import { dlqRoutes } from './routes/dlqs';
 import { hookRoutes } from './routes/hooks';
 import { bulkDlqRoutes } from './routes/dlqs-bulk';
@@ -68,7 +71,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
       info: {
         title: 'imex API',
         description:
-          "Make-compatible API for scenarios and incomplete executions. Send `Authorization: Token <token>`; each route's summary names the scope it needs.",
+          "Make-compatible API for scenarios, incomplete executions and data stores. Send `Authorization: Token <token>`; each route's summary names the scope it needs.",
         version: '2',
       },
       components: {
@@ -94,6 +97,9 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
       await api.register(scenarioRoutes, deps);
       await api.register(dlqRoutes, deps);
       await api.register(bulkDlqRoutes, deps);
+      await api.register(dataStructureRoutes, deps);
+      await api.register(dataStoreRoutes, deps);
+      await api.register(dataStoreRecordRoutes, deps);
     },
     { prefix: API_BASE_PATH },
   );

@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
 import { CliError, exitCodes, processOutput, type Output } from './context';
+import { registerDataStoreCommands } from './data-store';
 import { registerIeCommands } from './ie';
 import { registerOrgCommands } from './org';
 import { registerScenarioCommands } from './scenario';
@@ -16,7 +17,9 @@ import { registerTokenCommands } from './token';
 
 export function buildProgram(output: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Command {
   const program = new Command('imex')
-    .description("Make's incomplete executions on Temporal: incomplete executions, scenarios, tokens and organizations")
+    .description(
+      "Make's incomplete executions on Temporal: incomplete executions, scenarios, data stores, tokens and organizations",
+    )
     .version(version, '-V, --version')
     .option('--json', 'print JSON instead of tables (for scripts)')
     .option('--api-url <url>', 'the imex API (default: IMEX_API_URL, else http://IMEX_API_HOST:IMEX_API_PORT)')
@@ -32,6 +35,7 @@ export function buildProgram(output: Output = processOutput, env: NodeJS.Process
   registerTokenCommands(program, output, env);
   registerScenarioCommands(program, output, env);
   registerIeCommands(program, output, env);
+  registerDataStoreCommands(program, output, env);
   // Every subcommand reports usage errors the same way, through the program's exitOverride.
   const inherit = (command: Command) => {
     for (const sub of command.commands) {

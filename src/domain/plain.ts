@@ -19,6 +19,8 @@
  * - `coordination`: the per-scenario coordinator's contract, scheduling and ids;
  * - `activity-timeouts`: the module activity's heartbeat and timeouts (bounded recovery after a crash).
  * - `json-keys`: the one check of user JSON's keys (`__proto__`, `$…`) wherever it enters.
+ * - `data-structure`, `data-store-writes`: Make's data structures (typed record fields) and a run's
+ *   staged data-store writes (net effect of a commit, a run's view of its own writes).
  *
  * No I/O, no Node APIs and no zod (types from zod schemas come in as `import type` only).
  */
@@ -41,3 +43,5 @@ export * from './ie-changes';
 export * from './coordination';
 export * from './activity-timeouts';
 export * from './json-keys';
+export * from './data-structure';
+export * from './data-store-writes';

@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import type { ModuleError } from '../domain';
+import type { DataStoreAccess } from './data-store-access';
 
 /** One output bundle: a plain JSON object, as Make's. */
 export type OutputBundle = Record<string, unknown>;
@@ -34,6 +35,8 @@ export interface ModuleRunContext<P, M> {
   idempotencyKey: string;
   /** The run's input data; set for the trigger (the first module) only. */
   input?: unknown;
+  /** The organization's data stores, as this run sees them (the `datastore:` modules use it). */
+  dataStores?: DataStoreAccess;
 }
 
 export interface ModuleDefinition<P = unknown, M = unknown> {

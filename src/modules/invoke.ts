@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { ModuleError, formatPath } from '../domain';
 import { classifyError } from './classify';
 import type { AnyModuleDefinition, ModuleExecution, OutputBundle } from './contract';
+import type { DataStoreAccess } from './data-store-access';
 import { idempotencyKeyFor } from './idempotency';
 
 export interface ModuleInvocation {
@@ -19,6 +20,7 @@ export interface ModuleInvocation {
   /** Defaults to `idempotencyKeyFor(executionId, moduleId, bundleIndex)`. */
   idempotencyKey?: string;
   input?: unknown;
+  dataStores?: DataStoreAccess;
 }
 
 function describeIssues(error: z.ZodError, field: string): string {
@@ -56,6 +58,7 @@ export async function invokeModule(
         invocation.idempotencyKey ??
         idempotencyKeyFor(execution.executionId, execution.moduleId, execution.bundleIndex),
       ...(invocation.input === undefined ? {} : { input: invocation.input }),
+      ...(invocation.dataStores ? { dataStores: invocation.dataStores } : {}),
     });
   } catch (error) {
     // A cancelled operation is not a module failure: let the caller see its own reason.

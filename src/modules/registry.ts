@@ -5,6 +5,14 @@
 import type { ModuleLookup } from '../domain';
 import type { AnyModuleDefinition, ModuleDefinition } from './contract';
 import { builtinBasicFeeder } from './builtin-basic-feeder';
+import {
+  datastoreAddRecord,
+  datastoreDeleteRecord,
+  datastoreExistRecord,
+  datastoreGetRecord,
+  datastoreUpdateRecord,
+} from './datastore-records';
+import { datastoreCountRecords, datastoreDeleteAllRecords, datastoreSearchRecord } from './datastore-queries';
 import { gatewayCustomWebHook } from './gateway-custom-webhook';
 import { createHttpActionSendData, type HttpModuleOptions } from './http-action-send-data';
 import { jsonParseJson } from './json-parse-json';
@@ -57,5 +65,13 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Mod
     .register(createHttpActionSendData(options.http))
     .register(jsonParseJson)
     .register(utilSetVariable2)
-    .register(builtinBasicFeeder);
+    .register(builtinBasicFeeder)
+    .register(datastoreAddRecord)
+    .register(datastoreGetRecord)
+    .register(datastoreUpdateRecord)
+    .register(datastoreDeleteRecord)
+    .register(datastoreExistRecord)
+    .register(datastoreSearchRecord)
+    .register(datastoreCountRecords)
+    .register(datastoreDeleteAllRecords);
 }

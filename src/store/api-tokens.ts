@@ -2,7 +2,16 @@ import crypto from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 
 /** Make's API scopes that imex honours (DESIGN.md §7). */
-export const apiScopes = ['dlqs:read', 'dlqs:write', 'scenarios:read', 'scenarios:write'] as const;
+export const apiScopes = [
+  'dlqs:read',
+  'dlqs:write',
+  'scenarios:read',
+  'scenarios:write',
+  'datastores:read',
+  'datastores:write',
+  'udts:read',
+  'udts:write',
+] as const;
 export type ApiScope = (typeof apiScopes)[number];
 
 export function isApiScope(value: string): value is ApiScope {

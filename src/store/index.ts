@@ -9,6 +9,8 @@ export * from './api-tokens';
 export * from './blobs';
 export * from './blob-collection';
 export * from './bulk-operations';
+export * from './data-stores';
+export * from './data-store-transactions';
 export * from './duplicate-key';
 export * from './executions';
 export * from './ie-changes';

@@ -3,6 +3,8 @@ import { failFastStoreOptions } from './unavailable';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
+import { DataStoreStore } from './data-stores';
+import { DataStoreTransactionStore } from './data-store-transactions';
 import { ExecutionStore } from './executions';
 import { IeChangeStore } from './ie-changes';
 import { IeQuotaStore } from './ie-quota';
@@ -34,11 +36,16 @@ export interface Store {
   leases: ScenarioLeaseStore;
   /** Webhook idempotency keys: a resend within the retention answers the first acceptance. */
   webhookKeys: WebhookIdempotencyStore;
+  /** Make's data stores: structures, stores and their committed records. */
+  dataStores: DataStoreStore;
+  /** Runs' staged data-store writes and their commits (data-store-transactions.ts). */
+  dataStoreTransactions: DataStoreTransactionStore;
   close(): Promise<void>;
 }
 
 export function createStore(db: Db, close: () => Promise<void> = async () => undefined): Store {
   const webhooks = new WebhookQueueStore(db);
+  const dataStores = new DataStoreStore(db);
   return {
     db,
     organizations: new OrganizationStore(db),
@@ -53,6 +60,8 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     webhooks,
     leases: new ScenarioLeaseStore(db),
     webhookKeys: new WebhookIdempotencyStore(db),
+    dataStores,
+    dataStoreTransactions: new DataStoreTransactionStore(db, dataStores),
     close,
   };
 }
@@ -111,6 +120,9 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.webhookKeys.keys.createIndex({ createdAt: 1 }, { name: 'created' });
   // Scenario leases: a scenario's attempt slots, runs and waits, read by kind (a handful of documents).
   await store.leases.ensureIndexes();
+  // Data stores: records keyed `<storeId>:<key>`, listed in key order; a run's steps by transaction.
+  await store.dataStores.ensureIndexes();
+  await store.dataStoreTransactions.ensureIndexes();
 }
 
 /** Indexes replaced by wider ones go away (an index of the same name but other keys is refused). */

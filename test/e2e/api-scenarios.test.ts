@@ -9,6 +9,7 @@ import { createStore, ensureIndexes, type Store } from '../../src/store';
 import { ScenarioNotRunnableError } from '../../src/temporal/client';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, noIncompleteExecutionRequests, startApi, webhookBlueprint, type RunningApi } from './support/api';
+import { dataStoreEndpoints } from './support/data-stores';
 import { dlqEndpoints } from './support/dlqs';
 
 let env: TestEnv;
@@ -483,6 +484,7 @@ describe('GET /openapi.json', () => {
     const expected = [
       ...endpoints.map((e) => [label(e), e.scope]),
       ...dlqEndpoints.map((e) => [e.label, e.scope]),
+      ...dataStoreEndpoints.map((e) => [e.label, e.scope]),
       // A scenario's webhook: public, outside /api/v2, as Make's hook URLs.
       ['POST /hooks/{hookId}', undefined],
     ];

@@ -219,3 +219,51 @@ describe('scenario commands (the API)', () => {
     );
   });
 });
+
+describe('data store commands (the API)', () => {
+  test('datastructure create, datastore create, put (checked field by field), records, delete', async () => {
+    const org = await store.organizations.create({ name: 'Data stores' });
+    const scopes = ['datastores:read', 'datastores:write', 'udts:read', 'udts:write'] as const;
+    const withToken = { IMEX_TOKEN: (await store.apiTokens.create({ orgId: org._id, scopes: [...scopes] })).token };
+    const spec = JSON.stringify([
+      { name: 'name', type: 'text', required: true },
+      { name: 'visits', type: 'number' },
+    ]);
+    const structure = await imexCli(
+      ['datastructure', 'create', '--name', 'customer', '--spec', spec, '--json'],
+      withToken,
+    );
+    expect(structure).toMatchObject({ code: 0, stderr: '' });
+    const structureId = (JSON.parse(structure.stdout) as { dataStructure: { id: number } }).dataStructure.id;
+    const created = await imexCli(
+      [
+        'datastore',
+        'create',
+        '--name',
+        'Customers',
+        '--max-size-mb',
+        '1',
+        '--structure',
+        String(structureId),
+        '--json',
+      ],
+      withToken,
+    );
+    const storeId = (JSON.parse(created.stdout) as { dataStore: { id: number } }).dataStore.id;
+
+    const put = await imexCli(['datastore', 'put', String(storeId), 'c1', '{"name":"Ada","visits":"2"}'], withToken);
+    expect(put).toMatchObject({ code: 0, stdout: 'Record "c1" stored: {"name":"Ada","visits":2}\n' });
+    const bad = await imexCli(['datastore', 'put', String(storeId), 'c2', '{"visits":"many"}'], withToken);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('name');
+    expect(bad.stderr).toContain('expected a number');
+    expectNoStack(bad);
+
+    const records = await imexCli(['datastore', 'records', String(storeId)], withToken);
+    expect(records.stdout).toMatch(/^c1\s+\{"name":"Ada","visits":2\}$/m);
+    const show = await imexCli(['datastore', 'show', String(storeId)], withToken);
+    expect(show.stdout).toMatch(/records:\s+1/);
+    const deleted = await imexCli(['datastore', 'delete-records', String(storeId), '--all'], withToken);
+    expect(deleted).toMatchObject({ code: 0, stdout: '1 record(s) deleted\n' });
+  });
+});

@@ -204,9 +204,36 @@ test('fresh histories of every workflow type replay against the current code', a
   );
   expect(iml.result).toMatchObject({ status: 'success', operations: 2 });
 
+  // Data-store modules stage their writes; the run commits each (autoCommit) and settles at its
+  // end (DATA_STORE_TRANSACTIONS_PATCH).
+  const dataStore = await imex.store.dataStores.createDataStore({
+    orgId: imex.orgId,
+    name: 'replay',
+    datastructureId: null,
+    maxSizeBytes: 1024 * 1024,
+  });
+  const dataStoreModule = (id: number, type: string, mapper: Record<string, unknown>) => ({
+    id,
+    module: `datastore:${type}`,
+    version: 1,
+    parameters: { datastore: dataStore.id },
+    mapper,
+  });
+  const dataStoreRun = await run(
+    'replay: data store',
+    [
+      webhook,
+      dataStoreModule(2, 'AddRecord', { key: 'k', data: { n: '{{1.n}}' } }),
+      dataStoreModule(3, 'GetRecord', { key: 'k' }),
+    ],
+    false,
+  );
+  expect(dataStoreRun.result.status).toBe('success');
+
   const recorded = {
     // Mappings and filters in IML (IML_PATCH): the older scenario-run fixtures replay without it.
     'scenario-run-iml': runWorkflowId(iml.executionId),
+    'scenario-run-datastore': runWorkflowId(dataStoreRun.executionId),
     'scenario-run-attemptkeeps': runWorkflowId(fanOutAttempt!.executionId),
     'incomplete-execution-slotwait': ieWorkflowId(fanOutIe),
     'incomplete-execution-closedatstart': closedStartId,
@@ -225,6 +252,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-storeslots': ieWorkflowId(resolvedIe),
     // With the webhook wake-up step (WEBHOOK_WAKE_PATCH); the older fixtures replay without it.
     'maintenance-webhooks': maintenanceId,
+    // With the data-store sweep (DATA_STORE_SWEEP_PATCH).
+    'maintenance-datastores': maintenanceId,
     // Store writes as local activities (LOCAL_STORE_WRITES_PATCH); the older fixtures ran them as activities.
     'scenario-run-localsuccess': runWorkflowId(success.executionId),
     'scenario-run-localerror': runWorkflowId(error.executionId),

@@ -15,3 +15,4 @@ export * from './blueprint';
 export * from './coordination';
 export * from './incomplete-execution';
 export * from './validate-blueprint';
+export * from './data-structure';

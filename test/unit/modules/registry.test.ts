@@ -25,7 +25,7 @@ const greet = defineModule({
 });
 
 describe('ModuleRegistry', () => {
-  it('holds the five built-ins', () => {
+  it('holds the built-ins', () => {
     expect(
       createDefaultRegistry()
         .list()
@@ -33,6 +33,14 @@ describe('ModuleRegistry', () => {
         .sort(),
     ).toEqual([
       'builtin:BasicFeeder',
+      'datastore:AddRecord',
+      'datastore:CountRecords',
+      'datastore:DeleteAllRecords',
+      'datastore:DeleteRecord',
+      'datastore:ExistRecord',
+      'datastore:GetRecord',
+      'datastore:SearchRecord',
+      'datastore:UpdateRecord',
       'gateway:CustomWebHook',
       'http:ActionSendData',
       'json:ParseJSON',
