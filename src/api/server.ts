@@ -19,6 +19,7 @@ import { apiScopes } from '../store';
 import { installAuth } from './auth';
 import type { ApiDeps } from './deps';
 import { installErrorHandling, validationError } from './errors';
+import { codecRoutes } from './routes/codec';
 import { dlqRoutes } from './routes/dlqs';
 import { hookRoutes } from './routes/hooks';
 import { bulkDlqRoutes } from './routes/dlqs-bulk';
@@ -98,6 +99,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
     { prefix: API_BASE_PATH },
   );
   await app.withTypeProvider<ZodTypeProvider>().register(hookRoutes, deps);
+  await app.withTypeProvider<ZodTypeProvider>().register(codecRoutes, deps);
   await app.register(webRoutes);
 
   return app;

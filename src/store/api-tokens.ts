@@ -1,8 +1,19 @@
 import crypto from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 
-/** Make's API scopes that imex honours (DESIGN.md §7). */
-export const apiScopes = ['dlqs:read', 'dlqs:write', 'scenarios:read', 'scenarios:write'] as const;
+/**
+ * Make's API scopes that imex honours (DESIGN.md §7), and imex's codec server scopes:
+ * `payloads:read` decrypts Temporal payloads, `payloads:write` encrypts them (src/api/routes/codec.ts).
+ * Those two reach every organization's payloads: give them to operators' tokens only.
+ */
+export const apiScopes = [
+  'dlqs:read',
+  'dlqs:write',
+  'scenarios:read',
+  'scenarios:write',
+  'payloads:read',
+  'payloads:write',
+] as const;
 export type ApiScope = (typeof apiScopes)[number];
 
 export function isApiScope(value: string): value is ApiScope {
