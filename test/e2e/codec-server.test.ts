@@ -108,6 +108,30 @@ describe('the remote codec protocol', () => {
     });
   });
 
+  test("the token may be the endpoint's last segment, for the Temporal Web UI (same scopes)", async () => {
+    const body = { payloads: [jsonPayload({ email: MARKER })] };
+    const encoded = await post('encode', body, { authorization: `Token ${tokens.both}` });
+    const inPath = (token: string, operation: string, payload: unknown) =>
+      fetch(`${codecUrl}/${token}/${operation}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: UI_ORIGIN },
+        body: JSON.stringify(payload),
+      });
+    const decoded = await inPath(tokens.reader, 'decode', encoded.body);
+    expect(decoded.status).toBe(200);
+    expect(decoded.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
+    expect(await decoded.json()).toEqual(body);
+    expect((await inPath('imex_wrong', 'decode', encoded.body)).status).toBe(401);
+    expect((await inPath(tokens.dlqs, 'decode', encoded.body)).status).toBe(403);
+    expect((await inPath(tokens.reader, 'encode', body)).status).toBe(403);
+    const preflight = await fetch(`${codecUrl}/${tokens.reader}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: UI_ORIGIN, 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
+  });
+
   test('a payload that cannot be decrypted answers 400 naming it and its key id', async () => {
     const other = new EncryptionCodec(new Keyring([{ id: 'elsewhere', key: crypto.randomBytes(32) }]));
     const [foreign] = await other.encode([

@@ -6,8 +6,10 @@
  * an operator whose token has the scope sees decrypted payloads; anyone else sees ciphertext.
  *
  * - decode needs `payloads:read`, encode `payloads:write` (`Authorization: Token <token>`, as the
- *   rest of the API; the CLI sends it with `--codec-auth 'Token <token>'`). The keys are the
- *   deployment's, not an organization's: these are operator scopes;
+ *   rest of the API; the CLI sends it with `--codec-auth 'Token <token>'`). The Temporal Web UI
+ *   cannot send that header, so the token may also be the endpoint's last segment
+ *   (`http://<api>/codec/<token>`, then `/codec/<token>/decode`). The keys are the deployment's, not
+ *   an organization's: these are operator scopes;
  * - CORS: the Web UI's origins (`IMEX_CODEC_CORS_ORIGINS`, by default the local Temporal UI) may
  *   call from the browser, with the `X-Namespace` header the UI sends; answers carry the CORS
  *   headers on errors too, so the UI sees a 401 as a 401;
@@ -93,18 +95,17 @@ export const codecRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => 
     allowOrigin(request, reply);
   });
 
-  app.options(
-    `${CODEC_PATH}/:operation`,
-    { config: { public: true }, schema: { hide: true } },
-    async (request, reply) => {
-      if (allowOrigin(request, reply)) {
-        reply.header('access-control-allow-methods', 'POST, OPTIONS');
-        reply.header('access-control-allow-headers', ALLOWED_HEADERS);
-        reply.header('access-control-max-age', '600');
-      }
-      return reply.status(204).send();
-    },
-  );
+  const preflight = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (allowOrigin(request, reply)) {
+      reply.header('access-control-allow-methods', 'POST, OPTIONS');
+      reply.header('access-control-allow-headers', ALLOWED_HEADERS);
+      reply.header('access-control-max-age', '600');
+    }
+    return reply.status(204).send();
+  };
+  for (const url of [`${CODEC_PATH}/:operation`, `${CODEC_PATH}/:token/:operation`]) {
+    app.options(url, { config: { public: true }, schema: { hide: true } }, preflight);
+  }
 
   const encode = async (payloads: PayloadJson[]) => ({
     payloads: (await codec.encode(payloads.map(fromJson))).map(toJson),
@@ -124,30 +125,40 @@ export const codecRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => 
   };
 
   const responses = { 200: payloadsJson, 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema };
-  app.post(
-    `${CODEC_PATH}/decode`,
-    {
-      config: { scope: 'payloads:read' },
-      schema: {
-        tags: ['codec'],
-        summary: 'Decrypts Temporal payloads (codec server)',
-        body: payloadsJson,
-        response: responses,
+  for (const prefix of [CODEC_PATH, `${CODEC_PATH}/:token`]) {
+    // `/codec/<token>/…`: the Temporal Web UI sends no Authorization header of ours, only to the endpoint it is given.
+    const tokenInPath = prefix !== CODEC_PATH;
+    const params = tokenInPath ? { params: z.object({ token: z.string().min(1) }) } : {};
+    const hide = tokenInPath ? { hide: true } : {};
+    app.post(
+      `${prefix}/decode`,
+      {
+        config: { scope: 'payloads:read', tokenInPath },
+        schema: {
+          tags: ['codec'],
+          summary: 'Decrypts Temporal payloads (codec server)',
+          ...params,
+          ...hide,
+          body: payloadsJson,
+          response: responses,
+        },
       },
-    },
-    async (request) => decode(request.body.payloads),
-  );
-  app.post(
-    `${CODEC_PATH}/encode`,
-    {
-      config: { scope: 'payloads:write' },
-      schema: {
-        tags: ['codec'],
-        summary: 'Encrypts Temporal payloads (codec server)',
-        body: payloadsJson,
-        response: responses,
+      async (request) => decode(request.body.payloads),
+    );
+    app.post(
+      `${prefix}/encode`,
+      {
+        config: { scope: 'payloads:write', tokenInPath },
+        schema: {
+          tags: ['codec'],
+          summary: 'Encrypts Temporal payloads (codec server)',
+          ...params,
+          ...hide,
+          body: payloadsJson,
+          response: responses,
+        },
       },
-    },
-    async (request) => encode(request.body.payloads),
-  );
+      async (request) => encode(request.body.payloads),
+    );
+  }
 };
