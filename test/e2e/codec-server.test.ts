@@ -8,16 +8,15 @@ import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
 import { Keyring } from '../../src/crypto/keyring';
-import { runWorkflowId } from '../../src/domain';
 import { cachedGoBinary } from '../../src/stack/go-build';
 import { findOnPath, imexPaths } from '../../src/stack/paths';
 import { temporalCliBuild } from '../../src/stack/temporal-dev-server';
 import { EncryptionCodec } from '../../src/temporal/encryption-codec';
-import { webhookTrigger } from '../helpers/blueprints';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startApi, type RunningApi } from './support/api';
+import { parkRunWithEmail } from './support/parked-run';
 
 const UI_ORIGIN = 'http://127.0.0.1:8233';
 const MARKER = 'codec-e2e-8c41d2-carol@example.com';
@@ -258,19 +257,7 @@ describe('the temporal CLI with --codec-endpoint', () => {
 
   test('shows decrypted data with a token that may read payloads, ciphertext or a refusal otherwise', async () => {
     expect(binary).toBeDefined();
-    http.script('/cli', { status: 400 });
-    const scenarioId = await harness.createScenario({
-      name: 'codec CLI',
-      flow: [webhookTrigger, http.httpModule(2, '/cli', { data: '{"email":"{{1.email}}"}' })],
-      metadata: { scenario: { dlq: true } },
-    });
-    const { executionId } = await harness.imex.startScenarioRun({
-      orgId: harness.orgId,
-      scenarioId,
-      data: { email: MARKER },
-    });
-    expect((await harness.imex.scenarioRunResult(executionId)).parked).toHaveLength(1);
-    const workflowId = runWorkflowId(executionId);
+    const workflowId = await parkRunWithEmail(harness, http, '/cli', MARKER);
 
     const allowed = await show(workflowId, ['--codec-endpoint', codecUrl, '--codec-auth', `Token ${tokens.reader}`]);
     expect(allowed.code).toBe(0);

@@ -14,23 +14,25 @@ import { NativeConnection } from '@temporalio/worker';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig } from '../../src/config';
 import { Keyring } from '../../src/crypto/keyring';
-import { runWorkflowId } from '../../src/domain';
 import { freePort } from '../../src/stack/free-port';
 import { cachedGoBinary } from '../../src/stack/go-build';
 import { findOnPath, imexPaths } from '../../src/stack/paths';
 import { startTemporalDevServer, temporalCliBuild, type RunningTemporal } from '../../src/stack/temporal-dev-server';
+import { closableRetry } from '../../src/temporal/closable-retry';
 import { EncryptionCodec } from '../../src/temporal/encryption-codec';
-import { webhookTrigger } from '../helpers/blueprints';
 import { CHROMIUM_INSTALL, CHROMIUM_PATH } from '../helpers/ensure-chromium';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startApi, type RunningApi } from './support/api';
+import { parkRunWithEmail } from './support/parked-run';
 
 const MARKER = 'webui-2b7f19-dave@example.com';
 const keyring = new Keyring([{ id: 'webui', key: crypto.randomBytes(32) }]);
 
 let env: TestEnv;
+// As test-env.ts: a call cut off by the close is not retried onto the closed channel.
+const uiRetry = closableRetry();
 let temporal: RunningTemporal;
 let uiUrl: string;
 let uiEnv: TestEnv;
@@ -57,7 +59,7 @@ beforeAll(async () => {
   uiUrl = temporal.uiUrl as string;
 
   env = await openTestEnv();
-  const connection = await Connection.connect({ address: temporal.address });
+  const connection = await Connection.connect({ address: temporal.address, interceptors: uiRetry.interceptors });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   uiEnv = {
     ...env,
@@ -89,7 +91,7 @@ afterAll(async () => {
   await http?.stop();
   await harness?.stop();
   await uiEnv?.nativeConnection.close();
-  await uiEnv?.connection.close();
+  if (uiEnv) await uiRetry.close(uiEnv.connection);
   await env?.close();
   await temporal?.process.stop(5_000);
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -107,19 +109,7 @@ async function openRun(workflowId: string, endpoint: string): Promise<void> {
 test('the Web UI shows a parked run decrypted with a payloads:read token, ciphertext without', async () => {
   const reader = (await harness.store.apiTokens.create({ orgId: harness.orgId, scopes: ['payloads:read'] })).token;
   const other = (await harness.store.apiTokens.create({ orgId: harness.orgId, scopes: ['dlqs:read'] })).token;
-  http.script('/ui', { status: 400 });
-  const scenarioId = await harness.createScenario({
-    name: 'codec web UI',
-    flow: [webhookTrigger, http.httpModule(2, '/ui', { data: '{"email":"{{1.email}}"}' })],
-    metadata: { scenario: { dlq: true } },
-  });
-  const { executionId } = await harness.imex.startScenarioRun({
-    orgId: harness.orgId,
-    scenarioId,
-    data: { email: MARKER },
-  });
-  expect((await harness.imex.scenarioRunResult(executionId)).parked).toHaveLength(1);
-  const workflowId = runWorkflowId(executionId);
+  const workflowId = await parkRunWithEmail(harness, http, '/ui', MARKER);
   const codecBase = api.url.replace(/\/api\/v2$/, '/codec');
 
   await openRun(workflowId, `${codecBase}/${reader}`);

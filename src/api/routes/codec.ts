@@ -125,40 +125,23 @@ export const codecRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => 
   };
 
   const responses = { 200: payloadsJson, 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema };
+  const operations = [
+    { name: 'decode', scope: 'payloads:read', summary: 'Decrypts Temporal payloads (codec server)', run: decode },
+    { name: 'encode', scope: 'payloads:write', summary: 'Encrypts Temporal payloads (codec server)', run: encode },
+  ] as const;
   for (const prefix of [CODEC_PATH, `${CODEC_PATH}/:token`]) {
     // `/codec/<token>/…`: the Temporal Web UI sends no Authorization header of ours, only to the endpoint it is given.
     const tokenInPath = prefix !== CODEC_PATH;
-    const params = tokenInPath ? { params: z.object({ token: z.string().min(1) }) } : {};
-    const hide = tokenInPath ? { hide: true } : {};
-    app.post(
-      `${prefix}/decode`,
-      {
-        config: { scope: 'payloads:read', tokenInPath },
-        schema: {
-          tags: ['codec'],
-          summary: 'Decrypts Temporal payloads (codec server)',
-          ...params,
-          ...hide,
-          body: payloadsJson,
-          response: responses,
+    const inPath = tokenInPath ? { params: z.object({ token: z.string().min(1) }), hide: true } : {};
+    for (const { name, scope, summary, run } of operations) {
+      app.post(
+        `${prefix}/${name}`,
+        {
+          config: { scope, tokenInPath },
+          schema: { tags: ['codec'], summary, ...inPath, body: payloadsJson, response: responses },
         },
-      },
-      async (request) => decode(request.body.payloads),
-    );
-    app.post(
-      `${prefix}/encode`,
-      {
-        config: { scope: 'payloads:write', tokenInPath },
-        schema: {
-          tags: ['codec'],
-          summary: 'Encrypts Temporal payloads (codec server)',
-          ...params,
-          ...hide,
-          body: payloadsJson,
-          response: responses,
-        },
-      },
-      async (request) => encode(request.body.payloads),
-    );
+        async (request) => run(request.body.payloads),
+      );
+    }
   }
 };
