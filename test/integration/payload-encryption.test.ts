@@ -72,10 +72,13 @@ async function expectCiphertextOnly(history: temporal.api.history.v1.IHistory): 
   return decoded.map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
 }
 
-async function replayWithCodec(histories: { workflowId: string; history: unknown }[]): Promise<string[]> {
+async function replayWithCodec(
+  histories: { workflowId: string; history: unknown }[],
+  keys: Keyring = keyring,
+): Promise<string[]> {
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: await imexWorkflowBundle(), dataConverter: imexDataConverter(keyring), replayName: 'codec' },
+    { workflowBundle: await imexWorkflowBundle(), dataConverter: imexDataConverter(keys), replayName: 'codec' },
     histories.map(({ workflowId, history }) => ({ workflowId, history: history as never })),
   )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
@@ -152,8 +155,14 @@ test('a parked IE lives through park, restart, retry, patch and resolve with onl
   const texts = await Promise.all(histories.map(({ history }) => expectCiphertextOnly(history)));
   expect(texts.join('\n')).toContain(PATCH_MARKER);
 
-  // Encrypted histories replay with the codec installed.
+  // Encrypted histories replay with the codec installed. A worker without their key fails each
+  // workflow task (Temporal retries it; nothing runs on empty data): the worker's log names the key,
+  // the failure it reports is itself encrypted ("Encoded failure", readable through the codec server).
   expect(await replayWithCodec(histories)).toEqual([]);
+  const otherKeys = new Keyring([{ id: 'test-other', key: crypto.randomBytes(32) }]);
+  const withoutKey = await replayWithCodec(histories, otherKeys);
+  expect(withoutKey).toHaveLength(histories.length);
+  for (const failure of withoutKey) expect(failure).toMatch(/workflow task failure.*Encoded failure/);
 });
 
 test('histories recorded before encryption replay with the codec installed (plain payloads pass through)', async () => {
