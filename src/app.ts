@@ -4,6 +4,7 @@
  */
 import type { ImexConfig } from './config';
 import { createApiServer } from './api';
+import { loadKeyring } from './crypto/load-keyring';
 import { openFailFastApiClients } from './api/fail-fast-clients';
 import { runDemo } from './demo/demo';
 import { ensureLocalToken } from './local-token';
@@ -16,9 +17,16 @@ import { ImexClient } from './temporal/client';
 import { connectTemporal } from './temporal/connection';
 import { installTemporalLogging } from './temporal/runtime-logging';
 import { createImexWorker } from './temporal/worker';
+import { EncryptionCodec } from './temporal/encryption-codec';
 import { ensureMaintenanceSchedule } from './temporal/maintenance-schedule';
 
 export const LOCAL_ORGANIZATION_NAME = 'Local organization';
+
+/** The browser origins the codec server answers: configured, or the local Temporal Web UI's. */
+export function codecCorsOrigins(config: ImexConfig): string[] {
+  const port = config.IMEX_TEMPORAL_UI_PORT;
+  return config.IMEX_CODEC_CORS_ORIGINS ?? [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+}
 
 export interface RunningImex {
   apiUrl: string;
@@ -41,13 +49,18 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
   };
   installTemporalLogging(log);
   try {
+    // Every Temporal payload is encrypted with these keys (docs/security.md); bad keys stop here.
+    const paths = imexPaths(config.IMEX_HOME, config.IMEX_DATA_DIR);
+    const { keyring, source: keySource } = loadKeyring(config, paths.data);
+    log.info({ keys: keyring.ids, active: keyring.active.id, source: keySource }, 'payload encryption keys loaded');
+
     const stack = await startLocalStack({ config, mode: 'persistent', progress: (line) => say(line) });
     steps.push({ name: 'local stack', stop: () => stack.stop() });
 
     const store = await openStore(stack.mongoUrl, config.IMEX_MONGO_DB);
     steps.push({ name: 'store', stop: () => store.close() });
 
-    const temporal = await connectTemporal(config, stack.temporalAddress);
+    const temporal = await connectTemporal(config, stack.temporalAddress, keyring);
     steps.push({ name: 'Temporal connections', stop: () => temporal.close() });
 
     const registry = createDefaultRegistry();
@@ -66,6 +79,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       client: temporal.client,
       schedule: config.IMEX_RETRY_SCHEDULE,
       coordination: { maxConcurrentRuns: config.IMEX_SCENARIO_MAX_CONCURRENT_RUNS },
+      keyring,
     });
     const workerDone = worker.run();
     steps.push({
@@ -99,13 +113,14 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       logger: log,
       webhooks: apiImex,
       triggers: apiImex,
+      codecServer: { codec: new EncryptionCodec(keyring), corsOrigins: codecCorsOrigins(config) },
     });
     await api.listen({ host: config.IMEX_API_HOST, port: config.IMEX_API_PORT });
     steps.push({ name: 'API', stop: () => api.close() });
     const apiUrl = `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}/api/v2`;
 
     const org = await store.organizations.ensureNamed(LOCAL_ORGANIZATION_NAME);
-    const token = await ensureLocalToken(store, org._id, imexPaths(config.IMEX_HOME, config.IMEX_DATA_DIR).data);
+    const token = await ensureLocalToken(store, org._id, paths.data);
 
     say(`API: ${apiUrl}`);
     say(`Token: ${token}`);

@@ -20,6 +20,15 @@ const optionalUrl = (protocols: string[]) =>
     .refine((v) => protocols.some((p) => v.startsWith(p)), { message: `must start with ${protocols.join(' or ')}` })
     .optional();
 
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /** Project root: one level above `src/`. */
 export const projectRoot = path.resolve(__dirname, '..');
 
@@ -67,6 +76,30 @@ export const envSchema = z.object({
   IMEX_WEBHOOK_QUEUE_CAP: z.coerce.number().int().positive().default(10_000),
   /** Runs of one scenario at once (webhook payloads of a non-sequential scenario run in parallel up to this). */
   IMEX_SCENARIO_MAX_CONCURRENT_RUNS: z.coerce.number().int().positive().default(10),
+  /**
+   * Keys that encrypt Temporal payloads (docs/security.md): `<id>:<base64 of 32 bytes>`, comma
+   * separated, the first one active. Unset (and no key file): `npm start` keeps a generated key in
+   * `<IMEX_DATA_DIR>/encryption-keys`.
+   */
+  IMEX_ENCRYPTION_KEYS: z.string().trim().min(1).optional(),
+  /** A file holding the keys in the same form, one per line (`#` comments); instead of IMEX_ENCRYPTION_KEYS. */
+  IMEX_ENCRYPTION_KEY_FILE: z.string().trim().min(1).optional(),
+  /**
+   * Browser origins allowed to call the codec server (`/codec/*`), comma separated: the Temporal
+   * Web UI's. Unset: the local Web UI, `http://127.0.0.1:<IMEX_TEMPORAL_UI_PORT>` and `http://localhost:<…>`.
+   */
+  IMEX_CODEC_CORS_ORIGINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .refine((origins) => origins.every((o) => o === '*' || isOrigin(o)), {
+      message: 'comma-separated origins such as http://127.0.0.1:8233 (scheme://host[:port], no path), or *',
+    })
+    .optional(),
   IMEX_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** The Go toolchain used to build the Temporal CLI and FerretDB when no binary is found. */
   IMEX_GO: z.string().min(1).default('go'),
@@ -95,6 +128,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ImexConfig {
   if (Boolean(config.TEMPORAL_TLS_CERT_PATH) !== Boolean(config.TEMPORAL_TLS_KEY_PATH)) {
     throw new ConfigError([
       { variable: 'TEMPORAL_TLS_CERT_PATH', message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together' },
+    ]);
+  }
+  if (config.IMEX_ENCRYPTION_KEYS && config.IMEX_ENCRYPTION_KEY_FILE) {
+    throw new ConfigError([
+      { variable: 'IMEX_ENCRYPTION_KEYS', message: 'set IMEX_ENCRYPTION_KEYS or IMEX_ENCRYPTION_KEY_FILE, not both' },
     ]);
   }
   return config;

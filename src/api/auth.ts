@@ -25,6 +25,8 @@ declare module 'fastify' {
     scope?: ApiScope;
     /** No token needed (the OpenAPI document). */
     public?: boolean;
+    /** The token may come as the path parameter `token` instead (the codec server, for the Temporal Web UI). */
+    tokenInPath?: boolean;
   }
   interface FastifyRequest {
     /** Set on every route that has a scope, before validation and the handler run. */
@@ -58,7 +60,10 @@ export function installAuth(app: FastifyInstance, tokens: ApiTokenStore, basePat
   app.addHook('onRequest', async (request) => {
     const { scope } = request.routeOptions.config;
     if (!scope) return;
-    const header = request.headers.authorization;
+    const pathToken = request.routeOptions.config.tokenInPath
+      ? (request.params as { token?: string }).token
+      : undefined;
+    const header = pathToken ? `Token ${pathToken}` : request.headers.authorization;
     if (!header) throw unauthorized('missing Authorization header: send "Authorization: Token <token>"');
     const match = tokenHeader.exec(header);
     if (!match?.[1]) throw unauthorized('malformed Authorization header: send "Authorization: Token <token>"');

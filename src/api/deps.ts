@@ -3,6 +3,7 @@ import type { ModuleLookup } from '../domain';
 import type { Logger } from '../logger';
 import type { Store } from '../store';
 import type { ImexClient } from '../temporal/client';
+import type { CodecServerOptions } from './routes/codec';
 
 /**
  * The part of `ImexClient` the API uses (tests may pass a stand-in). `startScenarioRun` throws
@@ -29,4 +30,6 @@ export interface ApiDeps {
   webhooks?: Pick<ImexClient, 'acceptWebhook'>;
   /** Keeps a scenario's Temporal Schedule and coordinator in line after it changes (start, stop, PATCH). */
   triggers?: Pick<ImexClient, 'syncScenarioTriggers'>;
+  /** `POST /codec/encode` and `/codec/decode` for the Temporal Web UI and CLI (without it, 404). */
+  codecServer?: CodecServerOptions;
 }

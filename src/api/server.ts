@@ -22,6 +22,7 @@ import { installErrorHandling, validationError } from './errors';
 import { dataStoreRecordRoutes } from './routes/data-store-records';
 import { dataStoreRoutes } from './routes/data-stores';
 import { dataStructureRoutes } from './routes/data-structures';
+import { codecRoutes } from './routes/codec';
 import { dlqRoutes } from './routes/dlqs';
 import { hookRoutes } from './routes/hooks';
 import { bulkDlqRoutes } from './routes/dlqs-bulk';
@@ -104,6 +105,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
     { prefix: API_BASE_PATH },
   );
   await app.withTypeProvider<ZodTypeProvider>().register(hookRoutes, deps);
+  await app.withTypeProvider<ZodTypeProvider>().register(codecRoutes, deps);
   await app.register(webRoutes);
 
   return app;

@@ -1,7 +1,11 @@
 import crypto from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 
-/** Make's API scopes that imex honours (DESIGN.md §7). */
+/**
+ * Make's API scopes that imex honours (DESIGN.md §7), and imex's codec server scopes:
+ * `payloads:read` decrypts Temporal payloads, `payloads:write` encrypts them (src/api/routes/codec.ts).
+ * Those two reach every organization's payloads: give them to operators' tokens only.
+ */
 export const apiScopes = [
   'dlqs:read',
   'dlqs:write',
@@ -11,6 +15,8 @@ export const apiScopes = [
   'datastores:write',
   'udts:read',
   'udts:write',
+  'payloads:read',
+  'payloads:write',
 ] as const;
 export type ApiScope = (typeof apiScopes)[number];
 

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { ImexConfig } from '../config';
+import type { Keyring } from '../crypto/keyring';
+import { imexDataConverter } from './data-converter';
 import { closableRetry } from './closable-retry';
 import { failFastRetry } from './unavailable';
 
@@ -16,7 +18,12 @@ export interface TemporalConnections {
   close(): Promise<void>;
 }
 
-export async function connectTemporal(config: ImexConfig, address: string): Promise<TemporalConnections> {
+/** With a keyring, both clients encrypt and decrypt payloads as imex's workers do. */
+export async function connectTemporal(
+  config: ImexConfig,
+  address: string,
+  keyring?: Keyring,
+): Promise<TemporalConnections> {
   const tls =
     config.TEMPORAL_TLS || config.TEMPORAL_TLS_CERT_PATH
       ? {
@@ -40,8 +47,9 @@ export async function connectTemporal(config: ImexConfig, address: string): Prom
   const connection = await Connection.connect({ ...options, interceptors: patientRetry.interceptors });
   const apiConnection = await Connection.connect({ ...options, interceptors: apiRetry.interceptors });
   const nativeConnection = await NativeConnection.connect(options);
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const apiClient = new Client({ connection: apiConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const dataConverter = imexDataConverter(keyring);
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  const apiClient = new Client({ connection: apiConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   return {
     client,
     apiClient,

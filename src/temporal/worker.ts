@@ -4,6 +4,7 @@ import type { CoordinationSettings } from '../../activities';
 import type { PolicyTable, RetrySchedule } from '../domain';
 import type { ModuleRegistry } from '../modules';
 import type { Store } from '../store';
+import type { Keyring } from '../crypto/keyring';
 import { createImexPlugin } from './plugin';
 
 export interface ImexWorkerOptions {
@@ -20,6 +21,8 @@ export interface ImexWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Bounded workflow cache: worker memory stays flat however many IEs are parked. */
   maxCachedWorkflows?: number;
+  /** Encrypts every payload (the plugin installs the codec). */
+  keyring?: Keyring;
 }
 
 /** A Worker on the imex task queue, built with the imex plugin. */

@@ -1,4 +1,5 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { imexFailureConverterPath } from './data-converter';
 import { imexWorkflowsPath } from './plugin';
 
 /** Only the bundler's errors are worth printing; its progress lines are noise at every start. */
@@ -16,5 +17,9 @@ export const quietBundlerLogger = {
  * result as the plugin's `workflowBundle` and Worker.create skips bundling.
  */
 export function bundleImexWorkflows(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: imexWorkflowsPath, logger: quietBundlerLogger });
+  return bundleWorkflowCode({
+    workflowsPath: imexWorkflowsPath,
+    failureConverterPath: imexFailureConverterPath,
+    logger: quietBundlerLogger,
+  });
 }

@@ -49,6 +49,19 @@ test('npm start brings up imex, runs the demo to a resolved incomplete execution
       headers: { authorization: `Token ${token}` },
     });
     expect(scenarios.status).toBe(200);
+
+    // Payloads are encrypted with a key generated in the data folder; the local token reads them back.
+    expect(fs.statSync(path.join(dataDir, 'encryption-keys')).mode & 0o777).toBe(0o600);
+    const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: 'MQ==' };
+    const codec = (operation: string, body: unknown) =>
+      fetch(`http://127.0.0.1:${api}/codec/${operation}`, {
+        method: 'POST',
+        headers: { authorization: `Token ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<{ payloads: unknown[] }>);
+    const encoded = await codec('encode', { payloads: [plain] });
+    expect(JSON.stringify(encoded)).toContain(Buffer.from('binary/encrypted').toString('base64'));
+    expect(await codec('decode', encoded)).toEqual({ payloads: [plain] });
   } finally {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGINT');

@@ -2,7 +2,10 @@
  * An imex worker on the shared test stack: the real plugin, activities, store and module
  * registry, on a task queue of the test file's own. The workflow bundle is built once per file.
  */
+import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import type { Keyring } from '../../src/crypto/keyring';
+import { imexDataConverter } from '../../src/temporal/data-converter';
 import { createDefaultRegistry, type ModuleRegistry } from '../../src/modules';
 import { createStore, ensureIndexes, type Store } from '../../src/store';
 import {
@@ -33,6 +36,8 @@ export const fastInRunRetries: PolicyOverrides = Object.fromEntries(
 );
 
 export interface ImexHarness {
+  /** The client imex uses: `env.client`, or one with the encryption codec when a keyring is given. */
+  client: Client;
   store: Store;
   registry: ModuleRegistry;
   imex: ImexClient;
@@ -50,13 +55,18 @@ export interface ImexHarness {
 
 export async function startImexHarness(
   env: TestEnv,
-  options: { schedule?: RetrySchedule; policy?: PolicyOverrides } = {},
+  options: { schedule?: RetrySchedule; policy?: PolicyOverrides; keyring?: Keyring } = {},
 ): Promise<ImexHarness> {
   const store = createStore(env.db);
   await ensureIndexes(store);
   const registry = createDefaultRegistry();
   const taskQueue = env.unique('imex');
-  const imex = new ImexClient({ client: env.client, store, taskQueue });
+  const { keyring } = options;
+  // The test's connection, with imex's codec: env.client itself stays plain (it sees ciphertext).
+  const client = keyring
+    ? new Client({ connection: env.connection, namespace: env.namespace, dataConverter: imexDataConverter(keyring) })
+    : env.client;
+  const imex = new ImexClient({ client, store, taskQueue });
   const createWorker = async () =>
     Worker.create({
       connection: env.nativeConnection,
@@ -66,8 +76,9 @@ export async function startImexHarness(
         createImexPlugin({
           store,
           registry,
-          client: env.client,
+          client,
           taskQueue,
+          keyring,
           schedule: options.schedule,
           policyTable: mergePolicyTable(defaultPolicyTable, options.policy ?? fastInRunRetries),
           workflowBundle: await imexWorkflowBundle(),
@@ -78,6 +89,7 @@ export async function startImexHarness(
   let running = worker.run();
   const org = await store.organizations.create({ name: env.unique('org') });
   return {
+    client,
     store,
     registry,
     imex,

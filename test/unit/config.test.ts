@@ -34,6 +34,8 @@ describe('loadConfig', () => {
     ['IMEX_LOG_LEVEL', 'chatty'],
     ['TEMPORAL_TLS', 'maybe'],
     ['IMEX_MONGO_DB', 'has space'],
+    ['IMEX_CODEC_CORS_ORIGINS', 'http://ui.example/path'],
+    ['IMEX_CODEC_CORS_ORIGINS', 'not-a-url'],
   ])('rejects a bad %s with the variable name and the reason', (variable, value) => {
     let error: unknown;
     try {
@@ -48,6 +50,16 @@ describe('loadConfig', () => {
 
   test('requires a TLS certificate and key together', () => {
     expect(() => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/go together/);
+  });
+
+  test('takes encryption keys from one place only, and codec CORS origins as a list', () => {
+    expect(() => loadConfig({ IMEX_ENCRYPTION_KEYS: 'a:b', IMEX_ENCRYPTION_KEY_FILE: '/k' })).toThrow(/not both/);
+    expect(
+      loadConfig({ IMEX_CODEC_CORS_ORIGINS: 'http://127.0.0.1:8233, https://temporal.example.com' })
+        .IMEX_CODEC_CORS_ORIGINS,
+    ).toEqual(['http://127.0.0.1:8233', 'https://temporal.example.com']);
+    expect(loadConfig({ IMEX_CODEC_CORS_ORIGINS: '*' }).IMEX_CODEC_CORS_ORIGINS).toEqual(['*']);
+    expect(loadConfig({}).IMEX_CODEC_CORS_ORIGINS).toBeUndefined();
   });
 
   test('lists every variable it reads', () => {
