@@ -141,20 +141,41 @@ export function scanPayloads(events: readonly HistoryEvent[]): PayloadScan {
   return { events: events.length, maxPayloadBytes: max, maxPayloadEventType: where };
 }
 
-/** The longest workflow task in a history: WorkflowTaskStarted → Completed (or Failed, TimedOut). */
-export function longestWorkflowTaskMs(events: readonly HistoryEvent[]): number {
+/** One workflow task as the history timed it: WorkflowTaskStarted → Completed (or Failed, TimedOut). */
+export interface WorkflowTaskTiming {
+  startedMs: number;
+  ms: number;
+  /** Local activities whose markers the task recorded: it held the task open while they ran. */
+  localActivities: number;
+}
+
+export function workflowTaskTimings(events: readonly HistoryEvent[]): WorkflowTaskTiming[] {
   const startedAt = new Map<number, number>();
-  let longest = 0;
+  const byCompletion = new Map<number, WorkflowTaskTiming>();
+  const tasks: WorkflowTaskTiming[] = [];
   for (const event of events) {
     if (event.workflowTaskStartedEventAttributes) {
       startedAt.set(Number(event.eventId), timestampMs(event.eventTime as Timestamp));
+    }
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName === 'core_local_activity') {
+      const task = byCompletion.get(Number(marker.workflowTaskCompletedEventId));
+      if (task) task.localActivities += 1;
     }
     const closed =
       event.workflowTaskCompletedEventAttributes ??
       event.workflowTaskFailedEventAttributes ??
       event.workflowTaskTimedOutEventAttributes;
     const started = closed ? startedAt.get(Number(closed.startedEventId)) : undefined;
-    if (started !== undefined) longest = Math.max(longest, timestampMs(event.eventTime as Timestamp) - started);
+    if (started === undefined) continue;
+    const task = { startedMs: started, ms: timestampMs(event.eventTime as Timestamp) - started, localActivities: 0 };
+    tasks.push(task);
+    byCompletion.set(Number(event.eventId), task);
   }
-  return longest;
+  return tasks;
+}
+
+/** The longest workflow task in a history. */
+export function longestWorkflowTaskMs(events: readonly HistoryEvent[]): number {
+  return workflowTaskTimings(events).reduce((longest, task) => Math.max(longest, task.ms), 0);
 }

@@ -1,6 +1,7 @@
 /** The bench's results: the JSON document (top-level figures first, details after) and the table. */
 import os from 'node:os';
 import type { GrowthResult } from './growth';
+import { outageStormGoals, outageStormRows, type OutageStormResult } from './outage-storm';
 import type { BenchOptions } from './options';
 import type { ParkCostResult } from './park-cost';
 import type { PayloadResult } from './payloads';
@@ -85,6 +86,7 @@ export interface BenchResults {
   growth: GrowthResult;
   payloads: PayloadResult;
   webhookBurst?: WebhookBurstResult;
+  outageStorm?: OutageStormResult;
 }
 
 export function buildResults(input: {
@@ -97,8 +99,9 @@ export function buildResults(input: {
   payloads: PayloadResult;
   workflowBundleBytes: number;
   webhookBurst?: WebhookBurstResult;
+  outageStorm?: OutageStormResult;
 }): BenchResults {
-  const { overhead, park, growth, payloads, options, webhookBurst } = input;
+  const { overhead, park, growth, payloads, options, webhookBurst, outageStorm } = input;
   const levels = growth.levels;
   const workerRssMbByParked: Record<string, number> = { '0': growth.baselineRssMb };
   const listPageMsByParked: BenchResults['listPageMsByParked'] = {};
@@ -161,6 +164,7 @@ export function buildResults(input: {
       },
       workerRssFlat: { goal: 'flat', met: levels.length < 2 ? null : shapes.workerRss === 'flat' },
       ...(webhookBurst ? { webhookBurst: webhookBurstGoal(webhookBurst) } : {}),
+      ...(outageStorm ? outageStormGoals(outageStorm) : {}),
     },
     notes: {
       parkCostRatio:
@@ -191,6 +195,7 @@ export function buildResults(input: {
     growth,
     payloads,
     ...(webhookBurst ? { webhookBurst } : {}),
+    ...(outageStorm ? { outageStorm } : {}),
   };
 }
 
@@ -283,6 +288,7 @@ export function formatTable(r: BenchResults): string {
     '',
   ]);
   if (r.webhookBurst) rows.push(...webhookBurstRows(r.webhookBurst));
+  if (r.outageStorm) rows.push(...outageStormRows(r.outageStorm));
   rows.push(['maxPayloadBytes', String(r.maxPayloadBytes), '']);
   rows.push(['maxHistoryEvents', String(r.maxHistoryEvents), '']);
   rows.push([
