@@ -34,6 +34,7 @@ import {
   delayForAttempt,
   executionIdFromUuid,
   ImexOrgId,
+  INCOMPLETE_EXECUTION_PRIORITY,
   ImexScenarioId,
   incompleteExecutionSearchAttributes,
   incompleteExecutionWriteThrough,
@@ -89,6 +90,13 @@ export const STORE_ATTEMPT_SLOTS_PATCH = 'imex-store-attempt-slots';
 /** A waiting attempt is woken when a slot frees; it also looks again by itself, after at most this. */
 const SLOT_RECHECK_MAX_MS = 60_000;
 const SLOT_RECHECK_FIRST_MS = 2_000;
+
+/**
+ * Versioning: an attempt's child run is started at the IE's task-queue priority, below live runs
+ * (src/domain/task-priority.ts), also for an IE whose workflow was started before priorities (and
+ * so runs at the default). Histories from before start it without one.
+ */
+export const ATTEMPT_PRIORITY_PATCH = 'imex-attempt-priority';
 
 // Every activity heartbeats while it runs: a lost worker is noticed within seconds (activity-timeouts.ts).
 const coordination = proxyActivities<ImexActivities>({
@@ -447,6 +455,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
         ],
         // A finished IE must not leave its attempt running, nor kill it mid-module: let it end.
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        ...(patched(ATTEMPT_PRIORITY_PATCH) ? { priority: INCOMPLETE_EXECUTION_PRIORITY } : {}),
       });
       await store.resolveIncompleteExecution(state.ieId);
       state.status = 'resolved';

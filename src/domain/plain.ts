@@ -18,7 +18,8 @@
  * - `ie-changes`: the IE's change log;
  * - `coordination`: the per-scenario coordinator's contract, scheduling and ids;
  * - `activity-timeouts`: the module activity's heartbeat and timeouts (bounded recovery after a crash).
- * - `json-keys`: the one check of user JSON's keys (`__proto__`, `$…`) wherever it enters.
+ * - `json-keys`: the one check of user JSON's keys (`__proto__`, `$…`) wherever it enters;
+ * - `task-priority`: the task-queue priorities of IE work and bulk operations (below live runs).
  *
  * No I/O, no Node APIs and no zod (types from zod schemas come in as `import type` only).
  */
@@ -40,3 +41,4 @@ export * from './ie-changes';
 export * from './coordination';
 export * from './activity-timeouts';
 export * from './json-keys';
+export * from './task-priority';

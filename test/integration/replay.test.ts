@@ -210,6 +210,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-deleted': ieWorkflowId(deletedIe),
     // Patched, retried (its change-log activity) and deleted, each logged.
     'incomplete-execution-changelog': ieWorkflowId(deletedIe),
+    // Its attempt's child run started at the IE's task-queue priority (ATTEMPT_PRIORITY_PATCH).
+    'incomplete-execution-attemptpriority': ieWorkflowId(resolvedIe),
   };
   const histories = await Promise.all(
     Object.entries(recorded).map(async ([name, workflowId]) => ({
