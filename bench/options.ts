@@ -1,5 +1,6 @@
 /** Command line and the sizes of each phase: the full run, and `--quick` (under two minutes). */
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS } from '../src/temporal/plugin';
 import type { BenchWorkerSettings } from './worker-protocol';
 
 /** Phases `--only` can pick (the others are always run together: they share parked state). */
@@ -94,7 +95,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     worker: {
       // imex's default (createImexWorker); --quick parks fewer IEs, so a smaller cache shows the bound.
       maxCachedWorkflows: quick ? 100 : 500,
-      maxConcurrentWorkflowTaskExecutions: slots ?? 40,
+      maxConcurrentWorkflowTaskExecutions: slots ?? DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentActivityTaskExecutions: 100,
     },
     overhead: quick
