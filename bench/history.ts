@@ -145,17 +145,24 @@ export function scanPayloads(events: readonly HistoryEvent[]): PayloadScan {
 export interface WorkflowTaskTiming {
   startedMs: number;
   ms: number;
+  /** Scheduled → started: waiting in the task queue (the server's backlog, or a worker's sticky queue). */
+  queueMs: number;
   /** Local activities whose markers the task recorded: it held the task open while they ran. */
   localActivities: number;
 }
 
 export function workflowTaskTimings(events: readonly HistoryEvent[]): WorkflowTaskTiming[] {
-  const startedAt = new Map<number, number>();
+  const scheduledAt = new Map<number, number>();
+  const startedAt = new Map<number, { at: number; queueMs: number }>();
   const byCompletion = new Map<number, WorkflowTaskTiming>();
   const tasks: WorkflowTaskTiming[] = [];
   for (const event of events) {
-    if (event.workflowTaskStartedEventAttributes) {
-      startedAt.set(Number(event.eventId), timestampMs(event.eventTime as Timestamp));
+    const at = timestampMs(event.eventTime as Timestamp);
+    if (event.workflowTaskScheduledEventAttributes) scheduledAt.set(Number(event.eventId), at);
+    const start = event.workflowTaskStartedEventAttributes;
+    if (start) {
+      const scheduled = scheduledAt.get(Number(start.scheduledEventId));
+      startedAt.set(Number(event.eventId), { at, queueMs: scheduled === undefined ? NaN : at - scheduled });
     }
     const marker = event.markerRecordedEventAttributes;
     if (marker?.markerName === 'core_local_activity') {
@@ -168,7 +175,7 @@ export function workflowTaskTimings(events: readonly HistoryEvent[]): WorkflowTa
       event.workflowTaskTimedOutEventAttributes;
     const started = closed ? startedAt.get(Number(closed.startedEventId)) : undefined;
     if (started === undefined) continue;
-    const task = { startedMs: started, ms: timestampMs(event.eventTime as Timestamp) - started, localActivities: 0 };
+    const task = { startedMs: started.at, ms: at - started.at, queueMs: started.queueMs, localActivities: 0 };
     tasks.push(task);
     byCompletion.set(Number(event.eventId), task);
   }

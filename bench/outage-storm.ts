@@ -23,14 +23,14 @@
  * scenarios' coordinators, each task counted in the window it started in.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { coordinatorWorkflowId, makeRetrySchedule, type RetrySchedule } from '../src/domain';
+import { coordinatorWorkflowId, makeRetrySchedule, runWorkflowId, type RetrySchedule } from '../src/domain';
 import { createDefaultRegistry } from '../src/modules';
 import { startBenchApi } from './api';
 import { Downstream } from './chaos/downstream';
 import { chaosBlueprint } from './chaos/scenarios';
 import { sample, type BenchContext } from './context';
 import { bulkRetry } from './growth';
-import { fetchEvents, workflowTaskTimings, type WorkflowTaskTiming } from './history';
+import { activityTimings, fetchEvents, workflowTaskTimings, type WorkflowTaskTiming } from './history';
 import { directParker } from './park-directly';
 import { assertValid, fiveModuleBlueprint, parkingBlueprint, runData } from './scenarios';
 import { formatRows, percentile, round, runConcurrently } from './stats';
@@ -69,6 +69,18 @@ export interface LongestTask {
   over1s: number;
   /** The longest task that ran no local activity (its time is the worker's, not the store's). */
   withoutLocalActivitiesMs: number;
+}
+
+/** Where the slowest live run of a window spent its time, from its history. */
+export interface LiveRunBreakdown {
+  executionId: string;
+  ms: number;
+  /** Its workflow tasks waiting in the task queue, and running (the worker's share, local activities in it). */
+  workflowTaskQueueMs: number;
+  workflowTaskRunMs: number;
+  /** Its activities waiting in the task queue, and running. */
+  activityQueueMs: number;
+  activityRunMs: number;
 }
 
 export interface OutageStormResult {
@@ -119,6 +131,8 @@ export interface OutageStormResult {
     settledMs: number | null;
   };
   live: Record<WindowName, LiveFigures>;
+  /** The slowest live run of the storm and of the bulk retry, taken apart. */
+  slowestLiveRun: { storm: LiveRunBreakdown | null; bulkRetry: LiveRunBreakdown | null };
   /** The longest workflow task that started in each window (quiet excluded). */
   longestWorkflowTask: Record<BusyWindow, LongestTask>;
   /** Workflows whose histories were read, of those the organization ran. */
@@ -130,6 +144,7 @@ interface LiveSample {
   at: number;
   ms: number;
   ok: boolean;
+  executionId?: string;
 }
 
 /** Runs on demand of the unaffected scenario, one after the other, until stopped. */
@@ -141,13 +156,14 @@ function probeLiveRuns(ctx: BenchContext, orgId: number, scenarioId: number) {
     while (running) {
       const at = Date.now();
       let ok = false;
+      let executionId: string | undefined;
       try {
-        const { executionId } = await ctx.imex.startScenarioRun({ orgId, scenarioId, data: runData(counter++) });
+        ({ executionId } = await ctx.imex.startScenarioRun({ orgId, scenarioId, data: runData(counter++) }));
         ok = (await ctx.imex.scenarioRunResult(executionId)).status === 'success';
       } catch {
         // counted as failed; the probe goes on
       }
-      samples.push({ at, ms: Date.now() - at, ok });
+      samples.push({ at, ms: Date.now() - at, ok, ...(executionId ? { executionId } : {}) });
       await sleep(100);
     }
   })();
@@ -411,6 +427,10 @@ export async function measureOutageStorm(ctx: BenchContext): Promise<OutageStorm
         recovery: liveFigures(probe.samples, recoveryAt, resolvedAt),
         bulkRetry: liveFigures(probe.samples, bulkAt, endAt),
       },
+      slowestLiveRun: {
+        storm: await slowestLiveRun(ctx, probe.samples, stormAt, recoveryAt),
+        bulkRetry: await slowestLiveRun(ctx, probe.samples, bulkAt, endAt),
+      },
       longestWorkflowTask: longest,
       historiesRead: tasks.read,
       historiesListed: tasks.listed,
@@ -419,6 +439,34 @@ export async function measureOutageStorm(ctx: BenchContext): Promise<OutageStorm
     await api.close();
     await downstream.stop();
   }
+}
+
+async function slowestLiveRun(
+  ctx: BenchContext,
+  samples: LiveSample[],
+  from: number,
+  to: number,
+): Promise<LiveRunBreakdown | null> {
+  const slowest = samples
+    .filter((s) => s.ok && s.executionId && s.at >= from && s.at < to)
+    .sort((a, b) => b.ms - a.ms)[0];
+  if (!slowest?.executionId) return null;
+  const events = await fetchEvents(ctx.client, runWorkflowId(slowest.executionId)).catch(() => []);
+  const tasks = workflowTaskTimings(events);
+  const activities = activityTimings(events);
+  const sum = (values: number[]) =>
+    round(
+      values.reduce((a, b) => a + b, 0),
+      0,
+    );
+  return {
+    executionId: slowest.executionId,
+    ms: slowest.ms,
+    workflowTaskQueueMs: sum(tasks.map((t) => t.queueMs)),
+    workflowTaskRunMs: sum(tasks.map((t) => t.ms)),
+    activityQueueMs: sum(activities.map((a) => a.queueMs)),
+    activityRunMs: sum(activities.map((a) => a.runMs)),
+  };
 }
 
 interface TimedTask extends WorkflowTaskTiming {
@@ -492,6 +540,11 @@ export function outageStormRows(r: OutageStormResult): [string, string, string][
   const mark = (g: Goal | undefined) => (g?.met === true ? '(met)' : g?.met === false ? '(missed)' : '');
   const s = r.storm;
   const live = (w: LiveFigures) => `${w.p50Ms} / ${w.p95Ms} (${w.n} runs${w.failed ? `, ${w.failed} failed` : ''})`;
+  const breakdown = (b: LiveRunBreakdown | null) =>
+    b
+      ? `${b.ms}: workflow tasks ${b.workflowTaskQueueMs} queued + ${b.workflowTaskRunMs} run, ` +
+        `activities ${b.activityQueueMs} queued + ${b.activityRunMs} run`
+      : 'n/a';
   const task = (t: LongestTask) =>
     `${t.ms} (${t.workflowType}${t.localActivities ? `, ${t.localActivities} local activities` : ''}; ` +
     `${t.over1s} over 1 s; without local activities ${t.withoutLocalActivitiesMs})`;
@@ -514,12 +567,14 @@ export function outageStormRows(r: OutageStormResult): [string, string, string][
     ],
     ['  live p50 / p95 ms: quiet', live(r.live.quiet), ''],
     ['  live p50 / p95 ms: storm', live(r.live.storm), `p95 <= 1.5x quiet ${mark(goals.outageStormLiveDuringStorm)}`],
+    ['  slowest live run of the storm ms', breakdown(r.slowestLiveRun.storm), ''],
     ['  live p50 / p95 ms: recovery', live(r.live.recovery), ''],
     [
       '  live p50 / p95 ms: bulk retry',
       live(r.live.bulkRetry),
       `p95 <= 1.5x quiet ${mark(goals.outageStormLiveDuringBulkRetry)}`,
     ],
+    ['  slowest live run of the bulk retry ms', breakdown(r.slowestLiveRun.bulkRetry), ''],
     [
       '  longest workflow task ms: storm',
       task(r.longestWorkflowTask.storm),
