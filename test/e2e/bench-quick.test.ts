@@ -80,4 +80,4 @@ test('npm run bench -- --quick writes every figure with its type', async () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}, 480_000);
+}, 900_000);
