@@ -1,4 +1,4 @@
-/** Command line and the sizes of each phase: the full run, and `--quick` (under two minutes). */
+/** Command line and the sizes of each phase: the full run, and `--quick` (about three minutes idle). */
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS } from '../src/temporal/plugin';
 import type { BenchWorkerSettings } from './worker-protocol';
