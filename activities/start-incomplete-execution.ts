@@ -6,6 +6,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
   ieWorkflowId,
+  INCOMPLETE_EXECUTION_PRIORITY,
   incompleteExecutionStartSearchAttributes,
   type IeStatus,
   type IncompleteExecutionInput,
@@ -70,6 +71,8 @@ export async function startIncompleteExecutionWorkflow(
         (options.note ? ` (${options.note})` : ''),
       typedSearchAttributes: incompleteExecutionStartSearchAttributes(state),
       workflowIdReusePolicy: options.firstStart ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
+      // Below live runs: its tasks, its activities and its attempts wait while scenarios run.
+      priority: INCOMPLETE_EXECUTION_PRIORITY,
     });
     return 'started';
   } catch (err) {

@@ -234,7 +234,7 @@ interface OperationView {
 }
 
 /** `POST /dlqs/retry` with the ids; a large batch answers 202 and is followed until completed. */
-async function bulkRetry(
+export async function bulkRetry(
   api: BenchApi,
   scenarioId: number,
   ids: string[],

@@ -141,20 +141,48 @@ export function scanPayloads(events: readonly HistoryEvent[]): PayloadScan {
   return { events: events.length, maxPayloadBytes: max, maxPayloadEventType: where };
 }
 
-/** The longest workflow task in a history: WorkflowTaskStarted → Completed (or Failed, TimedOut). */
-export function longestWorkflowTaskMs(events: readonly HistoryEvent[]): number {
-  const startedAt = new Map<number, number>();
-  let longest = 0;
+/** One workflow task as the history timed it: WorkflowTaskStarted → Completed (or Failed, TimedOut). */
+export interface WorkflowTaskTiming {
+  startedMs: number;
+  ms: number;
+  /** Scheduled → started: waiting in the task queue (the server's backlog, or a worker's sticky queue). */
+  queueMs: number;
+  /** Local activities whose markers the task recorded: it held the task open while they ran. */
+  localActivities: number;
+}
+
+export function workflowTaskTimings(events: readonly HistoryEvent[]): WorkflowTaskTiming[] {
+  const scheduledAt = new Map<number, number>();
+  const startedAt = new Map<number, { at: number; queueMs: number }>();
+  const byCompletion = new Map<number, WorkflowTaskTiming>();
+  const tasks: WorkflowTaskTiming[] = [];
   for (const event of events) {
-    if (event.workflowTaskStartedEventAttributes) {
-      startedAt.set(Number(event.eventId), timestampMs(event.eventTime as Timestamp));
+    const at = timestampMs(event.eventTime as Timestamp);
+    if (event.workflowTaskScheduledEventAttributes) scheduledAt.set(Number(event.eventId), at);
+    const start = event.workflowTaskStartedEventAttributes;
+    if (start) {
+      const scheduled = scheduledAt.get(Number(start.scheduledEventId));
+      startedAt.set(Number(event.eventId), { at, queueMs: scheduled === undefined ? NaN : at - scheduled });
+    }
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName === 'core_local_activity') {
+      const task = byCompletion.get(Number(marker.workflowTaskCompletedEventId));
+      if (task) task.localActivities += 1;
     }
     const closed =
       event.workflowTaskCompletedEventAttributes ??
       event.workflowTaskFailedEventAttributes ??
       event.workflowTaskTimedOutEventAttributes;
     const started = closed ? startedAt.get(Number(closed.startedEventId)) : undefined;
-    if (started !== undefined) longest = Math.max(longest, timestampMs(event.eventTime as Timestamp) - started);
+    if (started === undefined) continue;
+    const task = { startedMs: started.at, ms: at - started.at, queueMs: started.queueMs, localActivities: 0 };
+    tasks.push(task);
+    byCompletion.set(Number(event.eventId), task);
   }
-  return longest;
+  return tasks;
+}
+
+/** The longest workflow task in a history. */
+export function longestWorkflowTaskMs(events: readonly HistoryEvent[]): number {
+  return workflowTaskTimings(events).reduce((longest, task) => Math.max(longest, task.ms), 0);
 }

@@ -1,14 +1,15 @@
-/** Command line and the sizes of each phase: the full run, and `--quick` (under two minutes). */
+/** Command line and the sizes of each phase: the full run, and `--quick` (about three minutes idle). */
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS } from '../src/temporal/plugin';
 import type { BenchWorkerSettings } from './worker-protocol';
 
 /** Phases `--only` can pick (the others are always run together: they share parked state). */
-export const SELECTABLE_PHASES = ['webhook-burst', 'mapping-eval'] as const;
+export const SELECTABLE_PHASES = ['webhook-burst', 'outage-storm', 'mapping-eval'] as const;
 export type SelectablePhase = (typeof SELECTABLE_PHASES)[number];
 
 export interface BenchOptions {
   quick: boolean;
-  /** Run only this phase (`--only webhook-burst`); every phase when absent. */
+  /** Run only this phase (`--only webhook-burst`, `--only outage-storm`); every phase when absent. */
   only?: SelectablePhase;
   out: string;
   worker: BenchWorkerSettings;
@@ -29,6 +30,23 @@ export interface BenchOptions {
     capPosts: number;
     /** Longest wait for a burst's runs. */
     drainCapMs: number;
+  };
+  outageStorm: {
+    /** Scenarios calling the service that goes down, and the runs that fail at once across them. */
+    scenarios: number;
+    runs: number;
+    /** Live runs of the unaffected scenario timed before the storm. */
+    quietRuns: number;
+    /** IEs (parked for a person, another scenario) retried in one bulk request after the recovery. */
+    bulkRetryCount: number;
+    /** How long the outage lasts after the last IE is durable (their auto-retries fail meanwhile). */
+    holdMs: number;
+    /** Longest waits: for every run to park, every IE to resolve, the bulk retry to settle. */
+    parkCapMs: number;
+    resolveCapMs: number;
+    bulkCapMs: number;
+    /** Workflow histories read for the longest workflow task (an even sample of the organization's). */
+    historySample: number;
   };
   growth: {
     /** Parked-IE counts to measure at, in order. */
@@ -55,12 +73,18 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench-results.json' },
       only: { type: 'string' },
+      /** Workflow tasks the workers take at once (to compare settings; imex's default otherwise). */
+      'workflow-task-slots': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
   });
   const quick = values.quick ?? false;
   const only = values.only as SelectablePhase | undefined;
+  const slots = values['workflow-task-slots'] === undefined ? undefined : Number(values['workflow-task-slots']);
+  if (slots !== undefined && !(Number.isInteger(slots) && slots >= 2)) {
+    throw new Error(`--workflow-task-slots ${values['workflow-task-slots']}: an integer of at least 2`);
+  }
   if (only !== undefined && !SELECTABLE_PHASES.includes(only)) {
     throw new Error(`--only ${only}: not a phase (one of ${SELECTABLE_PHASES.join(', ')})`);
   }
@@ -71,7 +95,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     worker: {
       // imex's default (createImexWorker); --quick parks fewer IEs, so a smaller cache shows the bound.
       maxCachedWorkflows: quick ? 100 : 500,
-      maxConcurrentWorkflowTaskExecutions: 40,
+      maxConcurrentWorkflowTaskExecutions: slots ?? DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentActivityTaskExecutions: 100,
     },
     overhead: quick
@@ -83,6 +107,29 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     webhookBurst: quick
       ? { posts: 100, scenarios: 5, cap: 30, capPosts: 90, drainCapMs: 120_000 }
       : { posts: 500, scenarios: 10, cap: 100, capPosts: 300, drainCapMs: 300_000 },
+    outageStorm: quick
+      ? {
+          scenarios: 4,
+          runs: 60,
+          quietRuns: 10,
+          bulkRetryCount: 30,
+          holdMs: 3000,
+          parkCapMs: 90_000,
+          resolveCapMs: 120_000,
+          bulkCapMs: 90_000,
+          historySample: 400,
+        }
+      : {
+          scenarios: 10,
+          runs: 500,
+          quietRuns: 30,
+          bulkRetryCount: 300,
+          holdMs: 10_000,
+          parkCapMs: 300_000,
+          resolveCapMs: 600_000,
+          bulkCapMs: 300_000,
+          historySample: 800,
+        },
     growth: quick
       ? {
           levels: [100, 300],

@@ -1,6 +1,7 @@
 /** The bench's results: the JSON document (top-level figures first, details after) and the table. */
 import os from 'node:os';
 import type { GrowthResult } from './growth';
+import { outageStormGoals, outageStormRows, type OutageStormResult } from './outage-storm';
 import type { BenchOptions } from './options';
 import type { ParkCostResult } from './park-cost';
 import type { PayloadResult } from './payloads';
@@ -87,6 +88,7 @@ export interface BenchResults {
   payloads: PayloadResult;
   webhookBurst?: WebhookBurstResult;
   mappingEval?: MappingEvalResult;
+  outageStorm?: OutageStormResult;
 }
 
 export function buildResults(input: {
@@ -100,8 +102,9 @@ export function buildResults(input: {
   workflowBundleBytes: number;
   webhookBurst?: WebhookBurstResult;
   mappingEval?: MappingEvalResult;
+  outageStorm?: OutageStormResult;
 }): BenchResults {
-  const { overhead, park, growth, payloads, options, webhookBurst, mappingEval } = input;
+  const { overhead, park, growth, payloads, options, webhookBurst, mappingEval, outageStorm } = input;
   const levels = growth.levels;
   const workerRssMbByParked: Record<string, number> = { '0': growth.baselineRssMb };
   const listPageMsByParked: BenchResults['listPageMsByParked'] = {};
@@ -164,6 +167,7 @@ export function buildResults(input: {
       },
       workerRssFlat: { goal: 'flat', met: levels.length < 2 ? null : shapes.workerRss === 'flat' },
       ...(webhookBurst ? { webhookBurst: webhookBurstGoal(webhookBurst) } : {}),
+      ...(outageStorm ? outageStormGoals(outageStorm) : {}),
     },
     notes: {
       parkCostRatio:
@@ -195,6 +199,7 @@ export function buildResults(input: {
     payloads,
     ...(webhookBurst ? { webhookBurst } : {}),
     ...(mappingEval ? { mappingEval } : {}),
+    ...(outageStorm ? { outageStorm } : {}),
   };
 }
 
@@ -287,6 +292,7 @@ export function formatTable(r: BenchResults): string {
     '',
   ]);
   if (r.webhookBurst) rows.push(...webhookBurstRows(r.webhookBurst));
+  if (r.outageStorm) rows.push(...outageStormRows(r.outageStorm));
   rows.push(['maxPayloadBytes', String(r.maxPayloadBytes), '']);
   rows.push(['maxHistoryEvents', String(r.maxHistoryEvents), '']);
   rows.push([

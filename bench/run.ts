@@ -4,8 +4,10 @@
  * memory, FerretDB), a worker process with an imex worker and the bare baseline's worker, and the
  * real API; prints a table and writes the JSON (default bench-results.json).
  *
- * Phases, one file each: run-overhead.ts, park-cost.ts, webhook-burst.ts, growth.ts, payloads.ts,
- * mapping-eval.ts. `--only webhook-burst` (or `mapping-eval`, which needs no stack) runs that phase alone. docs/benchmark.md explains the figures.
+ * Phases, one file each: run-overhead.ts, park-cost.ts, webhook-burst.ts, outage-storm.ts,
+ * growth.ts, payloads.ts, mapping-eval.ts. `--only webhook-burst`, `--only outage-storm` or
+ * `--only mapping-eval` (which needs no stack) runs that phase alone. docs/benchmark.md explains
+ * the figures.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,7 @@ import type { BenchContext } from './context';
 import { measureGrowth } from './growth';
 import { formatMappingEval, measureMappingEval } from './mapping-eval';
 import { parseBenchArgs } from './options';
+import { formatOutageStorm, measureOutageStorm, outageStormGoals } from './outage-storm';
 import { measureParkCost } from './park-cost';
 import { measurePayloads } from './payloads';
 import { buildResults, formatTable, machineNow } from './report';
@@ -107,12 +110,23 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${formatWebhookBurst(webhookBurst)}\n\nresults: ${out}\n`);
       return;
     }
+    if (options.only === 'outage-storm') {
+      const outageStorm = await measureOutageStorm(ctx);
+      const machine = machineNow(loadAtStart);
+      const goals = outageStormGoals(outageStorm);
+      const results = { quick: options.quick, only: options.only, machine, goals, outageStorm };
+      fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+      process.stdout.write(`\n${formatOutageStorm(outageStorm)}\n\nresults: ${out}\n`);
+      return;
+    }
     const overhead = await measureRunOverhead(ctx);
     ctx.checkpoint('runOverhead', overhead);
     const park = await measureParkCost(ctx);
     ctx.checkpoint('parkCost', park);
     const webhookBurst = await measureWebhookBurst(ctx);
     ctx.checkpoint('webhookBurst', webhookBurst);
+    const outageStorm = await measureOutageStorm(ctx);
+    ctx.checkpoint('outageStorm', outageStorm);
     const growth = await measureGrowth(ctx);
     say('payloads: scanning sampled histories');
     const payloads = await measurePayloads(ctx);
@@ -130,6 +144,7 @@ async function main(): Promise<void> {
       workflowBundleBytes: worker.bundleBytes,
       webhookBurst,
       mappingEval,
+      outageStorm,
     });
     fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\n${formatTable(results)}\n\n${formatMappingEval(mappingEval)}\n\nresults: ${out}\n`);

@@ -47,3 +47,11 @@ export async function runConcurrently(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, lane));
 }
+
+/** Rows of a phase run alone (`--only`): figure, value, goal, in aligned columns. */
+export function formatRows(rows: [string, string, string][]): string {
+  const widths = [0, 1].map((i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  return rows
+    .map((row) => `${row[0].padEnd(widths[0] as number)}  ${row[1].padEnd(widths[1] as number)}  ${row[2]}`.trimEnd())
+    .join('\n');
+}

@@ -14,7 +14,7 @@ import { createDefaultRegistry } from '../src/modules';
 import { startBenchApi, type BenchApi } from './api';
 import type { BenchContext } from './context';
 import { assertValid, fiveModuleBlueprint, parkingBlueprint, parkingData, runData } from './scenarios';
-import { percentile, round } from './stats';
+import { formatRows, percentile, round } from './stats';
 
 export interface LatencyFigures {
   n: number;
@@ -68,7 +68,7 @@ export interface WebhookBurstResult {
   cap: CapFigures;
 }
 
-function latency(values: number[]): LatencyFigures {
+export function latency(values: number[]): LatencyFigures {
   return {
     n: values.length,
     p50Ms: round(percentile(values, 50), 1),
@@ -77,14 +77,14 @@ function latency(values: number[]): LatencyFigures {
   };
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   ms: number;
   executionId?: string;
   retryAfter: string | null;
 }
 
-async function post(api: BenchApi, hookId: string, body: unknown): Promise<Answer> {
+export async function postWebhook(api: BenchApi, hookId: string, body: unknown): Promise<Answer> {
   const started = performance.now();
   const response = await fetch(`${api.origin}/hooks/${hookId}`, {
     method: 'POST',
@@ -132,7 +132,7 @@ async function burst(
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const answers = await Promise.all(
-    Array.from({ length: posts }, (_, i) => post(api, targets[i % targets.length]!.hookId, runData(i))),
+    Array.from({ length: posts }, (_, i) => postWebhook(api, targets[i % targets.length]!.hookId, runData(i))),
   );
   const allAnsweredMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
@@ -224,7 +224,7 @@ export async function measureWebhookBurst(ctx: BenchContext): Promise<WebhookBur
         scenario: { ...scenarioSettings, sequential: true, imex: { webhookQueueCap: cap } },
       },
     } as typeof parking);
-    const parked = await post(api, capped.hookId, parkingData(0));
+    const parked = await postWebhook(api, capped.hookId, parkingData(0));
     if (parked.status !== 202) throw new Error(`the parking payload was answered ${parked.status}`);
     for (const started = Date.now(); ;) {
       if ((await ctx.imex.coordinatorState(capped.id))?.blocked === 'incomplete-executions') break;
@@ -234,7 +234,7 @@ export async function measureWebhookBurst(ctx: BenchContext): Promise<WebhookBur
     ctx.say(`webhook burst: ${capPosts} concurrent posts against a cap of ${cap}`);
     const started = performance.now();
     const answers = await Promise.all(
-      Array.from({ length: capPosts }, (_, i) => post(api, capped.hookId, parkingData(i + 1))),
+      Array.from({ length: capPosts }, (_, i) => postWebhook(api, capped.hookId, parkingData(i + 1))),
     );
     const allAnsweredMs = performance.now() - started;
     const acceptedCount = answers.filter((a) => a.status === 202).length;
@@ -303,9 +303,5 @@ export function webhookBurstRows(r: WebhookBurstResult): [string, string, string
 
 /** The phase alone (`--only webhook-burst`). */
 export function formatWebhookBurst(r: WebhookBurstResult): string {
-  const rows = webhookBurstRows(r);
-  const widths = [0, 1].map((i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows
-    .map((row) => `${row[0].padEnd(widths[0] as number)}  ${row[1].padEnd(widths[1] as number)}  ${row[2]}`.trimEnd())
-    .join('\n');
+  return formatRows(webhookBurstRows(r));
 }

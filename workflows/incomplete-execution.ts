@@ -34,6 +34,7 @@ import {
   delayForAttempt,
   executionIdFromUuid,
   ImexOrgId,
+  INCOMPLETE_EXECUTION_PRIORITY,
   ImexScenarioId,
   incompleteExecutionSearchAttributes,
   incompleteExecutionWriteThrough,
@@ -99,6 +100,13 @@ const SLOT_RECHECK_FIRST_MS = 2_000;
 export const RARE_SLOT_RECHECK_PATCH = 'imex-rare-slot-recheck';
 const RARE_SLOT_RECHECK_FIRST_MS = 30_000;
 const RARE_SLOT_RECHECK_MAX_MS = 300_000;
+
+/**
+ * Versioning: an attempt's child run is started at the IE's task-queue priority, below live runs
+ * (src/domain/task-priority.ts), also for an IE whose workflow was started before priorities (and
+ * so runs at the default). Histories from before start it without one.
+ */
+export const ATTEMPT_PRIORITY_PATCH = 'imex-attempt-priority';
 
 // Every activity heartbeats while it runs: a lost worker is noticed within seconds (activity-timeouts.ts).
 const coordination = proxyActivities<ImexActivities>({
@@ -464,6 +472,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
         ],
         // A finished IE must not leave its attempt running, nor kill it mid-module: let it end.
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        ...(patched(ATTEMPT_PRIORITY_PATCH) ? { priority: INCOMPLETE_EXECUTION_PRIORITY } : {}),
       });
       await store.resolveIncompleteExecution(state.ieId);
       state.status = 'resolved';

@@ -21,6 +21,8 @@
  * - `json-keys`: the one check of user JSON's keys (`__proto__`, `$…`) wherever it enters.
  * - `data-structure`, `data-store-writes`: Make's data structures (typed record fields) and a run's
  *   staged data-store writes (net effect of a commit, a run's view of its own writes).
+ * - `json-keys`: the one check of user JSON's keys (`__proto__`, `$…`) wherever it enters;
+ * - `task-priority`: the task-queue priorities of IE work and bulk operations (below live runs).
  *
  * No I/O, no Node APIs and no zod (types from zod schemas come in as `import type` only).
  */
@@ -45,3 +47,4 @@ export * from './activity-timeouts';
 export * from './json-keys';
 export * from './data-structure';
 export * from './data-store-writes';
+export * from './task-priority';

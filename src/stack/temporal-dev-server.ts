@@ -88,6 +88,10 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     'journal_mode=WAL',
     '--sqlite-pragma',
     'synchronous=NORMAL',
+    // Task-queue priorities (live runs before IE work, src/domain/task-priority.ts): the server of
+    // this CLI ignores them unless its priority matcher is on.
+    '--dynamic-config-value',
+    'matching.useNewMatcher=true',
   ];
   if (options.headless) args.push('--headless');
   if (options.dbFile) args.push('--db-filename', path.resolve(options.dbFile));

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  BULK_OPERATION_PRIORITY,
   coordinatorWorkflowId,
   hasWebhookTrigger,
   ieWorkflowId,
@@ -447,6 +448,8 @@ export class ImexClient {
         { key: ImexOrgId, value: String(request.orgId) },
         { key: ImexScenarioId, value: String(request.scenarioId) },
       ],
+      // Below live runs and the IEs' own work (src/domain/task-priority.ts).
+      priority: BULK_OPERATION_PRIORITY,
     });
   }
 

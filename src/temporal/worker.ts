@@ -23,16 +23,20 @@ export interface ImexWorkerOptions {
   maxCachedWorkflows?: number;
   /** Encrypts every payload (the plugin installs the codec). */
   keyring?: Keyring;
+  /** Workflow tasks in hand at once; the plugin's DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS when absent. */
+  maxConcurrentWorkflowTaskExecutions?: number;
 }
 
 /** A Worker on the imex task queue, built with the imex plugin. */
 export function createImexWorker(options: ImexWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, maxCachedWorkflows, ...deps } = options;
+  const { connection, namespace, taskQueue, maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions, ...deps } =
+    options;
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     maxCachedWorkflows: maxCachedWorkflows ?? 500,
+    ...(maxConcurrentWorkflowTaskExecutions === undefined ? {} : { maxConcurrentWorkflowTaskExecutions }),
     // Let in-flight module operations finish on shutdown instead of being retried elsewhere.
     shutdownGraceTime: '30 seconds',
     plugins: [createImexPlugin({ ...deps, taskQueue })],

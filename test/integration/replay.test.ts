@@ -264,6 +264,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-changelog': ieWorkflowId(deletedIe),
     // A waiting attempt looks again by itself rarely and spread out (RARE_SLOT_RECHECK_PATCH).
     'incomplete-execution-rarerecheck': ieWorkflowId(resolvedIe),
+    // Its attempt's child run started at the IE's task-queue priority (ATTEMPT_PRIORITY_PATCH).
+    'incomplete-execution-attemptpriority': ieWorkflowId(resolvedIe),
   };
   const histories = await Promise.all(
     Object.entries(recorded).map(async ([name, workflowId]) => ({
