@@ -1,6 +1,9 @@
 /** What the HTTP API needs from the rest of imex: it only translates HTTP to these calls. */
 import type { ModuleLookup } from '../domain';
 import type { Logger } from '../logger';
+import type { ReadinessCheck } from '../observability/readiness';
+import type { TemporalMetricsSource } from '../observability/temporal-metrics';
+import type { Tracer } from '@opentelemetry/api';
 import type { Store } from '../store';
 import type { ImexClient } from '../temporal/client';
 
@@ -29,4 +32,17 @@ export interface ApiDeps {
   webhooks?: Pick<ImexClient, 'acceptWebhook'>;
   /** Keeps a scenario's Temporal Schedule and coordinator in line after it changes (start, stop, PATCH). */
   triggers?: Pick<ImexClient, 'syncScenarioTriggers'>;
+  /** `/metrics` and `/health/*` (routes/operations.ts); without it, readiness checks the store only. */
+  operations?: ApiOperations;
+}
+
+export interface ApiOperations {
+  /** What `/health/ready` checks (default: the store). */
+  readiness?: ReadinessCheck[];
+  /** The Temporal SDK's runtime metrics, appended to `/metrics` (a process that runs a worker). */
+  temporalMetrics?: TemporalMetricsSource;
+  /** How long store figures are reused between scrapes (default 15 s). */
+  storeFiguresTtlMs?: number;
+  /** Set when tracing is on: every request gets a server span (request-tracing.ts). */
+  tracer?: Tracer;
 }

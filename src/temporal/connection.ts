@@ -1,6 +1,6 @@
 /** Connections to Temporal from the config: address, namespace, TLS / mTLS, API key. */
 import fs from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { ImexConfig } from '../config';
 import { closableRetry } from './closable-retry';
@@ -16,7 +16,12 @@ export interface TemporalConnections {
   close(): Promise<void>;
 }
 
-export async function connectTemporal(config: ImexConfig, address: string): Promise<TemporalConnections> {
+export async function connectTemporal(
+  config: ImexConfig,
+  address: string,
+  /** Client interceptors (tracing: temporal/tracing-plugin.ts) for both clients. */
+  extra: { interceptors?: ClientInterceptors } = {},
+): Promise<TemporalConnections> {
   const tls =
     config.TEMPORAL_TLS || config.TEMPORAL_TLS_CERT_PATH
       ? {
@@ -40,8 +45,9 @@ export async function connectTemporal(config: ImexConfig, address: string): Prom
   const connection = await Connection.connect({ ...options, interceptors: patientRetry.interceptors });
   const apiConnection = await Connection.connect({ ...options, interceptors: apiRetry.interceptors });
   const nativeConnection = await NativeConnection.connect(options);
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const apiClient = new Client({ connection: apiConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const interceptors = extra.interceptors ? { interceptors: extra.interceptors } : {};
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...interceptors });
+  const apiClient = new Client({ connection: apiConnection, namespace: config.TEMPORAL_NAMESPACE, ...interceptors });
   return {
     client,
     apiClient,

@@ -2,7 +2,10 @@
  * An imex worker on the shared test stack: the real plugin, activities, store and module
  * registry, on a task queue of the test file's own. The workflow bundle is built once per file.
  */
+import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import type { Logger } from '../../src/logger';
+import type { ImexTracing } from '../../src/observability/tracing';
 import { createDefaultRegistry, type ModuleRegistry } from '../../src/modules';
 import { createStore, ensureIndexes, type Store } from '../../src/store';
 import {
@@ -19,7 +22,12 @@ import { ImexClient } from '../../src/temporal/client';
 import type { TestEnv } from './test-env';
 
 let bundle: Promise<{ code: string }> | undefined;
-export function imexWorkflowBundle(): Promise<{ code: string }> {
+let tracedBundle: Promise<{ code: string }> | undefined;
+export function imexWorkflowBundle(options: { tracing?: boolean } = {}): Promise<{ code: string }> {
+  if (options.tracing) {
+    tracedBundle ??= bundleImexWorkflows({ tracing: true });
+    return tracedBundle;
+  }
   bundle ??= bundleImexWorkflows();
   return bundle;
 }
@@ -50,13 +58,30 @@ export interface ImexHarness {
 
 export async function startImexHarness(
   env: TestEnv,
-  options: { schedule?: RetrySchedule; policy?: PolicyOverrides } = {},
+  options: {
+    schedule?: RetrySchedule;
+    policy?: PolicyOverrides;
+    /** The operator's log lines (parks, attempts, requests, runs) go here. */
+    logger?: Logger;
+    /** Tracing on: the traced workflow bundle, the tracing plugin, clients with its interceptors. */
+    tracing?: ImexTracing;
+  } = {},
 ): Promise<ImexHarness> {
   const store = createStore(env.db);
   await ensureIndexes(store);
   const registry = createDefaultRegistry();
   const taskQueue = env.unique('imex');
-  const imex = new ImexClient({ client: env.client, store, taskQueue });
+  const tracing = options.tracing;
+  const tracingPlugin = tracing ? await import('../../src/temporal/tracing-plugin') : undefined;
+  const client =
+    tracing && tracingPlugin
+      ? new Client({
+          connection: env.connection,
+          namespace: env.namespace,
+          interceptors: tracingPlugin.tracingClientInterceptors(tracing),
+        })
+      : env.client;
+  const imex = new ImexClient({ client, store, taskQueue });
   const createWorker = async () =>
     Worker.create({
       connection: env.nativeConnection,
@@ -66,12 +91,14 @@ export async function startImexHarness(
         createImexPlugin({
           store,
           registry,
-          client: env.client,
+          client,
           taskQueue,
           schedule: options.schedule,
           policyTable: mergePolicyTable(defaultPolicyTable, options.policy ?? fastInRunRetries),
-          workflowBundle: await imexWorkflowBundle(),
+          workflowBundle: await imexWorkflowBundle({ tracing: tracing !== undefined }),
+          ...(options.logger ? { logger: options.logger } : {}),
         }),
+        ...(tracing && tracingPlugin ? [tracingPlugin.createTracingPlugin(tracing)] : []),
       ],
     });
   let worker = await createWorker();
