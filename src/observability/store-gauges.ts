@@ -114,7 +114,7 @@ export function createStoreGauges(store: Store, options: { ttlMs?: number } = {}
   });
   new Gauge({
     name: 'imex_maintenance_last_run_timestamp_seconds',
-    help: 'When the last maintenance run finished (Unix time; absent before the first)',
+    help: 'When the last maintenance run finished (Unix time; 0 before the first)',
     registers,
     async collect() {
       const m = (await figures())?.maintenance;
