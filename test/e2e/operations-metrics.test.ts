@@ -82,11 +82,14 @@ test('counters and store figures move with a webhook, its park, a retry and the 
     { timeoutMs: 60_000 },
   );
 
+  // Counters move at once; the store figures with the next read (scrapes never wait long for it).
   const parked = await waitFor(
-    'the run to be counted',
+    'the run to be counted and the park in the store figures',
     async () => {
       const text = await scrape(origin);
-      return sampleValue(text, 'imex_runs_total', { trigger: 'webhook' }) > 0 ? text : undefined;
+      const counted = sampleValue(text, 'imex_runs_total', { trigger: 'webhook' }) > 0;
+      const listed = hasSample(text, 'imex_incomplete_executions', { scenario_id: scenarioId, status: 'pending' });
+      return counted && listed ? text : undefined;
     },
     { timeoutMs: 30_000 },
   );
