@@ -95,6 +95,7 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
           executionId: entry.executionId,
           receivedAt: entry.receivedAt.toISOString(),
           ...(entry.data === undefined ? {} : { data: JSON.parse(entry.data) as unknown }),
+          ...(entry.traceparent === undefined ? {} : { traceparent: entry.traceparent }),
         });
       }
     }

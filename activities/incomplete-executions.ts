@@ -32,7 +32,15 @@ import {
   type RetrySchedule,
 } from '../src/domain';
 import type { ModuleRegistry } from '../src/modules';
-import { closedAs, isBlobRef, type ClosedAs, type IncompleteExecutionChange, type Store } from '../src/store';
+import { createOperatorEvents, type IeRef, type OperatorEvents } from '../src/observability/operator-events';
+import {
+  closedAs,
+  isBlobRef,
+  type ClosedAs,
+  type IncompleteExecutionChange,
+  type IncompleteExecutionDocument,
+  type Store,
+} from '../src/store';
 
 export interface ParkInput {
   orgId: number;
@@ -61,6 +69,8 @@ export interface IncompleteExecutionDeps {
   client: Client;
   taskQueue: string;
   schedule: RetrySchedule;
+  /** Counts and logs parks, attempts and requests (counted only, without a logger, when absent). */
+  events?: OperatorEvents;
 }
 
 export function ieIdFor(executionId: string, failer: number, bundleIndex: number): string {
@@ -118,6 +128,13 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
   const { store, client } = deps;
   const ies = store.incompleteExecutions;
   const limits = createQuotaLimits(store);
+  const events = deps.events ?? createOperatorEvents();
+  const refOf = (doc: IncompleteExecutionDocument): IeRef => ({
+    orgId: doc.orgId,
+    scenarioId: doc.scenarioId,
+    ieId: doc._id,
+    executionId: doc.executionId,
+  });
 
   async function parkIncompleteExecution(input: ParkInput): Promise<ParkOutput> {
     const { failed } = input;
@@ -139,11 +156,17 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     });
 
     const stored = { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };
+    const ref: IeRef = { orgId: input.orgId, scenarioId: input.scenarioId, ieId, executionId: input.executionId };
+    const parked = (outcome: Parameters<OperatorEvents['parked']>[1]['outcome']) =>
+      events.parked(ref, { errorType: failed.error.type, outcome, failer: failed.failer });
     // A closed IE stays closed: a park replayed after its IE was deleted or resolved (a crash in
     // that window, a reset of the run) finds its document and charges, writes and starts nothing.
     // The organization's limit is read meanwhile (cached for a few seconds: quota-limit.ts).
     const [existing, limit] = await Promise.all([ies.get(ieId), limits.limit(input.orgId)]);
-    if (closedAs(existing)) return stored;
+    if (closedAs(existing)) {
+      parked('already_closed');
+      return stored;
+    }
 
     // The organization's storage quota first: nothing is written that would exceed it. The
     // reservation is idempotent per IE, so a replay after a crash does not charge twice.
@@ -160,6 +183,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       const settings = input.blueprint.metadata.scenario;
       if (settings.dataloss) {
         // Make's "enable data loss": the bundle is dropped, the run goes on with a warning.
+        parked('discarded');
         return {
           parked: {
             failer: failed.failer,
@@ -173,6 +197,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
         isActive: false,
         deactivationReason: `deactivated: ${full}`,
       });
+      parked('refused_quota_full');
       return { stopRun: `${failed.error.type} at module ${failed.failer} could not be stored: ${full}` };
     }
 
@@ -180,6 +205,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     if (closedAs(doc)) {
       // Closed between the look above and the reservation: what it charged again goes back.
       await store.quota.release(input.orgId, ieId);
+      parked('already_closed');
       return stored;
     }
     // The first start only: once `ie-<ieId>` has run, it owns the IE (maintenance restarts a lost one).
@@ -189,6 +215,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       defaultSchedule: deps.schedule,
       firstStart: true,
     });
+    parked('stored');
     return stored;
   }
 
@@ -196,12 +223,13 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     const doc = await ies.get(ieId);
     if (!doc?.blueprint || doc.context === undefined) {
       // Retrying cannot bring the data back: let the IE wait for a person instead.
+      if (doc) events.attemptFinished(refOf(doc), { outcome: 'not_run', errorType: 'MissingData' });
       throw ApplicationFailure.nonRetryable(
         `incomplete execution ${ieId} has no stored blueprint or bundles`,
         'MissingData',
       );
     }
-    return {
+    const prepared = {
       blueprint: JSON.parse(doc.blueprint) as Blueprint,
       // Whatever the stored context holds (many inline bundles, a large edit), the attempt's
       // input stays under the payload bound: large bundles go by reference (bundle-refs.ts).
@@ -210,6 +238,8 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       bundleIndex: doc.bundleIndex,
       executionId: doc.executionId,
     };
+    events.attemptStarted(refOf(doc), { failer: doc.failer });
+    return prepared;
   }
 
   /** Writes the workflow's state through; answers how the IE is closed when it is (nothing is written then). */
@@ -225,33 +255,39 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
 
   async function recordAttemptFailure(ieId: string, failed: FailedBundle): Promise<void> {
     await ies.moveFailer(ieId, failed.failer, failed.bundleIndex, failed.context, failed.error);
-    await chargeStoredSize(ieId);
+    const doc = await chargeStoredSize(ieId);
+    if (doc)
+      events.attemptFinished(refOf(doc), { outcome: 'failed', errorType: failed.error.type, failer: failed.failer });
   }
 
   /**
    * What an open IE stores changed (new bundles, an edit): the quota charges its new size at once
    * (idempotent), over the limit if need be, since the data is kept already.
    */
-  async function chargeStoredSize(ieId: string): Promise<void> {
+  async function chargeStoredSize(ieId: string): Promise<IncompleteExecutionDocument | null> {
     const doc = await ies.get(ieId);
     if (doc && !doc.deleted && !doc.resolved) await store.quota.resize(doc.orgId, ieId, doc.size);
+    return doc;
   }
 
   /** Resolving or deleting an IE releases its share of the quota (idempotent). */
-  async function releaseQuota(ieId: string): Promise<void> {
+  async function releaseQuota(ieId: string): Promise<IncompleteExecutionDocument | null> {
     const doc = await ies.get(ieId);
     if (doc) await store.quota.release(doc.orgId, ieId);
+    return doc;
   }
 
   async function resolveIncompleteExecution(ieId: string): Promise<void> {
     await ies.markResolved(ieId);
-    await releaseQuota(ieId);
+    const doc = await releaseQuota(ieId);
+    if (doc) events.attemptFinished(refOf(doc), { outcome: 'resolved' });
   }
 
-  /** Records a change in the IE's log (idempotent per request: see IeChangeStore). */
-  async function recordChange(orgId: number, ieId: string, stamp: IeChangeStamp, changes: IeChangeDiff) {
+  /** Records a change in the IE's log (idempotent per request: see IeChangeStore), then counts and logs it. */
+  async function recordChange(doc: IncompleteExecutionDocument, stamp: IeChangeStamp, changes: IeChangeDiff) {
     const { key, ...note } = stamp;
-    await store.ieChanges.record(orgId, key, { ieId, ...note, changes });
+    await store.ieChanges.record(doc.orgId, key, { ieId: doc._id, ...note, changes });
+    events.requestApplied(refOf(doc), { kind: stamp.kind, actor: stamp.actor });
   }
 
   /** A request that changes no stored data (a retry, a resolve without edits), as its workflow saw it. */
@@ -261,14 +297,20 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     stamp: IeChangeStamp;
     changes: IeChangeDiff;
   }): Promise<void> {
-    await recordChange(input.orgId, input.ieId, input.stamp, input.changes);
+    const doc = await ies.get(input.ieId);
+    if (doc) await recordChange(doc, input.stamp, input.changes);
+    else {
+      // Purged meanwhile (a replay long after): the entry is kept all the same.
+      const { key, ...note } = input.stamp;
+      await store.ieChanges.record(input.orgId, key, { ieId: input.ieId, ...note, changes: input.changes });
+    }
   }
 
   /** The change log first (what is removed, as summaries), then the tombstone. */
   async function deleteIncompleteExecution(ieId: string, stamp?: IeChangeStamp): Promise<void> {
     if (stamp) {
       const doc = await ies.get(ieId);
-      if (doc) await recordChange(doc.orgId, ieId, stamp, deletionDiff(doc));
+      if (doc) await recordChange(doc, stamp, deletionDiff(doc));
     }
     await ies.markDeleted(ieId);
     await releaseQuota(ieId);
@@ -336,7 +378,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       };
       // A patch that changes nothing is not a change; a resolve is (it starts an attempt).
       if (Object.keys(changes).length > 0 || stamp.kind === 'resolve') {
-        await recordChange(doc.orgId, ieId, stamp, changes);
+        await recordChange(doc, stamp, changes);
       }
     }
     await ies.patch(ieId, {

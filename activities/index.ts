@@ -4,7 +4,9 @@
  */
 import type { Client } from '@temporalio/client';
 import { defaultPolicyTable, makeRetrySchedule, type PolicyTable, type RetrySchedule } from '../src/domain';
+import type { Logger } from '../src/logger';
 import type { ModuleRegistry } from '../src/modules';
+import { createOperatorEvents, type OperatorEvents } from '../src/observability/operator-events';
 import type { Store } from '../src/store';
 import { createBulkOperationActivities } from './bulk-operations';
 import { createCoordinationActivities, type CoordinationSettings } from './coordination';
@@ -27,6 +29,8 @@ export interface ActivityDeps {
   schedule?: RetrySchedule;
   /** Per-scenario coordination bounds (parallel runs of one scenario). */
   coordination?: CoordinationSettings;
+  /** Where the lines an operator follows go (parks, attempts, requests, runs); none without it. */
+  logger?: Logger;
 }
 
 /**
@@ -35,19 +39,21 @@ export interface ActivityDeps {
  * activity whose heartbeats carry details belongs with them (the wrapper's would overwrite them).
  */
 export function createActivities(deps: ActivityDeps) {
+  const events = createOperatorEvents(deps.logger);
   const selfHeartbeating = {
     ...createMaintenanceActivities({
       store: deps.store,
       client: deps.client,
       taskQueue: deps.taskQueue,
       schedule: deps.schedule ?? makeRetrySchedule,
+      events,
     }),
     ...createBulkOperationActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
   };
-  return { ...allHeartbeating(createShortActivities(deps)), ...selfHeartbeating };
+  return { ...allHeartbeating(createShortActivities(deps, events)), ...selfHeartbeating };
 }
 
-function createShortActivities(deps: ActivityDeps) {
+function createShortActivities(deps: ActivityDeps, events: OperatorEvents) {
   return {
     runModule: createRunModule({
       registry: deps.registry,
@@ -55,7 +61,7 @@ function createShortActivities(deps: ActivityDeps) {
       policyTable: deps.policyTable ?? defaultPolicyTable,
     }),
     evaluateFlowExpressions: createEvaluateFlowExpressions({ blobs: deps.store.blobs }),
-    recordExecution: createRecordExecution(deps.store.executions),
+    recordExecution: createRecordExecution(deps.store.executions, events),
     ...createDataStoreTransactionActivities(deps.store),
     ...createIncompleteExecutionActivities({
       store: deps.store,
@@ -63,6 +69,7 @@ function createShortActivities(deps: ActivityDeps) {
       client: deps.client,
       taskQueue: deps.taskQueue,
       schedule: deps.schedule ?? makeRetrySchedule,
+      events,
     }),
     ...createCoordinationActivities({
       store: deps.store,

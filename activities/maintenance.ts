@@ -40,6 +40,7 @@ import {
 } from '../src/store';
 import { startIncompleteExecutionWorkflow } from './start-incomplete-execution';
 import { MaintenanceStatusStore } from '../src/store/maintenance-status';
+import { createOperatorEvents, type OperatorEvents } from '../src/observability/operator-events';
 import { scenariosWithWaitingWebhooks } from '../src/store/webhook-backlog';
 import { WEBHOOK_IDEMPOTENCY_RETENTION_MS } from '../src/store/webhook-idempotency';
 import { signalWithStartCoordinator } from '../src/temporal/coordinator';
@@ -51,6 +52,8 @@ export interface MaintenanceDeps {
   client: Client;
   taskQueue: string;
   schedule: RetrySchedule;
+  /** Counts each finished pass and what it repaired (counted without logs when absent). */
+  events?: OperatorEvents;
 }
 
 export interface PurgeBatchInput {
@@ -165,6 +168,7 @@ const REPORT_LIST_MAX = 100;
 export function createMaintenanceActivities(deps: MaintenanceDeps) {
   const { client } = deps;
   const statusStore = () => new MaintenanceStatusStore(deps.store.db);
+  const events = deps.events ?? createOperatorEvents();
 
   async function purgeIncompleteExecutions(input: PurgeBatchInput): Promise<PurgeBatchReport> {
     const { store } = deps;
@@ -354,6 +358,23 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       report.quota.repairs.length > 0 ||
       (counts !== undefined && Object.values(counts).some((n) => n > 0));
     await statusStore().record(report as unknown as Record<string, unknown>, repaired);
+    const attention = report.errors.length > 0 || (counts?.orphanWorkflows ?? 0) > 0 || (counts?.stuck ?? 0) > 0;
+    events.maintenanceFinished(
+      attention ? 'attention' : repaired ? 'repaired' : 'clean',
+      {
+        purged: report.purge.purged,
+        blobs_deleted: report.blobs?.deleted ?? 0,
+        webhooks_woken: report.webhooks?.woken ?? 0,
+        quota_repairs: report.quota.repairs.length,
+        workflows_restarted: counts?.restarted ?? 0,
+        closed: counts?.closed ?? 0,
+        resynced: counts?.resynced ?? 0,
+        orphan_workflows: counts?.orphanWorkflows ?? 0,
+        stuck: counts?.stuck ?? 0,
+        errors: report.errors.length,
+      },
+      report.quota.repairs.reduce((sum, r) => sum + Math.abs(r.drift), 0),
+    );
     const log = currentActivity()?.log;
     if (!log) return;
     const summary = {

@@ -8,7 +8,9 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
+import { loadConfig } from '../src/config';
 import { createDefaultRegistry } from '../src/modules';
+import { otlpTracesUrl, startTracing } from '../src/observability/tracing';
 import { createStore } from '../src/store';
 import { createImexPlugin } from '../src/temporal/plugin';
 import { bundleImexWorkflows, quietBundlerLogger } from '../src/temporal/workflow-bundle';
@@ -18,8 +20,21 @@ import type { WorkerProcessConfig, WorkerReply, WorkerRequest } from './worker-p
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.IMEX_BENCH_WORKER ?? '') as WorkerProcessConfig;
+  // What the bench measures with (docs/benchmark.md): the SDK's metrics served when
+  // IMEX_TEMPORAL_METRICS_ADDRESS is set, imex's worker traced when IMEX_OTLP_ENDPOINT is.
+  const env = loadConfig();
+  const metricsAddress = env.IMEX_TEMPORAL_METRICS_ADDRESS;
   // Module failures are what the bench provokes: the SDK speaks at ERROR only.
-  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    shutdownSignals: [],
+    ...(metricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, useSecondsForDurations: true } } } }
+      : {}),
+  });
+  const tracesUrl = otlpTracesUrl(env);
+  const tracing = tracesUrl ? await startTracing({ serviceName: 'imex-bench', url: tracesUrl }) : undefined;
+  const traced = tracing ? { tracing, plugin: await import('../src/temporal/tracing-plugin') } : undefined;
 
   const recorder = new CallRecorder();
   const mongo = new MongoClient(config.mongoUrl, { monitorCommands: true });
@@ -28,11 +43,15 @@ async function main(): Promise<void> {
   const store = createStore(mongo.db(config.dbName), () => mongo.close());
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const client = new Client({ connection, namespace: config.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.namespace,
+    ...(traced ? { interceptors: traced.plugin.tracingClientInterceptors(traced.tracing) } : {}),
+  });
 
   const bundlingStarted = Date.now();
   const [imexBundle, bareBundle] = await Promise.all([
-    bundleImexWorkflows(),
+    bundleImexWorkflows({ tracing: traced !== undefined }),
     bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'bare-workflows.ts'), logger: quietBundlerLogger }),
   ]);
   const bundlingMs = Date.now() - bundlingStarted;
@@ -56,6 +75,7 @@ async function main(): Promise<void> {
         taskQueue: config.imexTaskQueue,
         workflowBundle: imexBundle,
       }),
+      ...(traced ? [traced.plugin.createTracingPlugin(traced.tracing)] : []),
     ],
   });
   const bareWorker = await Worker.create({
@@ -87,6 +107,7 @@ async function main(): Promise<void> {
           bareWorker.shutdown();
           await running;
           await Promise.all([nativeConnection.close(), connection.close(), mongo.close()]);
+          await tracing?.shutdown();
           send({ id: request.id, type: 'stopped' });
           process.disconnect?.();
           return undefined;

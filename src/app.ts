@@ -10,6 +10,10 @@ import { runDemo } from './demo/demo';
 import { ensureLocalToken } from './local-token';
 import type { Logger } from './logger';
 import { createDefaultRegistry } from './modules';
+import { storeReadiness, temporalReadiness, workerReadiness } from './observability/readiness';
+import { temporalMetricsSource } from './observability/temporal-metrics';
+import { otlpTracesUrl, startTracing } from './observability/tracing';
+import { freePort } from './stack/free-port';
 import { startLocalStack, type LocalStack } from './stack/local-stack';
 import { imexPaths } from './stack/paths';
 import { openStore } from './store';
@@ -47,12 +51,24 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       }
     }
   };
-  installTemporalLogging(log);
+  // The Temporal SDK's worker metrics, served by its runtime and appended to the API's /metrics.
+  const temporalMetricsAddress = config.IMEX_TEMPORAL_METRICS_ADDRESS ?? `127.0.0.1:${await freePort()}`;
+  installTemporalLogging(log, { metricsAddress: temporalMetricsAddress });
   try {
     // Every Temporal payload is encrypted with these keys (docs/security.md); bad keys stop here.
     const paths = imexPaths(config.IMEX_HOME, config.IMEX_DATA_DIR);
     const { keyring, source: keySource } = loadKeyring(config, paths.data);
     log.info({ keys: keyring.ids, active: keyring.active.id, source: keySource }, 'payload encryption keys loaded');
+    // Tracing only when an OTLP endpoint is configured: otherwise nothing of OpenTelemetry is loaded.
+    const tracesUrl = otlpTracesUrl(config);
+    const tracing = tracesUrl
+      ? await startTracing({ serviceName: config.OTEL_SERVICE_NAME, url: tracesUrl })
+      : undefined;
+    const tracingPlugin = tracing ? await import('./temporal/tracing-plugin') : undefined;
+    if (tracing) {
+      steps.push({ name: 'tracing', stop: () => tracing.shutdown() });
+      say(`Traces: ${tracesUrl}`);
+    }
 
     const stack = await startLocalStack({ config, mode: 'persistent', progress: (line) => say(line) });
     steps.push({ name: 'local stack', stop: () => stack.stop() });
@@ -60,7 +76,10 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     const store = await openStore(stack.mongoUrl, config.IMEX_MONGO_DB);
     steps.push({ name: 'store', stop: () => store.close() });
 
-    const temporal = await connectTemporal(config, stack.temporalAddress, keyring);
+    const temporal = await connectTemporal(config, stack.temporalAddress, {
+      keyring,
+      ...(tracing && tracingPlugin ? { interceptors: tracingPlugin.tracingClientInterceptors(tracing) } : {}),
+    });
     steps.push({ name: 'Temporal connections', stop: () => temporal.close() });
 
     const registry = createDefaultRegistry();
@@ -80,6 +99,8 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       schedule: config.IMEX_RETRY_SCHEDULE,
       coordination: { maxConcurrentRuns: config.IMEX_SCENARIO_MAX_CONCURRENT_RUNS },
       keyring,
+      logger: log,
+      ...(tracing && tracingPlugin ? { plugins: [tracingPlugin.createTracingPlugin(tracing)] } : {}),
     });
     const workerDone = worker.run();
     steps.push({
@@ -114,6 +135,11 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       webhooks: apiImex,
       triggers: apiImex,
       codecServer: { codec: new EncryptionCodec(keyring), corsOrigins: codecCorsOrigins(config) },
+      operations: {
+        readiness: [storeReadiness(apiStore), temporalReadiness(temporal.apiClient), workerReadiness(worker)],
+        temporalMetrics: temporalMetricsSource(temporalMetricsAddress),
+        ...(tracing ? { tracer: tracing.tracer } : {}),
+      },
     });
     await api.listen({ host: config.IMEX_API_HOST, port: config.IMEX_API_PORT });
     steps.push({ name: 'API', stop: () => api.close() });

@@ -101,6 +101,26 @@ export const envSchema = z.object({
     })
     .optional(),
   IMEX_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /**
+   * A file imex's JSON log lines go to (warnings and errors are printed too). Unset: stdout, except
+   * when stdout is a terminal (`npm start`), where they go to `<IMEX_HOME>/logs/imex.log`.
+   */
+  IMEX_LOG_FILE: z.string().min(1).optional(),
+  /**
+   * Where the Temporal SDK's runtime serves its Prometheus metrics (`host:port`); imex's `/metrics`
+   * appends them. Unset: a free port on 127.0.0.1 (docs/operations.md).
+   */
+  IMEX_TEMPORAL_METRICS_ADDRESS: z
+    .string()
+    .trim()
+    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
+    .optional(),
+  /** OTLP/HTTP endpoint traces are exported to (`http://collector:4318`); unset with the next: tracing is off. */
+  IMEX_OTLP_ENDPOINT: optionalUrl(['http://', 'https://']),
+  /** The OpenTelemetry standard variable, used when IMEX_OTLP_ENDPOINT is unset. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(['http://', 'https://']),
+  /** The service name traces carry. */
+  OTEL_SERVICE_NAME: z.string().min(1).default('imex'),
   /** The Go toolchain used to build the Temporal CLI and FerretDB when no binary is found. */
   IMEX_GO: z.string().min(1).default('go'),
 });

@@ -91,6 +91,13 @@ const { prepareRuns, deactivateScenario, closedWorkflows, attemptsInProgress } =
  * histories recorded then replay that way.
  */
 export const DIRECT_MANUAL_RUNS_PATCH = 'imex-direct-manual-runs';
+
+/**
+ * Versioning: a webhook payload accepted with tracing on carries its request's `traceparent`, and
+ * its run is started with it (the run joins the request's trace). Runs of histories from before
+ * were started without.
+ */
+export const RUN_TRACE_CONTEXT_PATCH = 'imex-run-trace-context';
 /** How long a `prepareRuns` answer is trusted for runs on demand (changes are also signalled). */
 const PREPARED_FRESH_MS = 60_000;
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2000;
@@ -272,8 +279,11 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     data: unknown,
     current: CoordinatedScenario,
     bp: Blueprint,
+    traceparent?: string,
   ): void {
     const activation = current.activatedAt;
+    // Only payloads accepted with tracing on carry one; histories from before replay without.
+    const traced = traceparent !== undefined && patched(RUN_TRACE_CONTEXT_PATCH);
     running.set(executionId, { trigger, activation });
     started++;
     void (async () => {
@@ -290,6 +300,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
               blueprint: bp,
               trigger,
               ...(data === undefined ? {} : { data }),
+              ...(traced ? { traceparent } : {}),
             },
           ],
           staticSummary: `Scenario "${current.name}" (#${scenarioId}) · ${trigger} run`,
@@ -416,7 +427,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       } else {
         // Payloads start strictly in sequence: the cursor only moves forward over started ones.
         webhookCursor = candidate.webhook.seq;
-        launch(candidate.webhook.executionId, 'webhook', candidate.webhook.data, current, blueprint);
+        const { executionId, data, traceparent } = candidate.webhook;
+        launch(executionId, 'webhook', data, current, blueprint, traceparent);
       }
     }
     // Payloads read but not started (requests took the capacity) are read again later.

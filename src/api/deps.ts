@@ -1,6 +1,9 @@
 /** What the HTTP API needs from the rest of imex: it only translates HTTP to these calls. */
 import type { ModuleLookup } from '../domain';
 import type { Logger } from '../logger';
+import type { ReadinessCheck } from '../observability/readiness';
+import type { TemporalMetricsSource } from '../observability/temporal-metrics';
+import type { Tracer } from '@opentelemetry/api';
 import type { Store } from '../store';
 import type { ImexClient } from '../temporal/client';
 import type { CodecServerOptions } from './routes/codec';
@@ -32,4 +35,17 @@ export interface ApiDeps {
   triggers?: Pick<ImexClient, 'syncScenarioTriggers'>;
   /** `POST /codec/encode` and `/codec/decode` for the Temporal Web UI and CLI (without it, 404). */
   codecServer?: CodecServerOptions;
+  /** `/metrics` and `/health/*` (routes/operations.ts); without it, readiness checks the store only. */
+  operations?: ApiOperations;
+}
+
+export interface ApiOperations {
+  /** What `/health/ready` checks (default: the store). */
+  readiness?: ReadinessCheck[];
+  /** The Temporal SDK's runtime metrics, appended to `/metrics` (a process that runs a worker). */
+  temporalMetrics?: TemporalMetricsSource;
+  /** How long store figures are reused between scrapes (default 15 s). */
+  storeFiguresTtlMs?: number;
+  /** Set when tracing is on: every request gets a server span (request-tracing.ts). */
+  tracer?: Tracer;
 }

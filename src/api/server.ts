@@ -25,6 +25,9 @@ import { dataStructureRoutes } from './routes/data-structures';
 import { codecRoutes } from './routes/codec';
 import { dlqRoutes } from './routes/dlqs';
 import { hookRoutes } from './routes/hooks';
+import { operationsRoutes } from './routes/operations';
+import { installRequestMetrics } from './request-metrics';
+import { installRequestTracing } from './request-tracing';
 import { bulkDlqRoutes } from './routes/dlqs-bulk';
 import { scenarioRoutes } from './routes/scenarios';
 import { webRoutes } from './routes/web';
@@ -59,6 +62,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
     routerOptions: { ignoreTrailingSlash: true },
   });
 
+  if (deps.operations?.tracer) installRequestTracing(app, deps.operations.tracer);
+  installRequestMetrics(app);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app, deps.logger, { bodyLimit });
@@ -107,6 +112,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
   await app.withTypeProvider<ZodTypeProvider>().register(hookRoutes, deps);
   await app.withTypeProvider<ZodTypeProvider>().register(codecRoutes, deps);
   await app.register(webRoutes);
+  await app.register(operationsRoutes, deps);
 
   return app;
 }

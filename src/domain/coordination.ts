@@ -125,6 +125,8 @@ export interface QueuedWebhook {
   executionId: string;
   data?: unknown;
   receivedAt: string;
+  /** The accepting request's trace (W3C `traceparent`), when tracing was on. */
+  traceparent?: string;
 }
 
 export interface PrepareRunsInput {

@@ -43,6 +43,11 @@ export interface ScenarioRunInput {
   /** The trigger's input data (inline or a reference). */
   data?: unknown;
   resume?: ResumeFrom;
+  /**
+   * W3C `traceparent` of the request that queued this run's webhook payload, when tracing was on:
+   * the run joins that request's trace (workflows/interceptors/trace-context.ts).
+   */
+  traceparent?: string;
 }
 
 export interface RunError {

@@ -34,6 +34,8 @@ interface QueueEntryDocument {
   executionId: string;
   /** JSON text of the payload (or of a blob reference when large); removed once consumed. */
   data?: string;
+  /** The accepting request's W3C `traceparent` (tracing on): its run joins that trace. */
+  traceparent?: string;
   receivedAt: Date;
   consumed: boolean;
 }
@@ -49,6 +51,7 @@ export interface QueuedPayload {
   executionId: string;
   /** JSON text of the payload or its blob reference; absent for an empty request. */
   data?: string;
+  traceparent?: string;
   receivedAt: Date;
 }
 
@@ -60,6 +63,7 @@ interface EnqueueWaiter {
   cap: number;
   executionId: string;
   data?: string;
+  traceparent?: string;
   resolve: (result: EnqueueResult) => void;
   reject: (err: unknown) => void;
 }
@@ -187,6 +191,7 @@ export class WebhookQueueStore {
     data?: string;
     cap: number;
     executionId?: string;
+    traceparent?: string;
   }): Promise<EnqueueResult> {
     return new Promise<EnqueueResult>((resolve, reject) => {
       let lane = this.lanes.get(input.scenarioId);
@@ -198,6 +203,7 @@ export class WebhookQueueStore {
         cap: input.cap,
         executionId: input.executionId ?? newExecutionId(input.scenarioId),
         ...(input.data === undefined ? {} : { data: input.data }),
+        ...(input.traceparent === undefined ? {} : { traceparent: input.traceparent }),
         resolve,
         reject,
       });
@@ -248,6 +254,7 @@ export class WebhookQueueStore {
           seq,
           executionId: waiter.executionId,
           ...(waiter.data === undefined ? {} : { data: waiter.data }),
+          ...(waiter.traceparent === undefined ? {} : { traceparent: waiter.traceparent }),
           receivedAt,
           consumed: false,
         });
@@ -315,6 +322,7 @@ export class WebhookQueueStore {
       seq: d.seq,
       executionId: d.executionId,
       ...(d.data === undefined ? {} : { data: d.data }),
+      ...(d.traceparent === undefined ? {} : { traceparent: d.traceparent }),
       receivedAt: d.receivedAt,
     }));
   }

@@ -29,6 +29,7 @@ import {
   type ScenarioRunResult,
 } from '../domain';
 import type { Store } from '../store';
+import { traceparentField } from '../observability/trace-context';
 import { INLINE_BUNDLE_MAX_BYTES, toBundleOrRefs } from '../../activities/bundle-refs';
 import { deletionDiff } from '../../activities/ie-change-diff';
 import {
@@ -259,6 +260,7 @@ export class ImexClient {
       cap,
       ...(data === undefined ? {} : { data }),
       ...(executionId === undefined ? {} : { executionId }),
+      ...traceparentField(),
     });
     if (!queued.accepted) return { status: 'queue-full', scenarioId: scenario.id, queued: queued.queued, cap };
     this.coordinatorWake.wake({ orgId: scenario.orgId, scenarioId: scenario.id }, queued.seq);

@@ -1,6 +1,6 @@
 /** Connections to Temporal from the config: address, namespace, TLS / mTLS, API key. */
 import fs from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { ImexConfig } from '../config';
 import type { Keyring } from '../crypto/keyring';
@@ -22,7 +22,8 @@ export interface TemporalConnections {
 export async function connectTemporal(
   config: ImexConfig,
   address: string,
-  keyring?: Keyring,
+  /** The payload keys, and client interceptors (tracing: temporal/tracing-plugin.ts), for both clients. */
+  extra: { keyring?: Keyring; interceptors?: ClientInterceptors } = {},
 ): Promise<TemporalConnections> {
   const tls =
     config.TEMPORAL_TLS || config.TEMPORAL_TLS_CERT_PATH
@@ -47,9 +48,15 @@ export async function connectTemporal(
   const connection = await Connection.connect({ ...options, interceptors: patientRetry.interceptors });
   const apiConnection = await Connection.connect({ ...options, interceptors: apiRetry.interceptors });
   const nativeConnection = await NativeConnection.connect(options);
-  const dataConverter = imexDataConverter(keyring);
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
-  const apiClient = new Client({ connection: apiConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  const dataConverter = imexDataConverter(extra.keyring);
+  const interceptors = extra.interceptors ? { interceptors: extra.interceptors } : {};
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter, ...interceptors });
+  const apiClient = new Client({
+    connection: apiConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter,
+    ...interceptors,
+  });
   return {
     client,
     apiClient,

@@ -1,4 +1,5 @@
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Logger } from '../logger';
 import type { Client } from '@temporalio/client';
 import type { CoordinationSettings } from '../../activities';
 import type { PolicyTable, RetrySchedule } from '../domain';
@@ -25,12 +26,23 @@ export interface ImexWorkerOptions {
   keyring?: Keyring;
   /** Workflow tasks in hand at once; the plugin's DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS when absent. */
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** Where the lines an operator follows go (parks, attempts, requests, runs). */
+  logger?: Logger;
+  /** More plugins after imex's (tracing: temporal/tracing-plugin.ts). */
+  plugins?: WorkerPlugin[];
 }
 
 /** A Worker on the imex task queue, built with the imex plugin. */
 export function createImexWorker(options: ImexWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions, ...deps } =
-    options;
+  const {
+    connection,
+    namespace,
+    taskQueue,
+    maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions,
+    plugins = [],
+    ...deps
+  } = options;
   return Worker.create({
     connection,
     namespace,
@@ -39,6 +51,6 @@ export function createImexWorker(options: ImexWorkerOptions): Promise<Worker> {
     ...(maxConcurrentWorkflowTaskExecutions === undefined ? {} : { maxConcurrentWorkflowTaskExecutions }),
     // Let in-flight module operations finish on shutdown instead of being retried elsewhere.
     shutdownGraceTime: '30 seconds',
-    plugins: [createImexPlugin({ ...deps, taskQueue })],
+    plugins: [createImexPlugin({ ...deps, taskQueue }), ...plugins],
   });
 }

@@ -14,12 +14,18 @@ export const quietBundlerLogger = {
 
 /**
  * imex's workflows bundled once, for workers that start often (tests, the benchmark): pass the
- * result as the plugin's `workflowBundle` and Worker.create skips bundling.
+ * result as the plugin's `workflowBundle` and Worker.create skips bundling. `tracing`: with the
+ * tracing interceptors (a prebuilt bundle must hold them: the worker ignores interceptor modules
+ * given to it then); without, the bundle holds nothing of OpenTelemetry.
  */
-export function bundleImexWorkflows(): Promise<{ code: string }> {
+export async function bundleImexWorkflows(options: { tracing?: boolean } = {}): Promise<{ code: string }> {
+  const workflowInterceptorModules = options.tracing
+    ? (await import('./tracing-plugin')).tracingWorkflowInterceptorModules()
+    : undefined;
   return bundleWorkflowCode({
     workflowsPath: imexWorkflowsPath,
     failureConverterPath: imexFailureConverterPath,
     logger: quietBundlerLogger,
+    ...(workflowInterceptorModules ? { workflowInterceptorModules } : {}),
   });
 }

@@ -9,6 +9,7 @@ import { openFailFastApiClients, type FailFastApiClients } from '../../src/api/f
 import { startLocalStack, type LocalStack } from '../../src/stack/local-stack';
 import { createStore, ensureIndexes } from '../../src/store';
 import { connectTemporal, type TemporalConnections } from '../../src/temporal/connection';
+import { storeReadiness, temporalReadiness } from '../../src/observability/readiness';
 import { webhookTrigger } from '../helpers/blueprints';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { allScopes, startApi, webhookBlueprint, type ApiResponse, type RunningApi } from './support/api';
@@ -59,7 +60,11 @@ async function wireApi(
     taskQueue: env.unique('outage'),
     ...(callTimeoutMs === undefined ? {} : { callTimeoutMs }),
   });
-  const api = await startApi(clients.store, clients.imex, { webhooks: clients.imex, triggers: clients.imex });
+  const api = await startApi(clients.store, clients.imex, {
+    webhooks: clients.imex,
+    triggers: clients.imex,
+    operations: { readiness: [storeReadiness(clients.store), temporalReadiness(temporal.apiClient)] },
+  });
   const orgId = (await clients.store.organizations.create({ name: env.unique('org') }))._id;
   const token = (await clients.store.apiTokens.create({ orgId, scopes: allScopes })).token;
   return {
@@ -103,6 +108,17 @@ async function send(api: RunningApi, method: string, url: string, token: string 
   };
 }
 
+/** `/health/ready` (and how long it took): 503 naming what fails, within seconds. */
+async function readiness(api: RunningApi) {
+  const started = Date.now();
+  const response = await fetch(`${new URL(api.url).origin}/health/ready`);
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+    ms: Date.now() - started,
+  };
+}
+
 function expectUnavailable(answer: { status: number; body: unknown; retryAfter?: string | null; ms: number }) {
   expect(answer.status).toBe(503);
   expect(answer.body).toEqual({
@@ -132,13 +148,27 @@ describe('the store is down', () => {
     scenarioId = created.body.scenario.id;
     hookPath = created.body.scenario.hookPath;
     expect((await wired.api.call('POST', `/scenarios/${scenarioId}/start`, { token: wired.token })).status).toBe(200);
-    // Up: a webhook is accepted.
+    // Up: a webhook is accepted, and the API is ready.
     expect((await send(wired.api, 'POST', hookPath, null, { n: 0 })).status).toBe(202);
+    expect((await readiness(wired.api)).status).toBe(200);
     await stack.stop();
   });
   afterAll(async () => {
     await wired?.close();
     await stack?.stop();
+  });
+
+  test('readiness answers 503 naming the store, within seconds; liveness stays 200', async () => {
+    const ready = await readiness(wired.api);
+    process.stdout.write(`GET /health/ready, store down: ${ready.status} in ${ready.ms} ms\n`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({
+      status: 'unavailable',
+      failing: ['store'],
+      checks: { store: { ok: false, error: expect.any(String) }, temporal: { ok: true } },
+    });
+    expect(ready.ms).toBeLessThan(10_000);
+    expect((await fetch(`${new URL(wired.api.url).origin}/health/live`)).status).toBe(200);
   });
 
   test('a read answers 503 with Retry-After within seconds', async () => {
@@ -204,11 +234,24 @@ describe('Temporal is down', () => {
         retry: false,
       }),
     );
+    expect((await readiness(wired.api)).status).toBe(200);
     await stack.stop();
   });
   afterAll(async () => {
     await wired?.close();
     await stack?.stop();
+  });
+
+  test('readiness answers 503 naming Temporal, within seconds', async () => {
+    const ready = await readiness(wired.api);
+    process.stdout.write(`GET /health/ready, Temporal down: ${ready.status} in ${ready.ms} ms\n`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({
+      status: 'unavailable',
+      failing: ['temporal'],
+      checks: { store: { ok: true }, temporal: { ok: false, error: expect.any(String) } },
+    });
+    expect(ready.ms).toBeLessThan(10_000);
   });
 
   test('a retry answers 503 with Retry-After within seconds, and the IE is unchanged', async () => {
@@ -276,6 +319,14 @@ describe('Temporal hangs (accepts connections, never answers)', () => {
     }
     await wired?.close();
     await stack?.stop();
+  });
+
+  test('readiness answers 503 naming Temporal once its check times out', async () => {
+    const ready = await readiness(wired.api);
+    process.stdout.write(`GET /health/ready, Temporal stopped (SIGSTOP): ${ready.status} in ${ready.ms} ms\n`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ failing: ['temporal'] });
+    expect(ready.ms).toBeLessThan(10_000);
   });
 
   test("a run answers 503 once the call's deadline has passed, not after the SDK's retries", async () => {

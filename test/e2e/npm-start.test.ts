@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/stack/free-port';
 import { waitFor } from '../../src/stack/wait';
+import { sampleValue } from './support/metrics';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -62,6 +63,20 @@ test('npm start brings up imex, runs the demo to a resolved incomplete execution
     const encoded = await codec('encode', { payloads: [plain] });
     expect(JSON.stringify(encoded)).toContain(Buffer.from('binary/encrypted').toString('base64'));
     expect(await codec('decode', encoded)).toEqual({ payloads: [plain] });
+    // Operations: ready (store, Temporal, the worker polling), and one scrape holds imex's
+    // figures of the demo's park and the Temporal SDK's worker metrics.
+    const ready = await fetch(`http://127.0.0.1:${api}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { store: { ok: true }, temporal: { ok: true }, worker: { ok: true } },
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${api}/metrics`)).text();
+    expect(sampleValue(metrics, 'imex_ie_parks_total', { outcome: 'stored' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(metrics, 'imex_ie_attempt_outcomes_total', { outcome: 'resolved' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(metrics, 'imex_temporal_sdk_metrics_up')).toBe(1);
+    expect(metrics).toMatch(/^temporal_workflow_task_schedule_to_start_latency/m);
+    expect(metrics).toMatch(/^temporal_sticky_cache_size/m);
   } finally {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGINT');

@@ -6,6 +6,8 @@ import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { Keyring } from '../../src/crypto/keyring';
 import { imexDataConverter } from '../../src/temporal/data-converter';
+import type { Logger } from '../../src/logger';
+import type { ImexTracing } from '../../src/observability/tracing';
 import { createDefaultRegistry, type ModuleRegistry } from '../../src/modules';
 import { createStore, ensureIndexes, type Store } from '../../src/store';
 import {
@@ -22,7 +24,12 @@ import { ImexClient } from '../../src/temporal/client';
 import type { TestEnv } from './test-env';
 
 let bundle: Promise<{ code: string }> | undefined;
-export function imexWorkflowBundle(): Promise<{ code: string }> {
+let tracedBundle: Promise<{ code: string }> | undefined;
+export function imexWorkflowBundle(options: { tracing?: boolean } = {}): Promise<{ code: string }> {
+  if (options.tracing) {
+    tracedBundle ??= bundleImexWorkflows({ tracing: true });
+    return tracedBundle;
+  }
   bundle ??= bundleImexWorkflows();
   return bundle;
 }
@@ -55,17 +62,33 @@ export interface ImexHarness {
 
 export async function startImexHarness(
   env: TestEnv,
-  options: { schedule?: RetrySchedule; policy?: PolicyOverrides; keyring?: Keyring } = {},
+  options: {
+    schedule?: RetrySchedule;
+    policy?: PolicyOverrides;
+    keyring?: Keyring;
+    /** The operator's log lines (parks, attempts, requests, runs) go here. */
+    logger?: Logger;
+    /** Tracing on: the traced workflow bundle, the tracing plugin, clients with its interceptors. */
+    tracing?: ImexTracing;
+  } = {},
 ): Promise<ImexHarness> {
   const store = createStore(env.db);
   await ensureIndexes(store);
   const registry = createDefaultRegistry();
   const taskQueue = env.unique('imex');
-  const { keyring } = options;
-  // The test's connection, with imex's codec: env.client itself stays plain (it sees ciphertext).
-  const client = keyring
-    ? new Client({ connection: env.connection, namespace: env.namespace, dataConverter: imexDataConverter(keyring) })
-    : env.client;
+  const { keyring, tracing } = options;
+  const tracingPlugin = tracing ? await import('../../src/temporal/tracing-plugin') : undefined;
+  // The test's connection, with imex's codec and tracing when asked: env.client itself stays plain
+  // (it sees ciphertext).
+  const client =
+    keyring || tracingPlugin
+      ? new Client({
+          connection: env.connection,
+          namespace: env.namespace,
+          ...(keyring ? { dataConverter: imexDataConverter(keyring) } : {}),
+          ...(tracing && tracingPlugin ? { interceptors: tracingPlugin.tracingClientInterceptors(tracing) } : {}),
+        })
+      : env.client;
   const imex = new ImexClient({ client, store, taskQueue });
   const createWorker = async () =>
     Worker.create({
@@ -81,8 +104,10 @@ export async function startImexHarness(
           keyring,
           schedule: options.schedule,
           policyTable: mergePolicyTable(defaultPolicyTable, options.policy ?? fastInRunRetries),
-          workflowBundle: await imexWorkflowBundle(),
+          workflowBundle: await imexWorkflowBundle({ tracing: tracing !== undefined }),
+          ...(options.logger ? { logger: options.logger } : {}),
         }),
+        ...(tracing && tracingPlugin ? [tracingPlugin.createTracingPlugin(tracing)] : []),
       ],
     });
   let worker = await createWorker();

@@ -113,3 +113,28 @@ test('a refused payload frees its key; a claim whose request died is taken over 
   expect(await keys[0]!.purgeOlderThan(new Date(Date.now() - 30_000))).toBeGreaterThanOrEqual(1);
   expect((await keys[0]!.claim(hookId, 'dead', 7)).state).toBe('claimed');
 });
+
+test("a payload accepted with tracing on keeps its request's traceparent; one batch mixes both, none lost", async () => {
+  const scenarioId = nextScenario++;
+  const traceparent = (i: number) =>
+    `00-${'4bf92f3577b34da6a3ce929d0e0e47'}${String(i).padStart(2, '0')}-00f067aa0ba902b7-01`;
+  // One process, at once: the payloads are written together (group commit), traced or not.
+  const results = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      queues[0]!.enqueue({
+        orgId: 1,
+        scenarioId,
+        cap: 10_000,
+        data: JSON.stringify({ i }),
+        ...(i % 2 === 0 ? { traceparent: traceparent(i) } : {}),
+      }),
+    ),
+  );
+  expect(results.every((r) => r.accepted)).toBe(true);
+  const read = await queues[1]!.readAfter(scenarioId, 0, 100);
+  expect(read.map((p) => JSON.parse(p.data ?? '{}').i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  for (const payload of read) {
+    const i = JSON.parse(payload.data ?? '{}').i as number;
+    expect(payload.traceparent).toBe(i % 2 === 0 ? traceparent(i) : undefined);
+  }
+});

@@ -62,3 +62,8 @@ test('the image runs the same entry point as npm start', () => {
   const cmd = /CMD \[(.*)\]/.exec(dockerfile)?.[1]?.replace(/"/g, '').split(/,\s*/).join(' ');
   expect(cmd).toBe(pkg.scripts.start);
 });
+
+test("imex's healthcheck probes its readiness on the API's port", () => {
+  const config = loadConfig(imex.environment ?? {});
+  expect(JSON.stringify(imex.healthcheck)).toContain(`http://127.0.0.1:${config.IMEX_API_PORT}/health/ready`);
+});

@@ -1,7 +1,8 @@
 /**
  * The workflow bundle holds no zod: the SDK evaluates the bundle again for every workflow it
  * caches, so every module in it costs per cached workflow (the lint rule in eslint.config.mjs
- * keeps zod out of the imports; this checks the bundle the worker really loads).
+ * keeps zod out of the imports; this checks the bundle the worker really loads). Nor, with tracing
+ * off, anything of OpenTelemetry; the traced bundle holds the tracing interceptors.
  */
 import { bundleImexWorkflows } from '../../src/temporal/workflow-bundle';
 
@@ -12,8 +13,8 @@ beforeAll(async () => {
 }, 180_000);
 
 // The bundled modules' paths: webpack's development bundle heads each with a line `/***/ "<path>"`.
-function bundledModules(): string[] {
-  return [...code.matchAll(/^\/\*\*\*\/ "([^"]+)"$/gm)].map((m) => m[1] as string);
+function bundledModules(bundle = code): string[] {
+  return [...bundle.matchAll(/^\/\*\*\*\/ "([^"]+)"$/gm)].map((m) => m[1] as string);
 }
 
 test('the workflow bundle holds no zod, and its size is reported', () => {
@@ -30,3 +31,14 @@ test('the workflow bundle holds no zod, and its size is reported', () => {
   expect(modules.filter((m) => m.includes('node_modules/zod/'))).toEqual([]);
   expect(modules.filter((m) => m.includes('/src/domain/schemas/'))).toEqual([]);
 });
+
+test('with tracing off the bundle holds nothing of OpenTelemetry; the traced one holds the interceptors', async () => {
+  const otel = (m: string) => m.includes('@opentelemetry/') || m.includes('interceptors-opentelemetry');
+  expect(bundledModules().filter(otel)).toEqual([]);
+  const traced = (await bundleImexWorkflows({ tracing: true })).code;
+  const modules = bundledModules(traced);
+  console.log(`traced workflow bundle: ${Math.round(Buffer.byteLength(traced) / 1024)} KB, ${modules.length} modules`);
+  expect(modules.some((m) => m.includes('/workflows/interceptors/trace-context.ts'))).toBe(true);
+  expect(modules.some((m) => m.includes('interceptors-opentelemetry/lib/workflow'))).toBe(true);
+  expect(modules.filter((m) => m.includes('node_modules/zod/'))).toEqual([]);
+}, 180_000);

@@ -18,6 +18,8 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { imexMetrics } from '../../observability/metrics';
+import type { WebhookAcceptance } from '../../temporal/client';
 import type { ApiDeps } from '../deps';
 import { ApiError, conflict, errorBodySchema, notFound, validationError } from '../errors';
 
@@ -70,6 +72,7 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
         request.body,
         idempotencyKey === undefined ? {} : { idempotencyKey },
       );
+      countWebhook(result);
       switch (result.status) {
         case 'accepted':
           if (result.repeated) void reply.header('idempotent-replayed', 'true');
@@ -102,3 +105,21 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     },
   );
 };
+
+/** Outcomes that name their scenario are counted per scenario (an unknown hook names none). */
+function countWebhook(result: WebhookAcceptance): void {
+  const webhooks = imexMetrics().webhooks;
+  switch (result.status) {
+    case 'accepted':
+      webhooks.inc({ scenario_id: String(result.scenarioId), outcome: result.repeated ? 'replayed' : 'accepted' });
+      return;
+    case 'queue-full':
+      webhooks.inc({ scenario_id: String(result.scenarioId), outcome: 'queue_full' });
+      return;
+    case 'inactive':
+      webhooks.inc({ scenario_id: String(result.scenarioId), outcome: 'inactive' });
+      return;
+    default:
+      return;
+  }
+}

@@ -28,7 +28,7 @@ export interface RunningApi {
 export async function startApi(
   store: Store,
   imex: ApiImexClient,
-  options: Pick<ApiDeps, 'bulkWait' | 'webhooks' | 'triggers' | 'codecServer'> = {},
+  options: Pick<ApiDeps, 'bulkWait' | 'webhooks' | 'triggers' | 'codecServer' | 'operations'> = {},
 ): Promise<RunningApi> {
   const app = await createApiServer({
     store,
