@@ -8,6 +8,7 @@ import { IeChangeStore } from './ie-changes';
 import { IeQuotaStore } from './ie-quota';
 import { IncompleteExecutionStore } from './incomplete-executions';
 import { OrganizationStore } from './organizations';
+import { RunErrorStore } from './run-errors';
 import { ScenarioStore } from './scenarios';
 import { ScenarioLeaseStore } from './scenario-leases';
 import { WebhookIdempotencyStore } from './webhook-idempotency';
@@ -32,6 +33,8 @@ export interface Store {
   webhooks: WebhookQueueStore;
   /** Per-scenario attempt slots, runs in progress and waiting attempts (`scenario_leases`). */
   leases: ScenarioLeaseStore;
+  /** Consecutive errors of scheduled and webhook runs started without a coordinator (`scenario_run_errors`). */
+  runErrors: RunErrorStore;
   /** Webhook idempotency keys: a resend within the retention answers the first acceptance. */
   webhookKeys: WebhookIdempotencyStore;
   close(): Promise<void>;
@@ -52,6 +55,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     bulkOperations: new BulkOperationStore(db),
     webhooks,
     leases: new ScenarioLeaseStore(db),
+    runErrors: new RunErrorStore(db),
     webhookKeys: new WebhookIdempotencyStore(db),
     close,
   };
@@ -111,6 +115,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.webhookKeys.keys.createIndex({ createdAt: 1 }, { name: 'created' });
   // Scenario leases: a scenario's attempt slots, runs and waits, read by kind (a handful of documents).
   await store.leases.ensureIndexes();
+  await store.runErrors.ensureIndexes();
 }
 
 /** Indexes replaced by wider ones go away (an index of the same name but other keys is refused). */
