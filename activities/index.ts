@@ -7,7 +7,9 @@ import { defaultPolicyTable, makeRetrySchedule, type PolicyTable, type RetrySche
 import type { ModuleRegistry } from '../src/modules';
 import type { Store } from '../src/store';
 import { createBulkOperationActivities } from './bulk-operations';
+import { createConsecutiveErrors } from './consecutive-errors';
 import { createCoordinationActivities, type CoordinationSettings } from './coordination';
+import { createDirectRunEnd } from './direct-run-end';
 import { createEvaluateFlowExpressions } from './flow-expressions';
 import { allHeartbeating } from './heartbeat';
 import { createIncompleteExecutionActivities } from './incomplete-executions';
@@ -15,6 +17,7 @@ import { createMaintenanceActivities } from './maintenance';
 import { createRecordExecution } from './record-execution';
 import { createRunModule } from './run-module';
 import { createScenarioLeaseActivities } from './scenario-leases';
+import { createWebhookDispatch } from '../src/temporal/webhook-dispatch';
 
 export interface ActivityDeps {
   store: Store;
@@ -40,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
       client: deps.client,
       taskQueue: deps.taskQueue,
       schedule: deps.schedule ?? makeRetrySchedule,
+      ...(deps.coordination?.maxConcurrentRuns ? { maxConcurrentRuns: deps.coordination.maxConcurrentRuns } : {}),
     }),
     ...createBulkOperationActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
   };
@@ -47,6 +51,18 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 function createShortActivities(deps: ActivityDeps) {
+  const leases = createScenarioLeaseActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue });
+  const { countRunOutcome } = createConsecutiveErrors({
+    store: deps.store,
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+  });
+  const { deliverWebhooks } = createWebhookDispatch({
+    store: deps.store,
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+    ...(deps.coordination?.maxConcurrentRuns ? { maxConcurrentRuns: deps.coordination.maxConcurrentRuns } : {}),
+  });
   return {
     runModule: createRunModule({
       registry: deps.registry,
@@ -68,7 +84,8 @@ function createShortActivities(deps: ActivityDeps) {
       taskQueue: deps.taskQueue,
       ...(deps.coordination ? { settings: deps.coordination } : {}),
     }),
-    ...createScenarioLeaseActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
+    ...leases,
+    endDirectRun: createDirectRunEnd({ unregisterRun: leases.unregisterRun, countRunOutcome, deliverWebhooks }),
   };
 }
 

@@ -50,13 +50,19 @@ export interface ImexHarness {
 
 export async function startImexHarness(
   env: TestEnv,
-  options: { schedule?: RetrySchedule; policy?: PolicyOverrides } = {},
+  options: {
+    schedule?: RetrySchedule;
+    policy?: PolicyOverrides;
+    /** Parallel runs of one scenario (the deployment's `IMEX_SCENARIO_MAX_CONCURRENT_RUNS`). */
+    maxConcurrentRuns?: number;
+  } = {},
 ): Promise<ImexHarness> {
   const store = createStore(env.db);
   await ensureIndexes(store);
   const registry = createDefaultRegistry();
   const taskQueue = env.unique('imex');
-  const imex = new ImexClient({ client: env.client, store, taskQueue });
+  const bound = options.maxConcurrentRuns;
+  const imex = new ImexClient({ client: env.client, store, taskQueue, ...(bound ? { maxConcurrentRuns: bound } : {}) });
   const createWorker = async () =>
     Worker.create({
       connection: env.nativeConnection,
@@ -69,6 +75,7 @@ export async function startImexHarness(
           client: env.client,
           taskQueue,
           schedule: options.schedule,
+          ...(bound ? { coordination: { maxConcurrentRuns: bound } } : {}),
           policyTable: mergePolicyTable(defaultPolicyTable, options.policy ?? fastInRunRetries),
           workflowBundle: await imexWorkflowBundle(),
         }),
