@@ -82,8 +82,9 @@ const MAX_BATCH = 256;
 /** Consumed entries kept below the cursor: the margin that makes stale writers detectable. */
 const KEEP_CONSUMED = 100;
 const SEQ_DIGITS = 12;
-/** Entries the cursor moves over in one `markStarted`. */
+/** Entries the cursor moves over in one `markStarted`, read this many at a time. */
 const CURSOR_STEP_MAX = 1000;
+const CURSOR_PAGE = 32;
 
 function entryId(scenarioId: number, seq: number): string {
   return `${scenarioId}:${String(seq).padStart(SEQ_DIGITS, '0')}`;
@@ -368,15 +369,20 @@ export class WebhookQueueStore {
       );
     }
     const cursor = await this.consumedThrough(scenarioId);
-    const next = await this.entries
-      .find({ scenarioId, seq: { $gt: cursor } }, { projection: { seq: 1, consumed: 1 } })
-      .sort({ seq: 1 })
-      .limit(CURSOR_STEP_MAX)
-      .toArray();
     let through = cursor;
-    for (const entry of next) {
-      if (entry.seq !== through + 1 || !entry.consumed) break;
-      through = entry.seq;
+    // Page by page: the marked run above the cursor is short (a batch or two), the waiting rest long.
+    for (let page = 0; page * CURSOR_PAGE < CURSOR_STEP_MAX; page++) {
+      const next = await this.entries
+        .find({ scenarioId, seq: { $gt: through } }, { projection: { seq: 1, consumed: 1 } })
+        .sort({ seq: 1 })
+        .limit(CURSOR_PAGE)
+        .toArray();
+      const start = through;
+      for (const entry of next) {
+        if (entry.seq !== through + 1 || !entry.consumed) break;
+        through = entry.seq;
+      }
+      if (through - start < CURSOR_PAGE) break;
     }
     if (through <= cursor) return;
     await this.entries.deleteMany({ scenarioId, consumed: true, seq: { $lt: through - KEEP_CONSUMED } });

@@ -44,12 +44,53 @@ export interface WebhookDelivery {
   via: 'direct' | 'coordinator' | 'inactive';
 }
 
+interface DeliveryWaiter {
+  resolve: (delivery: WebhookDelivery) => void;
+  reject: (err: unknown) => void;
+}
+
 export function createWebhookDispatch(deps: WebhookDispatchDeps) {
   const { store, client, taskQueue } = deps;
   const bound = deps.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS;
   const { liveLeases, isRunning } = createLeaseLiveness({ store, client });
 
-  async function deliverWebhooks(address: CoordinatorAddress): Promise<WebhookDelivery> {
+  /** Per scenario: whether a delivery round runs, and the callers the next round serves. */
+  const lanes = new Map<number, { running: boolean; waiting: DeliveryWaiter[] }>();
+
+  /**
+   * Delivers the scenario's waiting payloads. Concurrent calls in this process coalesce (runs that
+   * end together deliver once, not once each): a call while a round runs is served by the next
+   * round, which starts after it; every caller returns once a round that started after its call
+   * has finished (or fails with that round's error).
+   */
+  function deliverWebhooks(address: CoordinatorAddress): Promise<WebhookDelivery> {
+    return new Promise<WebhookDelivery>((resolve, reject) => {
+      let lane = lanes.get(address.scenarioId);
+      if (!lane) {
+        lane = { running: false, waiting: [] };
+        lanes.set(address.scenarioId, lane);
+      }
+      lane.waiting.push({ resolve, reject });
+      if (!lane.running) void runRounds(address, lane);
+    });
+  }
+
+  async function runRounds(address: CoordinatorAddress, lane: { running: boolean; waiting: DeliveryWaiter[] }) {
+    lane.running = true;
+    while (lane.waiting.length > 0) {
+      const served = lane.waiting.splice(0);
+      try {
+        const delivery = await deliverOnce(address);
+        for (const waiter of served) waiter.resolve(delivery);
+      } catch (err) {
+        for (const waiter of served) waiter.reject(err);
+      }
+    }
+    lane.running = false;
+    lanes.delete(address.scenarioId);
+  }
+
+  async function deliverOnce(address: CoordinatorAddress): Promise<WebhookDelivery> {
     const { orgId, scenarioId } = address;
     let started = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
