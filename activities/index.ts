@@ -85,7 +85,9 @@ function createShortActivities(deps: ActivityDeps) {
       ...(deps.coordination ? { settings: deps.coordination } : {}),
     }),
     ...leases,
-    endDirectRun: createDirectRunEnd({ unregisterRun: leases.unregisterRun, countRunOutcome, deliverWebhooks }),
+    endDirectRun: createDirectRunEnd({ store: deps.store, unregisterRun: leases.unregisterRun, countRunOutcome }),
+    /** Starts the runs of a scenario's waiting webhook payloads (or wakes a sequential one's coordinator). */
+    deliverQueuedWebhooks: deliverWebhooks,
   };
 }
 

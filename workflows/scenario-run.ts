@@ -128,7 +128,8 @@ const ATTEMPTS_RECHECK_MS = [100, 250, 500, 1000, 2000];
 /**
  * Versioning: a scheduled or webhook run started without the coordinator (`input.direct`) ends with
  * `endDirectRun` instead of `unregisterRun`: its outcome counts towards consecutive errors in the
- * store, and a webhook run's end delivers the payloads that wait (activities/direct-run-end.ts).
+ * store, and a webhook run whose scenario has payloads waiting for a place then delivers them
+ * (`deliverQueuedWebhooks`; activities/direct-run-end.ts).
  */
 export const DIRECT_RUN_END_PATCH = 'imex-direct-run-end';
 
@@ -153,7 +154,7 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
   } finally {
     const { direct, trigger } = input;
     if (direct && (trigger === 'schedule' || trigger === 'webhook') && patched(DIRECT_RUN_END_PATCH)) {
-      await localStoreWrites.endDirectRun({
+      const ended = await localStoreWrites.endDirectRun({
         ...lease,
         trigger,
         activation: direct.activation,
@@ -161,6 +162,9 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
         endedAt: new Date().toISOString(),
         ...(outcome.error ? { error: { type: outcome.error.type, message: outcome.error.message } } : {}),
       });
+      // Its place is free: payloads waiting for one start now (an ordinary activity, outside this task).
+      if (ended.payloadsWaiting)
+        await remoteStoreWrites.deliverQueuedWebhooks({ orgId: lease.orgId, scenarioId: lease.scenarioId });
     } else {
       await localStoreWrites.unregisterRun(lease);
     }
