@@ -23,6 +23,9 @@ import {
   signalCoordinatorIfRunning,
   signalWithStartCoordinator,
 } from '../src/temporal/coordinator';
+import { startDirectRun } from '../src/temporal/direct-runs';
+import { DEFAULT_MAX_CONCURRENT_RUNS } from '../src/temporal/webhook-dispatch';
+import { deactivateScenario as deactivate } from '../src/temporal/scenario-deactivation';
 import {
   attemptSlotReleasedSignal,
   attemptSlotRequestedSignal,
@@ -35,8 +38,6 @@ export interface CoordinationSettings {
   /** Parallel runs of one (non-sequential) scenario; default 10. */
   maxConcurrentRuns?: number;
 }
-
-export const DEFAULT_MAX_CONCURRENT_RUNS = 10;
 
 export interface CoordinationDeps {
   store: Store;
@@ -104,20 +105,7 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
 
   /** Deactivates the scenario (and pauses its schedule), unless it was reactivated since `activation`. */
   async function deactivateScenario(input: ScenarioAddress & { reason: string; activation: string | null }) {
-    const scenario = await store.scenarios.get(input.orgId, input.scenarioId);
-    if (!scenario?.isActive) return { deactivated: false };
-    if ((scenario.activatedAt?.toISOString() ?? null) !== input.activation) return { deactivated: false };
-    await store.scenarios.update(input.orgId, input.scenarioId, {
-      isActive: false,
-      deactivationReason: input.reason,
-    });
-    await pauseScenarioSchedule(
-      client,
-      taskQueue,
-      input.scenarioId,
-      `paused by imex: the scenario was deactivated: ${input.reason}`,
-    );
-    return { deactivated: true };
+    return deactivate({ store, client, taskQueue }, input);
   }
 
   /** Of these workflows, the ones that are not running (closed, or never existed). */
@@ -161,7 +149,11 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     });
   }
 
-  /** A schedule's occurrence: handed to the coordinator, or dropped (and the schedule paused) when inactive. */
+  /**
+   * A schedule's occurrence: a scenario that is not sequential has its run started directly (its
+   * end counts consecutive errors in the store); a sequential one hands it to its coordinator. An
+   * inactive scenario drops it (and its schedule is paused).
+   */
   async function requestScheduledRun(input: ScenarioAddress): Promise<{ requested: boolean }> {
     const scenario = await store.scenarios.get(input.orgId, input.scenarioId);
     if (!scenario?.isActive) {
@@ -176,6 +168,10 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     // One occurrence, one run, however often this activity is retried: the tick's run id names it.
     const runId = Context.current().info.workflowExecution?.runId ?? crypto.randomUUID();
     const executionId = runId.replace(/-/g, '').toLowerCase();
+    if (!scenarioSettingsSchema.parse(scenario.blueprint.metadata?.scenario ?? {}).sequential) {
+      await startDirectRun(client, taskQueue, { orgId: input.orgId, scenario, executionId, trigger: 'schedule' });
+      return { requested: true };
+    }
     await signalWithStartCoordinator(client, taskQueue, input, runRequestedSignal, {
       executionId,
       trigger: 'schedule',

@@ -9,8 +9,10 @@ import type { ModuleRegistry } from '../src/modules';
 import { createOperatorEvents, type OperatorEvents } from '../src/observability/operator-events';
 import type { Store } from '../src/store';
 import { createBulkOperationActivities } from './bulk-operations';
+import { createConsecutiveErrors } from './consecutive-errors';
 import { createCoordinationActivities, type CoordinationSettings } from './coordination';
 import { createDataStoreTransactionActivities } from './data-store-transactions';
+import { createDirectRunEnd } from './direct-run-end';
 import { createEvaluateFlowExpressions } from './flow-expressions';
 import { allHeartbeating } from './heartbeat';
 import { createIncompleteExecutionActivities } from './incomplete-executions';
@@ -18,6 +20,7 @@ import { createMaintenanceActivities } from './maintenance';
 import { createRecordExecution } from './record-execution';
 import { createRunModule } from './run-module';
 import { createScenarioLeaseActivities } from './scenario-leases';
+import { createWebhookDispatch } from '../src/temporal/webhook-dispatch';
 
 export interface ActivityDeps {
   store: Store;
@@ -47,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
       taskQueue: deps.taskQueue,
       schedule: deps.schedule ?? makeRetrySchedule,
       events,
+      ...(deps.coordination?.maxConcurrentRuns ? { maxConcurrentRuns: deps.coordination.maxConcurrentRuns } : {}),
     }),
     ...createBulkOperationActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
   };
@@ -54,6 +58,18 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 function createShortActivities(deps: ActivityDeps, events: OperatorEvents) {
+  const leases = createScenarioLeaseActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue });
+  const { countRunOutcome } = createConsecutiveErrors({
+    store: deps.store,
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+  });
+  const { deliverWebhooks } = createWebhookDispatch({
+    store: deps.store,
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+    ...(deps.coordination?.maxConcurrentRuns ? { maxConcurrentRuns: deps.coordination.maxConcurrentRuns } : {}),
+  });
   return {
     runModule: createRunModule({
       registry: deps.registry,
@@ -77,7 +93,10 @@ function createShortActivities(deps: ActivityDeps, events: OperatorEvents) {
       taskQueue: deps.taskQueue,
       ...(deps.coordination ? { settings: deps.coordination } : {}),
     }),
-    ...createScenarioLeaseActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
+    ...leases,
+    endDirectRun: createDirectRunEnd({ store: deps.store, unregisterRun: leases.unregisterRun, countRunOutcome }),
+    /** Starts the runs of a scenario's waiting webhook payloads (or wakes a sequential one's coordinator). */
+    deliverQueuedWebhooks: deliverWebhooks,
   };
 }
 

@@ -9,9 +9,10 @@
  *   truth; the quota ledger is made to agree with them (`IeQuotaStore.reconcile`).
  * - **Blobs.** Blobs that no IE, run log or queued webhook references and that nobody has stored
  *   for longer than the grace are deleted (src/store/blob-collection.ts, docs/blobs.md).
- * - **Webhooks.** A scenario whose queue holds a payload older than `minAgeMs` gets its coordinator
- *   woken (signal-with-start, as `POST /hooks` does): a payload accepted while Temporal was down
- *   had no wake-up, and would otherwise wait for the scenario's next webhook or run.
+ * - **Webhooks.** A scenario whose queue holds a payload older than `minAgeMs` has it delivered, as
+ *   `POST /hooks` does (src/temporal/webhook-dispatch.ts: its run started, or a sequential
+ *   scenario's coordinator woken): a payload accepted while Temporal was down had no delivery, and
+ *   would otherwise wait for the scenario's next webhook or run.
  * - **Workflows.** Every open IE document has a running `ie-<ieId>` workflow (else it is restarted
  *   from the document); every running IE workflow has a document (else it is reported); an IE
  *   `in_progress` has an open attempt (else its document is set right from the workflow, or it is
@@ -43,9 +44,8 @@ import { MaintenanceStatusStore } from '../src/store/maintenance-status';
 import { createOperatorEvents, type OperatorEvents } from '../src/observability/operator-events';
 import { scenariosWithWaitingWebhooks } from '../src/store/webhook-backlog';
 import { WEBHOOK_IDEMPOTENCY_RETENTION_MS } from '../src/store/webhook-idempotency';
-import { signalWithStartCoordinator } from '../src/temporal/coordinator';
+import { createWebhookDispatch } from '../src/temporal/webhook-dispatch';
 import { stateQuery } from '../workflows/incomplete-execution-messages';
-import { webhooksQueuedSignal } from '../workflows/scenario-coordinator-messages';
 
 export interface MaintenanceDeps {
   store: Store;
@@ -54,6 +54,8 @@ export interface MaintenanceDeps {
   schedule: RetrySchedule;
   /** Counts each finished pass and what it repaired (counted without logs when absent). */
   events?: OperatorEvents;
+  /** The deployment's bound on parallel runs of one scenario (webhook delivery). */
+  maxConcurrentRuns?: number;
 }
 
 export interface PurgeBatchInput {
@@ -126,7 +128,7 @@ export interface WebhookWakeInput {
 export interface WebhookWakeReport {
   /** Scenarios with a payload waiting longer than `minAgeMs`. */
   checked: number;
-  /** Coordinators signalled (started when not running). */
+  /** Scenarios whose payloads were delivered (runs started, or a sequential scenario's coordinator signalled). */
   wokenCount: number;
   /** The first of them (at most 100), with the oldest waiting payload. */
   woken: { scenarioId: number; oldestSeq: number; waitingSinceMs: number }[];
@@ -167,6 +169,7 @@ const REPORT_LIST_MAX = 100;
 
 export function createMaintenanceActivities(deps: MaintenanceDeps) {
   const { client } = deps;
+  const { deliverWebhooks } = createWebhookDispatch(deps);
   const statusStore = () => new MaintenanceStatusStore(deps.store.db);
   const events = deps.events ?? createOperatorEvents();
 
@@ -242,9 +245,10 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
   }
 
   /**
-   * Wakes the coordinator of every scenario whose webhook payloads wait longer than they should.
-   * Idempotent: a woken coordinator reads the queue after its cursor and starts each payload's run
-   * under the execution id derived for it, so a second wake-up runs nothing twice.
+   * Delivers the payloads of every scenario whose webhook payloads wait longer than they should:
+   * their runs are started (a scenario that is not sequential) or the coordinator is woken (a
+   * sequential one). Idempotent: each payload's run is started under the execution id its entry
+   * fixed, so a second pass runs nothing twice.
    */
   async function wakeWebhookCoordinators(input: WebhookWakeInput): Promise<WebhookWakeReport> {
     const { store } = deps;
@@ -268,9 +272,8 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
         report.skipped += 1;
         continue;
       }
-      await signalWithStartCoordinator(client, deps.taskQueue, waiting, webhooksQueuedSignal, {
-        seq: waiting.oldestSeq,
-      });
+      // Started here for a scenario that is not sequential; a sequential one's coordinator is woken.
+      await deliverWebhooks({ orgId: waiting.orgId, scenarioId: waiting.scenarioId });
       report.wokenCount += 1;
       if (report.woken.length < REPORT_LIST_MAX) {
         report.woken.push({

@@ -11,13 +11,13 @@
  * frees or the last run ends, oldest first; they also look again on their own, rarely.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { ieWorkflowId, MAX_PARALLEL_ATTEMPTS, runWorkflowId } from '../src/domain';
-import type { ScenarioLeaseDocument, Store } from '../src/store';
+import { ieWorkflowId, MAX_PARALLEL_ATTEMPTS } from '../src/domain';
+import type { Store } from '../src/store';
 import { signalCoordinatorIfRunning } from '../src/temporal/coordinator';
+import { createLeaseLiveness } from '../src/temporal/lease-liveness';
 import { attemptSlotAskAgainSignal, incompleteExecutionClosedSignal } from '../workflows/scenario-coordinator-messages';
 
-/** A lease younger than this is trusted without asking Temporal. */
-export const LEASE_CHECK_MS = 60_000;
+export { LEASE_CHECK_MS } from '../src/temporal/lease-liveness';
 /** A woken waiter normally asks for its slot within a second; past this it may be woken again. */
 const WAKE_ANSWER_MS = 15_000;
 
@@ -44,41 +44,7 @@ export interface RunLeaseInput {
 export function createScenarioLeaseActivities(deps: ScenarioLeaseDeps) {
   const { store, client, taskQueue } = deps;
   const leases = store.leases;
-
-  /** Whether the workflow runs; a workflow not started yet (`optional`) counts as running. */
-  async function isRunning(workflowId: string, notFoundMeansRunning: boolean): Promise<boolean> {
-    try {
-      return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return notFoundMeansRunning;
-      throw err;
-    }
-  }
-
-  /** Is the lease's holder still there? Old leases are checked in Temporal, once per LEASE_CHECK_MS. */
-  async function holderAlive(lease: ScenarioLeaseDocument, now: Date): Promise<boolean> {
-    const checked = (lease.checkedAt ?? lease.since).getTime();
-    if (now.getTime() - checked < LEASE_CHECK_MS) return true;
-    let alive: boolean;
-    if (lease.kind === 'run') {
-      alive = await isRunning(runWorkflowId(lease.requestId), false);
-    } else {
-      // An IE's attempt ends before its workflow does; a granted attempt's run may not exist yet.
-      alive =
-        (await isRunning(ieWorkflowId(lease.ieId ?? ''), false)) &&
-        (await isRunning(runWorkflowId(lease.requestId), true));
-    }
-    if (alive) await leases.markChecked(lease, now);
-    else await leases.drop(lease);
-    return alive;
-  }
-
-  async function liveLeases(scenarioId: number, kind: 'attempt' | 'run'): Promise<ScenarioLeaseDocument[]> {
-    const now = new Date();
-    const live: ScenarioLeaseDocument[] = [];
-    for (const lease of await leases.list(scenarioId, kind)) if (await holderAlive(lease, now)) live.push(lease);
-    return live;
-  }
+  const { liveLeases } = createLeaseLiveness({ store, client });
 
   /**
    * Wakes the attempts that waited longest, as many as there may be slots for. A waiter woken

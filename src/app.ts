@@ -88,6 +88,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       store,
       taskQueue: config.IMEX_TASK_QUEUE,
       webhookQueueCap: config.IMEX_WEBHOOK_QUEUE_CAP,
+      maxConcurrentRuns: config.IMEX_SCENARIO_MAX_CONCURRENT_RUNS,
     });
     const worker = await createImexWorker({
       connection: temporal.nativeConnection,
@@ -124,6 +125,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       temporal: temporal.apiClient,
       taskQueue: config.IMEX_TASK_QUEUE,
       webhookQueueCap: config.IMEX_WEBHOOK_QUEUE_CAP,
+      maxConcurrentRuns: config.IMEX_SCENARIO_MAX_CONCURRENT_RUNS,
     });
     steps.push({ name: 'API store', stop: () => apiClients.close() });
     const { store: apiStore, imex: apiImex } = apiClients;

@@ -1,8 +1,10 @@
 /**
- * `scenarioCoordinator`: one per scenario (`coordinator-<taskQueue>-<scenarioId>`), started with
- * signal-with-start by whoever needs it first. It starts the scenario's scheduled and webhook
- * runs, and every run of a sequential scenario, as a child `scenarioRun`. Runs on demand of a
- * scenario that is not sequential start without it (ImexClient.startScenarioRun).
+ * `scenarioCoordinator`: one per sequential scenario (`coordinator-<taskQueue>-<scenarioId>`),
+ * started with signal-with-start by whoever needs it first. It starts every run of the scenario as
+ * a child `scenarioRun`. Runs of a scenario that is not sequential (on demand, scheduled, webhook)
+ * start without it (src/temporal/direct-runs.ts, webhook-dispatch.ts), and their ends count
+ * consecutive errors in the store (activities/consecutive-errors.ts); a coordinator that still runs
+ * for such a scenario (started before) finishes its runs and is signalled no more.
  *
  * Attempt slots are no longer handed out here: an IE takes a store lease (STORE_ATTEMPT_SLOTS_PATCH,
  * activities/scenario-leases.ts) and every run registers itself in the store (RUN_LEASE_PATCH), so
@@ -47,6 +49,8 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ACTIVITY_HEARTBEAT_TIMEOUT_MS,
+  consecutiveErrorsReason,
+  errorsBeforeDeactivation,
   ieWorkflowId,
   ImexOrgId,
   ImexScenarioId,
@@ -338,13 +342,15 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       const current = scenario;
       if (!current || deactivatedActivation === run.activation) continue;
       // Make: an instant-trigger (webhook) scenario is deactivated on its first error.
-      const webhookRule = run.trigger === 'webhook' && current.webhookTrigger;
-      const threshold = webhookRule ? 1 : current.maxErrors;
+      const { threshold, webhookRule } = errorsBeforeDeactivation(run.trigger, current);
       if (threshold <= 0 || errors.count < threshold) continue;
-      const cause = run.error ? `${run.error.type}: ${run.error.message}` : 'unknown error';
-      const reason = webhookRule
-        ? `a webhook run ended with an error, and a scenario with an instant trigger is deactivated on its first error (${cause}; execution ${run.executionId})`
-        : `${errors.count} consecutive runs ended with an error (maxErrors ${threshold}; last: ${cause}; execution ${run.executionId})`;
+      const reason = consecutiveErrorsReason({
+        webhookRule,
+        count: errors.count,
+        threshold,
+        ...(run.error ? { error: run.error } : {}),
+        executionId: run.executionId,
+      });
       await deactivateScenario({ orgId, scenarioId, reason, activation: run.activation });
       deactivatedActivation = run.activation;
       errors.count = 0;

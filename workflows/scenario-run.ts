@@ -146,6 +146,14 @@ export const DATA_STORE_TRANSACTIONS_PATCH = 'imex-data-store-transactions';
 /** A run waits for attempts that hold a slot: it looks again after these (milliseconds, then the last). */
 const ATTEMPTS_RECHECK_MS = [100, 250, 500, 1000, 2000];
 
+/**
+ * Versioning: a scheduled or webhook run started without the coordinator (`input.direct`) ends with
+ * `endDirectRun` instead of `unregisterRun`: its outcome counts towards consecutive errors in the
+ * store, and a webhook run whose scenario has payloads waiting for a place then delivers them
+ * (`deliverQueuedWebhooks`; activities/direct-run-end.ts).
+ */
+export const DIRECT_RUN_END_PATCH = 'imex-direct-run-end';
+
 export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunResult> {
   const lease =
     input.resume === undefined && patched(RUN_LEASE_PATCH)
@@ -156,11 +164,40 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
   for (let i = 0; (await localStoreWrites.registerRun(lease)).attemptsHolding > 0; i++) {
     await sleep(ATTEMPTS_RECHECK_MS[Math.min(i, ATTEMPTS_RECHECK_MS.length - 1)] as number);
   }
+  let outcome: Pick<ScenarioRunResult, 'status' | 'error'> = { status: 'error' };
   try {
-    return await runScenario(input);
+    const result = await runScenario(input);
+    outcome = result;
+    return result;
+  } catch (err) {
+    outcome = outcomeOfFailure(err);
+    throw err;
   } finally {
-    await localStoreWrites.unregisterRun(lease);
+    const { direct, trigger } = input;
+    if (direct && (trigger === 'schedule' || trigger === 'webhook') && patched(DIRECT_RUN_END_PATCH)) {
+      const ended = await localStoreWrites.endDirectRun({
+        ...lease,
+        trigger,
+        activation: direct.activation,
+        status: outcome.status,
+        endedAt: new Date().toISOString(),
+        ...(outcome.error ? { error: { type: outcome.error.type, message: outcome.error.message } } : {}),
+      });
+      // Its place is free: payloads waiting for one start now (an ordinary activity, outside this task).
+      if (ended.payloadsWaiting)
+        await remoteStoreWrites.deliverQueuedWebhooks({ orgId: lease.orgId, scenarioId: lease.scenarioId });
+    } else {
+      await localStoreWrites.unregisterRun(lease);
+    }
   }
+}
+
+/** A run with status error fails with its result in the failure's details; anything else counts as an error. */
+function outcomeOfFailure(err: unknown): Pick<ScenarioRunResult, 'status' | 'error'> {
+  const [result] = (err instanceof ApplicationFailure ? (err.details ?? []) : []) as [ScenarioRunResult?];
+  if (result && typeof result === 'object' && 'status' in result) return result;
+  const message = err instanceof Error ? err.message : String(err);
+  return { status: 'error', error: { type: 'UnexpectedError', message, moduleId: 0 } };
 }
 
 async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> {

@@ -1,8 +1,8 @@
 /**
  * `scenarioScheduleTick`: what a scenario's Temporal Schedule (`imex-scenario-<taskQueue>-<id>`) starts at
- * each occurrence. A Schedule can only start workflows, and every run of a scenario goes through
- * its coordinator, so this hands the occurrence over (signal with start) and ends. An occurrence
- * of an inactive scenario is dropped, and pauses the schedule if it was not paused yet.
+ * each occurrence. Its activity starts the occurrence's run directly (a scenario that is not
+ * sequential) or hands it to the scenario's coordinator (signal with start), and it ends. An
+ * occurrence of an inactive scenario is dropped, and pauses the schedule if it was not paused yet.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { ImexActivities } from '../activities';

@@ -25,6 +25,7 @@ export async function openFailFastApiClients(input: {
   temporal: Client;
   taskQueue: string;
   webhookQueueCap?: number;
+  maxConcurrentRuns?: number;
   callTimeoutMs?: number;
 }): Promise<FailFastApiClients> {
   const store = await openStore(input.mongoUrl, input.dbName, { failFast: true });
@@ -34,6 +35,7 @@ export async function openFailFastApiClients(input: {
       store,
       taskQueue: input.taskQueue,
       ...(input.webhookQueueCap === undefined ? {} : { webhookQueueCap: input.webhookQueueCap }),
+      ...(input.maxConcurrentRuns === undefined ? {} : { maxConcurrentRuns: input.maxConcurrentRuns }),
     }),
     input.temporal,
     input.callTimeoutMs,

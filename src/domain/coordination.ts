@@ -3,9 +3,9 @@
  * workflow takes, carries across continue-as-new and answers, the scenario's `scheduling`, and
  * the ids of the coordinator and of the scenario's Temporal Schedule.
  *
- * One coordinator per scenario (`coordinator-<taskQueue>-<scenarioId>`) starts the scenario's
- * scheduled and webhook runs, and every run of a sequential scenario (runs on demand of other
- * scenarios start directly):
+ * One coordinator per sequential scenario (`coordinator-<taskQueue>-<scenarioId>`) starts its
+ * runs (every run of a scenario that is not sequential starts directly, and its end counts
+ * consecutive errors in the store):
  * - sequential processing: while an IE is open, scheduled and webhook runs wait, in order;
  * - at most 3 IE attempts at once, none while a run is in progress: store leases
  *   (activities/scenario-leases.ts); IE workflows from before asked the coordinator;
@@ -46,6 +46,33 @@ export type Scheduling = z.output<typeof schedulingSchema>;
 /** Whether this scheduling runs the scenario on a Temporal Schedule. */
 export function isScheduled(scheduling: Scheduling | undefined): boolean {
   return scheduling?.type === 'indefinitely' || scheduling?.type === 'cron';
+}
+
+/**
+ * Make §1.6: how many automatic runs in a row may end with an error before the scenario is
+ * deactivated (0: never). An instant-trigger (webhook) scenario is deactivated on a webhook run's
+ * first error. Shared by the coordinator and by the end of a run started without it.
+ */
+export function errorsBeforeDeactivation(
+  trigger: 'schedule' | 'webhook',
+  scenario: { maxErrors: number; webhookTrigger: boolean },
+): { threshold: number; webhookRule: boolean } {
+  const webhookRule = trigger === 'webhook' && scenario.webhookTrigger;
+  return { threshold: webhookRule ? 1 : scenario.maxErrors, webhookRule };
+}
+
+/** Why the scenario was deactivated, as its `deactivationReason` says it. */
+export function consecutiveErrorsReason(input: {
+  webhookRule: boolean;
+  count: number;
+  threshold: number;
+  error?: { type: string; message: string };
+  executionId: string;
+}): string {
+  const cause = input.error ? `${input.error.type}: ${input.error.message}` : 'unknown error';
+  return input.webhookRule
+    ? `a webhook run ended with an error, and a scenario with an instant trigger is deactivated on its first error (${cause}; execution ${input.executionId})`
+    : `${input.count} consecutive runs ended with an error (maxErrors ${input.threshold}; last: ${cause}; execution ${input.executionId})`;
 }
 
 // --- the coordinator's messages ---

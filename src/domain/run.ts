@@ -48,6 +48,18 @@ export interface ScenarioRunInput {
    * the run joins that request's trace (workflows/interceptors/trace-context.ts).
    */
   traceparent?: string;
+  /**
+   * A scheduled or webhook run started without the scenario's coordinator (a scenario that is not
+   * sequential): its end counts it towards consecutive errors in the store, and a webhook run's end
+   * starts the payloads that wait for a free place (src/temporal/webhook-dispatch.ts).
+   */
+  direct?: DirectRunSettlement;
+}
+
+/** What the end of a run started without the coordinator needs. */
+export interface DirectRunSettlement {
+  /** The scenario's activation the run started in (`activatedAt`, ISO): errors count per activation. */
+  activation: string | null;
 }
 
 export interface RunError {

@@ -17,6 +17,7 @@ export * from './ie-changes';
 export * from './ie-quota';
 export * from './incomplete-executions';
 export * from './organizations';
+export * from './run-errors';
 export * from './scenarios';
 export * from './scenario-leases';
 export * from './sequential-id';

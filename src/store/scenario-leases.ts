@@ -51,9 +51,9 @@ export class ScenarioLeaseStore {
     return this.collection.find({ scenarioId, kind }).sort({ since: 1 }).limit(limit).toArray();
   }
 
-  /** Registers a run in progress (idempotent). */
-  async registerRun(scenarioId: number, executionId: string): Promise<void> {
-    await this.insertOnce({
+  /** Registers a run in progress (idempotent); answers whether this call wrote it. */
+  async registerRun(scenarioId: number, executionId: string): Promise<boolean> {
+    return this.insertOnce({
       _id: `run:${scenarioId}:${executionId}`,
       kind: 'run',
       scenarioId,
@@ -151,11 +151,13 @@ export class ScenarioLeaseStore {
     await this.collection.updateOne({ _id: lease._id, requestId: lease.requestId }, { $set: { checkedAt: at } });
   }
 
-  private async insertOnce(doc: ScenarioLeaseDocument): Promise<void> {
+  private async insertOnce(doc: ScenarioLeaseDocument): Promise<boolean> {
     try {
       await this.collection.insertOne(doc);
+      return true;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
+      return false;
     }
   }
 }

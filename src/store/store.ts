@@ -10,6 +10,7 @@ import { IeChangeStore } from './ie-changes';
 import { IeQuotaStore } from './ie-quota';
 import { IncompleteExecutionStore } from './incomplete-executions';
 import { OrganizationStore } from './organizations';
+import { RunErrorStore } from './run-errors';
 import { ScenarioStore } from './scenarios';
 import { ScenarioLeaseStore } from './scenario-leases';
 import { WebhookIdempotencyStore } from './webhook-idempotency';
@@ -34,6 +35,8 @@ export interface Store {
   webhooks: WebhookQueueStore;
   /** Per-scenario attempt slots, runs in progress and waiting attempts (`scenario_leases`). */
   leases: ScenarioLeaseStore;
+  /** Consecutive errors of scheduled and webhook runs started without a coordinator (`scenario_run_errors`). */
+  runErrors: RunErrorStore;
   /** Webhook idempotency keys: a resend within the retention answers the first acceptance. */
   webhookKeys: WebhookIdempotencyStore;
   /** Make's data stores: structures, stores and their committed records. */
@@ -59,6 +62,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     bulkOperations: new BulkOperationStore(db),
     webhooks,
     leases: new ScenarioLeaseStore(db),
+    runErrors: new RunErrorStore(db),
     webhookKeys: new WebhookIdempotencyStore(db),
     dataStores,
     dataStoreTransactions: new DataStoreTransactionStore(db, dataStores),
@@ -123,6 +127,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
   // Data stores: records keyed `<storeId>:<key>`, listed in key order; a run's steps by transaction.
   await store.dataStores.ensureIndexes();
   await store.dataStoreTransactions.ensureIndexes();
+  await store.runErrors.ensureIndexes();
 }
 
 /** Indexes replaced by wider ones go away (an index of the same name but other keys is refused). */

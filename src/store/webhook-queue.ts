@@ -1,7 +1,9 @@
 /**
  * Webhooks: each hook id points at one scenario (`webhook_hooks`, `_id` = the hook id), and each
- * scenario has a durable queue of accepted payloads (`webhook_queue`) that its coordinator
- * consumes in order with a cursor. The coordinator's history never holds a waiting payload.
+ * scenario has a durable queue of accepted payloads (`webhook_queue`), consumed in order with a
+ * cursor: by direct delivery (a scenario that is not sequential: src/temporal/webhook-dispatch.ts,
+ * entries marked one by one) or by the scenario's coordinator (a sequential one, whose history
+ * never holds a waiting payload).
  *
  * Race-free on MongoDB and FerretDB (whose updates are not atomic, reference/ferretdb-mongo.md
  * §3.3): an entry's `_id` is `<scenarioId>:<seq>`, so sequence numbers are allocated by the
@@ -84,6 +86,9 @@ const MAX_BATCH = 256;
 /** Consumed entries kept below the cursor: the margin that makes stale writers detectable. */
 const KEEP_CONSUMED = 100;
 const SEQ_DIGITS = 12;
+/** Entries the cursor moves over in one `markStarted`, read this many at a time. */
+const CURSOR_STEP_MAX = 1000;
+const CURSOR_PAGE = 32;
 
 function entryId(scenarioId: number, seq: number): string {
   return `${scenarioId}:${String(seq).padStart(SEQ_DIGITS, '0')}`;
@@ -329,7 +334,8 @@ export class WebhookQueueStore {
 
   /**
    * Entries up to `seq` have their runs: their payloads go (the run carries them now), and
-   * entries far below are deleted. Only the scenario's coordinator calls this.
+   * entries far below are deleted. The scenario's coordinator calls this; direct dispatch through
+   * `markStarted`.
    */
   async markConsumedThrough(scenarioId: number, seq: number): Promise<void> {
     if (seq <= 0) return;
@@ -345,6 +351,58 @@ export class WebhookQueueStore {
       { consumedThrough: seq, updatedAt: new Date() },
       { upsert: true },
     );
+  }
+
+  /**
+   * Payloads not yet handed to a run, oldest first, at most `limit`: what a direct dispatch starts
+   * (src/temporal/webhook-dispatch.ts). Runs of several processes may start out of order, so each
+   * entry is marked on its own (`markStarted`) and the cursor follows the oldest unmarked one.
+   */
+  async readWaiting(scenarioId: number, limit: number): Promise<QueuedPayload[]> {
+    return this.readAfter(scenarioId, await this.consumedThrough(scenarioId), limit);
+  }
+
+  /**
+   * These entries have their runs (started, or found started): their payloads go, and the cursor
+   * moves over the entries marked so far, never past one still waiting (sequence numbers are dense
+   * and a new entry always lands above every existing one, so a contiguous marked run from the
+   * cursor up is safe to pass). Idempotent; a cursor write that loses a race to a higher one only
+   * leaves the cursor lower for a moment (readers filter on `consumed`, the cap is then stricter).
+   */
+  async markStarted(scenarioId: number, seqs: number[]): Promise<void> {
+    if (seqs.length > 0) {
+      await this.entries.updateMany(
+        { _id: { $in: seqs.map((seq) => entryId(scenarioId, seq)) } },
+        { $set: { consumed: true }, $unset: { data: '' } },
+      );
+    }
+    const cursor = await this.consumedThrough(scenarioId);
+    let through = cursor;
+    // Page by page: the marked run above the cursor is short (a batch or two), the waiting rest long.
+    for (let page = 0; page * CURSOR_PAGE < CURSOR_STEP_MAX; page++) {
+      const next = await this.entries
+        .find({ scenarioId, seq: { $gt: through } }, { projection: { seq: 1, consumed: 1 } })
+        .sort({ seq: 1 })
+        .limit(CURSOR_PAGE)
+        .toArray();
+      const start = through;
+      for (const entry of next) {
+        if (entry.seq !== through + 1 || !entry.consumed) break;
+        through = entry.seq;
+      }
+      if (through - start < CURSOR_PAGE) break;
+    }
+    if (through <= cursor) return;
+    await this.entries.deleteMany({ scenarioId, consumed: true, seq: { $lt: through - KEEP_CONSUMED } });
+    try {
+      await this.cursors.updateOne(
+        { _id: scenarioId, consumedThrough: { $lt: through } },
+        { $set: { consumedThrough: through, updatedAt: new Date() } },
+        { upsert: true },
+      );
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err; // a higher cursor is there already
+    }
   }
 
   private async readHead(scenarioId: number): Promise<number> {

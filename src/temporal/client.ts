@@ -38,15 +38,15 @@ import {
   type IncompleteExecutionRequestKind,
 } from '../../workflows/incomplete-execution-messages';
 import type { BulkOperationRequest } from '../../workflows/bulk-operation';
-import type { scenarioRun } from '../../workflows/scenario-run';
 import {
   coordinatorStateQuery,
   runRequestedSignal,
   scenarioChangedSignal,
-  webhooksQueuedSignal,
 } from '../../workflows/scenario-coordinator-messages';
 import { signalCoordinatorIfRunning, signalWithStartCoordinator, syncScenarioSchedule } from './coordinator';
 import { CoordinatorWake } from './coordinator-wake';
+import { startDirectRun } from './direct-runs';
+import { createWebhookDispatch } from './webhook-dispatch';
 
 /** Payloads waiting in one scenario's webhook queue before its hook answers 429 (Make's maximum). */
 export const DEFAULT_WEBHOOK_QUEUE_CAP = 10_000;
@@ -98,28 +98,43 @@ export class ImexClient {
   readonly taskQueue: string;
   /** The deployment's webhook queue cap per scenario (a scenario may set its own). */
   readonly webhookQueueCap: number;
-  /** Wakes coordinators after webhooks were queued: one signal in flight per scenario, coalesced. */
+  /**
+   * Delivers queued webhooks after they were accepted (runs started directly, or a sequential
+   * scenario's coordinator woken): one delivery in flight per scenario, coalesced.
+   */
   readonly coordinatorWake: CoordinatorWake;
   private readonly scenarioReads = new Map<string, ReturnType<Store['scenarios']['get']>>();
 
-  constructor(options: { client: Client; store: Store; taskQueue: string; webhookQueueCap?: number }) {
+  constructor(options: {
+    client: Client;
+    store: Store;
+    taskQueue: string;
+    webhookQueueCap?: number;
+    /** The deployment's bound on parallel runs of one scenario (webhook payloads beyond it wait). */
+    maxConcurrentRuns?: number;
+  }) {
     this.client = options.client;
     this.store = options.store;
     this.taskQueue = options.taskQueue;
     this.webhookQueueCap = options.webhookQueueCap ?? DEFAULT_WEBHOOK_QUEUE_CAP;
-    this.coordinatorWake = new CoordinatorWake((address, seq) =>
-      signalWithStartCoordinator(this.client, this.taskQueue, address, webhooksQueuedSignal, { seq }),
-    );
+    const dispatch = createWebhookDispatch({
+      client: this.client,
+      store: this.store,
+      taskQueue: this.taskQueue,
+      ...(options.maxConcurrentRuns ? { maxConcurrentRuns: options.maxConcurrentRuns } : {}),
+    });
+    this.coordinatorWake = new CoordinatorWake(async (address) => {
+      await dispatch.deliverWebhooks(address);
+    });
   }
 
   /**
-   * Asks for a run of the scenario's current blueprint. A run on demand of a scenario that is not
-   * sequential starts at once as `run-<executionId>`, without the coordinator (it waits, inside the
-   * run, for attempts that hold a slot). Other runs go through the scenario's coordinator
-   * (`coordinator-<taskQueue>-<scenarioId>`), which starts it unless the scenario's bound on
-   * parallel runs is reached (a sequential scenario runs one at a time). A run on demand does not
-   * wait on open incomplete executions: sequential processing holds back scheduled and webhook
-   * runs only.
+   * Asks for a run of the scenario's current blueprint. A scenario that is not sequential has the
+   * run started at once as `run-<executionId>`, without the coordinator (it waits, inside the run,
+   * for attempts that hold a slot); a scheduled run's end counts consecutive errors in the store.
+   * A sequential scenario's runs go through its coordinator (`coordinator-<taskQueue>-<scenarioId>`),
+   * which runs them one at a time. A run on demand does not wait on open incomplete executions:
+   * sequential processing holds back scheduled and webhook runs only.
    */
   async startScenarioRun(input: {
     orgId: number;
@@ -135,36 +150,24 @@ export class ImexClient {
       );
     }
     const executionId = crypto.randomUUID().replace(/-/g, '');
-    const trigger = input.trigger ?? 'manual';
+    // A webhook payload given to the client directly runs as a run on demand would.
+    const trigger = input.trigger === 'schedule' ? 'schedule' : 'manual';
     let data = input.data;
     // Large input data travels by reference, like large bundles.
     if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > INLINE_BUNDLE_MAX_BYTES) {
       data = await this.store.blobs.put(data);
     }
     const settings = scenarioSettingsSchema.parse(scenario.blueprint.metadata?.scenario ?? {});
-    if (trigger !== 'schedule' && !settings.sequential) {
-      // Make's rules need no coordinator here: a run on demand neither waits on open IEs (only a
-      // sequential scenario does) nor counts towards deactivation, and it keeps attempts out by
-      // registering itself in the store before its first module (activities/scenario-leases.ts).
-      await this.client.workflow.start<typeof scenarioRun>('scenarioRun', {
-        taskQueue: this.taskQueue,
-        workflowId: runWorkflowId(executionId),
-        args: [
-          {
-            orgId: input.orgId,
-            scenarioId: scenario.id,
-            scenarioName: scenario.name,
-            executionId,
-            blueprint: scenario.blueprint,
-            trigger: 'manual',
-            ...(data === undefined ? {} : { data }),
-          },
-        ],
-        staticSummary: `Scenario "${scenario.name}" (#${scenario.id}) · manual run`,
-        typedSearchAttributes: [
-          { key: ImexOrgId, value: String(input.orgId) },
-          { key: ImexScenarioId, value: String(scenario.id) },
-        ],
+    if (!settings.sequential) {
+      // Make's rules need no coordinator here: nothing waits on open IEs (only a sequential
+      // scenario does), attempts are kept out by the run's store lease (activities/scenario-leases.ts),
+      // and a scheduled run's end counts its outcome in the store (activities/consecutive-errors.ts).
+      await startDirectRun(this.client, this.taskQueue, {
+        orgId: input.orgId,
+        scenario,
+        executionId,
+        trigger,
+        ...(data === undefined ? {} : { data }),
       });
       return { executionId, workflowId: runWorkflowId(executionId) };
     }
@@ -175,8 +178,7 @@ export class ImexClient {
       runRequestedSignal,
       {
         executionId,
-        // A webhook payload given to the client directly runs as a run on demand would.
-        trigger: trigger === 'schedule' ? 'schedule' : 'manual',
+        trigger,
         ...(data === undefined ? {} : { data }),
         receivedAt: new Date().toISOString(),
       },
@@ -186,8 +188,9 @@ export class ImexClient {
 
   /**
    * `POST /hooks/<hookId>`: queues the payload durably for the hook's scenario and answers once it
-   * is in MongoDB; the scenario's coordinator is woken after, in the background (coalesced: one
-   * signal for a burst). An inactive scenario, or a full queue, accepts nothing. With an
+   * is in MongoDB; it is delivered after, in the background (coalesced: one delivery for a burst):
+   * its run started directly, or a sequential scenario's coordinator woken
+   * (src/temporal/webhook-dispatch.ts). An inactive scenario, or a full queue, accepts nothing. With an
    * `idempotencyKey`, a resend of an accepted key answers the first acceptance and queues nothing.
    */
   async acceptWebhook(
@@ -283,8 +286,8 @@ export class ImexClient {
 
   /**
    * After a scenario changed (activated, stopped, scheduling, blueprint): its Temporal Schedule
-   * is created, updated, paused or deleted to match, and its coordinator looks again (queued
-   * payloads of a reactivated scenario run).
+   * is created, updated, paused or deleted to match, its coordinator (if it has one) looks again,
+   * and queued payloads of a reactivated scenario are delivered.
    */
   async syncScenarioTriggers(orgId: number, scenarioId: number): Promise<void> {
     const scenario = await this.store.scenarios.get(orgId, scenarioId);
@@ -293,6 +296,8 @@ export class ImexClient {
     await signalCoordinatorIfRunning(this.client, this.taskQueue, scenarioId, scenarioChangedSignal, {
       reason: 'scenario changed',
     });
+    // Payloads that waited while it was inactive are delivered now.
+    if (scenario.isActive) this.coordinatorWake.wake({ orgId, scenarioId });
   }
 
   /** The coordinator's view of the scenario (null when it has none running). */

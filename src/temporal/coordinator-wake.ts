@@ -1,13 +1,15 @@
 /**
- * Waking scenario coordinators after webhook payloads were queued, without per-payload work:
- * per scenario at most one signal is in flight; payloads accepted meanwhile are covered by one
- * more signal after it (the coordinator reads the whole queue when woken, not one payload per
- * signal). A burst of 500 payloads costs a handful of signals, and the webhook's answer never
- * waits for Temporal.
+ * Delivering queued webhook payloads after they were accepted, without per-payload work: per
+ * scenario at most one delivery is in flight; payloads accepted meanwhile are covered by one more
+ * delivery after it (a delivery reads the whole queue, not one payload). A burst of 500 payloads
+ * costs a handful of deliveries, and the webhook's answer never waits for Temporal. A delivery
+ * starts the payloads' runs directly (a scenario that is not sequential) or signals the scenario's
+ * coordinator (a sequential one): src/temporal/webhook-dispatch.ts. (The name is from when every
+ * delivery woke a coordinator.)
  *
- * A wake that fails (Temporal unreachable) is tried again with backoff for a while; past that,
- * or if this process ends first, maintenance wakes every coordinator whose queue holds payloads
- * older than its `minAgeMs` (activities/maintenance.ts), and so does the next accepted payload.
+ * A delivery that fails (Temporal unreachable) is tried again with backoff for a while; past that,
+ * or if this process ends first, maintenance delivers every queue that holds payloads older than
+ * its `minAgeMs` (activities/maintenance.ts), and so does the next accepted payload.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoordinatorAddress } from './coordinator';

@@ -70,6 +70,8 @@ export async function startImexHarness(
     logger?: Logger;
     /** Tracing on: the traced workflow bundle, the tracing plugin, clients with its interceptors. */
     tracing?: ImexTracing;
+    /** Parallel runs of one scenario (the deployment's `IMEX_SCENARIO_MAX_CONCURRENT_RUNS`). */
+    maxConcurrentRuns?: number;
   } = {},
 ): Promise<ImexHarness> {
   const store = createStore(env.db);
@@ -89,7 +91,8 @@ export async function startImexHarness(
           ...(tracing && tracingPlugin ? { interceptors: tracingPlugin.tracingClientInterceptors(tracing) } : {}),
         })
       : env.client;
-  const imex = new ImexClient({ client, store, taskQueue });
+  const bound = options.maxConcurrentRuns;
+  const imex = new ImexClient({ client, store, taskQueue, ...(bound ? { maxConcurrentRuns: bound } : {}) });
   const createWorker = async () =>
     Worker.create({
       connection: env.nativeConnection,
@@ -103,6 +106,7 @@ export async function startImexHarness(
           taskQueue,
           keyring,
           schedule: options.schedule,
+          ...(bound ? { coordination: { maxConcurrentRuns: bound } } : {}),
           policyTable: mergePolicyTable(defaultPolicyTable, options.policy ?? fastInRunRetries),
           workflowBundle: await imexWorkflowBundle({ tracing: tracing !== undefined }),
           ...(options.logger ? { logger: options.logger } : {}),

@@ -2,9 +2,10 @@
  * Per-scenario coordination on the real dev server and wire-protocol server (Make reference
  * §1.3, §1.6, §3.2): sequential processing holds webhook payloads while an incomplete execution
  * is open and runs them in arrival order once it resolves; a worker restart loses no payload; a
- * payload accepted while Temporal was unreachable runs once maintenance wakes its coordinator;
+ * payload accepted while Temporal was unreachable runs once maintenance delivers it;
  * at most 3 attempts run at once and none starts while a run is in progress; consecutive errors
- * deactivate a scheduled scenario and pause its Temporal Schedule.
+ * deactivate a scheduled scenario and pause its Temporal Schedule (counted in the store: a
+ * scenario that is not sequential has no coordinator, test/integration/direct-runs.test.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -224,7 +225,7 @@ class TimedServer {
   }
 }
 
-test('a payload accepted while Temporal is unreachable runs once maintenance wakes its coordinator', async () => {
+test('a payload accepted while Temporal is unreachable runs once maintenance delivers it', async () => {
   const path = '/accepted-in-outage';
   server.script(path, { status: 200 });
   const scenarioId = await imex.createScenario({
@@ -234,13 +235,15 @@ test('a payload accepted while Temporal is unreachable runs once maintenance wak
   });
   const hookId = await hookOf(scenarioId);
   // An API whose Temporal is down: the payload is durable, the wake-up cannot get through.
+  const refused = () => Promise.reject(new Error('14 UNAVAILABLE: connection refused'));
   const unreachable = {
     ...env.client,
-    workflow: { signalWithStart: () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')) },
+    workflow: { signalWithStart: refused, start: refused },
   } as unknown as Client;
   const outageApi = new ImexClient({ client: unreachable, store: imex.store, taskQueue: imex.taskQueue });
   expect((await outageApi.acceptWebhook(hookId, { n: 1 })).status).toBe('accepted');
   await new Promise((resolve) => setTimeout(resolve, 1500));
+  outageApi.coordinatorWake.stop();
   expect(server.count(path)).toBe(0);
 
   // Temporal is back; the API that accepted it may be gone: maintenance wakes the coordinator.
@@ -338,6 +341,8 @@ test('a schedule fires; a success resets the count; 3 consecutive errors deactiv
       { timeoutMs: 60_000 },
     );
     expect(off.deactivationReason).toMatch(/^3 consecutive runs ended with an error \(maxErrors 3; last: DataError/);
+    // Not sequential: its occurrences ran directly and were counted in the store, without a coordinator.
+    expect(await imex.imex.coordinatorState(scenarioId)).toBeNull();
     const runs = await imex.store.executions.listByScenario(imex.orgId, scenarioId, { offset: 0, limit: 100 });
     const ordered = runs.reverse().map((r) => `${r.trigger}:${r.status}`);
     // error, error, success (resets), error, error, error → deactivated

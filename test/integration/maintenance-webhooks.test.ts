@@ -1,7 +1,8 @@
 /**
  * A webhook payload accepted while Temporal is down (the hook answers 202 once it is durable in
- * MongoDB; the wake-up signal fails) runs once maintenance wakes its scenario's coordinator, and
- * only once however often maintenance runs; an inactive scenario's payloads keep waiting.
+ * MongoDB; its delivery fails) runs once maintenance delivers it (its run started directly: the
+ * scenario is not sequential, no coordinator is involved), and only once however often
+ * maintenance runs; an inactive scenario's payloads keep waiting.
  */
 import { Client, Connection } from '@temporalio/client';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
@@ -76,7 +77,7 @@ async function coordinatorRuns(scenarioId: number): Promise<boolean> {
   }
 }
 
-test('a payload accepted while Temporal is down runs once maintenance wakes its coordinator, and once only', async () => {
+test('a payload accepted while Temporal is down runs once maintenance delivers it, and once only', async () => {
   server.script('/woken', { status: 200 });
   const { scenarioId, hookId } = await webhookScenario('/woken');
   const accepted = await temporalDown.acceptWebhook(hookId, { n: 41 });
@@ -111,6 +112,7 @@ test('a payload accepted while Temporal is down runs once maintenance wakes its 
   expect(server.count('/woken')).toBe(1);
   const runs = await imex.store.executions.collection.countDocuments({ scenarioId });
   expect(runs).toBe(1);
+  expect(await coordinatorRuns(scenarioId)).toBe(false);
 }, 90_000);
 
 test('a payload of an inactive scenario keeps waiting: reactivation wakes it, not maintenance', async () => {

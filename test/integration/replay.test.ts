@@ -124,14 +124,19 @@ test('fresh histories of every workflow type replay against the current code', a
     args: [{ purgeAfterMs: 3_600_000, minAgeMs: 3_600_000 }],
   });
 
-  // A schedule's occurrence, handed to the scenario's coordinator.
+  // A schedule's occurrence of a sequential scenario, handed to its coordinator.
+  const sequential = await imex.createScenario({
+    name: 'replay: sequential',
+    flow: [webhook, httpModule(2, '/ok')],
+    metadata: { scenario: { sequential: true } },
+  });
   const tickId = env.unique('tick');
   await env.client.workflow.execute('scenarioScheduleTick', {
     taskQueue: imex.taskQueue,
     workflowId: tickId,
-    args: [{ orgId: imex.orgId, scenarioId: bulkScenario }],
+    args: [{ orgId: imex.orgId, scenarioId: sequential }],
   });
-  const coordinator = env.client.workflow.getHandle(coordinatorWorkflowId(imex.taskQueue, bulkScenario));
+  const coordinator = env.client.workflow.getHandle(coordinatorWorkflowId(imex.taskQueue, sequential));
   await waitFor(
     'the scheduled run to finish',
     async () => {
@@ -140,6 +145,21 @@ test('fresh histories of every workflow type replay against the current code', a
     },
     { timeoutMs: 30_000 },
   );
+
+  // Not sequential: an occurrence (its run ends with an error) and a webhook payload start their
+  // runs directly, and each run's end counts it and delivers waiting payloads (DIRECT_RUN_END_PATCH).
+  const directTick = await env.client.workflow.start('scenarioScheduleTick', {
+    taskQueue: imex.taskQueue,
+    workflowId: env.unique('tick-direct'),
+    args: [{ orgId: imex.orgId, scenarioId: error.scenarioId }],
+  });
+  await directTick.result();
+  const scheduledRun = directTick.firstExecutionRunId.replace(/-/g, '').toLowerCase();
+  expect((await imex.imex.scenarioRunResult(scheduledRun)).status).toBe(error.result.status);
+  const hookId = (await imex.store.scenarios.get(imex.orgId, success.scenarioId))?.hookId as string;
+  const accepted = await imex.imex.acceptWebhook(hookId, { n: 2 });
+  const webhookRun = (accepted as { executionId: string }).executionId;
+  expect((await imex.imex.scenarioRunResult(webhookRun)).status).toBe('success');
 
   // An attempt over a fan-out where two bundles fail again: the IE moves, the other is parked
   // (ATTEMPT_KEEPS_BUNDLES_PATCH); the IE's attempt waited for its slot as `pending` (ATTEMPT_SLOT_WAIT_PATCH).
@@ -238,8 +258,10 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-slotwait': ieWorkflowId(fanOutIe),
     'incomplete-execution-closedatstart': closedStartId,
     // Coordinated: runs through the coordinator, attempts with a slot, a deleted IE tells it.
-    'scenario-coordinator-runs': coordinatorWorkflowId(imex.taskQueue, bulkScenario),
+    'scenario-coordinator-runs': coordinatorWorkflowId(imex.taskQueue, sequential),
     'scenario-schedule-tick-fired': tickId,
+    'scenario-run-directschedule': runWorkflowId(scheduledRun),
+    'scenario-run-directwebhook': runWorkflowId(webhookRun),
     'incomplete-execution-coordinated': ieWorkflowId(resolvedIe),
     'incomplete-execution-notified': ieWorkflowId(deletedIe),
     'bulk-operation-retry': bulkOperationWorkflowId(operationId),

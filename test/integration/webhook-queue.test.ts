@@ -71,6 +71,30 @@ test('the cap is exact under concurrency: N at once against cap C accepts exactl
   expect(await queues[0]!.queued(scenarioId)).toBe(40);
 });
 
+test('entries marked started out of order: the cursor never passes one still waiting, and the cap follows it', async () => {
+  const scenarioId = nextScenario++;
+  await burst(scenarioId, 6, 6);
+  const cursor = async () => (await queues[0]!.cursors.findOne({ _id: scenarioId }))?.consumedThrough ?? 0;
+  // Two dispatchers in two processes: one started 2 and 3, the other has not marked 1 yet.
+  await queues[1]!.markStarted(scenarioId, [2, 3]);
+  expect(await cursor()).toBe(0);
+  expect((await queues[0]!.readWaiting(scenarioId, 10)).map((e) => e.seq)).toEqual([1, 4, 5, 6]);
+  expect((await burst(scenarioId, 3, 6)).filter((r) => r.accepted)).toHaveLength(0); // 6 wait by the cursor
+  await queues[2]!.markStarted(scenarioId, [1]);
+  expect(await cursor()).toBe(3);
+  await queues[0]!.markStarted(scenarioId, [5]);
+  expect(await cursor()).toBe(3);
+  expect((await queues[1]!.readWaiting(scenarioId, 10)).map((e) => e.seq)).toEqual([4, 6]);
+  // Marked again (a retried delivery): nothing moves back, nothing else is marked.
+  await queues[1]!.markStarted(scenarioId, [1, 2]);
+  expect(await cursor()).toBe(3);
+  expect((await burst(scenarioId, 5, 6)).filter((r) => r.accepted)).toHaveLength(3); // seq 7..9
+  expect(await queues[0]!.queued(scenarioId)).toBe(5); // 4, 6, 7, 8, 9
+  // Payloads of marked entries are gone; those still waiting keep theirs.
+  const stored = await storedSeqs(scenarioId);
+  expect(stored.filter((e) => e.data !== undefined).map((e) => e.seq)).toEqual([4, 6, 7, 8, 9]);
+});
+
 test('a writer with a stale head does not land among deleted entries', async () => {
   const scenarioId = nextScenario++;
   const stale = new WebhookQueueStore(env.db);
