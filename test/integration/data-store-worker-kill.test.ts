@@ -4,56 +4,28 @@
  * records are being applied, some written and some not; another worker replays the run and runs the
  * commit again from its recorded intent. Every record is there once (version 1), none is lost.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { blueprintSchema } from '../../src/domain';
 import { waitFor } from '../../src/stack/wait';
-import { createStore, ensureIndexes } from '../../src/store';
-import { ImexClient } from '../../src/temporal/client';
-import { ImexWorkerProcess, type ImexWorkerProcessConfig } from '../../bench/chaos/worker-handle';
 import { webhookTrigger } from '../helpers/blueprints';
-import { fastInRunRetries, imexWorkflowBundle } from '../helpers/imex-harness';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
+import { openWorkerProcesses, type WorkerProcesses } from '../helpers/worker-processes';
 
 let env: TestEnv;
-let dir: string;
-const workers: ImexWorkerProcess[] = [];
+let processes: WorkerProcesses | undefined;
 
 beforeAll(async () => {
   env = await openTestEnv();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imex-ds-kill-'));
 });
 
 afterAll(async () => {
-  for (const worker of workers) await worker.kill();
+  await processes?.close();
   await env?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const RECORDS = 150;
 
 test('a worker SIGKILLed mid-commit: another finishes the commit, no record lost or doubled', async () => {
-  const store = createStore(env.db);
-  await ensureIndexes(store);
-  const taskQueue = env.unique('ds-kill');
-  const imex = new ImexClient({ client: env.client, store, taskQueue });
-  const bundlePath = path.join(dir, 'workflows.js');
-  fs.writeFileSync(bundlePath, (await imexWorkflowBundle()).code);
-  const config: ImexWorkerProcessConfig = {
-    temporalAddress: env.temporalAddress,
-    namespace: env.namespace,
-    mongoUrl: process.env.IMEX_TEST_MONGO_URL as string,
-    dbName: env.db.databaseName,
-    taskQueue,
-    policy: fastInRunRetries,
-    workflowBundlePath: bundlePath,
-  };
-  const startWorker = async () => {
-    const worker = await ImexWorkerProcess.start(config, path.join(dir, `worker-${workers.length + 1}.log`));
-    workers.push(worker);
-    return worker;
-  };
+  const { store, imex, startWorker } = (processes = await openWorkerProcesses(env, 'ds-kill'));
 
   const org = await store.organizations.create({ name: env.unique('org') });
   const dataStore = await store.dataStores.createDataStore({

@@ -4,58 +4,30 @@
  * within seconds (the module activity's heartbeat timeout), not after the activity's
  * start-to-close timeout, and the retried call carries the same Idempotency-Key.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { blueprintSchema, ACTIVITY_HEARTBEAT_TIMEOUT_MS, moduleStartToCloseMs } from '../../src/domain';
 import { waitFor } from '../../src/stack/wait';
-import { createStore, ensureIndexes } from '../../src/store';
-import { ImexClient } from '../../src/temporal/client';
-import { ImexWorkerProcess, type ImexWorkerProcessConfig } from '../../bench/chaos/worker-handle';
 import { webhookTrigger } from '../helpers/blueprints';
-import { fastInRunRetries, imexWorkflowBundle } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
+import { openWorkerProcesses, type WorkerProcesses } from '../helpers/worker-processes';
 
 let env: TestEnv;
 let http: ScriptedHttpServer;
-let dir: string;
-const workers: ImexWorkerProcess[] = [];
+let processes: WorkerProcesses | undefined;
 
 beforeAll(async () => {
   env = await openTestEnv();
   http = await new ScriptedHttpServer().start();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imex-worker-crash-'));
 });
 
 afterAll(async () => {
-  for (const worker of workers) await worker.kill();
+  await processes?.close();
   await http?.stop();
   await env?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('a run whose worker was SIGKILLed mid-request finishes on another worker within the heartbeat bound', async () => {
-  const store = createStore(env.db);
-  await ensureIndexes(store);
-  const taskQueue = env.unique('crash');
-  const imex = new ImexClient({ client: env.client, store, taskQueue });
-  const bundlePath = path.join(dir, 'workflows.js');
-  fs.writeFileSync(bundlePath, (await imexWorkflowBundle()).code);
-  const config: ImexWorkerProcessConfig = {
-    temporalAddress: env.temporalAddress,
-    namespace: env.namespace,
-    mongoUrl: process.env.IMEX_TEST_MONGO_URL as string,
-    dbName: env.db.databaseName,
-    taskQueue,
-    policy: fastInRunRetries,
-    workflowBundlePath: bundlePath,
-  };
-  const startWorker = async () => {
-    const worker = await ImexWorkerProcess.start(config, path.join(dir, `worker-${workers.length + 1}.log`));
-    workers.push(worker);
-    return worker;
-  };
+  const { store, imex, startWorker } = (processes = await openWorkerProcesses(env, 'crash'));
 
   // The first call never answers (the worker dies waiting); the retried one succeeds.
   http.script('/slow', { status: 200, hang: true }, { status: 200, body: { stored: true } });
