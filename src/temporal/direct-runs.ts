@@ -15,8 +15,6 @@ export interface DirectRunRequest {
   executionId: string;
   trigger: 'manual' | 'schedule' | 'webhook';
   data?: unknown;
-  /** The accepting request's W3C `traceparent` (a webhook payload, tracing on): the run joins that trace. */
-  traceparent?: string;
 }
 
 /** Starts the run; `'already-started'` when a workflow with its id exists. */
@@ -34,7 +32,6 @@ export async function startDirectRun(
     blueprint: scenario.blueprint,
     trigger,
     ...(request.data === undefined ? {} : { data: request.data }),
-    ...(request.traceparent === undefined ? {} : { traceparent: request.traceparent }),
     // Runs on demand neither count nor reset consecutive errors (Make §1.6).
     ...(trigger === 'manual' ? {} : { direct: { activation: scenario.activatedAt?.toISOString() ?? null } }),
   };

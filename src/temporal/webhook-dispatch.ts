@@ -127,7 +127,6 @@ export function createWebhookDispatch(deps: WebhookDispatchDeps) {
             executionId: entry.executionId,
             trigger: 'webhook',
             ...(entry.data === undefined ? {} : { data: JSON.parse(entry.data) as unknown }),
-            ...(entry.traceparent === undefined ? {} : { traceparent: entry.traceparent }),
           });
           if (outcome === 'started') started++;
           else if (wrote && !(await isRunning(runWorkflowId(entry.executionId), false))) {
