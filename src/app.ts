@@ -1,9 +1,12 @@
 /**
  * imex as one process: the local stack (or the configured servers), the store, a worker with
- * the imex plugin, and the HTTP API. `npm start` and the Docker image run this.
+ * the imex plugin, and the HTTP API. `npm start` and the Docker image run this. With
+ * `IMEX_ROLE=worker` the process is a worker alone that joins servers already running: no API,
+ * no demo, only `/metrics` and `/health/*` (docs/operations.md#scaling-out).
  */
 import type { ImexConfig } from './config';
 import { createApiServer } from './api';
+import { createOperationsServer } from './api/operations-server';
 import { loadKeyring } from './crypto/load-keyring';
 import { openFailFastApiClients } from './api/fail-fast-clients';
 import { runDemo } from './demo/demo';
@@ -33,8 +36,9 @@ export function codecCorsOrigins(config: ImexConfig): string[] {
 }
 
 export interface RunningImex {
-  apiUrl: string;
-  token: string;
+  /** The API's base URL and the local token; absent for a worker running alone. */
+  apiUrl?: string;
+  token?: string;
   stack: LocalStack;
   /** Stops the API, drains the worker, closes connections, then stops what the stack started. */
   stop(): Promise<void>;
@@ -57,7 +61,8 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
   try {
     // Every Temporal payload is encrypted with these keys (docs/security.md); bad keys stop here.
     const paths = imexPaths(config.IMEX_HOME, config.IMEX_DATA_DIR);
-    const { keyring, source: keySource } = loadKeyring(config, paths.data);
+    const workerAlone = config.IMEX_ROLE === 'worker';
+    const { keyring, source: keySource } = loadKeyring(config, paths.data, { generate: !workerAlone });
     log.info({ keys: keyring.ids, active: keyring.active.id, source: keySource }, 'payload encryption keys loaded');
     // Tracing only when an OTLP endpoint is configured: otherwise nothing of OpenTelemetry is loaded.
     const tracesUrl = otlpTracesUrl(config);
@@ -118,6 +123,26 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       input: { purgeAfterMs: config.IMEX_PURGE_AFTER_DAYS * 24 * 60 * 60 * 1000 },
     });
 
+    // Readiness: the store (each side checks its own client), Temporal, and the worker polling.
+    const temporalAndWorker = [temporalReadiness(temporal.apiClient), workerReadiness(worker)];
+    const operations = {
+      readiness: [storeReadiness(store), ...temporalAndWorker],
+      temporalMetrics: temporalMetricsSource(temporalMetricsAddress),
+      ...(tracing ? { tracer: tracing.tracer } : {}),
+    };
+    if (workerAlone) {
+      const server = await createOperationsServer({
+        store,
+        operations: { ...operations, storeFigures: false },
+        logger: log,
+      });
+      await server.listen({ host: config.IMEX_API_HOST, port: config.IMEX_API_PORT });
+      steps.push({ name: 'operations server', stop: () => server.close() });
+      say(`Worker on task queue ${config.IMEX_TASK_QUEUE} (Temporal ${stack.temporalAddress})`);
+      say(`Metrics: http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}/metrics`);
+      return { stack, stop: stopAll };
+    }
+
     // The API's own clients fail fast (503 while the store or Temporal is down); the worker's are patient.
     const apiClients = await openFailFastApiClients({
       mongoUrl: stack.mongoUrl,
@@ -137,11 +162,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       webhooks: apiImex,
       triggers: apiImex,
       codecServer: { codec: new EncryptionCodec(keyring), corsOrigins: codecCorsOrigins(config) },
-      operations: {
-        readiness: [storeReadiness(apiStore), temporalReadiness(temporal.apiClient), workerReadiness(worker)],
-        temporalMetrics: temporalMetricsSource(temporalMetricsAddress),
-        ...(tracing ? { tracer: tracing.tracer } : {}),
-      },
+      operations: { ...operations, readiness: [storeReadiness(apiStore), ...temporalAndWorker] },
     });
     await api.listen({ host: config.IMEX_API_HOST, port: config.IMEX_API_PORT });
     steps.push({ name: 'API', stop: () => api.close() });

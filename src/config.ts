@@ -56,6 +56,12 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only')
     .default('imex'),
+  /**
+   * What this process runs: `all` (the worker, the API and, for a new user, the local stack and the
+   * demo) or `worker` (a worker alone, next to servers and an API that run elsewhere; it serves only
+   * `/metrics` and `/health/*` on IMEX_API_HOST:IMEX_API_PORT). docs/operations.md#scaling-out.
+   */
+  IMEX_ROLE: z.enum(['all', 'worker']).default('all'),
   IMEX_API_HOST: z.string().min(1).default('127.0.0.1'),
   IMEX_API_PORT: port.default(3000),
   /** Where the `imex` CLI's API commands send requests. Unset: http://IMEX_API_HOST:IMEX_API_PORT. */
@@ -154,6 +160,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ImexConfig {
     throw new ConfigError([
       { variable: 'IMEX_ENCRYPTION_KEYS', message: 'set IMEX_ENCRYPTION_KEYS or IMEX_ENCRYPTION_KEY_FILE, not both' },
     ]);
+  }
+  if (config.IMEX_ROLE === 'worker') {
+    // A worker alone joins servers that already run: starting a private stack would park runs
+    // where no API or other worker sees them.
+    const missing = (['TEMPORAL_ADDRESS', 'MONGO_URL'] as const).filter((name) => !config[name]);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        missing.map((variable) => ({
+          variable,
+          message: 'IMEX_ROLE=worker joins servers that already run: set TEMPORAL_ADDRESS and MONGO_URL',
+        })),
+      );
+    }
   }
   return config;
 }

@@ -44,6 +44,12 @@ export interface ApiOperations {
   readiness?: ReadinessCheck[];
   /** The Temporal SDK's runtime metrics, appended to `/metrics` (a process that runs a worker). */
   temporalMetrics?: TemporalMetricsSource;
+  /**
+   * Serve the store figures (IEs by organization, scenario, status; quota) on `/metrics` (default
+   * true). They are the same whichever process reads them, so a worker running alone leaves them
+   * to the API processes: N workers would report every figure N times.
+   */
+  storeFigures?: boolean;
   /** How long store figures are reused between scrapes (default 15 s). */
   storeFiguresTtlMs?: number;
   /** Set when tracing is on: every request gets a server span (request-tracing.ts). */

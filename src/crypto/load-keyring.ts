@@ -19,7 +19,15 @@ export interface LoadedKeyring {
 
 type KeyConfig = Pick<ImexConfig, 'IMEX_ENCRYPTION_KEYS' | 'IMEX_ENCRYPTION_KEY_FILE'>;
 
-export function loadKeyring(config: KeyConfig, dataDir: string): LoadedKeyring {
+export interface LoadKeyringOptions {
+  /**
+   * Generate the local key file when it is missing (default true). A worker running alone never
+   * does: a key of its own would encrypt what the other processes cannot read.
+   */
+  generate?: boolean;
+}
+
+export function loadKeyring(config: KeyConfig, dataDir: string, options: LoadKeyringOptions = {}): LoadedKeyring {
   if (config.IMEX_ENCRYPTION_KEYS) {
     return { keyring: parsed(config.IMEX_ENCRYPTION_KEYS, 'IMEX_ENCRYPTION_KEYS'), source: 'IMEX_ENCRYPTION_KEYS' };
   }
@@ -36,6 +44,16 @@ export function loadKeyring(config: KeyConfig, dataDir: string): LoadedKeyring {
     return { keyring: parsed(text, 'IMEX_ENCRYPTION_KEY_FILE', file), source: file };
   }
   const file = path.join(dataDir, LOCAL_KEY_FILE);
+  if (!fs.existsSync(file) && options.generate === false) {
+    throw new ConfigError([
+      {
+        variable: 'IMEX_ENCRYPTION_KEYS',
+        message:
+          `a worker running alone needs the keys the other imex processes use: set IMEX_ENCRYPTION_KEYS or ` +
+          `IMEX_ENCRYPTION_KEY_FILE, or IMEX_DATA_DIR to the folder holding ${LOCAL_KEY_FILE} (none in ${dataDir})`,
+      },
+    ]);
+  }
   if (!fs.existsSync(file)) {
     const header =
       '# imex encryption keys (docs/security.md): <id>:<base64 of 32 bytes>, the first one active.\n' +

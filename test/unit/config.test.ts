@@ -62,6 +62,17 @@ describe('loadConfig', () => {
     expect(loadConfig({}).IMEX_CODEC_CORS_ORIGINS).toBeUndefined();
   });
 
+  test('runs everything by default; a worker alone must be given the servers it joins', () => {
+    expect(loadConfig({}).IMEX_ROLE).toBe('all');
+    expect(() => loadConfig({ IMEX_ROLE: 'worker', MONGO_URL: 'mongodb://db:27017' })).toThrow(
+      /TEMPORAL_ADDRESS: IMEX_ROLE=worker joins servers that already run/,
+    );
+    expect(
+      loadConfig({ IMEX_ROLE: 'worker', TEMPORAL_ADDRESS: 'temporal:7233', MONGO_URL: 'mongodb://db:27017' }).IMEX_ROLE,
+    ).toBe('worker');
+    expect(() => loadConfig({ IMEX_ROLE: 'api' })).toThrow(/IMEX_ROLE/);
+  });
+
   test('lists every variable it reads', () => {
     expect(configVariables).toEqual(expect.arrayContaining(['TEMPORAL_ADDRESS', 'MONGO_URL', 'IMEX_API_PORT']));
   });

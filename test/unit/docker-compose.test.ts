@@ -17,14 +17,18 @@ interface Service {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: unknown;
+  volumes?: string[];
 }
 const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, Service>;
 };
-const { temporal, mongo, imex } = compose.services as Record<'temporal' | 'mongo' | 'imex', Service>;
+const { temporal, mongo, imex, worker } = compose.services as Record<
+  'temporal' | 'mongo' | 'imex' | 'worker',
+  Service & { profiles?: string[] }
+>;
 
 test('has the Temporal server with its Web UI, MongoDB 7 and imex', () => {
-  expect(Object.keys(compose.services).sort()).toEqual(['imex', 'mongo', 'temporal']);
+  expect(Object.keys(compose.services).sort()).toEqual(['imex', 'mongo', 'temporal', 'worker']);
   expect(mongo.image).toMatch(/^mongo:7/);
   expect(temporal.ports).toEqual(expect.arrayContaining(['7233:7233', '8233:8233']));
   expect(mongo.ports).toContain('27017:27017');
@@ -66,4 +70,25 @@ test('the image runs the same entry point as npm start', () => {
 test("imex's healthcheck probes its readiness on the API's port", () => {
   const config = loadConfig(imex.environment ?? {});
   expect(JSON.stringify(imex.healthcheck)).toContain(`http://127.0.0.1:${config.IMEX_API_PORT}/health/ready`);
+});
+
+test('the scale-out workers are workers alone on the same servers, task queue and keys as imex', () => {
+  expect(worker.profiles).toEqual(['scale-out']);
+  for (const name of Object.keys(worker.environment ?? {})) expect(configVariables).toContain(name);
+  const config = loadConfig(worker.environment ?? {});
+  const main = loadConfig(imex.environment ?? {});
+  expect(config.IMEX_ROLE).toBe('worker');
+  for (const name of [
+    'TEMPORAL_ADDRESS',
+    'TEMPORAL_NAMESPACE',
+    'IMEX_TASK_QUEUE',
+    'MONGO_URL',
+    'IMEX_MONGO_DB',
+    'IMEX_DATA_DIR',
+  ] as const) {
+    expect(config[name]).toEqual(main[name]);
+  }
+  // The key imex generated is read from the shared data volume, never written by a worker.
+  expect(worker.volumes).toEqual(['imex-data:/data:ro']);
+  expect(JSON.stringify(worker.healthcheck)).toContain(`http://127.0.0.1:${config.IMEX_API_PORT}/health/ready`);
 });

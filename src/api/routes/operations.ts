@@ -2,7 +2,8 @@
  * What an operator's tooling calls, outside `/api/v2` and without a token:
  *
  * - `GET /metrics`: Prometheus' text format: this process's imex metrics, the store figures
- *   (cached for seconds), and the Temporal SDK's runtime metrics when the process runs a worker.
+ *   (cached for seconds; not on a worker running alone), and the Temporal SDK's runtime metrics
+ *   when the process runs a worker.
  * - `GET /health/live` (also `/healthz`): the process is up and serving.
  * - `GET /health/ready` (also `/readyz`): every dependency answers (store, Temporal, the worker
  *   polling); 503 naming the failing ones otherwise, within a few seconds.
@@ -17,7 +18,10 @@ export const METRICS_PATH = '/metrics';
 export const LIVENESS_PATHS = ['/health/live', '/healthz'];
 export const READINESS_PATHS = ['/health/ready', '/readyz'];
 
-export const operationsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
+/** What the operations routes read: the store (figures, readiness) and the process's operations. */
+export type OperationsDeps = Pick<ApiDeps, 'store' | 'operations'>;
+
+export const operationsRoutes: FastifyPluginAsync<OperationsDeps> = async (app, deps) => {
   const operations = deps.operations ?? {};
   const storeGauges = createStoreGauges(
     deps.store,
@@ -28,7 +32,8 @@ export const operationsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =
 
   app.get(METRICS_PATH, hidden, async (_request, reply) => {
     const registry = imexMetrics().registry;
-    const parts = [await registry.metrics(), await storeGauges.registry.metrics()];
+    const parts = [await registry.metrics()];
+    if (operations.storeFigures !== false) parts.push(await storeGauges.registry.metrics());
     if (operations.temporalMetrics) {
       const sdk = await operations.temporalMetrics.read();
       parts.push(

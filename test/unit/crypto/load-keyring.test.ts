@@ -50,3 +50,13 @@ test('bad keys are a ConfigError naming the variable, the file and the key id', 
     /IMEX_ENCRYPTION_KEY_FILE: cannot read/,
   );
 });
+
+test('a worker running alone never generates a key of its own: it names what to set', () => {
+  expect(() => loadKeyring({}, dir, { generate: false })).toThrow(
+    /IMEX_ENCRYPTION_KEYS: a worker running alone needs the keys the other imex processes use/,
+  );
+  expect(fs.existsSync(path.join(dir, LOCAL_KEY_FILE))).toBe(false);
+  // The key file of an `npm start` in the same data folder is shared.
+  const shared = loadKeyring({}, dir);
+  expect(loadKeyring({}, dir, { generate: false }).keyring.active.id).toBe(shared.keyring.active.id);
+});
