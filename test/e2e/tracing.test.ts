@@ -1,8 +1,8 @@
 /**
  * Tracing on, against a real local HTTP server that receives OTLP/HTTP (JSON) as a collector
  * would: one webhook's request, the run started from the queue for its payload, the module
- * activity, the park, and the IE workflow the park starts all share one trace id; the operator's
- * log line of the park carries that trace id. The histories traced runs leave replay with tracing
+ * activity, the park, the IE workflow the park starts and the attempt an operator's retry runs
+ * all share one trace id; the operator's log line of the park carries that trace id. The histories traced runs leave replay with tracing
  * off (IMEX_RECORD_HISTORIES=1 adds them to the replay fixtures, as replay.test.ts does).
  */
 import fs from 'node:fs';
@@ -107,7 +107,7 @@ afterAll(async () => {
   await env?.close();
 });
 
-test("one webhook's request, its run, the park and the IE's workflow share a trace id, and the park's log line has it", async () => {
+test("one webhook's request, its run, the park, the IE's workflow and its attempt share a trace id, and the park's log line has it", async () => {
   const token = (await harness.store.apiTokens.create({ orgId: harness.orgId, scopes: allScopes })).token;
   server.script('/down', { status: 503 });
   const created = await api.call('POST', '/scenarios', {
@@ -207,6 +207,43 @@ test("one webhook's request, its run, the park and the IE's workflow share a tra
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);
+
+  // The service is back; an operator retries. The attempt (a run of the IE's workflow, from the
+  // failed module) joins the webhook's trace too, so one trace goes from the request to the
+  // attempt that resolved it. The retry request has a trace of its own (its server span).
+  server.script('/down', { status: 200, body: { ok: true } });
+  const spansBefore = receiver.spans.filter((s) => s.traceId === traceId).length;
+  expect((await api.call('POST', `/dlqs/${ieId}/retry`, { token })).status).toBe(200);
+  await waitFor(
+    'the IE resolved by the retry',
+    async () => {
+      const doc = await harness.store.incompleteExecutions.collection.findOne({ _id: ieId });
+      return doc?.status === 'resolved' ? true : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  const attemptSpans = async () => {
+    await tracing.flush();
+    const spans = receiver.spans.filter((s) => s.traceId === traceId).slice(spansBefore);
+    return spans.some((s) => s.name === 'StartChildWorkflow:scenarioRun') &&
+      spans.some((s) => s.name === 'RunWorkflow:scenarioRun') &&
+      spans.some((s) => s.name === 'RunActivity:runModule')
+      ? spans
+      : undefined;
+  };
+  const attempt = await waitFor("the attempt's spans in the webhook's trace", attemptSpans, {
+    timeoutMs: 30_000,
+  }).catch((err: unknown) => {
+    const names = receiver.spans
+      .filter((s) => s.traceId === traceId)
+      .slice(spansBefore)
+      .map((s) => s.name);
+    throw new Error(`${String(err)}; spans added to the trace: ${names.join(', ')}`);
+  });
+  // The attempt's run is a child of the IE workflow's start of it: linked, not merely the same id.
+  const start = attempt.find((s) => s.name === 'StartChildWorkflow:scenarioRun');
+  expect(attempt.some((s) => s.name === 'RunWorkflow:scenarioRun' && s.parentSpanId === start?.spanId)).toBe(true);
+
   if (process.env.IMEX_RECORD_HISTORIES === '1') {
     const fixtures = path.resolve(__dirname, '../fixtures/histories');
     for (const { name, history } of histories) {
