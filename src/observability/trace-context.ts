@@ -4,7 +4,7 @@
  * and should still be part of the request's trace. With tracing off no propagator is registered,
  * so nothing is injected and nothing is stored.
  */
-import { context, propagation } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, propagation } from '@opentelemetry/api';
 
 export function activeTraceparent(): string | undefined {
   const carrier: Record<string, string> = {};
@@ -16,4 +16,14 @@ export function activeTraceparent(): string | undefined {
 export function traceparentField(): { traceparent?: string } {
   const traceparent = activeTraceparent();
   return traceparent === undefined ? {} : { traceparent };
+}
+
+/**
+ * Runs `fn` in the trace of the request that queued the work (its stored `traceparent`), or in
+ * no trace when none was stored: never in the trace of whatever happens to be active, since one
+ * delivery round can serve payloads that other requests queued.
+ */
+export function inQueuedTrace<T>(traceparent: string | undefined, fn: () => Promise<T>): Promise<T> {
+  const queued = traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, { traceparent });
+  return context.with(queued, fn);
 }

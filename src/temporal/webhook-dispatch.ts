@@ -21,6 +21,7 @@ import type { Client } from '@temporalio/client';
 import { runWorkflowId, scenarioSettingsSchema } from '../domain';
 import type { Store } from '../store';
 import { signalWithStartCoordinator, type CoordinatorAddress } from './coordinator';
+import { inQueuedTrace } from '../observability/trace-context';
 import { startDirectRun } from './direct-runs';
 import { createLeaseLiveness } from './lease-liveness';
 import { webhooksQueuedSignal } from '../../workflows/scenario-coordinator-messages';
@@ -121,13 +122,16 @@ export function createWebhookDispatch(deps: WebhookDispatchDeps) {
           // A start that fails (Temporal unreachable) leaves the lease: another dispatcher may have
           // started the run meanwhile, and taking it away would let attempts in. An orphan is taken
           // back by the liveness check (LEASE_CHECK_MS), and the entry, still waiting, goes again.
-          const outcome = await startDirectRun(client, taskQueue, {
-            orgId,
-            scenario,
-            executionId: entry.executionId,
-            trigger: 'webhook',
-            ...(entry.data === undefined ? {} : { data: JSON.parse(entry.data) as unknown }),
-          });
+          // The run joins the trace of the request that queued its payload (tracing on).
+          const outcome = await inQueuedTrace(entry.traceparent, () =>
+            startDirectRun(client, taskQueue, {
+              orgId,
+              scenario,
+              executionId: entry.executionId,
+              trigger: 'webhook',
+              ...(entry.data === undefined ? {} : { data: JSON.parse(entry.data) as unknown }),
+            }),
+          );
           if (outcome === 'started') started++;
           else if (wrote && !(await isRunning(runWorkflowId(entry.executionId), false))) {
             // Its run had ended already (a late second delivery): the lease written here has no holder.

@@ -252,3 +252,32 @@ test("one webhook's request, its run, the park, the IE's workflow and its attemp
     }
   }
 });
+
+test("a payload delivered later, outside any request (reactivation, a run's end, maintenance), starts its run in the trace of the request that queued it", async () => {
+  const scenarioId = await harness.createScenario({
+    name: 'queued, delivered later',
+    flow: [webhookTrigger, server.httpModule(2, '/later', { data: '{"n":{{1.n}}}' })],
+  });
+  server.script('/later', { status: 200, body: { ok: true } });
+  // Queued as the API queues it, with the accepting request's trace, and no delivery yet.
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  const queued = await harness.store.webhooks.enqueue({
+    orgId: harness.orgId,
+    scenarioId,
+    cap: 10,
+    data: JSON.stringify({ n: 7 }),
+    traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+  });
+  expect(queued.accepted).toBe(true);
+  // Delivered by a wake outside any request (as after a scenario is started again).
+  await harness.imex.syncScenarioTriggers(harness.orgId, scenarioId);
+  await waitFor(
+    "the queued payload's run in the queuing request's trace",
+    async () => {
+      await tracing.flush();
+      const names = receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name);
+      return names.includes('StartWorkflow:scenarioRun') && names.includes('RunActivity:runModule') ? true : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+});
