@@ -32,6 +32,8 @@ import {
   type RetrySchedule,
 } from '../src/domain';
 import type { ModuleRegistry } from '../src/modules';
+import { parkAlert, quotaAlert, quotaDeactivationAlert, unresolvedAlert } from './ie-alerts';
+import { recordAlert, type AlertToRecord } from '../src/temporal/alert-recorder';
 import { createOperatorEvents, type IeRef, type OperatorEvents } from '../src/observability/operator-events';
 import {
   closedAs,
@@ -198,6 +200,8 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
         deactivationReason: `deactivated: ${full}`,
       });
       parked('refused_quota_full');
+      await recordAlert(deps, quotaAlert(input.orgId, reservation.used, reservation.limit, true) as AlertToRecord);
+      await recordAlert(deps, quotaDeactivationAlert(input.orgId, input.scenarioId, full));
       return { stopRun: `${failed.error.type} at module ${failed.failer} could not be stored: ${full}` };
     }
 
@@ -216,6 +220,9 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       firstStart: true,
     });
     parked('stored');
+    await recordAlert(deps, parkAlert(doc));
+    const quota = quotaAlert(input.orgId, reservation.used, reservation.limit, false);
+    if (quota) await recordAlert(deps, quota);
     return stored;
   }
 
@@ -247,10 +254,18 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     ieId: string,
     change: IncompleteExecutionChange,
   ): Promise<{ closed?: ClosedAs }> {
-    return ies.applyChange(ieId, {
+    const result = await ies.applyChange(ieId, {
       ...change,
       ...(change.nextRetryAt === undefined ? {} : { nextRetryAt: change.nextRetryAt && new Date(change.nextRetryAt) }),
     });
+    if (change.status === 'unresolved' && !result.closed) {
+      const doc = await ies.collection.findOne(
+        { _id: ieId },
+        { projection: { orgId: 1, scenarioId: 1, status: 1, attempts: 1, error: 1, failer: 1 } },
+      );
+      if (doc) await recordAlert(deps, unresolvedAlert(doc));
+    }
+    return result;
   }
 
   async function recordAttemptFailure(ieId: string, failed: FailedBundle): Promise<void> {

@@ -8,6 +8,7 @@ import type { Logger } from '../src/logger';
 import type { ModuleRegistry } from '../src/modules';
 import { createOperatorEvents, type OperatorEvents } from '../src/observability/operator-events';
 import type { Store } from '../src/store';
+import { createAlertActivities } from './alerts';
 import { createBulkOperationActivities } from './bulk-operations';
 import { createConsecutiveErrors } from './consecutive-errors';
 import { createCoordinationActivities, type CoordinationSettings } from './coordination';
@@ -34,6 +35,8 @@ export interface ActivityDeps {
   coordination?: CoordinationSettings;
   /** Where the lines an operator follows go (parks, attempts, requests, runs); none without it. */
   logger?: Logger;
+  /** The API's origin, for links in alert digests (docs/alerts.md); digests carry ids only without it. */
+  publicUrl?: string;
 }
 
 /**
@@ -97,6 +100,7 @@ function createShortActivities(deps: ActivityDeps, events: OperatorEvents) {
     endDirectRun: createDirectRunEnd({ store: deps.store, unregisterRun: leases.unregisterRun, countRunOutcome }),
     /** Starts the runs of a scenario's waiting webhook payloads (or wakes a sequential one's coordinator). */
     deliverQueuedWebhooks: deliverWebhooks,
+    ...createAlertActivities({ store: deps.store, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }),
   };
 }
 

@@ -106,6 +106,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       coordination: { maxConcurrentRuns: config.IMEX_SCENARIO_MAX_CONCURRENT_RUNS },
       keyring,
       logger: log,
+      publicUrl: config.IMEX_PUBLIC_URL ?? `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}`,
       ...(tracing && tracingPlugin ? { plugins: [tracingPlugin.createTracingPlugin(tracing)] } : {}),
     });
     const workerDone = worker.run();

@@ -64,6 +64,8 @@ export const envSchema = z.object({
   IMEX_ROLE: z.enum(['all', 'worker']).default('all'),
   IMEX_API_HOST: z.string().min(1).default('127.0.0.1'),
   IMEX_API_PORT: port.default(3000),
+  /** Where people reach the API and web page, for links in alert digests. Unset: http://IMEX_API_HOST:IMEX_API_PORT. */
+  IMEX_PUBLIC_URL: optionalUrl(['http://', 'https://']),
   /** Where the `imex` CLI's API commands send requests. Unset: http://IMEX_API_HOST:IMEX_API_PORT. */
   IMEX_API_URL: optionalUrl(['http://', 'https://']),
   /** The API token the `imex` CLI's API commands send (`imex token create` prints one). */

@@ -6,7 +6,8 @@
  * - `maintenance`: purge and reconcile, started by the `imex-maintenance` schedule;
  * - `bulkOperation`: a bulk retry or delete of IEs, a durable verdict per IE;
  * - `scenarioCoordinator`: one per scenario, starts its runs and hands out attempt slots;
- * - `scenarioScheduleTick`: a scenario's Temporal Schedule hands each occurrence to the coordinator.
+ * - `scenarioScheduleTick`: a scenario's Temporal Schedule hands each occurrence to the coordinator;
+ * - `alertDigest`: one per organization and alert window, delivers the window's digest.
  */
 export { scenarioRun } from './scenario-run';
 export { incompleteExecution } from './incomplete-execution';
@@ -14,3 +15,4 @@ export { maintenance } from './maintenance';
 export { bulkOperation } from './bulk-operation';
 export { scenarioCoordinator } from './scenario-coordinator';
 export { scenarioScheduleTick } from './scenario-schedule-tick';
+export { alertDigest } from './alert-digest';

@@ -26,6 +26,7 @@ import { codecRoutes } from './routes/codec';
 import { dlqRoutes } from './routes/dlqs';
 import { hookRoutes } from './routes/hooks';
 import { operationsRoutes } from './routes/operations';
+import { alertRoutes } from './routes/alerts';
 import { installRequestMetrics } from './request-metrics';
 import { installRequestTracing } from './request-tracing';
 import { bulkDlqRoutes } from './routes/dlqs-bulk';
@@ -106,6 +107,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
       await api.register(dataStructureRoutes, deps);
       await api.register(dataStoreRoutes, deps);
       await api.register(dataStoreRecordRoutes, deps);
+      await api.register(alertRoutes, deps);
     },
     { prefix: API_BASE_PATH },
   );

@@ -1,5 +1,6 @@
 import { MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
 import { failFastStoreOptions } from './unavailable';
+import { AlertStore } from './alerts';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
@@ -43,6 +44,8 @@ export interface Store {
   dataStores: DataStoreStore;
   /** Runs' staged data-store writes and their commits (data-store-transactions.ts). */
   dataStoreTransactions: DataStoreTransactionStore;
+  /** Alert digests: settings, recorded alerts and delivered digests per organization (alerts.ts). */
+  alerts: AlertStore;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     webhookKeys: new WebhookIdempotencyStore(db),
     dataStores,
     dataStoreTransactions: new DataStoreTransactionStore(db, dataStores),
+    alerts: new AlertStore(db),
     close,
   };
 }
@@ -114,6 +118,8 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await ies.createIndex({ orgId: 1, deleted: 1, created: -1, _id: -1 }, { name: 'org_deleted_created' });
   // IE change log: pages are `_id` point reads; purge lists by ieId.
   await store.ieChanges.ensureIndexes();
+  // Alerts: a window's unclaimed alerts, claimed when its digest goes.
+  await store.alerts.ensureIndexes();
   // Quota: the ledger is read by `_id` only; reconcile lists an organization's holds.
   await store.quota.holds.createIndex({ orgId: 1 }, { name: 'org' });
   // Bulk operations: an operation's items in request order, pending first.

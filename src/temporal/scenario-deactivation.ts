@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Store } from '../store';
+import { recordAlert } from './alert-recorder';
 import { pauseScenarioSchedule } from './coordinator';
 
 export interface DeactivationRequest {
@@ -24,6 +25,14 @@ export async function deactivateScenario(
   const scenario = await store.scenarios.get(input.orgId, input.scenarioId);
   if (!scenario?.isActive) return { deactivated: false };
   if ((scenario.activatedAt?.toISOString() ?? null) !== input.activation) return { deactivated: false };
+  // Recorded first: a crash after the update would find the scenario inactive and not come here again.
+  await recordAlert(deps, {
+    key: `deactivated:${input.scenarioId}:${input.activation ?? 'never'}`,
+    orgId: input.orgId,
+    kind: 'deactivated',
+    scenarioId: input.scenarioId,
+    message: `scenario "${scenario.name}" was deactivated: ${input.reason}`,
+  });
   await store.scenarios.update(input.orgId, input.scenarioId, {
     isActive: false,
     deactivationReason: input.reason,

@@ -30,6 +30,8 @@ export interface ImexWorkerOptions {
   logger?: Logger;
   /** More plugins after imex's (tracing: temporal/tracing-plugin.ts). */
   plugins?: WorkerPlugin[];
+  /** The API's origin, for links in alert digests. */
+  publicUrl?: string;
 }
 
 /** A Worker on the imex task queue, built with the imex plugin. */

@@ -313,6 +313,7 @@ test('recorded histories of every workflow type replay against the current code'
   const files = fs.readdirSync(fixtures).filter((f) => f.endsWith('.history.pb'));
   const types = new Set(files.map((f) => f.replace(/-[a-z]+\.history\.pb$/, '')));
   expect([...types].sort()).toEqual([
+    'alert-digest',
     'bulk-operation',
     'incomplete-execution',
     'maintenance',

@@ -1,0 +1,88 @@
+/**
+ * Delivering an alert window's digest (docs/alerts.md): the window is closed, its alerts claimed,
+ * the digest built once and kept (a retry sends the same one), then sent to each channel that does
+ * not have it yet. A channel that fails makes the activity fail after the others were tried, and
+ * its retry sends only to the channels still missing.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { buildAlertDigest, withDigestLinks, type AlertDigest, type AlertChannel } from '../src/domain/alerts';
+import type { Store } from '../src/store';
+import type { AlertDigestInput } from '../workflows/alert-digest';
+
+export interface AlertDeliveryDeps {
+  store: Store;
+  /** Where people open imex (links in digests): the API's origin, e.g. `http://127.0.0.1:3000`. */
+  publicUrl?: string;
+  /** How long one channel may take to answer. */
+  channelTimeoutMs?: number;
+}
+
+const DEFAULT_CHANNEL_TIMEOUT_MS = 10_000;
+
+export function createAlertActivities(deps: AlertDeliveryDeps) {
+  const { store } = deps;
+
+  async function resolvedAmong(ieIds: string[]): Promise<Set<string>> {
+    const resolved = new Set<string>();
+    // Point reads by `_id`: indexed on FerretDB too.
+    await Promise.all(
+      ieIds.map(async (ieId) => {
+        const doc = await store.incompleteExecutions.collection.findOne(
+          { _id: ieId },
+          { projection: { resolved: 1, status: 1 } },
+        );
+        if (doc?.resolved || doc?.status === 'resolved') resolved.add(ieId);
+      }),
+    );
+    return resolved;
+  }
+
+  async function send(channel: AlertChannel, digest: AlertDigest): Promise<void> {
+    const response = await fetch(channel.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': `imex-digest-${digest.id}` },
+      body: JSON.stringify({
+        type: 'imex.alert_digest',
+        channel: channel.id,
+        digest: withDigestLinks(digest, deps.publicUrl),
+      }),
+      signal: AbortSignal.timeout(deps.channelTimeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  }
+
+  async function deliverAlertDigest(input: AlertDigestInput): Promise<{ delivered: string[] }> {
+    const { orgId, window, windowMs } = input;
+    const closed = await store.alerts.close(orgId, window);
+    let digest = closed.digest;
+    if (digest === undefined) {
+      const events = await store.alerts.claimWindow(orgId, window);
+      const parked = events.filter((e) => e.kind === 'park' && e.ieId).map((e) => e.ieId as string);
+      const built = buildAlertDigest({ orgId, window, windowMs, events, resolvedIeIds: await resolvedAmong(parked) });
+      digest = await store.alerts.keepDigest(orgId, window, built ?? null);
+    }
+    if (!digest) return { delivered: [] };
+    // The channels as configured now: one removed since is not sent to.
+    const channels = (await store.alerts.getSettings(orgId))?.channels ?? [];
+    const failures: string[] = [];
+    for (const channel of channels) {
+      if (closed.deliveredTo.includes(channel.id)) continue;
+      try {
+        await send(channel, digest);
+        await store.alerts.markDelivered(orgId, window, channel.id);
+      } catch (err) {
+        failures.push(`${channel.id} (${channel.url}): ${(err as Error).message}`);
+      }
+    }
+    if (failures.length > 0) {
+      throw ApplicationFailure.retryable(
+        `alert digest ${digest.id} not delivered to ${failures.join('; ')}`,
+        'AlertChannelError',
+      );
+    }
+    return { delivered: channels.map((c) => c.id) };
+  }
+
+  return { deliverAlertDigest };
+}
