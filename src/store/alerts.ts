@@ -15,7 +15,7 @@
  * the next one, never in both and never in none.
  */
 import type { Collection, Db } from 'mongodb';
-import type { AlertDigest, AlertEvent, AlertKind, AlertSettings } from '../domain/alerts';
+import type { AlertDigest, AlertEvent, AlertSettings } from '../domain/alerts';
 import { isDuplicateKeyError } from './duplicate-key';
 
 interface SettingsDocument extends AlertSettings {
@@ -23,17 +23,11 @@ interface SettingsDocument extends AlertSettings {
   updatedAt: Date;
 }
 
-interface EventDocument {
+/** The alert itself (its key is in `_id`), where it is, and which digest took it. */
+interface EventDocument extends Omit<AlertEvent, 'key'> {
   _id: string;
-  orgId: number;
   window: number;
   claimed: number | null;
-  kind: AlertKind;
-  at: Date;
-  scenarioId?: number;
-  ieId?: string;
-  errorType?: string;
-  message: string;
 }
 
 interface DigestDocument {
@@ -77,18 +71,8 @@ export class AlertStore {
 
   /** Records an alert in `window`; false when it was recorded before (a retried recording). */
   async record(event: AlertEvent, window: number): Promise<boolean> {
-    const doc: EventDocument = {
-      _id: `${event.orgId}:${event.key}`,
-      orgId: event.orgId,
-      window,
-      claimed: null,
-      kind: event.kind,
-      at: event.at,
-      message: event.message,
-      ...(event.scenarioId === undefined ? {} : { scenarioId: event.scenarioId }),
-      ...(event.ieId === undefined ? {} : { ieId: event.ieId }),
-      ...(event.errorType === undefined ? {} : { errorType: event.errorType }),
-    };
+    const { key, ...fields } = event;
+    const doc: EventDocument = { _id: `${event.orgId}:${key}`, window, claimed: null, ...fields };
     try {
       await this.events.insertOne(doc);
       return true;
@@ -146,15 +130,9 @@ export class AlertStore {
       }
     }
     const claimed = await this.events.find({ orgId, window, claimed: window }).toArray();
-    return claimed.map((doc) => ({
-      key: doc._id.slice(String(orgId).length + 1),
-      orgId: doc.orgId,
-      kind: doc.kind,
-      at: doc.at,
-      message: doc.message,
-      ...(doc.scenarioId === undefined ? {} : { scenarioId: doc.scenarioId }),
-      ...(doc.ieId === undefined ? {} : { ieId: doc.ieId }),
-      ...(doc.errorType === undefined ? {} : { errorType: doc.errorType }),
+    return claimed.map(({ _id, window: _window, claimed: _claimed, ...fields }) => ({
+      ...fields,
+      key: _id.slice(String(orgId).length + 1),
     }));
   }
 
