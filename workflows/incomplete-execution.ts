@@ -108,6 +108,15 @@ const RARE_SLOT_RECHECK_MAX_MS = 300_000;
  */
 export const ATTEMPT_PRIORITY_PATCH = 'imex-attempt-priority';
 
+/**
+ * Versioning: a retry request is answered in the workflow task that accepts it (the request is
+ * durable in the history then); its change-log entry is written by the attempt it starts, beside
+ * the `pending` write-through. Before it, the Update waited for that activity, so a bulk retry of
+ * 1,000 IEs was accepted only as fast as activities ran under the attempts' load. Histories from
+ * before write the entry before answering.
+ */
+export const PROMPT_RETRY_ACCEPT_PATCH = 'imex-prompt-retry-accept';
+
 // Every activity heartbeats while it runs: a lost worker is noticed within seconds (activity-timeouts.ts).
 const coordination = proxyActivities<ImexActivities>({
   startToCloseTimeout: '30 seconds',
@@ -147,6 +156,8 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   let deleteStamp: IeChangeStamp | undefined;
   /** Requests applied in this run: the change-log key of a request that came without an id. */
   let applied = 0;
+  /** An accepted retry whose change-log entry its attempt writes (PROMPT_RETRY_ACCEPT_PATCH). */
+  let retryToLog: { stamp: IeChangeStamp; before: { status: string; attempts: number } } | undefined;
 
   setHandler(stateQuery, () => state);
   setHandler(attemptSlotGrantedSignal, ({ requestId }) => {
@@ -273,6 +284,13 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     });
   }
 
+  /** The change-log entry of the accepted retry this attempt carries out, if it has one to write. */
+  async function recordAcceptedRetry(): Promise<void> {
+    const accepted = retryToLog;
+    retryToLog = undefined;
+    if (accepted) await recordRequest(accepted.stamp, accepted.before);
+  }
+
   async function applyPatch(
     patch: CheckedIncompleteExecutionRequest,
     stamp: IeChangeStamp,
@@ -330,8 +348,12 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
         deleteStamp = stamp;
         deleteRequested = true;
       }
-      // The attempt starts at once; its log entry is written meanwhile (the delete's by the delete).
-      if (kind === 'retry') await recordRequest(stamp, before);
+      // The attempt starts at once; its log entry is written meanwhile (the delete's by the delete):
+      // by the attempt itself, so that the request is answered without waiting for an activity.
+      if (kind === 'retry') {
+        if (patched(PROMPT_RETRY_ACCEPT_PATCH)) retryToLog = { stamp, before };
+        else await recordRequest(stamp, before);
+      }
       await condition(() => (kind === 'retry' && attemptStarted()) || state.resolved || state.deleted);
       return state;
     }
@@ -396,7 +418,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     state.attempts += 1;
     state.status = 'in_progress';
     state.nextRetryAt = null;
-    await publish();
+    await Promise.all([publish(), recordAcceptedRetry()]);
 
     const executionId = executionIdFromUuid(uuid4());
     const coordinated = patched(COORDINATED_ATTEMPTS_PATCH);
@@ -414,7 +436,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     state.waitingForSlot = true;
     state.status = 'pending';
     state.nextRetryAt = null;
-    await publish();
+    await Promise.all([publish(), recordAcceptedRetry()]);
 
     const executionId = executionIdFromUuid(uuid4());
     const granted = await acquireAttemptSlot(executionId, () => deleteRequested);

@@ -21,17 +21,29 @@ export const FERRETDB_VERSION = 'v1.24.2';
 const ferretSourceDir = path.join(projectRoot, 'src', 'stack', 'ferretdb');
 
 /**
- * FerretDB's module is copied into the build folder and patched there (sorted finds on declared
- * fields pushed down to SQLite: src/stack/ferretdb/list_index.go); a copy of go.mod points at it.
+ * imex's patches to FerretDB, applied in this order (src/stack/ferretdb):
+ * - sorted finds on declared fields pushed down to SQLite (list_index.go);
+ * - an update closes its read before it writes, so concurrent updates cannot deadlock the
+ *   SQLite connection pool (imex_read_then_write.go in the patch).
  */
+const FERRETDB_PATCHES = ['ferretdb-pushdown.patch', 'ferretdb-read-then-write.patch'];
+
+/**
+ * `patch` where the machine has it, else git (always there: the project is a clone), kept from
+ * finding the project's own repository above the build folder.
+ */
+const applyPatch = (file: string) =>
+  [
+    `if command -v patch >/dev/null; then patch -d "$WORK/ferretdb" -p1 < ${file};`,
+    `else (P="$PWD/${file}"; cd "$WORK/ferretdb" && GIT_CEILING_DIRECTORIES="$WORK" git apply -p1 "$P"); fi &&`,
+  ].join('\n');
+
+/** FerretDB's module is copied into the build folder and patched there; a copy of go.mod points at it. */
 const prepareFerretDbSource = [
   `"$GO" mod download github.com/FerretDB/FerretDB@${FERRETDB_VERSION} &&`,
   `SRC=$("$GO" list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB) &&`,
   'rm -rf "$WORK/ferretdb" && cp -R "$SRC" "$WORK/ferretdb" && chmod -R u+w "$WORK/ferretdb" &&',
-  // `patch` where the machine has it, else git (always there: the project is a clone), kept from
-  // finding the project's own repository above the build folder.
-  'if command -v patch >/dev/null; then patch -d "$WORK/ferretdb" -p1 < ferretdb-pushdown.patch;',
-  'else (P="$PWD/ferretdb-pushdown.patch"; cd "$WORK/ferretdb" && GIT_CEILING_DIRECTORIES="$WORK" git apply -p1 "$P"); fi &&',
+  ...FERRETDB_PATCHES.map(applyPatch),
   'cp go.mod go.sum "$WORK/" &&',
   '"$GO" mod edit -modfile="$WORK/go.mod" -replace github.com/FerretDB/FerretDB="$WORK/ferretdb"',
 ].join('\n');

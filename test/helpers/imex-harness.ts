@@ -72,6 +72,8 @@ export async function startImexHarness(
     tracing?: ImexTracing;
     /** Parallel runs of one scenario (the deployment's `IMEX_SCENARIO_MAX_CONCURRENT_RUNS`). */
     maxConcurrentRuns?: number;
+    /** Activities the worker runs at once (the SDK's default otherwise): a worker whose slots a slow service fills. */
+    maxConcurrentActivityTaskExecutions?: number;
   } = {},
 ): Promise<ImexHarness> {
   const store = createStore(env.db);
@@ -98,6 +100,9 @@ export async function startImexHarness(
       connection: env.nativeConnection,
       namespace: env.namespace,
       taskQueue,
+      ...(options.maxConcurrentActivityTaskExecutions === undefined
+        ? {}
+        : { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }),
       plugins: [
         createImexPlugin({
           store,

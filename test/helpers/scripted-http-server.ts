@@ -14,6 +14,8 @@ export interface ScriptedResponse {
   hang?: boolean;
   /** Answer after this many milliseconds (a slow service). */
   delayMs?: number;
+  /** Answer only once the test calls `release()` (a slow service the test lets go when it has looked). */
+  held?: boolean;
 }
 
 export interface RecordedRequest {
@@ -30,6 +32,8 @@ export interface RecordedRequest {
 export class ScriptedHttpServer {
   readonly requests: RecordedRequest[] = [];
   private readonly scripts = new Map<string, ScriptedResponse[]>();
+  /** Answers of `held` responses, sent by `release()`. */
+  private held: (() => void)[] | undefined = [];
   private server?: http.Server;
   private base = '';
 
@@ -61,7 +65,8 @@ export class ScriptedHttpServer {
             .writeHead(status, { 'content-type': 'application/json', ...(answer?.headers ?? {}) })
             .end(typeof payload === 'string' ? payload : JSON.stringify(payload));
         };
-        if (answer?.delayMs) setTimeout(reply, answer.delayMs);
+        if (answer?.held && this.held) this.held.push(reply);
+        else if (answer?.delayMs) setTimeout(reply, answer.delayMs);
         else reply();
       });
     });
@@ -83,6 +88,13 @@ export class ScriptedHttpServer {
   /** An `http:ActionSendData` v3 module that calls `path` here (POST, JSON, errors raised). */
   httpModule(id: number, path: string, mapper: Record<string, unknown> = {}, parameters: Record<string, unknown> = {}) {
     return httpSendDataModule(id, this.url(path), mapper, parameters);
+  }
+
+  /** Sends every held answer, and answers `held` responses at once from now on. */
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = undefined;
+    for (const reply of waiting) reply();
   }
 
   count(path: string): number {

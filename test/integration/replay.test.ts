@@ -288,6 +288,8 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-rarerecheck': ieWorkflowId(resolvedIe),
     // Its attempt's child run started at the IE's task-queue priority (ATTEMPT_PRIORITY_PATCH).
     'incomplete-execution-attemptpriority': ieWorkflowId(resolvedIe),
+    // A retry Update answered when accepted; its attempt writes the change-log entry (PROMPT_RETRY_ACCEPT_PATCH).
+    'incomplete-execution-promptretry': ieWorkflowId(fanOutIe),
   };
   const histories = await Promise.all(
     Object.entries(recorded).map(async ([name, workflowId]) => ({

@@ -1,6 +1,8 @@
 // Command imex-ferretdb runs FerretDB v1.24.2 (SQLite backend) as a MongoDB
-// wire-protocol server for imex's development and tests, with one patch: sorted finds on
-// declared fields are pushed down to SQLite and served by indexes (list_index.go).
+// wire-protocol server for imex's development and tests, with two patches: sorted finds on
+// declared fields are pushed down to SQLite and served by indexes (list_index.go), and an
+// update closes its read before it writes, so that concurrent updates cannot deadlock the
+// database's SQLite connection pool (ferretdb-read-then-write.patch).
 //
 // It embeds github.com/FerretDB/FerretDB/ferretdb rather than building FerretDB's
 // own command, whose binary panics at start when built by `go install` (it lacks
