@@ -9,7 +9,7 @@ import { openFailFastApiClients } from './api/fail-fast-clients';
 import { runDemo } from './demo/demo';
 import { ensureLocalToken } from './local-token';
 import type { Logger } from './logger';
-import { createDefaultRegistry } from './modules';
+import { createDefaultRegistry, parseSmtpConnections } from './modules';
 import { storeReadiness, temporalReadiness, workerReadiness } from './observability/readiness';
 import { temporalMetricsSource } from './observability/temporal-metrics';
 import { otlpTracesUrl, startTracing } from './observability/tracing';
@@ -82,7 +82,12 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     });
     steps.push({ name: 'Temporal connections', stop: () => temporal.close() });
 
-    const registry = createDefaultRegistry();
+    const registry = createDefaultRegistry({
+      email: {
+        connections: parseSmtpConnections(config.IMEX_SMTP_URL, config.IMEX_SMTP_CONNECTIONS),
+        sentLog: store.emailSends,
+      },
+    });
     const imex = new ImexClient({
       client: temporal.client,
       store,

@@ -12,6 +12,7 @@ export * from './bulk-operations';
 export * from './data-stores';
 export * from './data-store-transactions';
 export * from './duplicate-key';
+export * from './email-sends';
 export * from './executions';
 export * from './ie-changes';
 export * from './ie-quota';

@@ -5,6 +5,7 @@ import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
 import { DataStoreStore } from './data-stores';
 import { DataStoreTransactionStore } from './data-store-transactions';
+import { EmailSendStore } from './email-sends';
 import { ExecutionStore } from './executions';
 import { IeChangeStore } from './ie-changes';
 import { IeQuotaStore } from './ie-quota';
@@ -43,6 +44,8 @@ export interface Store {
   dataStores: DataStoreStore;
   /** Runs' staged data-store writes and their commits (data-store-transactions.ts). */
   dataStoreTransactions: DataStoreTransactionStore;
+  /** `email:ActionSendEmail`'s sent log: a retry of a sent operation does not send again. */
+  emailSends: EmailSendStore;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     webhookKeys: new WebhookIdempotencyStore(db),
     dataStores,
     dataStoreTransactions: new DataStoreTransactionStore(db, dataStores),
+    emailSends: new EmailSendStore(db),
     close,
   };
 }
@@ -112,6 +116,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
     { name: 'org_status_deleted_created' },
   );
   await ies.createIndex({ orgId: 1, deleted: 1, created: -1, _id: -1 }, { name: 'org_deleted_created' });
+  await store.emailSends.collection.createIndex({ sentAt: 1 }, { name: 'sent_at' });
   // IE change log: pages are `_id` point reads; purge lists by ieId.
   await store.ieChanges.ensureIndexes();
   // Quota: the ledger is read by `_id` only; reconcile lists an organization's holds.
