@@ -58,7 +58,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     // Every Temporal payload is encrypted with these keys (docs/security.md); bad keys stop here.
     const paths = imexPaths(config.IMEX_HOME, config.IMEX_DATA_DIR);
     const { keyring, source: keySource } = loadKeyring(config, paths.data);
-    log.info({ keys: keyring.ids, active: keyring.active.id, source: keySource }, 'payload encryption keys loaded');
+    log.info({ keys: keyring.ids, active: keyring.active.id, source: keySource }, 'encryption keys loaded');
     // Tracing only when an OTLP endpoint is configured: otherwise nothing of OpenTelemetry is loaded.
     const tracesUrl = otlpTracesUrl(config);
     const tracing = tracesUrl
@@ -73,7 +73,8 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     const stack = await startLocalStack({ config, mode: 'persistent', progress: (line) => say(line) });
     steps.push({ name: 'local stack', stop: () => stack.stop() });
 
-    const store = await openStore(stack.mongoUrl, config.IMEX_MONGO_DB);
+    // The same keys seal user data at rest in MongoDB (docs/security.md).
+    const store = await openStore(stack.mongoUrl, config.IMEX_MONGO_DB, { keyring });
     steps.push({ name: 'store', stop: () => store.close() });
 
     const temporal = await connectTemporal(config, stack.temporalAddress, {
@@ -131,6 +132,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       taskQueue: config.IMEX_TASK_QUEUE,
       webhookQueueCap: config.IMEX_WEBHOOK_QUEUE_CAP,
       maxConcurrentRuns: config.IMEX_SCENARIO_MAX_CONCURRENT_RUNS,
+      keyring,
     });
     steps.push({ name: 'API store', stop: () => apiClients.close() });
     const { store: apiStore, imex: apiImex } = apiClients;

@@ -8,6 +8,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { EmailSentLog, OutputBundle } from '../modules';
 import { isDuplicateKeyError } from './duplicate-key';
+import { FieldCipher } from './field-cipher';
 
 interface EmailSendDocument {
   _id: string;
@@ -19,18 +20,22 @@ interface EmailSendDocument {
 export class EmailSendStore implements EmailSentLog {
   readonly collection: Collection<EmailSendDocument>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    /** The output names the recipients: sealed at rest with a keyring. */
+    private readonly cipher = new FieldCipher(),
+  ) {
     this.collection = db.collection<EmailSendDocument>('email_sends');
   }
 
   async find(idempotencyKey: string): Promise<OutputBundle | undefined> {
     const doc = await this.collection.findOne({ _id: idempotencyKey });
-    return doc ? (JSON.parse(doc.output) as OutputBundle) : undefined;
+    return doc ? this.cipher.openJson<OutputBundle>(doc.output) : undefined;
   }
 
   async record(idempotencyKey: string, output: OutputBundle, now = new Date()): Promise<void> {
     try {
-      await this.collection.insertOne({ _id: idempotencyKey, sentAt: now, output: JSON.stringify(output) });
+      await this.collection.insertOne({ _id: idempotencyKey, sentAt: now, output: this.cipher.sealJson(output) });
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err; // recorded by an earlier try: the first record stands
     }

@@ -76,7 +76,8 @@ export async function startImexHarness(
     modules?: DefaultRegistryOptions;
   } = {},
 ): Promise<ImexHarness> {
-  const store = createStore(env.db);
+  // With a keyring, user data is sealed at rest too, as `npm start` does.
+  const store = createStore(env.db, undefined, options.keyring ? { keyring: options.keyring } : {});
   await ensureIndexes(store);
   const registry = createDefaultRegistry({
     ...options.modules,
