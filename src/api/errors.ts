@@ -152,7 +152,10 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger, limit
     }
     if (error instanceof StoredDataUnreadableError) {
       // A key missing from this deployment's configuration: say which, never guess at the data.
-      logger.error({ err: error, keyId: error.keyId, method: request.method, url: request.url }, 'API stored data unreadable');
+      logger.error(
+        { err: error, keyId: error.keyId, method: request.method, url: request.url },
+        'API stored data unreadable',
+      );
       const body: ErrorBody = { message: error.message, code: 'IM_STORED_DATA_UNREADABLE' };
       return reply.status(500).send(body);
     }

@@ -96,7 +96,8 @@ export class CliContext {
     const configured = this.config.IMEX_ENCRYPTION_KEYS || this.config.IMEX_ENCRYPTION_KEY_FILE;
     let keyring;
     try {
-      if (configured || fs.existsSync(path.join(dataDir, LOCAL_KEY_FILE))) ({ keyring } = loadKeyring(this.config, dataDir));
+      if (configured || fs.existsSync(path.join(dataDir, LOCAL_KEY_FILE)))
+        ({ keyring } = loadKeyring(this.config, dataDir));
     } catch (error) {
       if (error instanceof ConfigError) throw new CliError(error.message, exitCodes.usage);
       throw error;

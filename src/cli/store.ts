@@ -27,7 +27,9 @@ export function registerStoreCommands(program: Command, output: Output, env: Nod
         for (const [field, counts] of Object.entries(report.fields)) {
           out(
             `  ${field}: ${counts.resealed} resealed, ${counts.current} already current` +
-              (counts.changedMeanwhile ? `, ${counts.changedMeanwhile} changed meanwhile (written with the active key)` : ''),
+              (counts.changedMeanwhile
+                ? `, ${counts.changedMeanwhile} changed meanwhile (written with the active key)`
+                : ''),
           );
         }
       });

@@ -43,10 +43,7 @@ const addressList = z
  */
 const attachmentSchema = z.object({
   fileName: z.string().trim().min(1),
-  data: z.union([
-    z.string(),
-    z.object({ type: z.literal('Buffer'), data: z.array(z.number().int().min(0).max(255)) }),
-  ]),
+  data: z.union([z.string(), z.object({ type: z.literal('Buffer'), data: z.array(z.number().int().min(0).max(255)) })]),
   encoding: z.enum(['utf8', 'base64', 'hex']).optional(),
   cid: z.string().trim().min(1).optional(),
   contentType: z.string().trim().min(1).optional(),

@@ -31,7 +31,8 @@ export const DEFAULT_SMTP_CONNECTION = 'default';
 const namePattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function parseSmtpConnection(name: string, text: string): SmtpConnection {
-  if (!namePattern.test(name)) throw new SmtpConnectionFormatError(`connection name "${name}" must match ${namePattern}`);
+  if (!namePattern.test(name))
+    throw new SmtpConnectionFormatError(`connection name "${name}" must match ${namePattern}`);
   let url: URL;
   try {
     url = new URL(text.trim());

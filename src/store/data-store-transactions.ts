@@ -59,7 +59,6 @@ export interface CommitRequest {
 
 export const stepId = (txnId: string, seq: number) => `${txnId}:${seq}`;
 
-
 export class DataStoreTransactionStore {
   readonly steps: Collection<StepDocument>;
   readonly commits: Collection<CommitDocument>;

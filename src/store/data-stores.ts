@@ -107,7 +107,6 @@ function storeFrom(doc: DataStoreDocument): DataStore {
   return { id: _id, ...rest };
 }
 
-
 export class DataStoreStore {
   readonly structures: Collection<DataStructureDocument>;
   readonly stores: Collection<DataStoreDocument>;

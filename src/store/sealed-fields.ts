@@ -46,7 +46,8 @@ export async function reencryptStoredData(
   options: { progress?: () => void } = {},
 ): Promise<ReencryptReport> {
   const keyring = cipher.keyring;
-  if (!keyring) throw new Error('no encryption keys are configured: set IMEX_ENCRYPTION_KEYS or IMEX_ENCRYPTION_KEY_FILE');
+  if (!keyring)
+    throw new Error('no encryption keys are configured: set IMEX_ENCRYPTION_KEYS or IMEX_ENCRYPTION_KEY_FILE');
   const report: ReencryptReport = { fields: {}, activeKeyId: keyring.active.id };
   for (const { collection, field } of SEALED_FIELDS) {
     const counts = { resealed: 0, current: 0, changedMeanwhile: 0 };

@@ -78,7 +78,7 @@ export class SmtpTestServer {
     });
     server.on('error', () => undefined);
     this.server = server;
-    this.port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+    this.port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
     return this;
   }
 

@@ -62,7 +62,8 @@ afterAll(async () => {
 async function rawDatabaseText(): Promise<string> {
   const texts: string[] = [];
   for (const { name } of await env.db.listCollections({}, { nameOnly: true }).toArray()) {
-    for (const doc of await env.db.collection(name).find({}).toArray()) texts.push(`${name} ${BSON.EJSON.stringify(doc)}`);
+    for (const doc of await env.db.collection(name).find({}).toArray())
+      texts.push(`${name} ${BSON.EJSON.stringify(doc)}`);
   }
   return texts.join('\n');
 }
@@ -172,7 +173,10 @@ test('a missing or wrong key is an error naming the key id; nothing is read as e
   try {
     const answer = await keylessApi.call('GET', `/data-stores/${dataStoreId}/data`, { token });
     expect(answer.status).toBe(500);
-    expect(answer.body).toMatchObject({ code: 'IM_STORED_DATA_UNREADABLE', message: expect.stringContaining('"k-old"') });
+    expect(answer.body).toMatchObject({
+      code: 'IM_STORED_DATA_UNREADABLE',
+      message: expect.stringContaining('"k-old"'),
+    });
   } finally {
     await keylessApi.close();
   }

@@ -153,7 +153,12 @@ test('an SMTP outage parks an IE with auto-retry; once the server is back the re
   );
   expect(result).toMatchObject({ status: 'warning', parked: [{ failer: 2 }] });
   const ieId = result.parked[0]?.ieId as string;
-  const parked = await waitForIeDocument(imex.store, ieId, 'the IE to park', (d) => d.error?.type === 'ConnectionError');
+  const parked = await waitForIeDocument(
+    imex.store,
+    ieId,
+    'the IE to park',
+    (d) => d.error?.type === 'ConnectionError',
+  );
   expect(parked).toMatchObject({ retry: true, error: { type: 'ConnectionError' } });
 
   await outage.start(outagePort);

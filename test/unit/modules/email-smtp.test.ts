@@ -34,9 +34,11 @@ describe('parseSmtpConnections', () => {
   });
 
   test('an error never quotes the URL (it holds the password)', () => {
-    expect(() => parseSmtpConnections('ftp://user:s3cret@h')).toThrow(expect.objectContaining({
-      message: expect.not.stringContaining('s3cret') as string,
-    }) as Error);
+    expect(() => parseSmtpConnections('ftp://user:s3cret@h')).toThrow(
+      expect.objectContaining({
+        message: expect.not.stringContaining('s3cret') as string,
+      }) as Error,
+    );
   });
 });
 

@@ -24,7 +24,12 @@ test('seals with the active key and opens to the same text; no plaintext is left
 
 test('blob references stay visible, so collection and sizes keep working', () => {
   const sealed = new FieldCipher(new Keyring([a])).seal(context);
-  expect(blobRefsIn(sealed)).toEqual(new Map([[blobId, 70_000], [otherBlobId, 0]]));
+  expect(blobRefsIn(sealed)).toEqual(
+    new Map([
+      [blobId, 70_000],
+      [otherBlobId, 0],
+    ]),
+  );
   expect(blobIdsIn(sealed)).toEqual(new Set([blobId, otherBlobId]));
   // The size counts the stored (sealed) text and the blob it references.
   expect(storedSize('{}', sealed)).toBeGreaterThan(storedSize('{}', context));
@@ -54,7 +59,9 @@ test('rotation: old keys open, the active one seals; isStale says what re-encryp
 test('a missing key, other key bytes or an altered field are errors naming the key id', () => {
   const sealed = new FieldCipher(new Keyring([a])).seal('{"x":1}');
   expect(() => new FieldCipher(new Keyring([b])).open(sealed)).toThrow(/key "a" cannot be read: .*not configured/);
-  expect(() => new FieldCipher(new Keyring([key('a')])).open(sealed)).toThrow(/key "a" cannot be read: .*does not authenticate/);
+  expect(() => new FieldCipher(new Keyring([key('a')])).open(sealed)).toThrow(
+    /key "a" cannot be read: .*does not authenticate/,
+  );
   const altered = sealed.slice(0, -4) + (sealed.endsWith('AAAA') ? 'BBBB' : 'AAAA');
   expect(() => new FieldCipher(new Keyring([a])).open(altered)).toThrow(StoredDataUnreadableError);
 });
