@@ -11,6 +11,7 @@
 import type { Db } from 'mongodb';
 import type { BlobReferencer } from './blob-collection';
 import type { FieldCipher } from './field-cipher';
+import { storedSize } from './incomplete-executions';
 
 /** A stored text field, by collection and field name (the same shape blob collection scans). */
 export type SealedField = BlobReferencer;
@@ -63,10 +64,32 @@ export async function reencryptStoredData(
       }
       const resealed = cipher.seal(cipher.open(stored));
       const result = await docs.updateOne({ _id: doc._id, [field]: stored }, { $set: { [field]: resealed } });
-      if (result.modifiedCount === 1) counts.resealed += 1;
-      else counts.changedMeanwhile += 1;
+      if (result.modifiedCount === 1) {
+        counts.resealed += 1;
+        if (collection === 'incomplete_executions') await resizeIncompleteExecution(db, doc._id);
+      } else counts.changedMeanwhile += 1;
       options.progress?.();
     }
   }
   return report;
+}
+
+/**
+ * An IE's `size` counts its stored (sealed) bytes: set it from what is stored now, unless a
+ * concurrent write changed the fields meanwhile (that write set its own size). The quota ledger
+ * follows at the next reconciliation (maintenance), which takes the documents' sizes.
+ */
+async function resizeIncompleteExecution(db: Db, ieId: unknown): Promise<void> {
+  if (typeof ieId !== 'string') return;
+  const ies = db.collection<{ _id: string; blueprint?: string; context?: string; size?: number }>(
+    'incomplete_executions',
+  );
+  const doc = await ies.findOne({ _id: ieId }, { projection: { blueprint: 1, context: 1, size: 1 } });
+  if (!doc) return;
+  const size = storedSize(doc.blueprint ?? '', doc.context ?? '');
+  if (size === doc.size) return;
+  await ies.updateOne(
+    { _id: ieId, blueprint: doc.blueprint ?? { $exists: false }, context: doc.context ?? { $exists: false } },
+    { $set: { size } },
+  );
 }

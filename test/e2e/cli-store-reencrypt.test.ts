@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Keyring } from '../../src/crypto/keyring';
-import { createStore, ensureIndexes } from '../../src/store';
+import { createStore, ensureIndexes, storedSize } from '../../src/store';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { runImexCli } from './support/cli';
 
@@ -49,7 +49,24 @@ test('reseals every field under the active key; the old key can go afterwards', 
     datastructureId: null,
     maxSizeBytes: 1024 * 1024,
   });
-  await createStore(env.db).dataStores.putRecord(dataStore.id, 'plain', { n: 1 }); // before keys were on
+  // Stored before keys were on: a record and an IE.
+  const plain = createStore(env.db);
+  await plain.dataStores.putRecord(dataStore.id, 'plain', { n: 1 });
+  const ie = await plain.incompleteExecutions.insert(
+    plain.incompleteExecutions.build({
+      ieId: 'a'.repeat(32),
+      orgId: org._id,
+      scenarioId: scenario.id,
+      scenarioName: 's',
+      executionId: 'b'.repeat(32),
+      failer: 2,
+      bundleIndex: 0,
+      blueprint: { name: 's', flow: [], metadata: { scenario: {} } } as never,
+      context: { '1': { email: 'ada@example.test' } },
+      error: { type: 'DataError', message: 'x', moduleId: 2 },
+      retry: false,
+    }),
+  );
 
   const result = await cli(`${entry(newKey)},${entry(oldKey)}`);
   expect(result).toMatchObject({ code: 0, stderr: '' });
@@ -60,7 +77,15 @@ test('reseals every field under the active key; the old key can go afterwards', 
 
   const raw = await env.db.collection('scenarios').findOne({ _id: scenario.id as never });
   expect(String(raw?.blueprint)).toMatch(/^enc:v1:k-new:/);
+  // The IE's size counts its sealed bytes now.
+  const rawIe = await env.db.collection('incomplete_executions').findOne({ _id: ie._id as never });
+  expect(String(rawIe?.context)).toMatch(/^enc:v1:k-new:/);
+  expect(rawIe?.size).toBe(storedSize(String(rawIe?.blueprint), String(rawIe?.context)));
+  expect(rawIe?.size).toBeGreaterThan(ie.size);
   const newOnly = createStore(env.db, undefined, { keyring: new Keyring([newKey]) });
+  expect((await newOnly.incompleteExecutions.get(ie._id))?.context).toBe(
+    JSON.stringify({ '1': { email: 'ada@example.test' } }),
+  );
   expect((await newOnly.scenarios.get(org._id, scenario.id))?.name).toBe('s');
   expect(await newOnly.dataStores.readAll(dataStore.id)).toEqual([{ key: 'plain', data: { n: 1 } }]);
 });
