@@ -17,7 +17,8 @@
  *   from the document); every running IE workflow has a document (else it is reported); an IE
  *   `in_progress` has an open attempt (else its document is set right from the workflow, or it is
  *   reported as stuck).
- * - **Webhook idempotency keys** older than their retention go (with the purge).
+ * - **Webhook idempotency keys** older than their retention go (with the purge), and the e-mail
+ *   sent log (`email_sends`) older than the purge age.
  *
  * Everything younger than `minAgeMs` is left alone: it may be changing right now (a reservation
  * before its document, a workflow before visibility shows it). What was fixed goes to the
@@ -186,6 +187,8 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       heartbeat();
     }
     await store.webhookKeys.purgeOlderThan(new Date(Date.now() - WEBHOOK_IDEMPOTENCY_RETENTION_MS));
+    // Sent e-mails are remembered as long as an IE could retry their operation.
+    await store.emailSends.purgeOlderThan(before);
     const removed = await store.incompleteExecutions.purge(
       batch.map((ie) => ie.ieId),
       store.executions,

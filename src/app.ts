@@ -12,7 +12,7 @@ import { openFailFastApiClients } from './api/fail-fast-clients';
 import { runDemo } from './demo/demo';
 import { ensureLocalToken } from './local-token';
 import type { Logger } from './logger';
-import { createDefaultRegistry } from './modules';
+import { createDefaultRegistry, parseSmtpConnections } from './modules';
 import { storeReadiness, temporalReadiness, workerReadiness } from './observability/readiness';
 import { temporalMetricsSource } from './observability/temporal-metrics';
 import { otlpTracesUrl, startTracing } from './observability/tracing';
@@ -63,7 +63,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     const paths = imexPaths(config.IMEX_HOME, config.IMEX_DATA_DIR);
     const workerAlone = config.IMEX_ROLE === 'worker';
     const { keyring, source: keySource } = loadKeyring(config, paths.data, { generate: !workerAlone });
-    log.info({ keys: keyring.ids, active: keyring.active.id, source: keySource }, 'payload encryption keys loaded');
+    log.info({ keys: keyring.ids, active: keyring.active.id, source: keySource }, 'encryption keys loaded');
     // Tracing only when an OTLP endpoint is configured: otherwise nothing of OpenTelemetry is loaded.
     const tracesUrl = otlpTracesUrl(config);
     const tracing = tracesUrl
@@ -78,7 +78,8 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     const stack = await startLocalStack({ config, mode: 'persistent', progress: (line) => say(line) });
     steps.push({ name: 'local stack', stop: () => stack.stop() });
 
-    const store = await openStore(stack.mongoUrl, config.IMEX_MONGO_DB);
+    // The same keys seal user data at rest in MongoDB (docs/security.md).
+    const store = await openStore(stack.mongoUrl, config.IMEX_MONGO_DB, { keyring });
     steps.push({ name: 'store', stop: () => store.close() });
 
     const temporal = await connectTemporal(config, stack.temporalAddress, {
@@ -87,7 +88,12 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     });
     steps.push({ name: 'Temporal connections', stop: () => temporal.close() });
 
-    const registry = createDefaultRegistry();
+    const registry = createDefaultRegistry({
+      email: {
+        connections: parseSmtpConnections(config.IMEX_SMTP_URL, config.IMEX_SMTP_CONNECTIONS),
+        sentLog: store.emailSends,
+      },
+    });
     const imex = new ImexClient({
       client: temporal.client,
       store,
@@ -152,6 +158,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       taskQueue: config.IMEX_TASK_QUEUE,
       webhookQueueCap: config.IMEX_WEBHOOK_QUEUE_CAP,
       maxConcurrentRuns: config.IMEX_SCENARIO_MAX_CONCURRENT_RUNS,
+      keyring,
     });
     steps.push({ name: 'API store', stop: () => apiClients.close() });
     const { store: apiStore, imex: apiImex } = apiClients;

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { makeRetrySchedule, retryScheduleSchema } from './domain';
+import { parseSmtpConnections, SmtpConnectionFormatError } from './modules/smtp-connections';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z
@@ -93,6 +94,13 @@ export const envSchema = z.object({
   /** A file holding the keys in the same form, one per line (`#` comments); instead of IMEX_ENCRYPTION_KEYS. */
   IMEX_ENCRYPTION_KEY_FILE: z.string().trim().min(1).optional(),
   /**
+   * The default SMTP connection of `email:ActionSendEmail` (docs/modules.md): `smtp://user:pass@host:587`
+   * or `smtps://…:465`, optional `?from=` sender. A secret: never logged, never in blueprints.
+   */
+  IMEX_SMTP_URL: z.string().trim().min(1).optional(),
+  /** Named SMTP connections a blueprint's `parameters.account` picks: `<name>=<smtp url>`, comma or newline separated. */
+  IMEX_SMTP_CONNECTIONS: z.string().trim().min(1).optional(),
+  /**
    * Browser origins allowed to call the codec server (`/codec/*`), comma separated: the Temporal
    * Web UI's. Unset: the local Web UI, `http://127.0.0.1:<IMEX_TEMPORAL_UI_PORT>` and `http://localhost:<…>`.
    */
@@ -175,6 +183,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ImexConfig {
         })),
       );
     }
+  }
+  try {
+    parseSmtpConnections(config.IMEX_SMTP_URL, config.IMEX_SMTP_CONNECTIONS);
+  } catch (err) {
+    if (!(err instanceof SmtpConnectionFormatError)) throw err;
+    throw new ConfigError([{ variable: 'IMEX_SMTP_URL / IMEX_SMTP_CONNECTIONS', message: err.message }]);
   }
   return config;
 }

@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Logger } from '../logger';
+import { StoredDataUnreadableError } from '../store/field-cipher';
 import { isStoreUnavailable } from '../store/unavailable';
 import { isTemporalUnavailable } from '../temporal/unavailable';
 
@@ -32,6 +33,8 @@ export const apiErrorCodes = [
   'IM_QUEUE_FULL',
   /** The store or Temporal is unreachable (503 with Retry-After): nothing was accepted; send again later. */
   'IM_UNAVAILABLE',
+  /** Stored data sealed with a key this process does not have, or that does not authenticate (500; names the key id). */
+  'IM_STORED_DATA_UNREADABLE',
   'IM_INTERNAL',
 ] as const;
 export type ApiErrorCode = (typeof apiErrorCodes)[number];
@@ -146,6 +149,15 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger, limit
     if (outage) {
       logger.warn({ err: error, method: request.method, url: request.url }, `API ${outage.message}`);
       return reply.status(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS)).send(outage.toBody());
+    }
+    if (error instanceof StoredDataUnreadableError) {
+      // A key missing from this deployment's configuration: say which, never guess at the data.
+      logger.error(
+        { err: error, keyId: error.keyId, method: request.method, url: request.url },
+        'API stored data unreadable',
+      );
+      const body: ErrorBody = { message: error.message, code: 'IM_STORED_DATA_UNREADABLE' };
+      return reply.status(500).send(body);
     }
     // Everything else is our bug or an outage: log it whole, answer without internals.
     const what = isResponseSerializationError(error) ? 'response did not match its schema' : 'unexpected error';

@@ -4,6 +4,7 @@
  * clients would wait and retry for half a minute. The worker keeps its own clients.
  */
 import type { Client } from '@temporalio/client';
+import type { Keyring } from '../crypto/keyring';
 import { openStore, type Store } from '../store';
 import { ImexClient } from '../temporal/client';
 import { withCallDeadline } from '../temporal/unavailable';
@@ -27,8 +28,13 @@ export async function openFailFastApiClients(input: {
   webhookQueueCap?: number;
   maxConcurrentRuns?: number;
   callTimeoutMs?: number;
+  /** The keys that seal stored user data (the worker's store uses the same). */
+  keyring?: Keyring;
 }): Promise<FailFastApiClients> {
-  const store = await openStore(input.mongoUrl, input.dbName, { failFast: true });
+  const store = await openStore(input.mongoUrl, input.dbName, {
+    failFast: true,
+    ...(input.keyring ? { keyring: input.keyring } : {}),
+  });
   const imex = withCallDeadline(
     new ImexClient({
       client: input.temporal,

@@ -2,8 +2,12 @@
  * What every `imex` command shares: the configuration, output (tables for people, `--json` for
  * scripts), errors with meaningful exit codes, the store (admin commands) and the API (the rest).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type ImexConfig } from '../config';
+import { LOCAL_KEY_FILE, loadKeyring } from '../crypto/load-keyring';
+import { imexPaths } from '../stack/paths';
 import { openStore, type Store } from '../store';
 
 /** Exit codes, documented in docs/cli.md. */
@@ -86,9 +90,21 @@ export class CliContext {
     const { MONGO_URL, IMEX_MONGO_DB, IMEX_STORE_PORT } = this.config;
     // Unset: the store `npm start` runs locally, if it is up.
     const url = MONGO_URL ?? `mongodb://127.0.0.1:${IMEX_STORE_PORT}/`;
+    // The keys imex encrypts stored user data with (docs/security.md): the same as the server's.
+    // Configured keys, or the local key `npm start` generated; none: the store reads plaintext only.
+    const dataDir = imexPaths(this.config.IMEX_HOME, this.config.IMEX_DATA_DIR).data;
+    const configured = this.config.IMEX_ENCRYPTION_KEYS || this.config.IMEX_ENCRYPTION_KEY_FILE;
+    let keyring;
+    try {
+      if (configured || fs.existsSync(path.join(dataDir, LOCAL_KEY_FILE)))
+        ({ keyring } = loadKeyring(this.config, dataDir));
+    } catch (error) {
+      if (error instanceof ConfigError) throw new CliError(error.message, exitCodes.usage);
+      throw error;
+    }
     let store: Store;
     try {
-      store = await openStore(withTimeout(url), IMEX_MONGO_DB);
+      store = await openStore(withTimeout(url), IMEX_MONGO_DB, { keyring });
     } catch (error) {
       const where = MONGO_URL
         ? `MongoDB at ${redact(MONGO_URL)}`

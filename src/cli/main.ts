@@ -12,6 +12,7 @@ import { registerDataStoreCommands } from './data-store';
 import { registerIeCommands } from './ie';
 import { registerOrgCommands } from './org';
 import { registerScenarioCommands } from './scenario';
+import { registerStoreCommands } from './store';
 import { registerStartCommand } from './start';
 import { registerTokenCommands } from './token';
 
@@ -34,6 +35,7 @@ export function buildProgram(output: Output = processOutput, env: NodeJS.Process
   registerOrgCommands(program, output, env);
   registerTokenCommands(program, output, env);
   registerScenarioCommands(program, output, env);
+  registerStoreCommands(program, output, env);
   registerIeCommands(program, output, env);
   registerDataStoreCommands(program, output, env);
   // Every subcommand reports usage errors the same way, through the program's exitOverride.

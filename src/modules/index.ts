@@ -4,6 +4,7 @@
  *
  * - `gateway:CustomWebHook`: the trigger; the run's input data becomes its bundles;
  * - `http:ActionSendData` v3: real HTTP requests, failures classified as Make's categories;
+ * - `email:ActionSendEmail` v7: e-mail over the deployment's SMTP connections;
  * - `json:ParseJSON`, `util:SetVariable2`, `builtin:BasicFeeder` (Iterator);
  * - `datastore:AddRecord`, `GetRecord`, `UpdateRecord`, `DeleteRecord`, `ExistRecord`,
  *   `SearchRecord`, `CountRecords`, `DeleteAllRecords`: Make's data stores, transactional
@@ -28,6 +29,16 @@ export {
   type HttpMapper,
 } from './http-action-send-data';
 export { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status';
+export {
+  createEmailActionSendEmail,
+  emailMapperSchema,
+  emailParametersSchema,
+  messageIdFor,
+  type EmailModuleOptions,
+  type EmailSentLog,
+} from './email-action-send-email';
+export * from './smtp-connections';
+export { classifySmtpError, smtpErrorCategory } from './smtp-errors';
 export { jsonParseJson } from './json-parse-json';
 export { utilSetVariable2 } from './util-set-variable2';
 export { builtinBasicFeeder } from './builtin-basic-feeder';

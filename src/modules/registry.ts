@@ -13,6 +13,7 @@ import {
   datastoreUpdateRecord,
 } from './datastore-records';
 import { datastoreCountRecords, datastoreDeleteAllRecords, datastoreSearchRecord } from './datastore-queries';
+import { createEmailActionSendEmail, type EmailModuleOptions } from './email-action-send-email';
 import { gatewayCustomWebHook } from './gateway-custom-webhook';
 import { createHttpActionSendData, type HttpModuleOptions } from './http-action-send-data';
 import { jsonParseJson } from './json-parse-json';
@@ -56,6 +57,8 @@ export class ModuleRegistry implements ModuleLookup {
 
 export interface DefaultRegistryOptions {
   http?: HttpModuleOptions;
+  /** SMTP connections and the sent log of `email:ActionSendEmail`. */
+  email?: EmailModuleOptions;
 }
 
 /** A registry holding imex's built-in modules; register your own on top. */
@@ -66,6 +69,7 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Mod
     .register(jsonParseJson)
     .register(utilSetVariable2)
     .register(builtinBasicFeeder)
+    .register(createEmailActionSendEmail(options.email))
     .register(datastoreAddRecord)
     .register(datastoreGetRecord)
     .register(datastoreUpdateRecord)

@@ -2,6 +2,11 @@ import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BSON, type Collection, type Db } from 'mongodb';
 import { isDuplicateKeyError } from './duplicate-key';
+import type { FieldCipher } from './field-cipher';
+import { blobRefsText, SEALED_PREFIX } from './sealed-text';
+
+/** AES-GCM's nonce and tag around each sealed chunk (src/crypto/aes-gcm.ts). */
+const SEAL_OVERHEAD_BYTES = 12 + 16;
 
 /**
  * Large JSON values (bundles over the payload threshold) kept out of Temporal payloads.
@@ -85,8 +90,10 @@ export function blobStoredBytes(bytes: number): number {
  * The distinct blobs referenced anywhere in a JSON text (a stored context, a log, a queued
  * payload), with the bytes each reference says it holds. Cheap when there are none.
  */
-export function blobRefsIn(text: string | undefined): Map<string, number> {
+export function blobRefsIn(stored: string | undefined): Map<string, number> {
   const refs = new Map<string, number>();
+  // A sealed field repeats its references in clear after the ciphertext (sealed-text.ts).
+  const text = stored === undefined ? undefined : blobRefsText(stored);
   if (!text || !text.includes('"$imexBlob"')) return refs;
   JSON.parse(text, (_key, value: unknown) => {
     if (isBlobRef(value)) refs.set(value.$imexBlob, Number((value as BlobRef).bytes) || 0);
@@ -101,10 +108,14 @@ export class BlobStore {
   /** How often a `put` looks again while a sweep of the same blob runs. */
   private readonly sweepPollMs: number;
 
-  constructor(db: Db, options: { sweepPollMs?: number } = {}) {
+  /** Seals each chunk's text at rest (field-cipher.ts); without a keyring, chunks are plaintext. */
+  private readonly cipher?: FieldCipher;
+
+  constructor(db: Db, options: { sweepPollMs?: number; cipher?: FieldCipher } = {}) {
     this.collection = db.collection<Manifest | Chunk>('blobs');
     this.sweeps = db.collection<SweepMark>('blob_sweeps');
     this.sweepPollMs = options.sweepPollMs ?? 100;
+    this.cipher = options.cipher;
   }
 
   /**
@@ -114,7 +125,7 @@ export class BlobStore {
   async put(value: unknown): Promise<BlobRef> {
     const text = JSON.stringify(value);
     const id = crypto.createHash('sha256').update(text).digest('hex');
-    const bytes = Buffer.byteLength(text);
+    const bytes = storedChunkBytes(text, this.cipher);
     let settled: string | null = null;
     for (let whole = false; ; whole = true) {
       if (whole || !(await this.touch(id))) await this.write(id, text, bytes);
@@ -132,7 +143,7 @@ export class BlobStore {
     for (let n = 0; n < manifest.chunks; n++) {
       const chunk = (await this.collection.findOne({ _id: `${ref.$imexBlob}:${n}` })) as Chunk | null;
       if (!chunk) throw new Error(`blob ${ref.$imexBlob} is missing chunk ${n}`);
-      text += chunk.data;
+      text += this.cipher ? this.cipher.open(chunk.data) : chunk.data;
     }
     return JSON.parse(text) as unknown;
   }
@@ -206,7 +217,10 @@ export class BlobStore {
   private async write(id: string, text: string, bytes: number): Promise<void> {
     const chunks = Math.max(1, Math.ceil(text.length / BLOB_CHUNK_CHARS));
     for (let n = 0; n < chunks; n++) {
-      const data = text.slice(n * BLOB_CHUNK_CHARS, (n + 1) * BLOB_CHUNK_CHARS);
+      // Each chunk sealed on its own: a retried write that keeps some chunks of an earlier try
+      // (other nonces) still reads back whole.
+      const plain = text.slice(n * BLOB_CHUNK_CHARS, (n + 1) * BLOB_CHUNK_CHARS);
+      const data = this.cipher ? this.cipher.seal(plain) : plain;
       await insertIgnoringDuplicate(this.collection, { _id: `${id}:${n}`, kind: 'chunk', data });
     }
     const now = new Date();
@@ -223,6 +237,22 @@ export class BlobStore {
     }
     return mark.nonce;
   }
+}
+
+/**
+ * The bytes a blob's chunks hold as stored: its JSON, or with a keyring each chunk sealed (base64,
+ * nonce, tag, prefix). References carry this, so IE sizes and the quota count what is kept.
+ */
+function storedChunkBytes(text: string, cipher: FieldCipher | undefined): number {
+  const bytes = Buffer.byteLength(text);
+  const keyId = cipher?.keyring?.active.id;
+  if (keyId === undefined) return bytes;
+  let stored = 0;
+  for (let at = 0; at < Math.max(1, text.length); at += BLOB_CHUNK_CHARS) {
+    const chunkBytes = Buffer.byteLength(text.slice(at, at + BLOB_CHUNK_CHARS));
+    stored += SEALED_PREFIX.length + keyId.length + 1 + 4 * Math.ceil((chunkBytes + SEAL_OVERHEAD_BYTES) / 3);
+  }
+  return stored;
 }
 
 /** Inserts the document; answers false when one with its `_id` exists already. */

@@ -18,6 +18,7 @@ import type { Collection, Db } from 'mongodb';
 import { netEffect, type CommitEffect, type DataStoreWrite, type StagedStep } from '../domain';
 import type { DataStoreStore } from './data-stores';
 import { isDuplicateKeyError } from './duplicate-key';
+import { FieldCipher } from './field-cipher';
 
 type StepState = 'staged' | 'committed' | 'discarded';
 
@@ -58,19 +59,6 @@ export interface CommitRequest {
 
 export const stepId = (txnId: string, seq: number) => `${txnId}:${seq}`;
 
-function stepFrom(doc: StepDocument): StagedStep {
-  return { seq: doc.seq, writes: JSON.parse(doc.writes) as DataStoreWrite[] };
-}
-
-function intentFrom(doc: CommitDocument): CommitIntent {
-  return {
-    id: doc._id,
-    seqs: doc.seqs,
-    effect: JSON.parse(doc.effect) as CommitEffect,
-    applied: doc.state === 'applied',
-  };
-}
-
 export class DataStoreTransactionStore {
   readonly steps: Collection<StepDocument>;
   readonly commits: Collection<CommitDocument>;
@@ -78,9 +66,24 @@ export class DataStoreTransactionStore {
   constructor(
     db: Db,
     private readonly dataStores: DataStoreStore,
+    /** Staged writes and commit effects hold records' data: sealed at rest with a keyring. */
+    private readonly cipher = new FieldCipher(),
   ) {
     this.steps = db.collection<StepDocument>('data_store_steps');
     this.commits = db.collection<CommitDocument>('data_store_commits');
+  }
+
+  private stepFrom(doc: StepDocument): StagedStep {
+    return { seq: doc.seq, writes: this.cipher.openJson<DataStoreWrite[]>(doc.writes) };
+  }
+
+  private intentFrom(doc: CommitDocument): CommitIntent {
+    return {
+      id: doc._id,
+      seqs: doc.seqs,
+      effect: this.cipher.openJson<CommitEffect>(doc.effect),
+      applied: doc.state === 'applied',
+    };
   }
 
   async ensureIndexes(): Promise<void> {
@@ -96,7 +99,7 @@ export class DataStoreTransactionStore {
     if (current && current.state !== 'staged') return false;
     await this.steps.replaceOne(
       { _id },
-      { txnId, seq, writes: JSON.stringify(writes), state: 'staged', createdAt: new Date() },
+      { txnId, seq, writes: this.cipher.sealJson(writes), state: 'staged', createdAt: new Date() },
       { upsert: true },
     );
     return true;
@@ -109,7 +112,7 @@ export class DataStoreTransactionStore {
     const wanted = new Set(seqs);
     return docs
       .filter((d) => wanted.has(d.seq))
-      .map(stepFrom)
+      .map((d) => this.stepFrom(d))
       .sort((a, b) => a.seq - b.seq);
   }
 
@@ -120,29 +123,29 @@ export class DataStoreTransactionStore {
   async prepareCommit(txnId: string, request: CommitRequest): Promise<CommitIntent> {
     const _id = `${txnId}:${request.key}`;
     const existing = await this.commits.findOne({ _id });
-    if (existing) return intentFrom(existing);
+    if (existing) return this.intentFrom(existing);
     const docs = await this.steps.find({ txnId }).toArray();
     const wanted = new Set(request.seqs);
-    const steps = docs.filter((d) => wanted.has(d.seq) && d.state === 'staged').map(stepFrom);
+    const steps = docs.filter((d) => wanted.has(d.seq) && d.state === 'staged').map((d) => this.stepFrom(d));
     const minSeq = Math.min(...request.seqs);
-    const laterCommitted = docs.filter((d) => d.state === 'committed' && d.seq > minSeq).map(stepFrom);
+    const laterCommitted = docs.filter((d) => d.state === 'committed' && d.seq > minSeq).map((d) => this.stepFrom(d));
     const effect = steps.length ? netEffect(steps, laterCommitted) : {};
     const doc: CommitDocument = {
       _id,
       txnId,
       seqs: [...request.seqs],
-      effect: JSON.stringify(effect),
+      effect: this.cipher.sealJson(effect),
       state: 'applying',
       createdAt: new Date(),
     };
     try {
       await this.commits.insertOne(doc);
-      return intentFrom(doc);
+      return this.intentFrom(doc);
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
       const raced = await this.commits.findOne({ _id });
       if (!raced) throw err;
-      return intentFrom(raced);
+      return this.intentFrom(raced);
     }
   }
 
@@ -215,7 +218,7 @@ export class DataStoreTransactionStore {
       .limit(options.limit)
       .toArray();
     for (const doc of unfinished) {
-      await this.applyCommit(doc.txnId, intentFrom(doc));
+      await this.applyCommit(doc.txnId, this.intentFrom(doc));
       commitsFinished++;
     }
     const old = await this.steps
@@ -225,7 +228,7 @@ export class DataStoreTransactionStore {
     const txnIds = [...new Set(old.map((d) => d.txnId))];
     for (const txnId of txnIds) {
       const pending = await this.commits.find({ txnId, state: 'applying' }).toArray();
-      for (const doc of pending) await this.applyCommit(txnId, intentFrom(doc));
+      for (const doc of pending) await this.applyCommit(txnId, this.intentFrom(doc));
       await this.settle(txnId, []);
     }
     return { commitsFinished, transactionsForgotten: txnIds.length };

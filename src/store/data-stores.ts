@@ -14,6 +14,7 @@
 import type { Collection, Db } from 'mongodb';
 import { recordBytes, type DataStructureField, type DataStructureSpec } from '../domain';
 import { isDuplicateKeyError } from './duplicate-key';
+import { FieldCipher } from './field-cipher';
 import { insertWithNextId } from './sequential-id';
 
 /** Make: at most 1,000 data stores per organization. */
@@ -106,16 +107,16 @@ function storeFrom(doc: DataStoreDocument): DataStore {
   return { id: _id, ...rest };
 }
 
-function recordFrom(doc: DataStoreRecordDocument): DataStoreRecord {
-  return { key: doc.key, data: JSON.parse(doc.data) as Record<string, unknown> };
-}
-
 export class DataStoreStore {
   readonly structures: Collection<DataStructureDocument>;
   readonly stores: Collection<DataStoreDocument>;
   readonly records: Collection<DataStoreRecordDocument>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    /** Records' data is user data: sealed at rest with a keyring (field-cipher.ts); keys stay plaintext (lookups). */
+    private readonly cipher = new FieldCipher(),
+  ) {
     this.structures = db.collection<DataStructureDocument>('data_structures');
     this.stores = db.collection<DataStoreDocument>('data_stores');
     this.records = db.collection<DataStoreRecordDocument>('data_store_records');
@@ -243,6 +244,10 @@ export class DataStoreStore {
    * `$group` `$sum` over a field answers 0 on FerretDB v1 (seen in tests), and the store is bounded
    * by its size limit anyway.
    */
+  private recordFrom(doc: DataStoreRecordDocument): DataStoreRecord {
+    return { key: doc.key, data: this.cipher.openJson<Record<string, unknown>>(doc.data) };
+  }
+
   async usage(storeId: number): Promise<DataStoreUsage> {
     let records = 0;
     let sizeBytes = 0;
@@ -257,7 +262,7 @@ export class DataStoreStore {
 
   async getRecord(storeId: number, key: string): Promise<DataStoreRecord | null> {
     const doc = await this.records.findOne({ _id: recordId(storeId, key) });
-    return doc ? recordFrom(doc) : null;
+    return doc ? this.recordFrom(doc) : null;
   }
 
   /** The records of these keys that exist, with their sizes. */
@@ -268,7 +273,7 @@ export class DataStoreStore {
     const found = new Map<string, DataStoreRecord & { bytes: number }>();
     for (const key of new Set(keys)) {
       const doc = await this.records.findOne({ _id: recordId(storeId, key) });
-      if (doc) found.set(key, { ...recordFrom(doc), bytes: doc.bytes });
+      if (doc) found.set(key, { ...this.recordFrom(doc), bytes: doc.bytes });
     }
     return found;
   }
@@ -276,12 +281,12 @@ export class DataStoreStore {
   /** Every record of the store, in key order (searches filter in the application: records are opaque). */
   async readAll(storeId: number): Promise<DataStoreRecord[]> {
     const docs = await this.records.find({ storeId }).sort({ key: 1 }).toArray();
-    return docs.map(recordFrom);
+    return docs.map((doc) => this.recordFrom(doc));
   }
 
   async listRecords(storeId: number, page: { offset: number; limit: number }): Promise<DataStoreRecord[]> {
     const docs = await this.records.find({ storeId }).sort({ key: 1 }).skip(page.offset).limit(page.limit).toArray();
-    return docs.map(recordFrom);
+    return docs.map((doc) => this.recordFrom(doc));
   }
 
   /** Writes a record now (the API's writes; not part of a run). Idempotent: the same call twice leaves one record. */
@@ -310,7 +315,7 @@ export class DataStoreStore {
    */
   async applyPut(storeId: number, key: string, data: Record<string, unknown>, intent?: string): Promise<void> {
     const _id = recordId(storeId, key);
-    const text = JSON.stringify(data);
+    const text = this.cipher.sealJson(data);
     const fields = { data: text, bytes: recordBytes(key, data), updatedAt: new Date(), ...(intent ? { intent } : {}) };
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.records.findOne({ _id });

@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { DiscardedBundle, ExecutionStatus, ModuleLogEntry } from '../domain';
+import { FieldCipher } from './field-cipher';
 
 export type { ModuleLogEntry };
 
@@ -26,27 +27,30 @@ export interface ExecutionRecord {
 
 interface ExecutionDocument extends Omit<ExecutionRecord, 'executionId' | 'log'> {
   _id: string;
-  /** Opaque JSON text: module outputs are user data. */
+  /** Opaque JSON text: module outputs are user data (sealed at rest with a keyring). */
   log: string;
 }
 
 export class ExecutionStore {
   readonly collection: Collection<ExecutionDocument>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly cipher = new FieldCipher(),
+  ) {
     this.collection = db.collection<ExecutionDocument>('executions');
   }
 
   /** Idempotent by execution id: a replayed activity writes the same record again. */
   async record(execution: ExecutionRecord): Promise<void> {
     const { executionId, log, ...rest } = execution;
-    const doc: ExecutionDocument = { _id: executionId, ...rest, log: JSON.stringify(log) };
+    const doc: ExecutionDocument = { _id: executionId, ...rest, log: this.cipher.sealJson(log) };
     await this.collection.replaceOne({ _id: executionId }, doc, { upsert: true });
   }
 
   async get(orgId: number, executionId: string): Promise<ExecutionRecord | null> {
     const doc = await this.collection.findOne({ _id: executionId });
-    return doc && doc.orgId === orgId ? fromDocument(doc) : null;
+    return doc && doc.orgId === orgId ? this.fromDocument(doc) : null;
   }
 
   async listByScenario(
@@ -60,16 +64,16 @@ export class ExecutionStore {
       .skip(page.offset)
       .limit(page.limit)
       .toArray();
-    return docs.map(fromDocument);
+    return docs.map((doc) => this.fromDocument(doc));
   }
 
   async listByIncompleteExecution(ieId: string): Promise<ExecutionRecord[]> {
     const docs = await this.collection.find({ ieId }).sort({ startedAt: 1 }).toArray();
-    return docs.map(fromDocument);
+    return docs.map((doc) => this.fromDocument(doc));
   }
-}
 
-function fromDocument(doc: ExecutionDocument): ExecutionRecord {
-  const { _id, log, ...rest } = doc;
-  return { executionId: _id, ...rest, log: JSON.parse(log) as ModuleLogEntry[] };
+  private fromDocument(doc: ExecutionDocument): ExecutionRecord {
+    const { _id, log, ...rest } = doc;
+    return { executionId: _id, ...rest, log: this.cipher.openJson<ModuleLogEntry[]>(log) };
+  }
 }

@@ -15,6 +15,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { IeChange } from '../domain';
 import { isDuplicateKeyError } from './duplicate-key';
+import { FieldCipher } from './field-cipher';
 
 interface ChangeDocument {
   _id: string;
@@ -43,7 +44,11 @@ const headId = (ieId: string) => `${ieId}:head`;
 export class IeChangeStore {
   readonly collection: Collection<ChangeDocument | HeadDocument>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    /** A change's diff quotes bundles and mapper values: sealed at rest with a keyring. */
+    private readonly cipher = new FieldCipher(),
+  ) {
     this.collection = db.collection<ChangeDocument | HeadDocument>('ie_changes');
   }
 
@@ -66,7 +71,7 @@ export class IeChangeStore {
           seq,
           key,
           at: new Date(change.at),
-          data: JSON.stringify(change),
+          data: this.cipher.sealJson(change),
         });
         break;
       } catch (err) {
@@ -92,7 +97,7 @@ export class IeChangeStore {
     const docs = await Promise.all(seqs.map((seq) => this.entry(ieId, seq)));
     const changes = docs
       .filter((doc): doc is ChangeDocument => doc !== null)
-      .map((doc) => ({ seq: doc.seq, ...(JSON.parse(doc.data) as NewIeChange) }));
+      .map((doc) => ({ seq: doc.seq, ...this.cipher.openJson<NewIeChange>(doc.data) }));
     return { total, changes };
   }
 

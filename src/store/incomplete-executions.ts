@@ -6,11 +6,14 @@
  * The blueprint and the bundles are opaque JSON text: user keys never become document keys.
  * `size` is every byte kept for the IE (what the organization's quota counts): the stored
  * blueprint and bundles, plus each distinct blob its bundles reference (`storedSize`).
+ * With a keyring, both are sealed at rest (field-cipher.ts): `build` and the writes seal, `get`
+ * and `insert` answer documents with them opened; `size` counts the sealed bytes.
  */
 import { BSON, type Collection, type Db, type Filter } from 'mongodb';
 import type { Blueprint, BundleContext, ErrorCategory, IeStatus, RunError } from '../domain';
 import { blobRefsIn, blobStoredBytes } from './blobs';
 import { isDuplicateKeyError } from './duplicate-key';
+import { FieldCipher } from './field-cipher';
 import type { ExecutionStore } from './executions';
 import type { IeChangeStore } from './ie-changes';
 
@@ -121,14 +124,26 @@ export function storedSize(blueprint: string, context: string): number {
 export class IncompleteExecutionStore {
   readonly collection: Collection<IncompleteExecutionDocument>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly cipher = new FieldCipher(),
+  ) {
     this.collection = db.collection<IncompleteExecutionDocument>('incomplete_executions');
+  }
+
+  /** The document with its blueprint and bundles readable (they are sealed at rest with a keyring). */
+  private opened(doc: IncompleteExecutionDocument): IncompleteExecutionDocument {
+    return {
+      ...doc,
+      ...(doc.blueprint === undefined ? {} : { blueprint: this.cipher.open(doc.blueprint) }),
+      ...(doc.context === undefined ? {} : { context: this.cipher.open(doc.context) }),
+    };
   }
 
   /** The document an IE would be stored as (its size decides the quota before anything is written). */
   build(input: NewIncompleteExecution, now = new Date()): IncompleteExecutionDocument {
-    const blueprint = JSON.stringify(input.blueprint);
-    const context = JSON.stringify(input.context);
+    const blueprint = this.cipher.sealJson(input.blueprint);
+    const context = this.cipher.sealJson(input.context);
     return {
       _id: input.ieId,
       orgId: input.orgId,
@@ -157,17 +172,18 @@ export class IncompleteExecutionStore {
   async insert(doc: IncompleteExecutionDocument): Promise<IncompleteExecutionDocument> {
     try {
       await this.collection.insertOne(doc);
-      return doc;
+      return this.opened(doc);
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
       const existing = await this.collection.findOne({ _id: doc._id });
       if (!existing) throw err;
-      return existing;
+      return this.opened(existing);
     }
   }
 
   async get(ieId: string): Promise<IncompleteExecutionDocument | null> {
-    return this.collection.findOne({ _id: ieId });
+    const doc = await this.collection.findOne({ _id: ieId });
+    return doc && this.opened(doc);
   }
 
   /** An IE of this organization that is not deleted; another organization's id answers null. */
@@ -193,9 +209,9 @@ export class IncompleteExecutionStore {
 
   /** A failed attempt that got past `failer`: the same IE now waits at the later module. */
   async moveFailer(ieId: string, failer: number, bundleIndex: number, context: BundleContext, error: RunError) {
-    const doc = await this.get(ieId);
+    const doc = await this.collection.findOne({ _id: ieId }, { projection: { blueprint: 1 } });
     if (!doc) return;
-    const contextText = JSON.stringify(context);
+    const contextText = this.cipher.sealJson(context);
     await this.collection.updateOne(
       { _id: ieId },
       {
@@ -212,10 +228,10 @@ export class IncompleteExecutionStore {
   }
 
   async patch(ieId: string, patch: { blueprint?: Blueprint; failer?: number; context?: BundleContext }) {
-    const doc = await this.get(ieId);
+    const doc = await this.collection.findOne({ _id: ieId });
     if (!doc) return;
-    const blueprint = patch.blueprint ? JSON.stringify(patch.blueprint) : (doc.blueprint ?? '');
-    const context = patch.context ? JSON.stringify(patch.context) : (doc.context ?? '');
+    const blueprint = patch.blueprint ? this.cipher.sealJson(patch.blueprint) : (doc.blueprint ?? '');
+    const context = patch.context ? this.cipher.sealJson(patch.context) : (doc.context ?? '');
     await this.collection.updateOne(
       { _id: ieId },
       {

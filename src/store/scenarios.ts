@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { hasWebhookTrigger, type Blueprint, type Scheduling } from '../domain';
+import { FieldCipher } from './field-cipher';
 import { insertWithNextId } from './sequential-id';
 import { newHookId, type WebhookQueueStore } from './webhook-queue';
 
@@ -36,24 +37,26 @@ export interface Scenario {
   updatedAt: Date;
 }
 
-function fromDocument(doc: ScenarioDocument): Scenario {
-  const { _id, blueprint, scheduling, ...rest } = doc;
-  return {
-    id: _id,
-    blueprint: JSON.parse(blueprint) as Blueprint,
-    ...rest,
-    ...(scheduling ? { scheduling: JSON.parse(scheduling) as Scheduling } : {}),
-  };
-}
-
 export class ScenarioStore {
   readonly collection: Collection<ScenarioDocument>;
 
   constructor(
     db: Db,
     private readonly webhooks?: WebhookQueueStore,
+    /** Blueprints hold mapper values (tokens in headers, addresses): sealed at rest with a keyring. */
+    private readonly cipher = new FieldCipher(),
   ) {
     this.collection = db.collection<ScenarioDocument>('scenarios');
+  }
+
+  private fromDocument(doc: ScenarioDocument): Scenario {
+    const { _id, blueprint, scheduling, ...rest } = doc;
+    return {
+      id: _id,
+      blueprint: this.cipher.openJson<Blueprint>(blueprint),
+      ...rest,
+      ...(scheduling ? { scheduling: JSON.parse(scheduling) as Scheduling } : {}),
+    };
   }
 
   async create(input: {
@@ -71,7 +74,7 @@ export class ScenarioStore {
       _id: id,
       orgId: input.orgId,
       name: input.name,
-      blueprint: JSON.stringify(input.blueprint),
+      blueprint: this.cipher.sealJson(input.blueprint),
       isActive,
       ...(input.scheduling ? { scheduling: JSON.stringify(input.scheduling) } : {}),
       ...(hookId ? { hookId } : {}),
@@ -80,18 +83,18 @@ export class ScenarioStore {
       updatedAt: now,
     }));
     if (hookId) await this.webhooks?.registerHook(hookId, doc.orgId, doc._id);
-    return fromDocument(doc);
+    return this.fromDocument(doc);
   }
 
   /** A scenario of this organization; another organization's id answers null. */
   async get(orgId: number, id: number): Promise<Scenario | null> {
     const doc = await this.collection.findOne({ _id: id });
-    return doc && doc.orgId === orgId ? fromDocument(doc) : null;
+    return doc && doc.orgId === orgId ? this.fromDocument(doc) : null;
   }
 
   async list(orgId: number): Promise<Scenario[]> {
     const docs = await this.collection.find({ orgId }).sort({ _id: 1 }).toArray();
-    return docs.map(fromDocument);
+    return docs.map((doc) => this.fromDocument(doc));
   }
 
   async update(
@@ -110,7 +113,7 @@ export class ScenarioStore {
     const set: Partial<ScenarioDocument> = { updatedAt: now };
     const unset: Record<string, ''> = {};
     if (patch.name !== undefined) set.name = patch.name;
-    if (patch.blueprint !== undefined) set.blueprint = JSON.stringify(patch.blueprint);
+    if (patch.blueprint !== undefined) set.blueprint = this.cipher.sealJson(patch.blueprint);
     if (patch.isActive !== undefined) set.isActive = patch.isActive;
     // (Re)activation starts a new count of consecutive errors.
     if (patch.isActive === true) set.activatedAt = now;

@@ -1,11 +1,14 @@
 import { MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
+import type { Keyring } from '../crypto/keyring';
 import { failFastStoreOptions } from './unavailable';
 import { AlertStore } from './alerts';
+import { FieldCipher } from './field-cipher';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
 import { DataStoreStore } from './data-stores';
 import { DataStoreTransactionStore } from './data-store-transactions';
+import { EmailSendStore } from './email-sends';
 import { ExecutionStore } from './executions';
 import { IeChangeStore } from './ie-changes';
 import { IeQuotaStore } from './ie-quota';
@@ -20,6 +23,8 @@ import { WebhookQueueStore } from './webhook-queue';
 /** Every collection imex keeps, behind one object: the only code that touches MongoDB. */
 export interface Store {
   db: Db;
+  /** Seals and opens user-data fields at rest (a no-op without a keyring). */
+  cipher: FieldCipher;
   organizations: OrganizationStore;
   scenarios: ScenarioStore;
   executions: ExecutionStore;
@@ -46,20 +51,37 @@ export interface Store {
   dataStoreTransactions: DataStoreTransactionStore;
   /** Alert digests: settings, recorded alerts and delivered digests per organization (alerts.ts). */
   alerts: AlertStore;
+  /** `email:ActionSendEmail`'s sent log: a retry of a sent operation does not send again. */
+  emailSends: EmailSendStore;
   close(): Promise<void>;
 }
 
-export function createStore(db: Db, close: () => Promise<void> = async () => undefined): Store {
-  const webhooks = new WebhookQueueStore(db);
-  const dataStores = new DataStoreStore(db);
+export interface StoreOptions {
+  /**
+   * Encrypts user data at rest (docs/security.md): blueprints, bundles, blobs, run logs, webhook
+   * payloads, data-store records and staged writes, IE change diffs, the e-mail sent log. Without
+   * it, new data is written in plaintext; data sealed before is still refused with a clear error.
+   */
+  keyring?: Keyring;
+}
+
+export function createStore(
+  db: Db,
+  close: () => Promise<void> = async () => undefined,
+  options: StoreOptions = {},
+): Store {
+  const cipher = new FieldCipher(options.keyring);
+  const webhooks = new WebhookQueueStore(db, cipher);
+  const dataStores = new DataStoreStore(db, cipher);
   return {
     db,
+    cipher,
     organizations: new OrganizationStore(db),
-    scenarios: new ScenarioStore(db, webhooks),
-    executions: new ExecutionStore(db),
-    incompleteExecutions: new IncompleteExecutionStore(db),
-    ieChanges: new IeChangeStore(db),
-    blobs: new BlobStore(db),
+    scenarios: new ScenarioStore(db, webhooks, cipher),
+    executions: new ExecutionStore(db, cipher),
+    incompleteExecutions: new IncompleteExecutionStore(db, cipher),
+    ieChanges: new IeChangeStore(db, cipher),
+    blobs: new BlobStore(db, { cipher }),
     quota: new IeQuotaStore(db),
     apiTokens: new ApiTokenStore(db),
     bulkOperations: new BulkOperationStore(db),
@@ -68,8 +90,9 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     runErrors: new RunErrorStore(db),
     webhookKeys: new WebhookIdempotencyStore(db),
     dataStores,
-    dataStoreTransactions: new DataStoreTransactionStore(db, dataStores),
     alerts: new AlertStore(db),
+    dataStoreTransactions: new DataStoreTransactionStore(db, dataStores, cipher),
+    emailSends: new EmailSendStore(db, cipher),
     close,
   };
 }
@@ -79,9 +102,13 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
  * `failFast`: operations give up within seconds while the server is unreachable (the API, which
  * answers 503 then); without it the driver's patient defaults (the worker, whose activities retry).
  */
-export async function openStore(url: string, dbName: string, options: { failFast?: boolean } = {}): Promise<Store> {
+export async function openStore(
+  url: string,
+  dbName: string,
+  options: { failFast?: boolean } & StoreOptions = {},
+): Promise<Store> {
   const client = await MongoClient.connect(url, options.failFast ? failFastStoreOptions : {});
-  const store = createStore(client.db(dbName), () => client.close());
+  const store = createStore(client.db(dbName), () => client.close(), options);
   await ensureIndexes(store);
   return store;
 }
@@ -116,6 +143,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
     { name: 'org_status_deleted_created' },
   );
   await ies.createIndex({ orgId: 1, deleted: 1, created: -1, _id: -1 }, { name: 'org_deleted_created' });
+  await store.emailSends.collection.createIndex({ sentAt: 1 }, { name: 'sent_at' });
   // IE change log: pages are `_id` point reads; purge lists by ieId.
   await store.ieChanges.ensureIndexes();
   // Alerts: a window's unclaimed alerts, claimed when its digest goes.

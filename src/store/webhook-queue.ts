@@ -19,6 +19,7 @@
 import crypto from 'node:crypto';
 import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
 import { isDuplicateKeyError } from './duplicate-key';
+import { FieldCipher } from './field-cipher';
 
 export interface WebhookHookDocument {
   _id: string;
@@ -136,7 +137,11 @@ export class WebhookQueueStore {
   /** Hooks read (or being read), oldest first. */
   private readonly knownHooks = new Map<string, Promise<WebhookHookDocument | null>>();
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    /** Payloads are user data: sealed at rest with a keyring (field-cipher.ts). */
+    private readonly cipher = new FieldCipher(),
+  ) {
     this.hooks = db.collection<WebhookHookDocument>('webhook_hooks');
     this.entries = db.collection<QueueEntryDocument>('webhook_queue');
     this.cursors = db.collection<QueueCursorDocument>('webhook_queue_cursors');
@@ -258,7 +263,7 @@ export class WebhookQueueStore {
           scenarioId,
           seq,
           executionId: waiter.executionId,
-          ...(waiter.data === undefined ? {} : { data: waiter.data }),
+          ...(waiter.data === undefined ? {} : { data: this.cipher.seal(waiter.data) }),
           ...(waiter.traceparent === undefined ? {} : { traceparent: waiter.traceparent }),
           receivedAt,
           consumed: false,
@@ -326,7 +331,7 @@ export class WebhookQueueStore {
     return docs.map((d) => ({
       seq: d.seq,
       executionId: d.executionId,
-      ...(d.data === undefined ? {} : { data: d.data }),
+      ...(d.data === undefined ? {} : { data: this.cipher.open(d.data) }),
       ...(d.traceparent === undefined ? {} : { traceparent: d.traceparent }),
       receivedAt: d.receivedAt,
     }));

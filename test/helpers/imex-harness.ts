@@ -8,7 +8,7 @@ import type { Keyring } from '../../src/crypto/keyring';
 import { imexDataConverter } from '../../src/temporal/data-converter';
 import type { Logger } from '../../src/logger';
 import type { ImexTracing } from '../../src/observability/tracing';
-import { createDefaultRegistry, type ModuleRegistry } from '../../src/modules';
+import { createDefaultRegistry, type DefaultRegistryOptions, type ModuleRegistry } from '../../src/modules';
 import { createStore, ensureIndexes, type Store } from '../../src/store';
 import {
   blueprintSchema,
@@ -74,11 +74,17 @@ export async function startImexHarness(
     maxConcurrentRuns?: number;
     /** Activities the worker runs at once (the SDK's default otherwise): a worker whose slots a slow service fills. */
     maxConcurrentActivityTaskExecutions?: number;
+    /** Options of the built-in modules (SMTP connections: the store's sent log is added). */
+    modules?: DefaultRegistryOptions;
   } = {},
 ): Promise<ImexHarness> {
-  const store = createStore(env.db);
+  // With a keyring, user data is sealed at rest too, as `npm start` does.
+  const store = createStore(env.db, undefined, options.keyring ? { keyring: options.keyring } : {});
   await ensureIndexes(store);
-  const registry = createDefaultRegistry();
+  const registry = createDefaultRegistry({
+    ...options.modules,
+    email: { sentLog: store.emailSends, ...options.modules?.email },
+  });
   const taskQueue = env.unique('imex');
   const { keyring, tracing } = options;
   const tracingPlugin = tracing ? await import('../../src/temporal/tracing-plugin') : undefined;

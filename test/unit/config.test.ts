@@ -77,3 +77,27 @@ describe('loadConfig', () => {
     expect(configVariables).toEqual(expect.arrayContaining(['TEMPORAL_ADDRESS', 'MONGO_URL', 'IMEX_API_PORT']));
   });
 });
+
+describe('SMTP connections', () => {
+  test('a bad connection stops the start naming the connection, never its password', () => {
+    let error: unknown;
+    try {
+      loadConfig({ IMEX_SMTP_CONNECTIONS: 'billing=http://user:hunter2@mail.example' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(
+      /IMEX_SMTP_CONNECTIONS: connection "billing" must be an smtp:\/\/ or smtps:\/\/ URL/,
+    );
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+
+  test('good connections load', () => {
+    const config = loadConfig({
+      IMEX_SMTP_URL: 'smtps://u:p@mail.example:465',
+      IMEX_SMTP_CONNECTIONS: 'b=smtp://h:25',
+    });
+    expect(config.IMEX_SMTP_URL).toBe('smtps://u:p@mail.example:465');
+  });
+});

@@ -41,6 +41,7 @@ describe('ModuleRegistry', () => {
       'datastore:GetRecord',
       'datastore:SearchRecord',
       'datastore:UpdateRecord',
+      'email:ActionSendEmail',
       'gateway:CustomWebHook',
       'http:ActionSendData',
       'json:ParseJSON',
