@@ -54,9 +54,12 @@ import {
   type RunError,
   type ScenarioRunInput,
   type ScenarioRunResult,
+  aggregatorIndexOf,
+  usesAggregators,
 } from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
 import { runErrorHandlerRoute } from './error-handlers';
+import { pick, resumeInsideScopes, runAggregationScope, type FanInControl, type ScopeEnd } from './fan-in';
 import { RunStopped, type Operation, type RunControl } from './run-control';
 import { runErrorFromActivityFailure } from './run-errors';
 import { RunTransaction } from './run-transaction';
@@ -142,6 +145,12 @@ export const RUN_LEASE_PATCH = 'imex-run-lease';
  * ask; none recorded before it could hold one (validation refused the type).
  */
 export const DATA_STORE_TRANSACTIONS_PATCH = 'imex-data-store-transactions';
+
+/**
+ * Versioning: aggregators (fan-in, fan-in.ts). Only runs of blueprints with one ask; none
+ * recorded before it could hold one (validation refused the types).
+ */
+export const AGGREGATORS_PATCH = 'imex-aggregators';
 
 /** A run waits for attempts that hold a slot: it looks again after these (milliseconds, then the last). */
 const ATTEMPTS_RECHECK_MS = [100, 250, 500, 1000, 2000];
@@ -234,6 +243,8 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       ? new RunTransaction(input.executionId, input.orgId, settings, storeWrites)
       : undefined;
 
+  const aggregates = usesAggregators(flow) && patched(AGGREGATORS_PATCH);
+
   const start = resume ? findModulePosition(flow, resume.failer) : { flow, index: 0 };
   if (!start) {
     throw ApplicationFailure.nonRetryable(
@@ -254,7 +265,11 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     log.push(entry);
   };
 
-  async function operate(module: BlueprintModule, context: BundleContext): Promise<Operation> {
+  async function operate(
+    module: BlueprintModule,
+    context: BundleContext,
+    aggregation?: { contexts: BundleContext[] },
+  ): Promise<Operation> {
     const bundleIndex = operationsPerModule.get(module.id) ?? 0;
     operationsPerModule.set(module.id, bundleIndex + 1);
     operations++;
@@ -280,6 +295,7 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
           ...(policyOverrides ? { policy: policyOverrides } : {}),
           ...(patched(IML_PATCH) ? { scope } : {}),
           ...(inTransaction ? { transaction: transaction.operation(seq) } : {}),
+          ...(aggregation ? { aggregation } : {}),
         },
       ]);
       addLog(
@@ -422,20 +438,28 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     requestRollback: () => transaction?.requestRollback(),
   };
 
-  /** Runs `flow[index]` and, for each bundle it outputs, the rest of that flow (routes included). */
+  /**
+   * Runs `flow[index]` and, for each bundle it outputs, the rest of that flow (routes included).
+   * Inside an aggregation scope, a bundle that reaches the scope's `end` is collected there.
+   */
   async function runFrom(
     current: readonly BlueprintModule[],
     index: number,
     context: BundleContext,
     isResumePoint = false,
+    end?: ScopeEnd,
   ): Promise<void> {
     const module = current[index];
     if (!module || stopsHere()) return;
     // The bundle an attempt resumes with passed the filter when it first got here.
     if (flowControl && !isResumePoint && !(await passesFilter(module, context))) return;
+    if (end && current === end.flow && index === end.index) {
+      end.collected.push(context);
+      return;
+    }
     if (flowControl && module.module === ROUTER) {
       for (const route of module.routes ?? []) {
-        await runFrom(route.flow, 0, context);
+        await runFrom(route.flow, 0, context); // a router ends its flow: never inside a scope
         if (stopsHere()) return;
       }
       return;
@@ -453,11 +477,17 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       return;
     }
 
+    const aggregatorIndex = aggregates ? aggregatorIndexOf(current, index) : undefined;
+    if (aggregatorIndex !== undefined) {
+      return runAggregationScope(fanIn, current, index, aggregatorIndex, context, bundles, end);
+    }
     for (const bundle of bundles) {
-      await runFrom(current, index + 1, { ...context, [String(module.id)]: bundle });
+      await runFrom(current, index + 1, { ...context, [String(module.id)]: bundle }, false, end);
       if (stopsHere()) return;
     }
   }
+
+  const fanIn: FanInControl = { resuming: resume !== undefined, operate, runFrom, stopsHere };
 
   async function handleFailure(
     module: BlueprintModule,
@@ -486,7 +516,8 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
 
   let stopped: RunStopped | undefined;
   try {
-    await runFrom(start.flow, start.index, resume ? resume.context : {}, resume !== undefined);
+    if (resume && aggregates) await resumeInsideScopes(fanIn, start.flow, start.index, resume.context);
+    else await runFrom(start.flow, start.index, resume ? resume.context : {}, resume !== undefined);
   } catch (err) {
     if (!(err instanceof RunStopped)) throw err;
     stopped = err;
@@ -537,13 +568,4 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     });
   }
   return result;
-}
-
-function pick(context: BundleContext, ids: readonly number[]): BundleContext {
-  const picked: BundleContext = {};
-  for (const id of ids) {
-    const bundle = context[String(id)];
-    if (bundle !== undefined) picked[String(id)] = bundle;
-  }
-  return picked;
 }

@@ -49,9 +49,22 @@ export interface ModuleDefinition<P = unknown, M = unknown> {
   trigger?: boolean;
   parametersSchema: z.ZodType<P>;
   mapperSchema: z.ZodType<M>;
-  run(context: ModuleRunContext<P, M>): Promise<OutputBundle[]>;
+  /** One input bundle in, its output bundles out. Every module but an aggregator has it. */
+  run?(context: ModuleRunContext<P, M>): Promise<OutputBundle[]>;
+  /**
+   * An aggregator (docs/modules.md, "Aggregators") has this instead of `run`: one group of mapped
+   * items in (each item is the mapper evaluated on one collected bundle, parsed by `mapperSchema`),
+   * its one output bundle out. The engine adds the group's key and length fields.
+   */
+  aggregate?(context: AggregateRunContext<P, M>): OutputBundle;
   /** Categorise what `run` threw; return undefined to fall back to the default classifier. */
   classify?(error: unknown): ModuleError | undefined;
+}
+
+export interface AggregateRunContext<P, M> {
+  parameters: P;
+  items: M[];
+  execution: ModuleExecution;
 }
 
 /** A module definition with its types erased, as the registry holds them. */

@@ -5,6 +5,8 @@
  * - `gateway:CustomWebHook`: the trigger; the run's input data becomes its bundles;
  * - `http:ActionSendData` v3: real HTTP requests, failures classified as Make's categories;
  * - `json:ParseJSON`, `util:SetVariable2`, `builtin:BasicFeeder` (Iterator);
+ * - aggregators `builtin:BasicAggregator`, `util:TextAggregator`, `json:AggregateToJSON`: each
+ *   has `aggregate` instead of `run` and runs through `invokeAggregator` over its scope;
  * - `datastore:AddRecord`, `GetRecord`, `UpdateRecord`, `DeleteRecord`, `ExistRecord`,
  *   `SearchRecord`, `CountRecords`, `DeleteAllRecords`: Make's data stores, transactional
  *   (docs/data-stores.md).
@@ -16,6 +18,7 @@ export * from './contract';
 export * from './classify';
 export * from './idempotency';
 export * from './invoke';
+export * from './invoke-aggregator';
 export * from './registry';
 export { gatewayCustomWebHook, bundleFromValue } from './gateway-custom-webhook';
 export {
@@ -31,6 +34,9 @@ export { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status
 export { jsonParseJson } from './json-parse-json';
 export { utilSetVariable2 } from './util-set-variable2';
 export { builtinBasicFeeder } from './builtin-basic-feeder';
+export { builtinBasicAggregator } from './builtin-basic-aggregator';
+export { utilTextAggregator } from './util-text-aggregator';
+export { jsonAggregateToJson } from './json-aggregate-to-json';
 export * from './data-store-access';
 export {
   datastoreAddRecord,

@@ -23,7 +23,7 @@ export interface ModuleInvocation {
   dataStores?: DataStoreAccess;
 }
 
-function describeIssues(error: z.ZodError, field: string): string {
+export function describeIssues(error: z.ZodError, field: string): string {
   return error.issues.map((issue) => `${formatPath([field, ...issue.path])}: ${issue.message}`).join('; ');
 }
 
@@ -47,6 +47,11 @@ export async function invokeModule(
     throw named(new ModuleError('DataError', describeIssues(mapper.error, 'mapper')));
   }
 
+  if (!definition.run) {
+    throw named(
+      new ModuleError('InvalidConfigurationError', `${definition.type} is an aggregator: it runs over a scope`),
+    );
+  }
   let output: unknown;
   try {
     output = await definition.run({

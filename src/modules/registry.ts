@@ -4,6 +4,7 @@
  */
 import type { ModuleLookup } from '../domain';
 import type { AnyModuleDefinition, ModuleDefinition } from './contract';
+import { builtinBasicAggregator } from './builtin-basic-aggregator';
 import { builtinBasicFeeder } from './builtin-basic-feeder';
 import {
   datastoreAddRecord,
@@ -15,8 +16,10 @@ import {
 import { datastoreCountRecords, datastoreDeleteAllRecords, datastoreSearchRecord } from './datastore-queries';
 import { gatewayCustomWebHook } from './gateway-custom-webhook';
 import { createHttpActionSendData, type HttpModuleOptions } from './http-action-send-data';
+import { jsonAggregateToJson } from './json-aggregate-to-json';
 import { jsonParseJson } from './json-parse-json';
 import { utilSetVariable2 } from './util-set-variable2';
+import { utilTextAggregator } from './util-text-aggregator';
 
 /** Make's `app:ModuleName`: a lower-case app name (may hold digits and dashes), a module name. */
 const moduleTypePattern = /^[a-z][a-z0-9-]*:[A-Za-z][A-Za-z0-9_]*$/;
@@ -30,7 +33,9 @@ export class ModuleRegistry implements ModuleLookup {
       throw new Error(`module type "${type}" must look like app:ModuleName (e.g. http:ActionSendData)`);
     }
     if (this.definitions.has(type)) throw new Error(`module type "${type}" is already registered`);
-    if (typeof definition.run !== 'function') throw new Error(`module type "${type}" has no run function`);
+    if ((typeof definition.run === 'function') === (typeof definition.aggregate === 'function')) {
+      throw new Error(`module type "${type}" needs either a run function or (an aggregator) an aggregate function`);
+    }
     if (
       typeof definition.parametersSchema?.safeParse !== 'function' ||
       typeof definition.mapperSchema?.safeParse !== 'function'
@@ -66,6 +71,9 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Mod
     .register(jsonParseJson)
     .register(utilSetVariable2)
     .register(builtinBasicFeeder)
+    .register(builtinBasicAggregator)
+    .register(utilTextAggregator)
+    .register(jsonAggregateToJson)
     .register(datastoreAddRecord)
     .register(datastoreGetRecord)
     .register(datastoreUpdateRecord)
