@@ -7,6 +7,7 @@
  * - `json:ParseJSON`, `util:SetVariable2`, `builtin:BasicFeeder` (Iterator);
  * - aggregators `builtin:BasicAggregator`, `util:TextAggregator`, `json:AggregateToJSON`: each
  *   has `aggregate` instead of `run` and runs through `invokeAggregator` over its scope;
+ * - tools `builtin:BasicRepeater`, `util:SetVariables`, `util:Switcher`, `util:ComposeTransformer`;
  * - `datastore:AddRecord`, `GetRecord`, `UpdateRecord`, `DeleteRecord`, `ExistRecord`,
  *   `SearchRecord`, `CountRecords`, `DeleteAllRecords`: Make's data stores, transactional
  *   (docs/data-stores.md).
@@ -37,6 +38,10 @@ export { builtinBasicFeeder } from './builtin-basic-feeder';
 export { builtinBasicAggregator } from './builtin-basic-aggregator';
 export { utilTextAggregator } from './util-text-aggregator';
 export { jsonAggregateToJson } from './json-aggregate-to-json';
+export { builtinBasicRepeater } from './builtin-basic-repeater';
+export { utilSetVariables } from './util-set-variables';
+export { utilSwitcher } from './util-switcher';
+export { utilComposeTransformer } from './util-compose-transformer';
 export * from './data-store-access';
 export {
   datastoreAddRecord,

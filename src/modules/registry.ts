@@ -6,6 +6,7 @@ import type { ModuleLookup } from '../domain';
 import type { AnyModuleDefinition, ModuleDefinition } from './contract';
 import { builtinBasicAggregator } from './builtin-basic-aggregator';
 import { builtinBasicFeeder } from './builtin-basic-feeder';
+import { builtinBasicRepeater } from './builtin-basic-repeater';
 import {
   datastoreAddRecord,
   datastoreDeleteRecord,
@@ -20,6 +21,9 @@ import { jsonAggregateToJson } from './json-aggregate-to-json';
 import { jsonParseJson } from './json-parse-json';
 import { utilSetVariable2 } from './util-set-variable2';
 import { utilTextAggregator } from './util-text-aggregator';
+import { utilComposeTransformer } from './util-compose-transformer';
+import { utilSetVariables } from './util-set-variables';
+import { utilSwitcher } from './util-switcher';
 
 /** Make's `app:ModuleName`: a lower-case app name (may hold digits and dashes), a module name. */
 const moduleTypePattern = /^[a-z][a-z0-9-]*:[A-Za-z][A-Za-z0-9_]*$/;
@@ -74,6 +78,10 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Mod
     .register(builtinBasicAggregator)
     .register(utilTextAggregator)
     .register(jsonAggregateToJson)
+    .register(builtinBasicRepeater)
+    .register(utilSetVariables)
+    .register(utilSwitcher)
+    .register(utilComposeTransformer)
     .register(datastoreAddRecord)
     .register(datastoreGetRecord)
     .register(datastoreUpdateRecord)
