@@ -56,6 +56,8 @@ import {
   type ScenarioRunResult,
   aggregatorIndexOf,
   usesAggregators,
+  FUNCTION_SLEEP,
+  sleepDurationMs,
 } from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
 import { runErrorHandlerRoute } from './error-handlers';
@@ -151,6 +153,12 @@ export const DATA_STORE_TRANSACTIONS_PATCH = 'imex-data-store-transactions';
  * recorded before it could hold one (validation refused the types).
  */
 export const AGGREGATORS_PATCH = 'imex-aggregators';
+
+/**
+ * Versioning: `util:FunctionSleep` waits on a workflow timer. Only a run that reaches one asks;
+ * none recorded before it could hold one (validation refused the type).
+ */
+export const FUNCTION_SLEEP_PATCH = 'imex-function-sleep';
 
 /** A run waits for attempts that hold a slot: it looks again after these (milliseconds, then the last). */
 const ATTEMPTS_RECHECK_MS = [100, 250, 500, 1000, 2000];
@@ -276,6 +284,9 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     const isResumePoint = resume !== undefined && module.id === resume.failer && bundleIndex === 0;
     const isTrigger = module === flow[0] && !resume;
     const operationStart = Date.now();
+    if (module.module === FUNCTION_SLEEP && patched(FUNCTION_SLEEP_PATCH)) {
+      return sleepOperation(module, context, bundleIndex, operationStart);
+    }
     const seq = operations;
     const inTransaction = transaction !== undefined && isTransactionalModule(module.module);
     let staged = false;
@@ -331,6 +342,26 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     // Make's autoCommit: the module's writes are committed right after its operation.
     if (inTransaction) await transaction.succeeded(seq, isTrigger, staged);
     return { ok: true, bundles, bundleIndex };
+  }
+
+  /** Make's Sleep: a durable workflow timer, not an activity that holds a worker (src/domain/function-sleep.ts). */
+  async function sleepOperation(
+    module: BlueprintModule,
+    context: BundleContext,
+    bundleIndex: number,
+    operationStart: number,
+  ): Promise<Operation> {
+    const duration = sleepDurationMs(await mapFields(module, context));
+    const startedAt = new Date(operationStart).toISOString();
+    const entry = { moduleId: module.id, module: module.module, bundleIndex, startedAt };
+    if ('error' in duration) {
+      const error: RunError = { type: 'DataError', message: duration.error, moduleId: module.id };
+      addLog({ ...entry, durationMs: 0, status: 'error', errorType: error.type, message: error.message });
+      return { ok: false, error, bundleIndex };
+    }
+    await sleep(duration.ms);
+    addLog({ ...entry, durationMs: Date.now() - operationStart, status: 'success', outputCount: 1 }, [{}]);
+    return { ok: true, bundles: [{}], bundleIndex };
   }
 
   /**

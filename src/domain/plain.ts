@@ -38,6 +38,7 @@ export * from './mapping-scope';
 export * from './filter';
 export * from './flow-control';
 export * from './aggregation';
+export * from './function-sleep';
 export * from './blueprint';
 export * from './search-attributes';
 export * from './run';

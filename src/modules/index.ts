@@ -7,7 +7,8 @@
  * - `json:ParseJSON`, `util:SetVariable2`, `builtin:BasicFeeder` (Iterator);
  * - aggregators `builtin:BasicAggregator`, `util:TextAggregator`, `json:AggregateToJSON`: each
  *   has `aggregate` instead of `run` and runs through `invokeAggregator` over its scope;
- * - tools `builtin:BasicRepeater`, `util:SetVariables`, `util:Switcher`, `util:ComposeTransformer`;
+ * - tools `builtin:BasicRepeater`, `util:SetVariables`, `util:Switcher`, `util:ComposeTransformer`,
+ *   `util:FunctionSleep` (a workflow timer in a run);
  * - `datastore:AddRecord`, `GetRecord`, `UpdateRecord`, `DeleteRecord`, `ExistRecord`,
  *   `SearchRecord`, `CountRecords`, `DeleteAllRecords`: Make's data stores, transactional
  *   (docs/data-stores.md).
@@ -42,6 +43,7 @@ export { builtinBasicRepeater } from './builtin-basic-repeater';
 export { utilSetVariables } from './util-set-variables';
 export { utilSwitcher } from './util-switcher';
 export { utilComposeTransformer } from './util-compose-transformer';
+export { utilFunctionSleep } from './util-function-sleep';
 export * from './data-store-access';
 export {
   datastoreAddRecord,

@@ -24,6 +24,7 @@ import { utilTextAggregator } from './util-text-aggregator';
 import { utilComposeTransformer } from './util-compose-transformer';
 import { utilSetVariables } from './util-set-variables';
 import { utilSwitcher } from './util-switcher';
+import { utilFunctionSleep } from './util-function-sleep';
 
 /** Make's `app:ModuleName`: a lower-case app name (may hold digits and dashes), a module name. */
 const moduleTypePattern = /^[a-z][a-z0-9-]*:[A-Za-z][A-Za-z0-9_]*$/;
@@ -82,6 +83,7 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Mod
     .register(utilSetVariables)
     .register(utilSwitcher)
     .register(utilComposeTransformer)
+    .register(utilFunctionSleep)
     .register(datastoreAddRecord)
     .register(datastoreGetRecord)
     .register(datastoreUpdateRecord)

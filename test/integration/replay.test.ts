@@ -282,7 +282,16 @@ test('fresh histories of every workflow type replay against the current code', a
     { timeoutMs: 30_000 },
   );
 
+  // Make's Sleep waits on a workflow timer (FUNCTION_SLEEP_PATCH).
+  const slept = await run(
+    'replay: sleep',
+    [webhook, { id: 2, module: 'util:FunctionSleep', version: 1, parameters: {}, mapper: { duration: 1 } }],
+    false,
+  );
+  expect(slept.result.status).toBe('success');
+
   const recorded = {
+    'scenario-run-sleep': runWorkflowId(slept.executionId),
     'scenario-run-aggregated': runWorkflowId(aggregated.executionId),
     'scenario-run-aggregatedattempt': runWorkflowId(aggregatedAttempt!.executionId),
     // Mappings and filters in IML (IML_PATCH): the older scenario-run fixtures replay without it.

@@ -48,6 +48,7 @@ describe('ModuleRegistry', () => {
       'json:AggregateToJSON',
       'json:ParseJSON',
       'util:ComposeTransformer',
+      'util:FunctionSleep',
       'util:SetVariable2',
       'util:SetVariables',
       'util:Switcher',
