@@ -27,6 +27,7 @@ import {
   type AnyModuleDefinition,
   type ModuleExecution,
   type ModuleRegistry,
+  type ModuleRunState,
   type OutputBundle,
 } from '../src/modules';
 import type { Store } from '../src/store';
@@ -56,6 +57,8 @@ export interface RunModuleInput {
    * (each with what the aggregator maps). `context` is then the bundles from before its source.
    */
   aggregation?: { contexts: BundleContext[] };
+  /** Get variable and Increment modules: what the run remembers (src/domain/run-variables.ts). */
+  runState?: ModuleRunState;
 }
 
 export interface RunModuleOutput {
@@ -133,6 +136,7 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
         idempotencyKey,
         input: input.data === undefined ? undefined : await resolveBundle(blobs, input.data),
         ...(dataStores ? { dataStores } : {}),
+        ...(input.runState ? { runState: input.runState } : {}),
       });
       return {
         // Each bundle joins the input context on its way on: keep that context under its bound.

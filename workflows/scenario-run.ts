@@ -58,6 +58,10 @@ import {
   usesAggregators,
   FUNCTION_SLEEP,
   sleepDurationMs,
+  FUNCTION_INCREMENT,
+  readsVariables,
+  RunState,
+  usesRunState,
 } from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
 import { runErrorHandlerRoute } from './error-handlers';
@@ -160,6 +164,12 @@ export const AGGREGATORS_PATCH = 'imex-aggregators';
  */
 export const FUNCTION_SLEEP_PATCH = 'imex-function-sleep';
 
+/**
+ * Versioning: the run keeps Make's variables and Increment counts for the modules that read them
+ * (src/domain/run-variables.ts). Only blueprints with a Get variable or Increment module ask.
+ */
+export const RUN_VARIABLES_PATCH = 'imex-run-variables';
+
 /** A run waits for attempts that hold a slot: it looks again after these (milliseconds, then the last). */
 const ATTEMPTS_RECHECK_MS = [100, 250, 500, 1000, 2000];
 
@@ -253,13 +263,23 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
 
   const aggregates = usesAggregators(flow) && patched(AGGREGATORS_PATCH);
 
-  const start = resume ? findModulePosition(flow, resume.failer) : { flow, index: 0 };
+  const start = resume ? findModulePosition(flow, resume.failer) : { flow, index: 0, before: [] };
   if (!start) {
     throw ApplicationFailure.nonRetryable(
       `module ${resume?.failer} is not in the blueprint`,
       'InvalidConfigurationError',
     );
   }
+
+  // Make's variables and counts; an attempt starts from what its stored bundles set.
+  const runState =
+    usesRunState(flow) && patched(RUN_VARIABLES_PATCH)
+      ? resume
+        ? RunState.restore(start.before, resume.context)
+        : new RunState()
+      : undefined;
+  const readsRunState = (module: BlueprintModule) =>
+    runState !== undefined && (readsVariables(module.module) || module.module === FUNCTION_INCREMENT);
 
   const addLog = (entry: ModuleLogEntry, output?: BundleOrRef[]) => {
     if (log.length >= LOG_MAX_ENTRIES) return;
@@ -307,6 +327,9 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
           ...(patched(IML_PATCH) ? { scope } : {}),
           ...(inTransaction ? { transaction: transaction.operation(seq) } : {}),
           ...(aggregation ? { aggregation } : {}),
+          ...(readsRunState(module)
+            ? { runState: { variables: runState?.variables, lastCount: runState?.lastCount(module.id) } }
+            : {}),
         },
       ]);
       addLog(
@@ -323,6 +346,7 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       );
       staged = result.staged === true;
       bundles = result.bundles;
+      for (const bundle of bundles) runState?.record(module, bundle);
     } catch (err) {
       const error = runErrorFromActivityFailure(err, module.id);
       if (!error) throw err;

@@ -39,6 +39,7 @@ export * from './filter';
 export * from './flow-control';
 export * from './aggregation';
 export * from './function-sleep';
+export * from './run-variables';
 export * from './blueprint';
 export * from './search-attributes';
 export * from './run';

@@ -37,6 +37,14 @@ export interface ModuleRunContext<P, M> {
   input?: unknown;
   /** The organization's data stores, as this run sees them (the `datastore:` modules use it). */
   dataStores?: DataStoreAccess;
+  /** What the run remembers (src/domain/run-variables.ts): given to the modules that read it. */
+  runState?: ModuleRunState;
+}
+
+/** The run's variables so far (Get variable modules) and this Increment's last count (0: none). */
+export interface ModuleRunState {
+  variables?: Readonly<Record<string, unknown>>;
+  lastCount?: number;
 }
 
 export interface ModuleDefinition<P = unknown, M = unknown> {

@@ -8,7 +8,8 @@
  * - aggregators `builtin:BasicAggregator`, `util:TextAggregator`, `json:AggregateToJSON`: each
  *   has `aggregate` instead of `run` and runs through `invokeAggregator` over its scope;
  * - tools `builtin:BasicRepeater`, `util:SetVariables`, `util:Switcher`, `util:ComposeTransformer`,
- *   `util:FunctionSleep` (a workflow timer in a run);
+ *   `util:FunctionSleep` (a workflow timer in a run), `util:GetVariable2`, `util:GetVariables`,
+ *   `util:FunctionIncrement` (the run's variables and counts: src/domain/run-variables.ts);
  * - `datastore:AddRecord`, `GetRecord`, `UpdateRecord`, `DeleteRecord`, `ExistRecord`,
  *   `SearchRecord`, `CountRecords`, `DeleteAllRecords`: Make's data stores, transactional
  *   (docs/data-stores.md).
@@ -44,6 +45,8 @@ export { utilSetVariables } from './util-set-variables';
 export { utilSwitcher } from './util-switcher';
 export { utilComposeTransformer } from './util-compose-transformer';
 export { utilFunctionSleep } from './util-function-sleep';
+export { utilGetVariable2, utilGetVariables } from './util-get-variables';
+export { utilFunctionIncrement } from './util-function-increment';
 export * from './data-store-access';
 export {
   datastoreAddRecord,

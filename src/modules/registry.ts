@@ -25,6 +25,8 @@ import { utilComposeTransformer } from './util-compose-transformer';
 import { utilSetVariables } from './util-set-variables';
 import { utilSwitcher } from './util-switcher';
 import { utilFunctionSleep } from './util-function-sleep';
+import { utilFunctionIncrement } from './util-function-increment';
+import { utilGetVariable2, utilGetVariables } from './util-get-variables';
 
 /** Make's `app:ModuleName`: a lower-case app name (may hold digits and dashes), a module name. */
 const moduleTypePattern = /^[a-z][a-z0-9-]*:[A-Za-z][A-Za-z0-9_]*$/;
@@ -84,6 +86,9 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Mod
     .register(utilSwitcher)
     .register(utilComposeTransformer)
     .register(utilFunctionSleep)
+    .register(utilGetVariable2)
+    .register(utilGetVariables)
+    .register(utilFunctionIncrement)
     .register(datastoreAddRecord)
     .register(datastoreGetRecord)
     .register(datastoreUpdateRecord)

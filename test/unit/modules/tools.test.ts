@@ -100,3 +100,54 @@ describe('util:ComposeTransformer', () => {
     await expect(run('util:ComposeTransformer', { value: { a: [1] } })).resolves.toEqual([{ value: '{"a":[1]}' }]);
   });
 });
+
+describe('util:GetVariable2 and util:GetVariables', () => {
+  const runState = { variables: { a: 1, b: 'two' } };
+  const get = (type: string, mapper: unknown) =>
+    invokeModule(registry.get(type)!, { parameters: {}, mapper, execution, runState });
+
+  it('reads a variable the run set, and null for one not set', async () => {
+    await expect(get('util:GetVariable2', { name: 'b' })).resolves.toEqual([{ b: 'two' }]);
+    await expect(get('util:GetVariable2', { name: 'toString' })).resolves.toEqual([{ toString: null }]);
+  });
+
+  it('reads several, as { name } items or names', async () => {
+    await expect(get('util:GetVariables', { variables: [{ name: 'a' }, 'b', 'c'] })).resolves.toEqual([
+      { a: 1, b: 'two', c: null },
+    ]);
+  });
+
+  it('fails a nameless variable with a DataError naming the field', async () => {
+    await expect(get('util:GetVariable2', { name: '' })).rejects.toMatchObject({
+      category: 'DataError',
+      message: expect.stringContaining('mapper.name'),
+    });
+  });
+});
+
+describe('util:FunctionIncrement', () => {
+  it('outputs 1 first, then one more than its last count', async () => {
+    const increment = (lastCount?: number) =>
+      invokeModule(registry.get('util:FunctionIncrement')!, {
+        parameters: { reset: 'execution' },
+        mapper: {},
+        execution,
+        ...(lastCount === undefined ? {} : { runState: { lastCount } }),
+      });
+    await expect(increment()).resolves.toEqual([{ i: 1 }]);
+    await expect(increment(4)).resolves.toEqual([{ i: 5 }]);
+  });
+
+  it('rejects reset "scenario" (never) as not supported, naming the field', async () => {
+    await expect(
+      invokeModule(registry.get('util:FunctionIncrement')!, {
+        parameters: { reset: 'scenario' },
+        mapper: {},
+        execution,
+      }),
+    ).rejects.toMatchObject({
+      category: 'InvalidConfigurationError',
+      message: expect.stringContaining('parameters.reset: reset is "run" or "execution"'),
+    });
+  });
+});
