@@ -290,7 +290,21 @@ test('fresh histories of every workflow type replay against the current code', a
   );
   expect(slept.result.status).toBe('success');
 
+  // The run keeps variables and counts for Get variable and Increment (RUN_VARIABLES_PATCH).
+  const variables = await run(
+    'replay: variables',
+    [
+      webhook,
+      { id: 2, module: 'util:SetVariable2', version: 1, parameters: {}, mapper: { name: 'v', value: '{{1.n}}' } },
+      { id: 3, module: 'util:FunctionIncrement', version: 1, parameters: {}, mapper: {} },
+      { id: 4, module: 'util:GetVariable2', version: 1, parameters: {}, mapper: { name: 'v' } },
+    ],
+    false,
+  );
+  expect(variables.result.status).toBe('success');
+
   const recorded = {
+    'scenario-run-variables': runWorkflowId(variables.executionId),
     'scenario-run-sleep': runWorkflowId(slept.executionId),
     'scenario-run-aggregated': runWorkflowId(aggregated.executionId),
     'scenario-run-aggregatedattempt': runWorkflowId(aggregatedAttempt!.executionId),
