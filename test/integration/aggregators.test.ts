@@ -120,3 +120,20 @@ test('group-by outputs one bundle per key in arrival order; an empty aggregation
   expect(stopped.result.status).toBe('success');
   expect(http.count('/empty')).toBe(1);
 });
+
+test('a failure of the aggregator itself stops the run with status error, naming the aggregator and the item', async () => {
+  const flow = [
+    webhookTrigger,
+    iterator,
+    { id: 3, module: 'util:TextAggregator', version: 1, parameters: { feeder: 2 }, mapper: { value: '{{2.value}}' } },
+    http.httpModule(4, '/never-aggregated'),
+  ];
+  // The second item is a nested array: the iterator outputs it as { value: [...] }, which is not text.
+  const { scenarioId, result } = await run('bad item', flow, { items: ['ok', ['not', 'text']] });
+  expect(result).toMatchObject({
+    status: 'error',
+    error: { moduleId: 3, type: 'DataError', message: expect.stringContaining('aggregated bundle 2: mapper.value') },
+  });
+  expect(http.count('/never-aggregated')).toBe(0);
+  expect(await imex.store.incompleteExecutions.collection.countDocuments({ scenarioId })).toBe(0);
+});
