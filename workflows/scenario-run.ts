@@ -57,7 +57,6 @@ import {
   aggregatorIndexOf,
   usesAggregators,
   FUNCTION_SLEEP,
-  sleepDurationMs,
   FUNCTION_INCREMENT,
   readsVariables,
   RunState,
@@ -65,6 +64,7 @@ import {
 } from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
 import { runErrorHandlerRoute } from './error-handlers';
+import { sleepOperation } from './function-sleep';
 import { pick, resumeInsideScopes, runAggregationScope, type FanInControl, type ScopeEnd } from './fan-in';
 import { RunStopped, type Operation, type RunControl } from './run-control';
 import { runErrorFromActivityFailure } from './run-errors';
@@ -305,7 +305,7 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     const isTrigger = module === flow[0] && !resume;
     const operationStart = Date.now();
     if (module.module === FUNCTION_SLEEP && patched(FUNCTION_SLEEP_PATCH)) {
-      return sleepOperation(module, context, bundleIndex, operationStart);
+      return sleepOperation(module, await mapFields(module, context), bundleIndex, operationStart, addLog);
     }
     const seq = operations;
     const inTransaction = transaction !== undefined && isTransactionalModule(module.module);
@@ -366,26 +366,6 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     // Make's autoCommit: the module's writes are committed right after its operation.
     if (inTransaction) await transaction.succeeded(seq, isTrigger, staged);
     return { ok: true, bundles, bundleIndex };
-  }
-
-  /** Make's Sleep: a durable workflow timer, not an activity that holds a worker (src/domain/function-sleep.ts). */
-  async function sleepOperation(
-    module: BlueprintModule,
-    context: BundleContext,
-    bundleIndex: number,
-    operationStart: number,
-  ): Promise<Operation> {
-    const duration = sleepDurationMs(await mapFields(module, context));
-    const startedAt = new Date(operationStart).toISOString();
-    const entry = { moduleId: module.id, module: module.module, bundleIndex, startedAt };
-    if ('error' in duration) {
-      const error: RunError = { type: 'DataError', message: duration.error, moduleId: module.id };
-      addLog({ ...entry, durationMs: 0, status: 'error', errorType: error.type, message: error.message });
-      return { ok: false, error, bundleIndex };
-    }
-    await sleep(duration.ms);
-    addLog({ ...entry, durationMs: Date.now() - operationStart, status: 'success', outputCount: 1 }, [{}]);
-    return { ok: true, bundles: [{}], bundleIndex };
   }
 
   /**
