@@ -137,3 +137,46 @@ test('a failure of the aggregator itself stops the run with status error, naming
   expect(http.count('/never-aggregated')).toBe(0);
   expect(await imex.store.incompleteExecutions.collection.countDocuments({ scenarioId })).toBe(0);
 });
+
+test('an attempt inside nested scopes closes the inner one, then the outer one, with only its own bundle', async () => {
+  // webhook → 2 orders → 3 lines of an order → 4 one request per line (o1/y fails once)
+  //   → 5 aggregates 3 (lines) → 6 aggregates 2 (orders) → 7 one summary request
+  http.script('/nested/line/o1-y', { status: 400 }, { status: 200 });
+  const flow = [
+    webhookTrigger,
+    iterator,
+    { id: 3, module: 'builtin:BasicFeeder', version: 1, parameters: {}, mapper: { array: '{{2.lines}}' } },
+    http.httpModule(4, '/nested/line', { url: `${http.url('/nested/line/')}{{2.id}}-{{3.value}}` }),
+    { id: 5, module: 'util:TextAggregator', version: 1, parameters: { feeder: 3 }, mapper: { value: '{{3.value}}' } },
+    {
+      id: 6,
+      module: 'json:AggregateToJSON',
+      version: 1,
+      parameters: { feeder: 2 },
+      mapper: { order: '{{2.id}}', lines: '{{5.text}}' },
+    },
+    http.httpModule(7, '/nested/summary', { data: '{{6.json}}' }),
+  ];
+  const orders = [
+    { id: 'o1', lines: ['x', 'y'] },
+    { id: 'o2', lines: ['z'] },
+  ];
+  const { result } = await run('nested', flow, { items: orders });
+  expect(result.parked.map((p) => p.failer)).toEqual([4]);
+  expect(http.requestsTo('/nested/summary').map((r) => JSON.parse(r.body) as unknown)).toEqual([
+    [
+      { order: 'o1', lines: 'x' },
+      { order: 'o2', lines: 'z' },
+    ],
+  ]);
+
+  await retryToResolved(result.parked[0]?.ieId as string, 'nested-retry');
+  expect(http.requestsTo('/nested/summary').map((r) => JSON.parse(r.body) as unknown)).toEqual([
+    [
+      { order: 'o1', lines: 'x' },
+      { order: 'o2', lines: 'z' },
+    ],
+    [{ order: 'o1', lines: 'y' }],
+  ]);
+  expect(['o1-x', 'o1-y', 'o2-z'].map((line) => http.count(`/nested/line/${line}`))).toEqual([1, 2, 1]);
+});
