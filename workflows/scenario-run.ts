@@ -9,7 +9,11 @@
  *   route's path and the other routes go on;
  * - a module with an **error-handler route** (`onerror`) never follows the default policy below:
  *   after its in-run retries, the route's modules run with the error mapped as the failed module's
- *   output (`{{<id>.error.message}}`), then the directive decides (error-handlers.ts).
+ *   output (`{{<id>.error.message}}`), then the directive decides (error-handlers.ts);
+ * - an **aggregator** collects the bundles of its source module's scope and outputs one bundle per
+ *   group, once the source's operation is done (fan-in.ts);
+ * - **Sleep** waits on a workflow timer (function-sleep.ts), and the run keeps Make's variables and
+ *   Increment counts for the modules that read them (src/domain/run-variables.ts).
  *
  * Make: an error on the first module stops the run (status error) and stores nothing. A later
  * module's error is decided by its category (the policy table, which a scenario may override):
