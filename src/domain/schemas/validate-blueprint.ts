@@ -312,6 +312,9 @@ class FlowChecker {
         if (isPresent(module.onerror)) {
           this.fail(module, path, 'onerror', 'error handlers inside an error-handler route are not supported');
         }
+        if (isAggregator(module.module)) {
+          this.fail(module, path, 'module', 'an aggregator cannot sit in an error-handler route');
+        }
         if (isDirective(module.module)) {
           if (index !== route.length - 1) {
             this.fail(module, path, 'module', `${module.module} must be the last module of its error-handler route`);

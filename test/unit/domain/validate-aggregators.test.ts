@@ -127,6 +127,15 @@ describe('validating aggregators', () => {
     ]);
   });
 
+  it('refuses an aggregator in an error-handler route', () => {
+    const failing = { ...setVariable(3, '{{2.sku}}'), onerror: [aggregator(4, 2)] };
+    expect(errorsOf(validate([webhook, iterator(2), failing]))).toContainEqual(
+      expect.stringContaining(
+        'flow[2].onerror[0].module: module 4 (builtin:BasicAggregator): an aggregator cannot sit in an error-handler route',
+      ),
+    );
+  });
+
   it('checks the text aggregator row separator', () => {
     const text = {
       id: 3,
