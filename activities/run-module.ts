@@ -7,6 +7,7 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
+  aggregatorSettings,
   decideInRunRetry,
   evaluateMapping,
   ImlMappingError,
@@ -19,7 +20,16 @@ import {
   type PolicyOverrides,
   type PolicyTable,
 } from '../src/domain';
-import { idempotencyKeyFor, invokeModule, type ModuleRegistry } from '../src/modules';
+import {
+  idempotencyKeyFor,
+  invokeAggregator,
+  invokeModule,
+  type AnyModuleDefinition,
+  type ModuleExecution,
+  type ModuleRegistry,
+  type ModuleRunState,
+  type OutputBundle,
+} from '../src/modules';
 import type { Store } from '../src/store';
 import { resolveBundle, resolveContext, toBundleOrRefs } from './bundle-refs';
 import { activityMappingEnvironment } from './mapping-environment';
@@ -42,6 +52,13 @@ export interface RunModuleInput {
   scope?: MappingScope;
   /** Data-store modules: the run's organization and transaction (docs/data-stores.md). */
   transaction?: OperationTransaction;
+  /**
+   * An aggregator's operation: the contexts of the bundles its scope collected, in arrival order
+   * (each with what the aggregator maps). `context` is then the bundles from before its source.
+   */
+  aggregation?: { contexts: BundleContext[] };
+  /** Get variable and Increment modules: what the run remembers (src/domain/run-variables.ts). */
+  runState?: ModuleRunState;
 }
 
 export interface RunModuleOutput {
@@ -83,26 +100,43 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
           },
         );
       }
-      const context = await resolveContext(blobs, input.context);
       const idempotencyKey = idempotencyKeyFor(
         input.idempotency.executionId,
         input.idempotency.moduleId,
         input.idempotency.bundleIndex,
       );
+      const execution = {
+        executionId: input.executionId,
+        moduleId: module.id,
+        bundleIndex: input.bundleIndex,
+        attempt: info.attempt,
+      };
+      if (input.aggregation) {
+        const output = await aggregate(
+          module,
+          definition,
+          input.aggregation.contexts,
+          input.scope,
+          idempotencyKey,
+          execution,
+        );
+        return {
+          bundles: await toBundleOrRefs(blobs, output, input.context),
+          startedAt: startedAt.toISOString(),
+          durationMs: Date.now() - startedAt.getTime(),
+        };
+      }
+      const context = await resolveContext(blobs, input.context);
       const dataStores = input.transaction ? createDataStoreAccess(store, input.transaction) : undefined;
       const output = await invokeModule(definition, {
         parameters: module.parameters,
         mapper: mapFields(module, context, input.scope, idempotencyKey),
-        execution: {
-          executionId: input.executionId,
-          moduleId: module.id,
-          bundleIndex: input.bundleIndex,
-          attempt: info.attempt,
-        },
+        execution,
         signal: Context.current().cancellationSignal,
         idempotencyKey,
         input: input.data === undefined ? undefined : await resolveBundle(blobs, input.data),
         ...(dataStores ? { dataStores } : {}),
+        ...(input.runState ? { runState: input.runState } : {}),
       });
       return {
         // Each bundle joins the input context on its way on: keep that context under its bound.
@@ -132,6 +166,37 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
       });
     }
   };
+
+  /**
+   * An aggregation: the mapper and the group-by evaluated on each collected bundle (each with a
+   * seed of its own, the same on every retry), then grouped and aggregated.
+   */
+  async function aggregate(
+    module: BlueprintModule,
+    definition: AnyModuleDefinition,
+    contexts: readonly BundleContext[],
+    scope: MappingScope | undefined,
+    seed: string,
+    execution: ModuleExecution,
+  ): Promise<OutputBundle[]> {
+    const settings = aggregatorSettings(module);
+    const items: unknown[] = [];
+    const keys: unknown[] = [];
+    for (const [i, raw] of contexts.entries()) {
+      const context = await resolveContext(blobs, raw);
+      items.push(mapFields(module, context, scope, `${seed}:${i}`));
+      if (settings.groupBy !== undefined) {
+        keys.push(mapValue(module, 'flags.groupBy', settings.groupBy, context, scope, `${seed}:${i}:group`));
+      }
+    }
+    return invokeAggregator(definition, {
+      parameters: module.parameters,
+      items,
+      ...(settings.groupBy !== undefined ? { keys } : {}),
+      stopIfEmpty: settings.stopIfEmpty,
+      execution,
+    });
+  }
 }
 
 /**
@@ -146,14 +211,26 @@ function mapFields(
   scope: MappingScope | undefined,
   seed: string,
 ): unknown {
+  return mapValue(module, undefined, module.mapper, context, scope, seed);
+}
+
+/** One value of the module evaluated (its mapper, or another field such as `flags.groupBy`). */
+function mapValue(
+  module: BlueprintModule,
+  field: string | undefined,
+  value: unknown,
+  context: Record<string, unknown>,
+  scope: MappingScope | undefined,
+  seed: string,
+): unknown {
   try {
-    return evaluateMapping(module.mapper, context, activityMappingEnvironment(scope, seed));
+    return evaluateMapping(value, context, activityMappingEnvironment(scope, seed));
   } catch (err) {
     if (!(err instanceof ImlMappingError)) throw err;
     const position = err.cause.position;
-    throw new ModuleError('DataError', err.message, {
+    throw new ModuleError('DataError', field ? `${field}: ${err.message}` : err.message, {
       moduleId: module.id,
-      details: { field: err.field, ...(position === undefined ? {} : { position }) },
+      details: { field: field ?? err.field, ...(position === undefined ? {} : { position }) },
     });
   }
 }

@@ -9,7 +9,11 @@
  *   route's path and the other routes go on;
  * - a module with an **error-handler route** (`onerror`) never follows the default policy below:
  *   after its in-run retries, the route's modules run with the error mapped as the failed module's
- *   output (`{{<id>.error.message}}`), then the directive decides (error-handlers.ts).
+ *   output (`{{<id>.error.message}}`), then the directive decides (error-handlers.ts);
+ * - an **aggregator** collects the bundles of its source module's scope and outputs one bundle per
+ *   group, once the source's operation is done (fan-in.ts);
+ * - **Sleep** waits on a workflow timer (function-sleep.ts), and the run keeps Make's variables and
+ *   Increment counts for the modules that read them (src/domain/run-variables.ts).
  *
  * Make: an error on the first module stops the run (status error) and stores nothing. A later
  * module's error is decided by its category (the policy table, which a scenario may override):
@@ -54,9 +58,18 @@ import {
   type RunError,
   type ScenarioRunInput,
   type ScenarioRunResult,
+  aggregatorIndexOf,
+  usesAggregators,
+  FUNCTION_SLEEP,
+  FUNCTION_INCREMENT,
+  readsVariables,
+  RunState,
+  usesRunState,
 } from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
 import { runErrorHandlerRoute } from './error-handlers';
+import { sleepOperation } from './function-sleep';
+import { pick, resumeInsideScopes, runAggregationScope, type FanInControl, type ScopeEnd } from './fan-in';
 import { RunStopped, type Operation, type RunControl } from './run-control';
 import { runErrorFromActivityFailure } from './run-errors';
 import { RunTransaction } from './run-transaction';
@@ -142,6 +155,24 @@ export const RUN_LEASE_PATCH = 'imex-run-lease';
  * ask; none recorded before it could hold one (validation refused the type).
  */
 export const DATA_STORE_TRANSACTIONS_PATCH = 'imex-data-store-transactions';
+
+/**
+ * Versioning: aggregators (fan-in, fan-in.ts). Only runs of blueprints with one ask; none
+ * recorded before it could hold one (validation refused the types).
+ */
+export const AGGREGATORS_PATCH = 'imex-aggregators';
+
+/**
+ * Versioning: `util:FunctionSleep` waits on a workflow timer. Only a run that reaches one asks;
+ * none recorded before it could hold one (validation refused the type).
+ */
+export const FUNCTION_SLEEP_PATCH = 'imex-function-sleep';
+
+/**
+ * Versioning: the run keeps Make's variables and Increment counts for the modules that read them
+ * (src/domain/run-variables.ts). Only blueprints with a Get variable or Increment module ask.
+ */
+export const RUN_VARIABLES_PATCH = 'imex-run-variables';
 
 /** A run waits for attempts that hold a slot: it looks again after these (milliseconds, then the last). */
 const ATTEMPTS_RECHECK_MS = [100, 250, 500, 1000, 2000];
@@ -234,13 +265,25 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       ? new RunTransaction(input.executionId, input.orgId, settings, storeWrites)
       : undefined;
 
-  const start = resume ? findModulePosition(flow, resume.failer) : { flow, index: 0 };
+  const aggregates = usesAggregators(flow) && patched(AGGREGATORS_PATCH);
+
+  const start = resume ? findModulePosition(flow, resume.failer) : { flow, index: 0, before: [] };
   if (!start) {
     throw ApplicationFailure.nonRetryable(
       `module ${resume?.failer} is not in the blueprint`,
       'InvalidConfigurationError',
     );
   }
+
+  // Make's variables and counts; an attempt starts from what its stored bundles set.
+  const runState =
+    usesRunState(flow) && patched(RUN_VARIABLES_PATCH)
+      ? resume
+        ? RunState.restore(start.before, resume.context)
+        : new RunState()
+      : undefined;
+  const readsRunState = (module: BlueprintModule) =>
+    runState !== undefined && (readsVariables(module.module) || module.module === FUNCTION_INCREMENT);
 
   const addLog = (entry: ModuleLogEntry, output?: BundleOrRef[]) => {
     if (log.length >= LOG_MAX_ENTRIES) return;
@@ -254,13 +297,20 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     log.push(entry);
   };
 
-  async function operate(module: BlueprintModule, context: BundleContext): Promise<Operation> {
+  async function operate(
+    module: BlueprintModule,
+    context: BundleContext,
+    aggregation?: { contexts: BundleContext[] },
+  ): Promise<Operation> {
     const bundleIndex = operationsPerModule.get(module.id) ?? 0;
     operationsPerModule.set(module.id, bundleIndex + 1);
     operations++;
     const isResumePoint = resume !== undefined && module.id === resume.failer && bundleIndex === 0;
     const isTrigger = module === flow[0] && !resume;
     const operationStart = Date.now();
+    if (module.module === FUNCTION_SLEEP && patched(FUNCTION_SLEEP_PATCH)) {
+      return sleepOperation(module, await mapFields(module, context), bundleIndex, operationStart, addLog);
+    }
     const seq = operations;
     const inTransaction = transaction !== undefined && isTransactionalModule(module.module);
     let staged = false;
@@ -280,6 +330,10 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
           ...(policyOverrides ? { policy: policyOverrides } : {}),
           ...(patched(IML_PATCH) ? { scope } : {}),
           ...(inTransaction ? { transaction: transaction.operation(seq) } : {}),
+          ...(aggregation ? { aggregation } : {}),
+          ...(readsRunState(module)
+            ? { runState: { variables: runState?.variables, lastCount: runState?.lastCount(module.id) } }
+            : {}),
         },
       ]);
       addLog(
@@ -296,6 +350,7 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       );
       staged = result.staged === true;
       bundles = result.bundles;
+      for (const bundle of bundles) runState?.record(module, bundle);
     } catch (err) {
       const error = runErrorFromActivityFailure(err, module.id);
       if (!error) throw err;
@@ -422,20 +477,28 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     requestRollback: () => transaction?.requestRollback(),
   };
 
-  /** Runs `flow[index]` and, for each bundle it outputs, the rest of that flow (routes included). */
+  /**
+   * Runs `flow[index]` and, for each bundle it outputs, the rest of that flow (routes included).
+   * Inside an aggregation scope, a bundle that reaches the scope's `end` is collected there.
+   */
   async function runFrom(
     current: readonly BlueprintModule[],
     index: number,
     context: BundleContext,
     isResumePoint = false,
+    end?: ScopeEnd,
   ): Promise<void> {
     const module = current[index];
     if (!module || stopsHere()) return;
     // The bundle an attempt resumes with passed the filter when it first got here.
     if (flowControl && !isResumePoint && !(await passesFilter(module, context))) return;
+    if (end && current === end.flow && index === end.index) {
+      end.collected.push(context);
+      return;
+    }
     if (flowControl && module.module === ROUTER) {
       for (const route of module.routes ?? []) {
-        await runFrom(route.flow, 0, context);
+        await runFrom(route.flow, 0, context); // a router ends its flow: never inside a scope
         if (stopsHere()) return;
       }
       return;
@@ -453,11 +516,17 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       return;
     }
 
+    const aggregatorIndex = aggregates ? aggregatorIndexOf(current, index) : undefined;
+    if (aggregatorIndex !== undefined) {
+      return runAggregationScope(fanIn, current, index, aggregatorIndex, context, bundles, end);
+    }
     for (const bundle of bundles) {
-      await runFrom(current, index + 1, { ...context, [String(module.id)]: bundle });
+      await runFrom(current, index + 1, { ...context, [String(module.id)]: bundle }, false, end);
       if (stopsHere()) return;
     }
   }
+
+  const fanIn: FanInControl = { resuming: resume !== undefined, operate, runFrom, stopsHere };
 
   async function handleFailure(
     module: BlueprintModule,
@@ -486,7 +555,8 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
 
   let stopped: RunStopped | undefined;
   try {
-    await runFrom(start.flow, start.index, resume ? resume.context : {}, resume !== undefined);
+    if (resume && aggregates) await resumeInsideScopes(fanIn, start.flow, start.index, resume.context);
+    else await runFrom(start.flow, start.index, resume ? resume.context : {}, resume !== undefined);
   } catch (err) {
     if (!(err instanceof RunStopped)) throw err;
     stopped = err;
@@ -537,13 +607,4 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     });
   }
   return result;
-}
-
-function pick(context: BundleContext, ids: readonly number[]): BundleContext {
-  const picked: BundleContext = {};
-  for (const id of ids) {
-    const bundle = context[String(id)];
-    if (bundle !== undefined) picked[String(id)] = bundle;
-  }
-  return picked;
 }

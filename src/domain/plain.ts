@@ -11,6 +11,7 @@
  * - `blueprint`: Make's blueprint as types (the schema is schemas/blueprint.ts);
  * - `mapping`: the IML evaluator (`{{…}}` references, functions, operators; src/domain/iml);
  * - `filter`, `flow-control`: Make's filters, routers, error-handler routes and directives;
+ * - `aggregation`: Make's aggregators (source module, scope, group-by);
  * - `search-attributes`: the keys runs and IEs are found by in the Temporal Web UI;
  * - `run`: what a scenario run takes and gives back;
  * - `incomplete-execution`, `incomplete-execution-requests`: the IE workflow's contract, and the
@@ -36,6 +37,9 @@ export * from './mapping';
 export * from './mapping-scope';
 export * from './filter';
 export * from './flow-control';
+export * from './aggregation';
+export * from './function-sleep';
+export * from './run-variables';
 export * from './blueprint';
 export * from './search-attributes';
 export * from './run';

@@ -37,6 +37,14 @@ export interface ModuleRunContext<P, M> {
   input?: unknown;
   /** The organization's data stores, as this run sees them (the `datastore:` modules use it). */
   dataStores?: DataStoreAccess;
+  /** What the run remembers (src/domain/run-variables.ts): given to the modules that read it. */
+  runState?: ModuleRunState;
+}
+
+/** The run's variables so far (Get variable modules) and this Increment's last count (0: none). */
+export interface ModuleRunState {
+  variables?: Readonly<Record<string, unknown>>;
+  lastCount?: number;
 }
 
 export interface ModuleDefinition<P = unknown, M = unknown> {
@@ -49,9 +57,22 @@ export interface ModuleDefinition<P = unknown, M = unknown> {
   trigger?: boolean;
   parametersSchema: z.ZodType<P>;
   mapperSchema: z.ZodType<M>;
-  run(context: ModuleRunContext<P, M>): Promise<OutputBundle[]>;
+  /** One input bundle in, its output bundles out. Every module but an aggregator has it. */
+  run?(context: ModuleRunContext<P, M>): Promise<OutputBundle[]>;
+  /**
+   * An aggregator (docs/modules.md, "Aggregators") has this instead of `run`: one group of mapped
+   * items in (each item is the mapper evaluated on one collected bundle, parsed by `mapperSchema`),
+   * its one output bundle out. The engine adds the group's key and length fields.
+   */
+  aggregate?(context: AggregateRunContext<P, M>): OutputBundle;
   /** Categorise what `run` threw; return undefined to fall back to the default classifier. */
   classify?(error: unknown): ModuleError | undefined;
+}
+
+export interface AggregateRunContext<P, M> {
+  parameters: P;
+  items: M[];
+  execution: ModuleExecution;
 }
 
 /** A module definition with its types erased, as the registry holds them. */

@@ -6,6 +6,11 @@
  * - `http:ActionSendData` v3: real HTTP requests, failures classified as Make's categories;
  * - `email:ActionSendEmail` v7: e-mail over the deployment's SMTP connections;
  * - `json:ParseJSON`, `util:SetVariable2`, `builtin:BasicFeeder` (Iterator);
+ * - aggregators `builtin:BasicAggregator`, `util:TextAggregator`, `json:AggregateToJSON`: each
+ *   has `aggregate` instead of `run` and runs through `invokeAggregator` over its scope;
+ * - tools `builtin:BasicRepeater`, `util:SetVariables`, `util:Switcher`, `util:ComposeTransformer`,
+ *   `util:FunctionSleep` (a workflow timer in a run), `util:GetVariable2`, `util:GetVariables`,
+ *   `util:FunctionIncrement` (the run's variables and counts: src/domain/run-variables.ts);
  * - `datastore:AddRecord`, `GetRecord`, `UpdateRecord`, `DeleteRecord`, `ExistRecord`,
  *   `SearchRecord`, `CountRecords`, `DeleteAllRecords`: Make's data stores, transactional
  *   (docs/data-stores.md).
@@ -17,6 +22,7 @@ export * from './contract';
 export * from './classify';
 export * from './idempotency';
 export * from './invoke';
+export * from './invoke-aggregator';
 export * from './registry';
 export { gatewayCustomWebHook, bundleFromValue } from './gateway-custom-webhook';
 export {
@@ -42,6 +48,16 @@ export { classifySmtpError, smtpErrorCategory } from './smtp-errors';
 export { jsonParseJson } from './json-parse-json';
 export { utilSetVariable2 } from './util-set-variable2';
 export { builtinBasicFeeder } from './builtin-basic-feeder';
+export { builtinBasicAggregator } from './builtin-basic-aggregator';
+export { utilTextAggregator } from './util-text-aggregator';
+export { jsonAggregateToJson } from './json-aggregate-to-json';
+export { builtinBasicRepeater } from './builtin-basic-repeater';
+export { utilSetVariables } from './util-set-variables';
+export { utilSwitcher } from './util-switcher';
+export { utilComposeTransformer } from './util-compose-transformer';
+export { utilFunctionSleep } from './util-function-sleep';
+export { utilGetVariable2, utilGetVariables } from './util-get-variables';
+export { utilFunctionIncrement } from './util-function-increment';
 export * from './data-store-access';
 export {
   datastoreAddRecord,

@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { ModuleError, formatPath } from '../domain';
 import { classifyError } from './classify';
-import type { AnyModuleDefinition, ModuleExecution, OutputBundle } from './contract';
+import type { AnyModuleDefinition, ModuleExecution, ModuleRunState, OutputBundle } from './contract';
 import type { DataStoreAccess } from './data-store-access';
 import { idempotencyKeyFor } from './idempotency';
 
@@ -21,9 +21,10 @@ export interface ModuleInvocation {
   idempotencyKey?: string;
   input?: unknown;
   dataStores?: DataStoreAccess;
+  runState?: ModuleRunState;
 }
 
-function describeIssues(error: z.ZodError, field: string): string {
+export function describeIssues(error: z.ZodError, field: string): string {
   return error.issues.map((issue) => `${formatPath([field, ...issue.path])}: ${issue.message}`).join('; ');
 }
 
@@ -47,6 +48,11 @@ export async function invokeModule(
     throw named(new ModuleError('DataError', describeIssues(mapper.error, 'mapper')));
   }
 
+  if (!definition.run) {
+    throw named(
+      new ModuleError('InvalidConfigurationError', `${definition.type} is an aggregator: it runs over a scope`),
+    );
+  }
   let output: unknown;
   try {
     output = await definition.run({
@@ -59,6 +65,7 @@ export async function invokeModule(
         idempotencyKeyFor(execution.executionId, execution.moduleId, execution.bundleIndex),
       ...(invocation.input === undefined ? {} : { input: invocation.input }),
       ...(invocation.dataStores ? { dataStores: invocation.dataStores } : {}),
+      ...(invocation.runState ? { runState: invocation.runState } : {}),
     });
   } catch (error) {
     // A cancelled operation is not a module failure: let the caller see its own reason.

@@ -4,7 +4,9 @@
  */
 import type { ModuleLookup } from '../domain';
 import type { AnyModuleDefinition, ModuleDefinition } from './contract';
+import { builtinBasicAggregator } from './builtin-basic-aggregator';
 import { builtinBasicFeeder } from './builtin-basic-feeder';
+import { builtinBasicRepeater } from './builtin-basic-repeater';
 import {
   datastoreAddRecord,
   datastoreDeleteRecord,
@@ -16,8 +18,16 @@ import { datastoreCountRecords, datastoreDeleteAllRecords, datastoreSearchRecord
 import { createEmailActionSendEmail, type EmailModuleOptions } from './email-action-send-email';
 import { gatewayCustomWebHook } from './gateway-custom-webhook';
 import { createHttpActionSendData, type HttpModuleOptions } from './http-action-send-data';
+import { jsonAggregateToJson } from './json-aggregate-to-json';
 import { jsonParseJson } from './json-parse-json';
 import { utilSetVariable2 } from './util-set-variable2';
+import { utilTextAggregator } from './util-text-aggregator';
+import { utilComposeTransformer } from './util-compose-transformer';
+import { utilSetVariables } from './util-set-variables';
+import { utilSwitcher } from './util-switcher';
+import { utilFunctionSleep } from './util-function-sleep';
+import { utilFunctionIncrement } from './util-function-increment';
+import { utilGetVariable2, utilGetVariables } from './util-get-variables';
 
 /** Make's `app:ModuleName`: a lower-case app name (may hold digits and dashes), a module name. */
 const moduleTypePattern = /^[a-z][a-z0-9-]*:[A-Za-z][A-Za-z0-9_]*$/;
@@ -31,7 +41,9 @@ export class ModuleRegistry implements ModuleLookup {
       throw new Error(`module type "${type}" must look like app:ModuleName (e.g. http:ActionSendData)`);
     }
     if (this.definitions.has(type)) throw new Error(`module type "${type}" is already registered`);
-    if (typeof definition.run !== 'function') throw new Error(`module type "${type}" has no run function`);
+    if ((typeof definition.run === 'function') === (typeof definition.aggregate === 'function')) {
+      throw new Error(`module type "${type}" needs either a run function or (an aggregator) an aggregate function`);
+    }
     if (
       typeof definition.parametersSchema?.safeParse !== 'function' ||
       typeof definition.mapperSchema?.safeParse !== 'function'
@@ -70,6 +82,17 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Mod
     .register(utilSetVariable2)
     .register(builtinBasicFeeder)
     .register(createEmailActionSendEmail(options.email))
+    .register(builtinBasicAggregator)
+    .register(utilTextAggregator)
+    .register(jsonAggregateToJson)
+    .register(builtinBasicRepeater)
+    .register(utilSetVariables)
+    .register(utilSwitcher)
+    .register(utilComposeTransformer)
+    .register(utilFunctionSleep)
+    .register(utilGetVariable2)
+    .register(utilGetVariables)
+    .register(utilFunctionIncrement)
     .register(datastoreAddRecord)
     .register(datastoreGetRecord)
     .register(datastoreUpdateRecord)

@@ -250,7 +250,64 @@ test('fresh histories of every workflow type replay against the current code', a
   );
   expect(dataStoreRun.result.status).toBe('success');
 
+  // Aggregators (AGGREGATORS_PATCH): a scope with a bundle parked inside it, and the attempt that
+  // resumes inside the scope and aggregates what it brought.
+  http.script('/agg-item/b', { status: 400 }, { status: 200 });
+  const aggregated = await run(
+    'replay: aggregator',
+    [
+      webhook,
+      { id: 2, module: 'builtin:BasicFeeder', version: 1, parameters: {}, mapper: { array: '{{1.items}}' } },
+      http.httpModule(3, '/agg-item', { url: `${http.url('/agg-item/')}{{2.sku}}` }),
+      { id: 4, module: 'builtin:BasicAggregator', version: 1, parameters: { feeder: 2 }, mapper: { sku: '{{2.sku}}' } },
+      http.httpModule(5, '/ok', { data: '{{4.__IMTAGGLENGTH__}}' }),
+    ],
+    true,
+    { items: [{ sku: 'a' }, { sku: 'b' }] },
+  );
+  const aggregatedIe = aggregated.result.parked[0]?.ieId as string;
+  await waitFor(
+    'the IE inside the scope to wait',
+    async () => ((await imex.store.incompleteExecutions.get(aggregatedIe))?.status === 'unresolved' ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+  await imex.imex.requestIncompleteExecution(aggregatedIe, 'retry');
+  const [aggregatedAttempt] = await waitFor(
+    'the attempt inside the scope to resolve it',
+    async () => {
+      const doc = await imex.store.incompleteExecutions.get(aggregatedIe);
+      const attempts = await imex.store.executions.listByIncompleteExecution(aggregatedIe);
+      return doc?.resolved && attempts.length === 1 ? attempts : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+
+  // Make's Sleep waits on a workflow timer (FUNCTION_SLEEP_PATCH).
+  const slept = await run(
+    'replay: sleep',
+    [webhook, { id: 2, module: 'util:FunctionSleep', version: 1, parameters: {}, mapper: { duration: 1 } }],
+    false,
+  );
+  expect(slept.result.status).toBe('success');
+
+  // The run keeps variables and counts for Get variable and Increment (RUN_VARIABLES_PATCH).
+  const variables = await run(
+    'replay: variables',
+    [
+      webhook,
+      { id: 2, module: 'util:SetVariable2', version: 1, parameters: {}, mapper: { name: 'v', value: '{{1.n}}' } },
+      { id: 3, module: 'util:FunctionIncrement', version: 1, parameters: {}, mapper: {} },
+      { id: 4, module: 'util:GetVariable2', version: 1, parameters: {}, mapper: { name: 'v' } },
+    ],
+    false,
+  );
+  expect(variables.result.status).toBe('success');
+
   const recorded = {
+    'scenario-run-variables': runWorkflowId(variables.executionId),
+    'scenario-run-sleep': runWorkflowId(slept.executionId),
+    'scenario-run-aggregated': runWorkflowId(aggregated.executionId),
+    'scenario-run-aggregatedattempt': runWorkflowId(aggregatedAttempt!.executionId),
     // Mappings and filters in IML (IML_PATCH): the older scenario-run fixtures replay without it.
     'scenario-run-iml': runWorkflowId(iml.executionId),
     'scenario-run-datastore': runWorkflowId(dataStoreRun.executionId),

@@ -12,6 +12,7 @@ import { isFilterOperator } from '../filter';
 import { findForbiddenJsonKeys } from '../json-keys';
 import { BREAK_MAX_COUNT, BREAK_MAX_INTERVAL_MINUTES, isDirective, ROUTER } from '../flow-control';
 import { containsMapping, findMappingProblems, findReferences } from '../mapping';
+import { aggregatorSettings, isAggregator } from '../aggregation';
 import { blueprintSchema } from './blueprint';
 
 /** What validation needs to know about a module type. */
@@ -194,6 +195,9 @@ class FlowChecker {
   /** Checks `flow` with the current scope; leaves the scope as it found it. */
   checkFlow(flow: readonly BlueprintModule[], prefix: string): void {
     const available = this.scope;
+    /** Ids of aggregation scopes already closed: the rest of the flow cannot map them (Make). */
+    const hidden = new Set<number>();
+    const scopes: { feederIndex: number; aggregatorIndex: number }[] = [];
     flow.forEach((module, index) => {
       const path = `${prefix}[${index}]`;
       this.checkFilter(module, path, available);
@@ -205,13 +209,80 @@ class FlowChecker {
         if (isPresent(module.routes)) this.fail(module, path, 'routes', `only ${ROUTER} has routes`);
         this.checkModule(module, path, prefix === 'flow' && index === 0, available);
       }
+      if (isAggregator(module.module)) {
+        const scope = this.checkAggregator(flow, index, path, scopes);
+        if (scope) {
+          for (const closed of flow.slice(scope.feederIndex, index)) {
+            if (hidden.has(closed.id)) continue;
+            hidden.add(closed.id);
+            this.scope.remove(closed.id);
+          }
+        }
+      }
       // The failed module's output in its error-handler route is its error; later modules map it too.
       this.scope.add(module.id);
       if (module.module !== ROUTER && !isDirective(module.module) && isPresent(module.onerror)) {
         this.checkHandlerRoute(module, path);
       }
     });
-    for (const module of flow) this.scope.remove(module.id);
+    for (const module of flow) if (!hidden.has(module.id)) this.scope.remove(module.id);
+  }
+
+  /**
+   * An aggregator's source (`parameters.feeder`) comes earlier in the same flow; scopes nest and
+   * never cross, and one source feeds one aggregator. Returns its scope when it is usable.
+   */
+  private checkAggregator(
+    flow: readonly BlueprintModule[],
+    index: number,
+    path: string,
+    scopes: { feederIndex: number; aggregatorIndex: number }[],
+  ): { feederIndex: number; aggregatorIndex: number } | undefined {
+    const aggregator = flow[index] as BlueprintModule;
+    const { feeder, groupBy } = aggregatorSettings(aggregator);
+    if (isPresent(aggregator.onerror)) {
+      this.fail(aggregator, path, 'onerror', 'an aggregator cannot have an error-handler route');
+    }
+    if (groupBy !== undefined) this.checkReferences(aggregator, path, 'flags.groupBy', groupBy, this.scope);
+    if (feeder === undefined) return undefined; // its parameters schema names the field
+    const feederIndex = flow.findIndex((m, i) => i < index && m.id === feeder);
+    if (feederIndex < 0) {
+      this.fail(
+        aggregator,
+        path,
+        'parameters.feeder',
+        `its source module ${feeder} must come before it in the same flow (the same route)`,
+      );
+      return undefined;
+    }
+    const source = flow[feederIndex] as BlueprintModule;
+    if (source.module === ROUTER) {
+      this.fail(aggregator, path, 'parameters.feeder', `its source module ${feeder} is a router`);
+      return undefined;
+    }
+    for (const other of scopes) {
+      if (other.feederIndex === feederIndex) {
+        this.fail(
+          aggregator,
+          path,
+          'parameters.feeder',
+          `module ${feeder} is already the source of aggregator ${flow[other.aggregatorIndex]?.id}`,
+        );
+        return undefined;
+      }
+      if (other.feederIndex < feederIndex && feederIndex < other.aggregatorIndex) {
+        this.fail(
+          aggregator,
+          path,
+          'parameters.feeder',
+          `its scope (from module ${feeder}) crosses the scope of aggregator ${flow[other.aggregatorIndex]?.id}: scopes must nest`,
+        );
+        return undefined;
+      }
+    }
+    const scope = { feederIndex, aggregatorIndex: index };
+    scopes.push(scope);
+    return scope;
   }
 
   private checkRouter(router: BlueprintModule, path: string, isLast: boolean): void {
@@ -240,6 +311,9 @@ class FlowChecker {
       } else {
         if (isPresent(module.onerror)) {
           this.fail(module, path, 'onerror', 'error handlers inside an error-handler route are not supported');
+        }
+        if (isAggregator(module.module)) {
+          this.fail(module, path, 'module', 'an aggregator cannot sit in an error-handler route');
         }
         if (isDirective(module.module)) {
           if (index !== route.length - 1) {

@@ -32,7 +32,9 @@ describe('ModuleRegistry', () => {
         .map((m) => m.type)
         .sort(),
     ).toEqual([
+      'builtin:BasicAggregator',
       'builtin:BasicFeeder',
+      'builtin:BasicRepeater',
       'datastore:AddRecord',
       'datastore:CountRecords',
       'datastore:DeleteAllRecords',
@@ -44,8 +46,17 @@ describe('ModuleRegistry', () => {
       'email:ActionSendEmail',
       'gateway:CustomWebHook',
       'http:ActionSendData',
+      'json:AggregateToJSON',
       'json:ParseJSON',
+      'util:ComposeTransformer',
+      'util:FunctionIncrement',
+      'util:FunctionSleep',
+      'util:GetVariable2',
+      'util:GetVariables',
       'util:SetVariable2',
+      'util:SetVariables',
+      'util:Switcher',
+      'util:TextAggregator',
     ]);
   });
 
@@ -69,7 +80,10 @@ describe('ModuleRegistry', () => {
     expect(() => registry.register({ ...greet, type: 'Greet' })).toThrow('must look like app:ModuleName');
     expect(() => registry.register({ ...greet, type: 'acme:' })).toThrow('must look like app:ModuleName');
     expect(() => registry.register({ ...greet, type: 'acme:Other', run: undefined as never })).toThrow(
-      'no run function',
+      'needs either a run function or (an aggregator) an aggregate function',
+    );
+    expect(() => registry.register({ ...greet, type: 'acme:Both', aggregate: () => ({}) })).toThrow(
+      'needs either a run function',
     );
   });
 });
