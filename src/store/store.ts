@@ -112,6 +112,8 @@ export async function ensureIndexes(store: Store): Promise<void> {
     { name: 'org_status_deleted_created' },
   );
   await ies.createIndex({ orgId: 1, deleted: 1, created: -1, _id: -1 }, { name: 'org_deleted_created' });
+  // A run's IEs (`GET /dlqs?executionId=`, a run's detail): few per run.
+  await ies.createIndex({ executionId: 1 }, { name: 'execution' });
   // IE change log: pages are `_id` point reads; purge lists by ieId.
   await store.ieChanges.ensureIndexes();
   // Quota: the ledger is read by `_id` only; reconcile lists an organization's holds.

@@ -1,5 +1,6 @@
 /**
  * `/scenarios`: create (validated as the engine runs it), get, list, patch, start/stop, run, logs
+ * and one run's detail
  * (DESIGN.md §7). Every lookup goes through the token's organization: another organization's
  * scenario is "not found".
  */
@@ -26,6 +27,7 @@ import {
   type IncompleteExecutionStats,
   type ScenarioView,
 } from '../schemas/scenarios';
+import { RUN_DETAIL_DLQS_MAX, runDetailParams, runDetailSchema, toRunDetail } from '../schemas/run-detail';
 
 const tags = ['scenarios'];
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema };
@@ -276,6 +278,43 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       const limit = request.query['pg[limit]'];
       const executions = await store.executions.listByScenario(orgId, scenarioId, { offset, limit });
       return { scenarioLogs: executions.map(toScenarioLog), pg: { offset, limit } };
+    },
+  );
+
+  app.get(
+    '/scenarios/:scenarioId/logs/:executionId',
+    {
+      config: { scope: 'scenarios:read' },
+      schema: {
+        tags,
+        summary: "One run: its module operations and the incomplete executions it parked (Make's HISTORY)",
+        description:
+          'Lists at most 100 of the IEs the run parked (`dlqCount` counts them all; `GET /dlqs?executionId=` pages ' +
+          'them) and the bundles it discarded under "enable data loss", each with its reason.',
+        params: runDetailParams,
+        response: { 200: z.object({ scenarioLog: runDetailSchema }), ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const { scenarioId, executionId } = request.params;
+      await scenarioOf(orgId, scenarioId);
+      const execution = await store.executions.get(orgId, executionId);
+      if (!execution || execution.scenarioId !== scenarioId) {
+        throw notFound(`run ${executionId} of scenario ${scenarioId}`);
+      }
+      const [dlqs, dlqCount] = await Promise.all([
+        store.incompleteExecutions.list({
+          orgId,
+          executionId,
+          offset: 0,
+          limit: RUN_DETAIL_DLQS_MAX,
+          sortBy: 'created',
+          sortDir: 'asc',
+        }),
+        store.incompleteExecutions.countByExecution(orgId, executionId),
+      ]);
+      return { scenarioLog: toRunDetail(execution, dlqs, dlqCount) };
     },
   );
 };
