@@ -38,6 +38,7 @@ export interface GlobalOptions {
   json?: boolean;
   apiUrl?: string;
   token?: string;
+  verbose?: boolean;
 }
 
 export interface Output {
@@ -81,11 +82,19 @@ export class CliContext {
     else human(this.output.out);
   }
 
+  /** With `--verbose`: one line on stderr (where the CLI talks to, never secrets), apart from the output. */
+  verbose(line: string): void {
+    if (this.options.verbose) this.output.err(`imex: ${line}`);
+  }
+
   /** The store, closed when `use` finishes: admin commands talk to MongoDB directly. */
   async withStore<T>(use: (store: Store) => Promise<T>): Promise<T> {
     const { MONGO_URL, IMEX_MONGO_DB, IMEX_STORE_PORT } = this.config;
     // Unset: the store `npm start` runs locally, if it is up.
     const url = MONGO_URL ?? `mongodb://127.0.0.1:${IMEX_STORE_PORT}/`;
+    this.verbose(
+      `store: ${MONGO_URL ? `MongoDB at ${redact(MONGO_URL)} (MONGO_URL)` : `the local imex store at ${url} (IMEX_STORE_PORT)`}, database ${IMEX_MONGO_DB}`,
+    );
     let store: Store;
     try {
       store = await openStore(withTimeout(url), IMEX_MONGO_DB);

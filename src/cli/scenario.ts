@@ -160,7 +160,7 @@ export function registerScenarioCommands(program: Command, output: Output, env: 
     .command('logs')
     .description("a scenario's runs, newest first; with an execution id, that run's detail")
     .argument('<id>', 'scenario id', id)
-    .argument('[executionId]', "one run: its module operations and the incomplete executions it parked")
+    .argument('[executionId]', 'one run: its module operations and the incomplete executions it parked')
     .option('--limit <n>', 'at most this many', positiveInt('--limit'), 20)
     .action(
       run(async (context, scenarioId: number, executionId: string | undefined, options: { limit: number }) => {

@@ -72,6 +72,8 @@ interface Endpoint {
   scope: string;
   withId: boolean;
   body?: unknown;
+  /** As the OpenAPI document names it, when the path has more parameters than the scenario id. */
+  label?: string;
 }
 const endpoints: Endpoint[] = [
   {
@@ -95,8 +97,15 @@ const endpoints: Endpoint[] = [
   { method: 'POST', path: (id) => `/scenarios/${id}/stop`, scope: 'scenarios:write', withId: true },
   { method: 'POST', path: (id) => `/scenarios/${id}/run`, scope: 'scenarios:write', withId: true, body: { data: {} } },
   { method: 'GET', path: (id) => `/scenarios/${id}/logs`, scope: 'scenarios:read', withId: true },
+  {
+    method: 'GET',
+    path: (id) => `/scenarios/${id}/logs/${'a'.repeat(32)}`,
+    scope: 'scenarios:read',
+    withId: true,
+    label: 'GET /scenarios/{scenarioId}/logs/{executionId}',
+  },
 ];
-const label = (e: Endpoint) => `${e.method} ${e.path('{scenarioId}')}`;
+const label = (e: Endpoint) => e.label ?? `${e.method} ${e.path('{scenarioId}')}`;
 
 describe.each(endpoints.map((e) => [label(e), e] as const))('%s', (_name, endpoint) => {
   const call = (token: string | null, headers?: Record<string, string>) =>
@@ -487,6 +496,9 @@ describe('GET /openapi.json', () => {
       ...dataStoreEndpoints.map((e) => [e.label, e.scope]),
       // A scenario's webhook: public, outside /api/v2, as Make's hook URLs.
       ['POST /hooks/{hookId}', undefined],
+      // The token's organization (organizations.test.ts).
+      ['GET /organizations/{organizationId}', 'organizations:read'],
+      ['PATCH /organizations/{organizationId}', 'organizations:write'],
     ];
     expect(listed.sort()).toEqual(expected.sort());
   });
