@@ -93,6 +93,8 @@ const endpoints: Endpoint[] = [
     withId: true,
     body: { name: 'renamed' },
   },
+  // Deletes nothing here: each check below is refused before (scenario-delete.test.ts deletes).
+  { method: 'DELETE', path: (id) => `/scenarios/${id}`, scope: 'scenarios:write', withId: true },
   { method: 'POST', path: (id) => `/scenarios/${id}/start`, scope: 'scenarios:write', withId: true },
   { method: 'POST', path: (id) => `/scenarios/${id}/stop`, scope: 'scenarios:write', withId: true },
   { method: 'POST', path: (id) => `/scenarios/${id}/run`, scope: 'scenarios:write', withId: true, body: { data: {} } },

@@ -8,11 +8,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { validateBlueprint } from '../../domain';
 import type { Scenario } from '../../store';
-import { authOf } from '../auth';
+import crypto from 'node:crypto';
+import { actorOf, authOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { conflict, errorBodySchema, notFound, validationError } from '../errors';
 import {
   createScenarioBody,
+  deleteScenarioQuery,
   pagingQuerySchema,
   pagingResponseSchema,
   patchScenarioBody,
@@ -198,6 +200,103 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
     },
   );
 
+  app.delete(
+    '/scenarios/:scenarioId',
+    {
+      config: { scope: 'scenarios:write' },
+      schema: {
+        tags,
+        summary: 'Delete a scenario; refused while it has open incomplete executions unless force=true',
+        description:
+          'Refused (409, with the reason) while the scenario has unresolved IEs, unless `force=true`: then every ' +
+          'IE of the scenario is deleted through its workflow first (the workflow ends, its bundles, blueprint and ' +
+          'quota are freed, a tombstone stays). Always refused while a run or an attempt is in progress.',
+        params: scenarioIdParams,
+        querystring: deleteScenarioQuery,
+        response: {
+          200: z.object({ scenario: z.object({ id: z.int(), deleted: z.literal(true), dlqsDeleted: z.int() }) }),
+          ...errors,
+          409: errorBodySchema,
+        },
+      },
+    },
+    async (request) => {
+      const auth = authOf(request);
+      const { orgId } = auth;
+      const { scenarioId } = request.params;
+      await scenarioOf(orgId, scenarioId);
+      const open = await store.incompleteExecutions.countOpen(orgId, scenarioId);
+      if (open > 0 && !request.query.force) {
+        throw notDeletable(
+          scenarioId,
+          `it has ${open} open incomplete execution${open === 1 ? '' : 's'}: resolve or delete them, or delete with force=true`,
+        );
+      }
+      const busy = await busyReason(orgId, scenarioId);
+      if (busy) throw notDeletable(scenarioId, busy);
+      // No new run (and so no new IE) from here on: inactive, its schedule gone.
+      await store.scenarios.update(orgId, scenarioId, {
+        isActive: false,
+        deactivationReason: 'being deleted',
+        scheduling: null,
+      });
+      await deps.triggers?.syncScenarioTriggers(orgId, scenarioId);
+      const { deleted, refused } = await deleteIncompleteExecutionsOf(orgId, scenarioId, actorOf(auth));
+      if (refused.length > 0) {
+        throw notDeletable(
+          scenarioId,
+          `${refused.length} incomplete execution${refused.length === 1 ? '' : 's'} could not be deleted ` +
+            `(${refused[0]?.reason}); the scenario is kept, inactive: try again`,
+          { refused },
+        );
+      }
+      await store.scenarios.delete(orgId, scenarioId);
+      return { scenario: { id: scenarioId, deleted: true as const, dlqsDeleted: deleted } };
+    },
+  );
+
+  /** Why the scenario cannot be deleted right now: a run or an attempt holds data in flight. */
+  async function busyReason(orgId: number, scenarioId: number): Promise<string | undefined> {
+    if ((await store.leases.list(scenarioId, 'run')).length > 0) return 'a run of it is in progress';
+    const attempts = await store.incompleteExecutions.inProgressIds(orgId, scenarioId);
+    if (attempts.length > 0) return `an attempt of incomplete execution ${attempts[0]} is in progress`;
+    return undefined;
+  }
+
+  /** Every IE of the scenario (resolved ones too), each through its workflow as `DELETE /dlqs` does. */
+  async function deleteIncompleteExecutionsOf(
+    orgId: number,
+    scenarioId: number,
+    actor: ReturnType<typeof actorOf>,
+  ): Promise<{ deleted: number; refused: { id: string; reason: string }[] }> {
+    const refused: { id: string; reason: string }[] = [];
+    let deleted = 0;
+    for (;;) {
+      const page = await store.incompleteExecutions.list({
+        orgId,
+        scenarioId,
+        offset: refused.length,
+        limit: 100,
+        sortBy: 'created',
+        sortDir: 'asc',
+      });
+      if (page.length === 0) return { deleted, refused };
+      for (const doc of page) {
+        try {
+          await imex.deleteIncompleteExecution(doc._id, {
+            requestId: crypto.randomUUID(),
+            actor,
+            reason: `scenario ${scenarioId} deleted`,
+          });
+          deleted++;
+        } catch (error) {
+          if (!(error instanceof Error) || error.name !== 'RequestRejectedError') throw error;
+          refused.push({ id: doc._id, reason: (error as Error & { reason?: string }).reason ?? error.message });
+        }
+      }
+    }
+  }
+
   for (const action of ['start', 'stop'] as const) {
     app.post(
       `/scenarios/:scenarioId/${action}`,
@@ -337,6 +436,10 @@ function inactiveReason(scenario: Scenario): string {
   return scenario.deactivationReason
     ? `the scenario is not active (deactivated: ${scenario.deactivationReason})`
     : 'the scenario is not active: start it first';
+}
+
+function notDeletable(scenarioId: number, reason: string, detail: Record<string, unknown> = {}) {
+  return conflict(`scenario ${scenarioId} cannot be deleted: ${reason}`, { reason, ...detail });
 }
 
 function notRunnable(scenarioId: number, reason: string) {

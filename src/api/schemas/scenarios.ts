@@ -97,6 +97,14 @@ export function patchScenarioBody(registry: ModuleLookup) {
   });
 }
 
+export const deleteScenarioQuery = querySchema({
+  force: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .transform((value) => value === 'true')
+    .describe('true: delete its incomplete executions too (refused without it while it has open ones)'),
+});
+
 export const runScenarioBody = z
   .strictObject({
     data: checkedJson(z.unknown()).optional().describe("The trigger's input: becomes the first bundles"),
