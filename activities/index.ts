@@ -19,6 +19,7 @@ import { createIncompleteExecutionActivities } from './incomplete-executions';
 import { createMaintenanceActivities } from './maintenance';
 import { createRecordExecution } from './record-execution';
 import { createRunModule } from './run-module';
+import { deliverRunCallback } from './run-callback';
 import { createScenarioLeaseActivities } from './scenario-leases';
 import { createWebhookDispatch } from '../src/temporal/webhook-dispatch';
 
@@ -97,6 +98,8 @@ function createShortActivities(deps: ActivityDeps, events: OperatorEvents) {
     endDirectRun: createDirectRunEnd({ store: deps.store, unregisterRun: leases.unregisterRun, countRunOutcome }),
     /** Starts the runs of a scenario's waiting webhook payloads (or wakes a sequential one's coordinator). */
     deliverQueuedWebhooks: deliverWebhooks,
+    /** Make's `callbackUrl`: a run on demand's outcome, POSTed when it ends. */
+    deliverRunCallback,
   };
 }
 

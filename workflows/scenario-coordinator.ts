@@ -284,6 +284,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     current: CoordinatedScenario,
     bp: Blueprint,
     traceparent?: string,
+    callbackUrl?: string,
   ): void {
     const activation = current.activatedAt;
     // Only payloads accepted with tracing on carry one; histories from before replay without.
@@ -305,6 +306,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
               trigger,
               ...(data === undefined ? {} : { data }),
               ...(traced ? { traceparent } : {}),
+              ...(callbackUrl ? { callbackUrl } : {}),
             },
           ],
           staticSummary: `Scenario "${current.name}" (#${scenarioId}) · ${trigger} run`,
@@ -374,7 +376,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     if (!patched(DIRECT_MANUAL_RUNS_PATCH)) return false;
     const capacity = Math.max(0, (current.sequential ? 1 : maxConcurrentRuns) - running.size);
     for (const request of pending.splice(0, capacity)) {
-      launch(request.executionId, request.trigger, request.data, current, blueprint);
+      launch(request.executionId, request.trigger, request.data, current, blueprint, undefined, request.callbackUrl);
     }
     return true;
   }
@@ -429,7 +431,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     for (const candidate of candidates.slice(0, capacity)) {
       if (candidate.kind === 'request') {
         pending.splice(pending.indexOf(candidate.request), 1);
-        launch(candidate.request.executionId, candidate.request.trigger, candidate.request.data, current, blueprint);
+        const { request } = candidate;
+        launch(request.executionId, request.trigger, request.data, current, blueprint, undefined, request.callbackUrl);
       } else {
         // Payloads start strictly in sequence: the cursor only moves forward over started ones.
         webhookCursor = candidate.webhook.seq;

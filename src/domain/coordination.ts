@@ -87,6 +87,8 @@ export interface RunRequest {
   data?: unknown;
   /** ISO time it arrived: runs start in arrival order. */
   receivedAt: string;
+  /** A run on demand's `callbackUrl` (ScenarioRunInput). */
+  callbackUrl?: string;
 }
 
 export interface AttemptSlotRequest {

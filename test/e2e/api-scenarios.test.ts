@@ -425,8 +425,17 @@ describe('POST /scenarios/{id}/start, /stop and /run', () => {
   test('unknown fields in the run body are named; unexpected failures answer 500 without internals', async () => {
     const { id } = await create(tokens.a, { name: 'Boom', blueprint: webhookBlueprint() });
     await api.call('POST', `/scenarios/${id}/start`, { token: tokens.a });
-    const unknown = await api.call('POST', `/scenarios/${id}/run`, { token: tokens.a, body: { responsive: true } });
-    expect(unknown.body.detail).toEqual([{ path: 'responsive', in: 'body', message: 'unknown field' }]);
+    const unknown = await api.call('POST', `/scenarios/${id}/run`, { token: tokens.a, body: { responsiv: true } });
+    expect(unknown.body.detail).toEqual([{ path: 'responsiv', in: 'body', message: 'unknown field' }]);
+    const bad = await api.call('POST', `/scenarios/${id}/run`, {
+      token: tokens.a,
+      body: { responsive: 'yes', callbackUrl: 'ftp://example.com/x' },
+    });
+    expect(bad.body.detail).toEqual([
+      { path: 'responsive', in: 'body', message: 'must be true or false' },
+      { path: 'callbackUrl', in: 'body', message: 'must be an http or https URL' },
+    ]);
+    expect(runs).toEqual([]);
 
     nextRun = async () => {
       throw new Error('secret connection string mongodb://user:pw@host');

@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { validateBlueprint } from '../../domain';
+import { executionStatusCodes, validateBlueprint } from '../../domain';
 import type { Scenario } from '../../store';
 import crypto from 'node:crypto';
 import { actorOf, authOf } from '../auth';
@@ -19,6 +19,7 @@ import {
   pagingResponseSchema,
   patchScenarioBody,
   runScenarioBody,
+  runScenarioResponse,
   scenarioIdParams,
   scenarioLogSchema,
   scenarioSchema,
@@ -329,10 +330,13 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       schema: {
         tags,
         summary: 'Run an active scenario now with input data',
-        description: 'Make: "The scenario has to be active." An inactive scenario answers 409 with the reason.',
+        description:
+          'Make: "The scenario has to be active." An inactive scenario answers 409 with the reason. ' +
+          '`responsive: true` answers when the run has ended, with its status; `callbackUrl` gets the outcome ' +
+          'POSTed when it ends, delivered by the run itself (retried while the receiver fails, about two minutes).',
         params: scenarioIdParams,
         body: runScenarioBody,
-        response: { 200: z.object({ executionId: z.string() }), ...errors, 409: errorBodySchema },
+        response: { 200: runScenarioResponse, ...errors, 409: errorBodySchema },
       },
     },
     async (request) => {
@@ -346,8 +350,16 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
           scenarioId,
           data: request.body?.data,
           trigger: 'manual',
+          ...(request.body?.callbackUrl ? { callbackUrl: request.body.callbackUrl } : {}),
         });
-        return { executionId };
+        if (!request.body?.responsive) return { executionId };
+        // Make's responsive: the answer waits for the run's end (its result is durable in Temporal).
+        const result = await imex.scenarioRunResult(executionId);
+        return {
+          executionId,
+          status: executionStatusCodes[result.status],
+          ...(result.error ? { error: result.error } : {}),
+        };
       } catch (error) {
         if (isScenarioNotRunnable(error)) throw notRunnable(scenarioId, error.reason);
         // Deleted between the lookup above and the start.
