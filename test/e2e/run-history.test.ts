@@ -2,7 +2,7 @@
  * A run's history, as Make's HISTORY shows it, end to end on the real API, worker, dev server and
  * wire-protocol server, modules calling a real local HTTP server: a run's detail lists its module
  * operations and the incomplete executions it parked with their reasons, `GET /dlqs?executionId=`
- * lists the same IEs, and a run that parks ends with status warning, which never counts towards
+ * lists the same IEs (the CLI shows both), and a run that parks ends with status warning, which never counts towards
  * the consecutive errors that deactivate a scenario (Make §1.6: a webhook run's error would).
  */
 import { waitFor } from '../../src/stack/wait';
@@ -12,6 +12,7 @@ import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { terminateOpenWorkflows } from '../helpers/workflow-cleanup';
 import { allScopes, startApi, type RunningApi } from './support/api';
+import { runImexCli } from './support/cli';
 
 let env: TestEnv;
 let harness: ImexHarness;
@@ -95,6 +96,18 @@ test("a run's detail lists its module operations and the IEs it parked, and GET 
   expect(one.body.dlq.executionId).toBe(run.executionId);
   const scenarioIes = await api.call('GET', `/dlqs?scenarioId=${scenarioId}`, { token });
   expect(scenarioIes.body.dlqs).toHaveLength(3);
+
+  // The same from the CLI: the run's detail, then its IEs by execution id.
+  const cliEnv = { IMEX_API_URL: api.url, IMEX_TOKEN: token };
+  const shown = await runImexCli(['scenario', 'logs', String(scenarioId), run.executionId], cliEnv, 60_000);
+  expect(shown).toMatchObject({ code: 0, stderr: '' });
+  expect(shown.stdout).toContain(`Run ${run.executionId} of scenario ${scenarioId}: warning`);
+  expect(shown.stdout).toMatch(/3 http:ActionSendData\s+1\s+error\s+\d+\s+DataError: /);
+  expect(shown.stdout).toContain('Incomplete executions parked: 2');
+  for (const id of parkedIds) expect(shown.stdout).toContain(id);
+  const listedByCli = await runImexCli(['ie', 'list', '--execution', run.executionId, '--json'], cliEnv, 60_000);
+  const cliIds = (JSON.parse(listedByCli.stdout) as { dlqs: { id: string }[] }).dlqs.map((d) => d.id).sort();
+  expect(cliIds).toEqual(parkedIds);
 });
 
 test("a run's detail is not found for another scenario or organization, and a bad execution id is named", async () => {
