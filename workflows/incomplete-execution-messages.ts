@@ -41,8 +41,7 @@ export type IncompleteExecutionRequestKind = keyof typeof requestMessages;
  */
 export const messageDescriptions = {
   retry: 'Start an attempt now. Input: {"requestId"?: string, "reason"?: string}.',
-  resolve:
-    'Patch, then start an attempt now. Input: {"requestId"?, "blueprint"?, "failer"?, "bundles"?, "reason"?}.',
+  resolve: 'Patch, then start an attempt now. Input: {"requestId"?, "blueprint"?, "failer"?, "bundles"?, "reason"?}.',
   patch:
     'Change what the next attempt uses, without starting one. Input: {"requestId"?, "blueprint"?, "failer"?, "bundles"?, "reason"?}.',
   delete: 'Delete the IE: its bundles and blueprint go, its quota is freed. Input: {"requestId"?, "reason"?}.',

@@ -37,7 +37,9 @@ export const listDlqsQuery = querySchema({
   scenarioId: integerIdParam
     .optional()
     .describe("The scenario's IEs (Make requires it; imex lists the organization's without it)"),
-  executionId: hex32.optional().describe('The IEs this run parked (its detail: `GET /scenarios/{id}/logs/{executionId}`)'),
+  executionId: hex32
+    .optional()
+    .describe('The IEs this run parked (its detail: `GET /scenarios/{id}/logs/{executionId}`)'),
   ...pagingQuery(),
   'pg[sortBy]': z.enum(sortByValues, { error: `must be one of ${sortByValues.join(', ')}` }).default('created'),
   'pg[sortDir]': z.enum(['asc', 'desc'], { error: 'must be asc or desc' }).default('desc'),
