@@ -4,12 +4,15 @@
  * each run's end. The rules are the coordinator's (Make §1.6): after `maxErrors` automatic runs in
  * a row end with status error the scenario is deactivated and its schedule paused; a webhook run
  * of an instant-trigger scenario deactivates it on its first error; a success or a warning resets
- * the count; errors count per activation. Idempotent per execution id: a retried or replayed end
+ * the count; errors count per activation; an error of a deactivating category (Make §2.1:
+ * InvalidConfigurationError, InvalidAccessTokenError, …) deactivates at once. Idempotent per execution id: a retried or replayed end
  * counts once.
  */
 import type { Client } from '@temporalio/client';
 import {
   consecutiveErrorsReason,
+  deactivatesAtOnce,
+  deactivatingErrorReason,
   errorsBeforeDeactivation,
   hasWebhookTrigger,
   scenarioSettingsSchema,
@@ -45,6 +48,17 @@ export function createConsecutiveErrors(deps: { store: Store; client: Client; ta
     // Inactive already, or activated again since the run started: this error belongs to no count.
     if (!scenario?.isActive || (scenario.activatedAt?.toISOString() ?? null) !== input.activation) {
       return { deactivated: false };
+    }
+    // Make: some errors deactivate the scenario at once, whatever the count.
+    if (input.error && deactivatesAtOnce(input.error.type)) {
+      const result = await deactivateScenario(deps, {
+        orgId: input.orgId,
+        scenarioId: input.scenarioId,
+        reason: deactivatingErrorReason(input.error, input.executionId),
+        activation: input.activation,
+      });
+      if (result.deactivated) await store.runErrors.clear(input.scenarioId);
+      return result;
     }
     const settings = scenarioSettingsSchema.parse(scenario.blueprint.metadata?.scenario ?? {});
     const { threshold, webhookRule } = errorsBeforeDeactivation(input.trigger, {

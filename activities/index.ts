@@ -20,6 +20,7 @@ import { createIncompleteExecutionActivities } from './incomplete-executions';
 import { createMaintenanceActivities } from './maintenance';
 import { createRecordExecution } from './record-execution';
 import { createRunModule } from './run-module';
+import { deliverRunCallback } from './run-callback';
 import { createScenarioLeaseActivities } from './scenario-leases';
 import { createWebhookDispatch } from '../src/temporal/webhook-dispatch';
 
@@ -101,6 +102,8 @@ function createShortActivities(deps: ActivityDeps, events: OperatorEvents) {
     /** Starts the runs of a scenario's waiting webhook payloads (or wakes a sequential one's coordinator). */
     deliverQueuedWebhooks: deliverWebhooks,
     ...createAlertActivities({ store: deps.store, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }),
+    /** Make's `callbackUrl`: a run on demand's outcome, POSTed when it ends. */
+    deliverRunCallback,
   };
 }
 

@@ -124,7 +124,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       },
     });
 
-    // Purge and quota reconciliation, hourly, on a Temporal Schedule (idempotent on every start).
+    // Purge, quota reconciliation and the other sweeps, every 5 minutes, on a Temporal Schedule (idempotent on every start).
     await ensureMaintenanceSchedule(temporal.client, {
       taskQueue: config.IMEX_TASK_QUEUE,
       input: { purgeAfterMs: config.IMEX_PURGE_AFTER_DAYS * 24 * 60 * 60 * 1000 },

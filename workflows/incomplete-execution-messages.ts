@@ -34,5 +34,23 @@ export const requestMessages = {
 
 export type IncompleteExecutionRequestKind = keyof typeof requestMessages;
 
+/**
+ * What the Temporal Web UI says of each message (the workflow's `__temporal_workflow_metadata`):
+ * the operator's requests with their input, and the scenario coordinator's signals as internal,
+ * not to be sent by hand (the Web UI lists every signal a workflow handles).
+ */
+export const messageDescriptions = {
+  retry: 'Start an attempt now. Input: {"requestId"?: string, "reason"?: string}.',
+  resolve: 'Patch, then start an attempt now. Input: {"requestId"?, "blueprint"?, "failer"?, "bundles"?, "reason"?}.',
+  patch:
+    'Change what the next attempt uses, without starting one. Input: {"requestId"?, "blueprint"?, "failer"?, "bundles"?, "reason"?}.',
+  delete: 'Delete the IE: its bundles and blueprint go, its quota is freed. Input: {"requestId"?, "reason"?}.',
+  state: "The IE as the API's detail shows it, plus nextRetryAt.",
+  attemptSlotGranted:
+    "INTERNAL, do not send: the scenario's coordinator grants this IE's attempt a slot. Use retry instead.",
+  attemptSlotAskAgain:
+    "INTERNAL, do not send: the scenario's coordinator restarted and asks for a pending slot request again.",
+} as const;
+
 /** The IE as the API's detail shows it, plus `nextRetryAt`. */
 export const stateQuery = defineQuery<IncompleteExecutionState>('state');

@@ -36,6 +36,7 @@ import {
   ImexOrgId,
   INCOMPLETE_EXECUTION_PRIORITY,
   ImexScenarioId,
+  incompleteExecutionDetails,
   incompleteExecutionSearchAttributes,
   incompleteExecutionWriteThrough,
   runWorkflowId,
@@ -48,7 +49,12 @@ import {
   type ScenarioRunResult,
 } from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
-import { requestMessages, stateQuery, type IncompleteExecutionRequestKind } from './incomplete-execution-messages';
+import {
+  messageDescriptions,
+  requestMessages,
+  stateQuery,
+  type IncompleteExecutionRequestKind,
+} from './incomplete-execution-messages';
 import { attemptSlotAskAgainSignal, attemptSlotGrantedSignal } from './scenario-coordinator-messages';
 import { scenarioRun } from './scenario-run';
 
@@ -159,13 +165,22 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   /** An accepted retry whose change-log entry its attempt writes (PROMPT_RETRY_ACCEPT_PATCH). */
   let retryToLog: { stamp: IeChangeStamp; before: { status: string; attempts: number } } | undefined;
 
-  setHandler(stateQuery, () => state);
-  setHandler(attemptSlotGrantedSignal, ({ requestId }) => {
-    grantedRequestId = requestId;
-  });
-  setHandler(attemptSlotAskAgainSignal, () => {
-    askAgain = true;
-  });
+  // Descriptions show in the Temporal Web UI (the workflow's metadata): the coordinator's signals are internal.
+  setHandler(stateQuery, () => state, { description: messageDescriptions.state });
+  setHandler(
+    attemptSlotGrantedSignal,
+    ({ requestId }) => {
+      grantedRequestId = requestId;
+    },
+    { description: messageDescriptions.attemptSlotGranted },
+  );
+  setHandler(
+    attemptSlotAskAgainSignal,
+    () => {
+      askAgain = true;
+    },
+    { description: messageDescriptions.attemptSlotAskAgain },
+  );
 
   /**
    * Waits for the coordinator's slot for this attempt. No timer (the IE's history shows only its
@@ -373,8 +388,10 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
 
   for (const kind of Object.keys(requestMessages) as RequestKind[]) {
     const { signal, update } = requestMessages[kind];
-    setHandler(signal, async (request?: unknown) => void (await handle(kind, request, 'signal')));
+    const description = messageDescriptions[kind];
+    setHandler(signal, async (request?: unknown) => void (await handle(kind, request, 'signal')), { description });
     setHandler(update, (request?: unknown) => handle(kind, request, 'update'), {
+      description,
       validator: (request?: unknown) => {
         const parsed = parseRequest(kind, request);
         if (!parsed.ok) throw new Error(parsed.reason);
@@ -384,18 +401,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   }
 
   function publishDetails(): void {
-    const next = state.waitingForSlot
-      ? "waiting for an attempt slot (the scenario's coordinator runs at most 3 attempts at once)"
-      : state.nextRetryAt
-        ? `next auto-retry at ${state.nextRetryAt}`
-        : 'no auto-retry scheduled';
-    const rejection = state.lastRejection
-      ? `\n\nLast rejected request: **${state.lastRejection.request}**: ${state.lastRejection.reason}`
-      : '';
-    setCurrentDetails(
-      `**${state.status}** · attempts ${state.attempts} of ${schedule.length} · ${next}\n\n` +
-        `Failed at module ${state.failer}: ${state.error.type}: ${state.error.message}${rejection}`,
-    );
+    setCurrentDetails(incompleteExecutionDetails(state, schedule.length));
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * `maintenance`: one sweep of what keeps incomplete executions bounded and true, started by the
- * Temporal Schedule `imex-maintenance` (hourly by default; `ensureMaintenanceSchedule`).
+ * Temporal Schedule `imex-maintenance` (every 5 minutes by default; `ensureMaintenanceSchedule`).
  *
  * 1. **Purge** (DESIGN.md §5): resolved IEs stay listed for the retention after resolution
  *    (Make: 30 days), tombstones of deleted IEs as long after deletion; then the documents, their

@@ -50,6 +50,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   consecutiveErrorsReason,
+  deactivatesAtOnce,
+  deactivatingErrorReason,
   errorsBeforeDeactivation,
   ieWorkflowId,
   ImexOrgId,
@@ -89,6 +91,9 @@ const { prepareRuns, deactivateScenario, closedWorkflows, attemptsInProgress } =
   // Store reads and writes are idempotent: keep trying through an outage rather than lose work.
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
+
+/** Versioning: an automatic run ending with a deactivating category deactivates the scenario at once. */
+export const DEACTIVATING_CATEGORIES_PATCH = 'imex-deactivating-categories';
 
 /**
  * Versioning: before it, every batch of run requests read the scenario through `prepareRuns`;
@@ -284,6 +289,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     current: CoordinatedScenario,
     bp: Blueprint,
     traceparent?: string,
+    callbackUrl?: string,
   ): void {
     const activation = current.activatedAt;
     // Only payloads accepted with tracing on carry one; histories from before replay without.
@@ -305,6 +311,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
               trigger,
               ...(data === undefined ? {} : { data }),
               ...(traced ? { traceparent } : {}),
+              ...(callbackUrl ? { callbackUrl } : {}),
             },
           ],
           staticSummary: `Scenario "${current.name}" (#${scenarioId}) · ${trigger} run`,
@@ -341,16 +348,21 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       errors.count++;
       const current = scenario;
       if (!current || deactivatedActivation === run.activation) continue;
-      // Make: an instant-trigger (webhook) scenario is deactivated on its first error.
+      // Make: an instant-trigger (webhook) scenario is deactivated on its first error, and some
+      // categories deactivate any scenario at once (histories from before replay without it).
+      const atOnce = deactivatesAtOnce(run.error?.type) && patched(DEACTIVATING_CATEGORIES_PATCH);
       const { threshold, webhookRule } = errorsBeforeDeactivation(run.trigger, current);
-      if (threshold <= 0 || errors.count < threshold) continue;
-      const reason = consecutiveErrorsReason({
-        webhookRule,
-        count: errors.count,
-        threshold,
-        ...(run.error ? { error: run.error } : {}),
-        executionId: run.executionId,
-      });
+      if (!atOnce && (threshold <= 0 || errors.count < threshold)) continue;
+      const reason =
+        atOnce && run.error
+          ? deactivatingErrorReason(run.error, run.executionId)
+          : consecutiveErrorsReason({
+              webhookRule,
+              count: errors.count,
+              threshold,
+              ...(run.error ? { error: run.error } : {}),
+              executionId: run.executionId,
+            });
       await deactivateScenario({ orgId, scenarioId, reason, activation: run.activation });
       deactivatedActivation = run.activation;
       errors.count = 0;
@@ -374,7 +386,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     if (!patched(DIRECT_MANUAL_RUNS_PATCH)) return false;
     const capacity = Math.max(0, (current.sequential ? 1 : maxConcurrentRuns) - running.size);
     for (const request of pending.splice(0, capacity)) {
-      launch(request.executionId, request.trigger, request.data, current, blueprint);
+      launch(request.executionId, request.trigger, request.data, current, blueprint, undefined, request.callbackUrl);
     }
     return true;
   }
@@ -429,7 +441,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     for (const candidate of candidates.slice(0, capacity)) {
       if (candidate.kind === 'request') {
         pending.splice(pending.indexOf(candidate.request), 1);
-        launch(candidate.request.executionId, candidate.request.trigger, candidate.request.data, current, blueprint);
+        const { request } = candidate;
+        launch(request.executionId, request.trigger, request.data, current, blueprint, undefined, request.callbackUrl);
       } else {
         // Payloads start strictly in sequence: the cursor only moves forward over started ones.
         webhookCursor = candidate.webhook.seq;

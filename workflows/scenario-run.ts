@@ -27,9 +27,17 @@
  * parked as an IE of its own, and the fan-out goes on: an attempt loses no bundle
  * (ATTEMPT_KEEPS_BUNDLES_PATCH, docs/incomplete-executions.md).
  */
-import { ApplicationFailure, patched, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  sleep,
+} from '@temporalio/workflow';
 import {
   defaultPolicyTable,
+  executionStatusCodes,
   evaluateFilter,
   evaluateMapping,
   findModulePosition,
@@ -185,6 +193,18 @@ const ATTEMPTS_RECHECK_MS = [100, 250, 500, 1000, 2000];
  */
 export const DIRECT_RUN_END_PATCH = 'imex-direct-run-end';
 
+/**
+ * Versioning: a run on demand with Make's `callbackUrl` POSTs its outcome there before it closes
+ * (activities/run-callback.ts). Runs recorded before it had no callback.
+ */
+export const RUN_CALLBACK_PATCH = 'imex-run-callback';
+
+const callbacks = proxyActivities<ImexActivities>({
+  startToCloseTimeout: '30 seconds',
+  // A receiver that stays down does not hold the run open for long: about two minutes, then noted.
+  retry: { maximumAttempts: 6, initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
 export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunResult> {
   const lease =
     input.resume === undefined && patched(RUN_LEASE_PATCH)
@@ -220,6 +240,26 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     } else {
       await localStoreWrites.unregisterRun(lease);
     }
+    if (input.callbackUrl && patched(RUN_CALLBACK_PATCH)) await callBack(input, outcome);
+  }
+}
+
+/** Make's `callbackUrl`: the outcome, once the run's place is free. A receiver that never answers changes nothing else. */
+async function callBack(input: ScenarioRunInput, outcome: Pick<ScenarioRunResult, 'status' | 'error'>): Promise<void> {
+  try {
+    await callbacks.deliverRunCallback.executeWithOptions({ summary: 'callbackUrl' }, [
+      {
+        url: input.callbackUrl as string,
+        body: {
+          executionId: input.executionId,
+          scenarioId: input.scenarioId,
+          status: executionStatusCodes[outcome.status],
+          ...(outcome.error ? { error: { type: outcome.error.type, message: outcome.error.message } } : {}),
+        },
+      },
+    ]);
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
   }
 }
 

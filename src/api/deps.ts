@@ -15,7 +15,11 @@ import type { CodecServerOptions } from './routes/codec';
  */
 export type ApiImexClient = Pick<
   ImexClient,
-  'startScenarioRun' | 'requestIncompleteExecution' | 'deleteIncompleteExecution' | 'startBulkOperation'
+  | 'startScenarioRun'
+  | 'scenarioRunResult'
+  | 'requestIncompleteExecution'
+  | 'deleteIncompleteExecution'
+  | 'startBulkOperation'
 >;
 
 export interface ApiDeps {

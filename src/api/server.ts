@@ -20,6 +20,7 @@ import { installAuth } from './auth';
 import type { ApiDeps } from './deps';
 import { installErrorHandling, validationError } from './errors';
 import { dataStoreRecordRoutes } from './routes/data-store-records';
+import { organizationRoutes } from './routes/organizations';
 import { dataStoreRoutes } from './routes/data-stores';
 import { dataStructureRoutes } from './routes/data-structures';
 import { codecRoutes } from './routes/codec';
@@ -108,6 +109,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
       await api.register(dataStoreRoutes, deps);
       await api.register(dataStoreRecordRoutes, deps);
       await api.register(alertRoutes, deps);
+      await api.register(organizationRoutes, deps);
     },
     { prefix: API_BASE_PATH },
   );

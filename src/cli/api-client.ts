@@ -61,6 +61,9 @@ export async function apiCall(context: CliContext, method: string, path: string,
     );
   }
   const base = apiBaseUrl(remote ?? `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}`);
+  const apiFrom = options.apiUrl ? '--api-url' : remote ? 'IMEX_API_URL' : 'IMEX_API_HOST/IMEX_API_PORT';
+  const tokenFrom = options.token ? '--token' : config.IMEX_TOKEN ? 'IMEX_TOKEN' : "npm start's saved local token";
+  context.verbose(`API: ${method} ${base}${path} (API from ${apiFrom}, token from ${tokenFrom})`);
   const headers: Record<string, string> = { authorization: `Token ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;

@@ -42,6 +42,7 @@ export interface GlobalOptions {
   json?: boolean;
   apiUrl?: string;
   token?: string;
+  verbose?: boolean;
 }
 
 export interface Output {
@@ -85,6 +86,11 @@ export class CliContext {
     else human(this.output.out);
   }
 
+  /** With `--verbose`: one line on stderr (where the CLI talks to, never secrets), apart from the output. */
+  verbose(line: string): void {
+    if (this.options.verbose) this.output.err(`imex: ${line}`);
+  }
+
   /** The store, closed when `use` finishes: admin commands talk to MongoDB directly. */
   async withStore<T>(use: (store: Store) => Promise<T>): Promise<T> {
     const { MONGO_URL, IMEX_MONGO_DB, IMEX_STORE_PORT } = this.config;
@@ -102,6 +108,9 @@ export class CliContext {
       if (error instanceof ConfigError) throw new CliError(error.message, exitCodes.usage);
       throw error;
     }
+    this.verbose(
+      `store: ${MONGO_URL ? `MongoDB at ${redact(MONGO_URL)} (MONGO_URL)` : `the local imex store at ${url} (IMEX_STORE_PORT)`}, database ${IMEX_MONGO_DB}`,
+    );
     let store: Store;
     try {
       store = await openStore(withTimeout(url), IMEX_MONGO_DB, { keyring });

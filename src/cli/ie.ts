@@ -235,6 +235,7 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
   ie.command('list')
     .description("a scenario's incomplete executions, newest first")
     .option('--scenario <id>', 'the scenario (default: every scenario of the organization)', scenarioOption)
+    .option('--execution <id>', 'only those the run with this execution id parked')
     .option('--status <status>', 'unresolved, pending, in_progress or resolved')
     .option('--error-type <type>', 'an error category, e.g. ConnectionError')
     .option('--sort <field>', 'created, size or attempts', 'created')
@@ -247,6 +248,7 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
           context,
           options: {
             scenario?: number;
+            execution?: string;
             status?: string;
             errorType?: string;
             sort: string;
@@ -257,6 +259,7 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
         ) => {
           const query = new URLSearchParams();
           if (options.scenario !== undefined) query.set('scenarioId', String(options.scenario));
+          if (options.execution) query.set('executionId', options.execution);
           if (options.status) query.set('status', options.status);
           if (options.errorType) query.set('errorType', options.errorType);
           query.set('pg[offset]', String(options.offset));

@@ -25,6 +25,7 @@ export function buildProgram(output: Output = processOutput, env: NodeJS.Process
     .option('--json', 'print JSON instead of tables (for scripts)')
     .option('--api-url <url>', 'the imex API (default: IMEX_API_URL, else http://IMEX_API_HOST:IMEX_API_PORT)')
     .option('--token <token>', 'API token (default: IMEX_TOKEN)')
+    .option('--verbose', 'say on stderr which API or store each command talks to')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({

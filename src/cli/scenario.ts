@@ -1,6 +1,7 @@
 /** `imex scenario` (alias `scenarios`): scenarios through the HTTP API. */
 import fs from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { RunDetailView } from '../api/schemas/run-detail';
 import type { ScenarioLogView, ScenarioView } from '../api/schemas/scenarios';
 import { apiRequest } from './api-client';
 import { CliContext, CliError, exitCodes, nonNegativeInt, positiveInt, table, type Output } from './context';
@@ -157,20 +158,21 @@ export function registerScenarioCommands(program: Command, output: Output, env: 
 
   scenario
     .command('logs')
-    .description("a scenario's runs, newest first")
+    .description("a scenario's runs, newest first; with an execution id, that run's detail")
     .argument('<id>', 'scenario id', id)
+    .argument('[executionId]', 'one run: its module operations and the incomplete executions it parked')
     .option('--limit <n>', 'at most this many', positiveInt('--limit'), 20)
     .action(
-      run(async (context, scenarioId: number, options: { limit: number }) => {
+      run(async (context, scenarioId: number, executionId: string | undefined, options: { limit: number }) => {
+        if (executionId !== undefined) return printRunDetail(context, scenarioId, executionId);
         const result = await apiRequest<{ scenarioLogs: ScenarioLogView[] }>(
           context,
           'GET',
           `/scenarios/${scenarioId}/logs?pg[limit]=${options.limit}`,
         );
-        const statuses: Record<number, string> = { 1: 'success', 2: 'warning', 3: 'error' };
         const rows = result.scenarioLogs.map((log) => ({
           id: log.id,
-          status: statuses[log.status],
+          status: runStatuses[log.status],
           timestamp: log.timestamp,
           durationMs: log.duration,
           operations: log.operations,
@@ -182,12 +184,49 @@ export function registerScenarioCommands(program: Command, output: Output, env: 
           if (rows.some((row) => row.discarded)) columns.push('discarded');
           table(rows, columns).forEach((l) => out(l));
           // Data loss is never only a number: each dropped bundle, and why.
-          for (const log of result.scenarioLogs) {
-            for (const d of log.discarded ?? []) {
-              out(`${log.id}: module ${d.moduleId}, bundle ${d.bundleIndex} discarded: ${d.reason}`);
-            }
-          }
+          for (const log of result.scenarioLogs) printDiscarded(out, log);
         });
       }),
     );
+}
+
+const runStatuses: Record<number, string> = { 1: 'success', 2: 'warning', 3: 'error' };
+
+function printDiscarded(out: (line: string) => void, log: ScenarioLogView): void {
+  for (const d of log.discarded ?? []) {
+    out(`${log.id}: module ${d.moduleId}, bundle ${d.bundleIndex} discarded: ${d.reason}`);
+  }
+}
+
+/** Make's HISTORY entry: the run, each module operation, then its IEs (resolve them with `imex ie`). */
+async function printRunDetail(context: CliContext, scenarioId: number, executionId: string): Promise<void> {
+  const result = await apiRequest<{ scenarioLog: RunDetailView }>(
+    context,
+    'GET',
+    `/scenarios/${scenarioId}/logs/${encodeURIComponent(executionId)}`,
+  );
+  const run = result.scenarioLog;
+  context.print(result, (out) => {
+    out(`Run ${run.id} of scenario ${scenarioId}: ${runStatuses[run.status]}`);
+    out(`  started ${run.timestamp}, ${run.duration} ms, ${run.operations} operations, trigger ${run.trigger}`);
+    if (run.ieId) out(`  an attempt of incomplete execution ${run.ieId}`);
+    if (run.error) out(`  error: ${run.error.type}: ${run.error.message}`);
+    out('Operations:');
+    const operations = run.log.map((entry) => ({
+      module: `${entry.moduleId} ${entry.module}`,
+      bundle: entry.bundleIndex,
+      status: entry.status,
+      durationMs: entry.durationMs,
+      result: entry.status === 'error' ? `${entry.errorType}: ${entry.message}` : `${entry.outputCount ?? 0} bundles`,
+    }));
+    table(operations, ['module', 'bundle', 'status', 'durationMs', 'result']).forEach((l) => out(`  ${l}`));
+    for (const text of run.notes) out(`  note: ${text}`);
+    out(`Incomplete executions parked: ${run.dlqCount}`);
+    if (run.dlqs.length > 0) {
+      const rows = run.dlqs.map((d) => ({ ...d, reason: `${d.errorType}: ${d.reason}` }));
+      table(rows, ['id', 'status', 'failer', 'attempts', 'reason']).forEach((l) => out(`  ${l}`));
+    }
+    if (run.dlqCount > run.dlqs.length) out(`  all of them: imex ie list --execution ${run.id}`);
+    printDiscarded(out, run);
+  });
 }

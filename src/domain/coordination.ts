@@ -61,6 +61,29 @@ export function errorsBeforeDeactivation(
   return { threshold: webhookRule ? 1 : scenario.maxErrors, webhookRule };
 }
 
+/**
+ * Make (imt-proto's error classes, reference §2.1 and §1.6): these errors disable the scenario at
+ * once, whatever `maxErrors` says, when an automatic run ends with one (status error; a run that
+ * parked its bundle as an IE ends with warning and counts for nothing). Runs on demand are excepted.
+ */
+export const deactivatingErrorCategories: readonly ErrorCategory[] = [
+  'InvalidConfigurationError',
+  'InvalidAccessTokenError',
+  'UnexpectedError',
+  'MaxResultsExceededError',
+  'MaxFileSizeExceededError',
+  'InconsistencyError',
+];
+
+export function deactivatesAtOnce(errorType: string | undefined): boolean {
+  return errorType !== undefined && (deactivatingErrorCategories as readonly string[]).includes(errorType);
+}
+
+/** Why a run's error deactivated the scenario at once, as its `deactivationReason` says it. */
+export function deactivatingErrorReason(error: { type: string; message: string }, executionId: string): string {
+  return `a run ended with ${error.type}, which deactivates a scenario at once (${error.type}: ${error.message}; execution ${executionId})`;
+}
+
 /** Why the scenario was deactivated, as its `deactivationReason` says it. */
 export function consecutiveErrorsReason(input: {
   webhookRule: boolean;
@@ -87,6 +110,8 @@ export interface RunRequest {
   data?: unknown;
   /** ISO time it arrived: runs start in arrival order. */
   receivedAt: string;
+  /** A run on demand's `callbackUrl` (ScenarioRunInput). */
+  callbackUrl?: string;
 }
 
 export interface AttemptSlotRequest {

@@ -45,6 +45,7 @@ export * from './search-attributes';
 export * from './run';
 export * from './incomplete-execution';
 export * from './incomplete-execution-requests';
+export * from './ie-details';
 export * from './ie-changes';
 export * from './coordination';
 export * from './activity-timeouts';

@@ -54,6 +54,19 @@ export interface ScenarioRunInput {
    * starts the payloads that wait for a free place (src/temporal/webhook-dispatch.ts).
    */
   direct?: DirectRunSettlement;
+  /**
+   * Make's `callbackUrl` of a run on demand: when the run ends, its outcome is POSTed there
+   * (activities/run-callback.ts), durably: the run's workflow delivers it before it closes.
+   */
+  callbackUrl?: string;
+}
+
+/** What a run's `callbackUrl` receives when it ends (Make's status codes: 1 success, 2 warning, 3 error). */
+export interface RunCallbackBody {
+  executionId: string;
+  scenarioId: number;
+  status: 1 | 2 | 3;
+  error?: { type: string; message: string };
 }
 
 /** What the end of a run started without the coordinator needs. */

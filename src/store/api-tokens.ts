@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 
 /**
- * Make's API scopes that imex honours (DESIGN.md §7), and imex's codec server scopes:
+ * Make's API scopes that imex honours (DESIGN.md §7; `organizations:write` changes the organization's
+ * IE storage limit: an operator's scope), and imex's codec server scopes:
  * `payloads:read` decrypts Temporal payloads, `payloads:write` encrypts them (src/api/routes/codec.ts).
  * Those two reach every organization's payloads: give them to operators' tokens only.
  */
@@ -15,6 +16,8 @@ export const apiScopes = [
   'datastores:write',
   'udts:read',
   'udts:write',
+  'organizations:read',
+  'organizations:write',
   'payloads:read',
   'payloads:write',
 ] as const;

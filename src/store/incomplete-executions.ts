@@ -100,6 +100,8 @@ export type IncompleteExecutionSummary = Omit<IncompleteExecutionDocument, 'blue
 export interface IncompleteExecutionListQuery {
   orgId: number;
   scenarioId?: number;
+  /** The run that parked them (Make's HISTORY → Resolve). */
+  executionId?: string;
   status?: IeStatus;
   errorType?: ErrorCategory;
   offset: number;
@@ -289,6 +291,7 @@ export class IncompleteExecutionStore {
   async list(query: IncompleteExecutionListQuery): Promise<IncompleteExecutionDocument[]> {
     const filter: Filter<IncompleteExecutionDocument> = { orgId: query.orgId, deleted: false };
     if (query.scenarioId !== undefined) filter.scenarioId = query.scenarioId;
+    if (query.executionId !== undefined) filter.executionId = query.executionId;
     if (query.status) filter.status = query.status;
     if (query.errorType) filter['error.type'] = query.errorType;
     const dir = query.sortDir === 'asc' ? 1 : -1;
@@ -309,6 +312,11 @@ export class IncompleteExecutionStore {
       )
       .toArray();
     return docs.map((d) => d._id);
+  }
+
+  /** IEs a run parked that are not deleted (a run's detail). */
+  countByExecution(orgId: number, executionId: string): Promise<number> {
+    return this.collection.countDocuments({ orgId, executionId, deleted: false });
   }
 
   /** Unresolved, undeleted IEs of a scenario (Make's dlqCount). */

@@ -135,4 +135,10 @@ export class ScenarioStore {
     if (hookId) await this.webhooks?.registerHook(hookId, orgId, id);
     return this.get(orgId, id);
   }
+
+  /** Removes the scenario (its runs' records stay, as history). Answers whether it existed. */
+  async delete(orgId: number, id: number): Promise<boolean> {
+    const result = await this.collection.deleteOne({ _id: id, orgId });
+    return result.deletedCount === 1;
+  }
 }

@@ -141,6 +141,8 @@ export class ImexClient {
     scenarioId: number;
     data?: unknown;
     trigger?: Exclude<RunTrigger, 'attempt'>;
+    /** Make's `callbackUrl`: the run POSTs its outcome there when it ends. */
+    callbackUrl?: string;
   }): Promise<{ executionId: string; workflowId: string }> {
     const scenario = await this.store.scenarios.get(input.orgId, input.scenarioId);
     if (!scenario) throw new ScenarioNotFoundError(input.scenarioId);
@@ -168,6 +170,7 @@ export class ImexClient {
         executionId,
         trigger,
         ...(data === undefined ? {} : { data }),
+        ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
       });
       return { executionId, workflowId: runWorkflowId(executionId) };
     }
@@ -180,6 +183,7 @@ export class ImexClient {
         executionId,
         trigger,
         ...(data === undefined ? {} : { data }),
+        ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
         receivedAt: new Date().toISOString(),
       },
     );

@@ -15,6 +15,8 @@ export interface DirectRunRequest {
   executionId: string;
   trigger: 'manual' | 'schedule' | 'webhook';
   data?: unknown;
+  /** A run on demand's `callbackUrl` (ScenarioRunInput). */
+  callbackUrl?: string;
 }
 
 /** Starts the run; `'already-started'` when a workflow with its id exists. */
@@ -32,6 +34,7 @@ export async function startDirectRun(
     blueprint: scenario.blueprint,
     trigger,
     ...(request.data === undefined ? {} : { data: request.data }),
+    ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
     // Runs on demand neither count nor reset consecutive errors (Make §1.6).
     ...(trigger === 'manual' ? {} : { direct: { activation: scenario.activatedAt?.toISOString() ?? null } }),
   };

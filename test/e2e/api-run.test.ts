@@ -1,7 +1,10 @@
 /**
  * `POST /scenarios/{id}/run` with the real ImexClient and a real imex worker: the run happens,
- * and its log is listed with Make's status code.
+ * and its log is listed with Make's status code; Make's `responsive` answers with the run's status,
+ * and `callbackUrl` gets the outcome POSTed to a real local HTTP server, retried while it fails.
  */
+import { waitFor } from '../../src/stack/wait';
+import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startApi, webhookBlueprint, type RunningApi } from './support/api';
@@ -10,16 +13,19 @@ let env: TestEnv;
 let harness: ImexHarness;
 let api: RunningApi;
 let token: string;
+let receiver: ScriptedHttpServer;
 
 beforeAll(async () => {
   env = await openTestEnv();
   harness = await startImexHarness(env);
   api = await startApi(harness.store, harness.imex);
+  receiver = await new ScriptedHttpServer().start();
   token = (
     await harness.store.apiTokens.create({ orgId: harness.orgId, scopes: ['scenarios:read', 'scenarios:write'] })
   ).token;
 });
 afterAll(async () => {
+  await receiver?.stop();
   await api?.close();
   await harness?.stop();
   await env?.close();
@@ -54,4 +60,65 @@ test('a stopped scenario answers 409 with the reason and starts no run', async (
   expect(run.status).toBe(409);
   expect(run.body).toMatchObject({ code: 'IM_CONFLICT', detail: { reason: expect.stringContaining('not active') } });
   expect((await api.call('GET', `/scenarios/${id}/logs`, { token })).body.scenarioLogs).toEqual([]);
+});
+
+test("responsive answers with the run's status; callbackUrl gets the outcome, retried until the receiver takes it", async () => {
+  const created = await api.call('POST', '/scenarios', {
+    token,
+    body: { name: 'Called back', blueprint: webhookBlueprint() },
+  });
+  const id = created.body.scenario.id as number;
+  await api.call('POST', `/scenarios/${id}/start`, { token });
+  // The receiver fails once: the run's workflow tries again.
+  receiver.script('/done', { status: 503 }, { status: 200 });
+  const run = await api.call('POST', `/scenarios/${id}/run`, {
+    token,
+    body: { data: { name: 'Ada' }, responsive: true, callbackUrl: receiver.url('/done') },
+  });
+  expect(run.status).toBe(200);
+  expect(run.body).toEqual({ executionId: expect.stringMatching(/^[0-9a-f]{32}$/), status: 1 });
+  const executionId = run.body.executionId as string;
+  const calls = await waitFor(
+    'the callback to be taken',
+    async () => (receiver.requestsTo('/done').length >= 2 ? receiver.requestsTo('/done') : undefined),
+    { timeoutMs: 60_000 },
+  );
+  expect(calls.map((c) => c.status)).toEqual([503, 200]);
+  for (const call of calls) {
+    expect(call.method).toBe('POST');
+    expect(call.headers['idempotency-key']).toBe(executionId);
+    expect(JSON.parse(call.body)).toEqual({ executionId, scenarioId: id, status: 1 });
+  }
+});
+
+test('a sequential scenario (through its coordinator) calls back with the error of a failed run', async () => {
+  const blueprint = {
+    name: 'Fails',
+    flow: [
+      { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} },
+      { id: 2, module: 'json:ParseJSON', version: 1, parameters: {}, mapper: { json: '{{1.text}}' } },
+    ],
+    metadata: { scenario: { sequential: true } },
+  };
+  const created = await api.call('POST', '/scenarios', { token, body: { name: 'Fails', blueprint } });
+  expect(created.status).toBe(200);
+  const id = created.body.scenario.id as number;
+  await api.call('POST', `/scenarios/${id}/start`, { token });
+  receiver.script('/failed', { status: 204 });
+  const run = await api.call('POST', `/scenarios/${id}/run`, {
+    token,
+    body: { data: { text: 'not json' }, callbackUrl: receiver.url('/failed') },
+  });
+  expect(run.body).toEqual({ executionId: expect.any(String) });
+  const [call] = await waitFor(
+    'the callback',
+    async () => (receiver.requestsTo('/failed').length > 0 ? receiver.requestsTo('/failed') : undefined),
+    { timeoutMs: 60_000 },
+  );
+  expect(JSON.parse(call?.body ?? '{}')).toEqual({
+    executionId: run.body.executionId,
+    scenarioId: id,
+    status: 3,
+    error: { type: expect.any(String), message: expect.any(String) },
+  });
 });

@@ -72,6 +72,8 @@ interface Endpoint {
   scope: string;
   withId: boolean;
   body?: unknown;
+  /** As the OpenAPI document names it, when the path has more parameters than the scenario id. */
+  label?: string;
 }
 const endpoints: Endpoint[] = [
   {
@@ -91,12 +93,21 @@ const endpoints: Endpoint[] = [
     withId: true,
     body: { name: 'renamed' },
   },
+  // Deletes nothing here: each check below is refused before (scenario-delete.test.ts deletes).
+  { method: 'DELETE', path: (id) => `/scenarios/${id}`, scope: 'scenarios:write', withId: true },
   { method: 'POST', path: (id) => `/scenarios/${id}/start`, scope: 'scenarios:write', withId: true },
   { method: 'POST', path: (id) => `/scenarios/${id}/stop`, scope: 'scenarios:write', withId: true },
   { method: 'POST', path: (id) => `/scenarios/${id}/run`, scope: 'scenarios:write', withId: true, body: { data: {} } },
   { method: 'GET', path: (id) => `/scenarios/${id}/logs`, scope: 'scenarios:read', withId: true },
+  {
+    method: 'GET',
+    path: (id) => `/scenarios/${id}/logs/${'a'.repeat(32)}`,
+    scope: 'scenarios:read',
+    withId: true,
+    label: 'GET /scenarios/{scenarioId}/logs/{executionId}',
+  },
 ];
-const label = (e: Endpoint) => `${e.method} ${e.path('{scenarioId}')}`;
+const label = (e: Endpoint) => e.label ?? `${e.method} ${e.path('{scenarioId}')}`;
 
 describe.each(endpoints.map((e) => [label(e), e] as const))('%s', (_name, endpoint) => {
   const call = (token: string | null, headers?: Record<string, string>) =>
@@ -414,8 +425,17 @@ describe('POST /scenarios/{id}/start, /stop and /run', () => {
   test('unknown fields in the run body are named; unexpected failures answer 500 without internals', async () => {
     const { id } = await create(tokens.a, { name: 'Boom', blueprint: webhookBlueprint() });
     await api.call('POST', `/scenarios/${id}/start`, { token: tokens.a });
-    const unknown = await api.call('POST', `/scenarios/${id}/run`, { token: tokens.a, body: { responsive: true } });
-    expect(unknown.body.detail).toEqual([{ path: 'responsive', in: 'body', message: 'unknown field' }]);
+    const unknown = await api.call('POST', `/scenarios/${id}/run`, { token: tokens.a, body: { responsiv: true } });
+    expect(unknown.body.detail).toEqual([{ path: 'responsiv', in: 'body', message: 'unknown field' }]);
+    const bad = await api.call('POST', `/scenarios/${id}/run`, {
+      token: tokens.a,
+      body: { responsive: 'yes', callbackUrl: 'ftp://example.com/x' },
+    });
+    expect(bad.body.detail).toEqual([
+      { path: 'responsive', in: 'body', message: 'must be true or false' },
+      { path: 'callbackUrl', in: 'body', message: 'must be an http or https URL' },
+    ]);
+    expect(runs).toEqual([]);
 
     nextRun = async () => {
       throw new Error('secret connection string mongodb://user:pw@host');
@@ -487,6 +507,9 @@ describe('GET /openapi.json', () => {
       ...dataStoreEndpoints.map((e) => [e.label, e.scope]),
       // A scenario's webhook: public, outside /api/v2, as Make's hook URLs.
       ['POST /hooks/{hookId}', undefined],
+      // The token's organization (organizations.test.ts).
+      ['GET /organizations/{organizationId}', 'organizations:read'],
+      ['PATCH /organizations/{organizationId}', 'organizations:write'],
     ];
     expect(listed.sort()).toEqual(expected.sort());
   });

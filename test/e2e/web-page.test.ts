@@ -171,6 +171,18 @@ test('lists a parked IE, shows its bundle, retries it once the service recovers 
   await page.getByLabel('Bundle as JSON').filter({ hasText: '"type": "DataError"' }).waitFor();
   await page.getByText('No attempts yet.').waitFor();
 
+  // The failed run, and back: its operations and the IE it parked, which opens the IE again.
+  const executionId = (await harness.store.incompleteExecutions.get(ieId))?.executionId as string;
+  await page.locator('#open-run').click();
+  await page.locator('#run-id', { hasText: executionId }).waitFor();
+  await page
+    .locator('#run-operation-rows tr', { hasText: '2 · http:ActionSendData' })
+    .getByText('DataError: ')
+    .waitFor();
+  await badge(page.locator('#run-fields'), 'warning').waitFor();
+  await page.locator('#run-dlq-rows').getByRole('button', { name: ieId }).click();
+  await page.locator('#detail-id', { hasText: ieId }).waitFor();
+
   http.script('/crm', { status: 200, body: { id: 'c-1' } });
   await page.getByRole('button', { name: 'Retry', exact: true }).click();
   await badge(ieRow(ieId), 'resolved').waitFor({ timeout: 60_000 });

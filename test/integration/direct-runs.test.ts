@@ -189,6 +189,36 @@ test('consecutive errors count once per execution however often a run end is ret
   expect((await scenario(scenarioId)).deactivationReason).toBe(off.deactivationReason);
 });
 
+test('an automatic run ending with a deactivating category (InvalidAccessTokenError) deactivates at once; a DataError only counts', async () => {
+  const { scenarioId } = await webhookScenario('/never-called-either', { maxErrors: 3 });
+  const activation = (await scenario(scenarioId)).activatedAt?.toISOString() ?? null;
+  const { countRunOutcome } = createConsecutiveErrors({
+    store: imex.store,
+    client: env.client,
+    taskQueue: imex.taskQueue,
+  });
+  const end = (id: string, type: string): RunOutcomeInput => ({
+    orgId: imex.orgId,
+    scenarioId,
+    executionId: id.padEnd(32, '0'),
+    trigger: 'schedule',
+    activation,
+    status: 'error',
+    endedAt: new Date().toISOString(),
+    error: { type, message: `${type} of ${id}` },
+  });
+  expect(await countRunOutcome(end('a', 'DataError'))).toEqual({ deactivated: false });
+  expect((await scenario(scenarioId)).isActive).toBe(true);
+  const token = end('b', 'InvalidAccessTokenError');
+  expect(await countRunOutcome(token)).toEqual({ deactivated: true });
+  const off = await scenario(scenarioId);
+  expect(off.isActive).toBe(false);
+  expect(off.deactivationReason).toBe(
+    `a run ended with InvalidAccessTokenError, which deactivates a scenario at once (InvalidAccessTokenError: InvalidAccessTokenError of b; execution ${token.executionId})`,
+  );
+  expect(await imex.store.runErrors.collection.countDocuments({ scenarioId })).toBe(0);
+});
+
 test('a payload whose run was started before a crash (its entry not yet marked) is delivered again without a second run', async () => {
   const path = '/crash-between';
   server.script(path, { status: 200 });

@@ -35,18 +35,18 @@ afterAll(async () => {
   await env?.close();
 });
 
-const blueprint = () =>
+const blueprint = (path = '/down') =>
   blueprintSchema.parse({
     name: 'ie workflow',
-    flow: [webhookTrigger, http.httpModule(2, '/down', { method: 'get' })],
+    flow: [webhookTrigger, http.httpModule(2, path, { method: 'get' })],
     metadata: { scenario: { dlq: true } },
   });
 
-async function parkOne(): Promise<string> {
+async function parkOne(path = '/down'): Promise<string> {
   const scenario = await imex.store.scenarios.create({
     orgId: imex.orgId,
     name: 'ie workflow',
-    blueprint: blueprint(),
+    blueprint: blueprint(path),
   });
   const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId: scenario.id });
   const result = await imex.imex.scenarioRunResult(executionId);
@@ -128,6 +128,40 @@ test('a retry sent with the temporal CLI starts an attempt', async () => {
     { timeoutMs: 30_000 },
   );
   expect(after.error.type).toBe('ConnectionError');
+});
+
+test('the Web UI describes the internal signals as internal, shows the error as typed, and counts attempts only on auto-retry', async () => {
+  interface Metadata {
+    definition: { signalDefinitions: { name: string; description?: string }[] };
+    currentDetails: string;
+  }
+  const metadata = (ieId: string) =>
+    env.client.workflow.getHandle(ieWorkflowId(ieId)).query<Metadata>('__temporal_workflow_metadata');
+
+  const autoRetry = await parkOne();
+  const signals = new Map(
+    (await metadata(autoRetry)).definition.signalDefinitions.map((d) => [d.name, d.description ?? '']),
+  );
+  expect([...signals.keys()].sort()).toEqual(
+    ['attemptSlotAskAgain', 'attemptSlotGranted', 'delete', 'patch', 'resolve', 'retry'].sort(),
+  );
+  expect(signals.get('attemptSlotGranted')).toMatch(/^INTERNAL, do not send/);
+  expect(signals.get('attemptSlotAskAgain')).toMatch(/^INTERNAL, do not send/);
+  expect(signals.get('retry')).toMatch(/^Start an attempt now/);
+  expect((await metadata(autoRetry)).currentDetails).toMatch(
+    /^\*\*pending\*\* · attempts 0 of 8 \(auto-retry\) · next auto-retry at /,
+  );
+
+  // A DataError waits for a person: no "0 of 8"; the service's JSON is in a code block, as typed.
+  const body = '{"error":"*not* [found]","path":"a_b_c"}';
+  http.script('/typed', { status: 400, body });
+  const manual = await parkOne('/typed');
+  const details = (await metadata(manual)).currentDetails;
+  expect(details).toMatch(/^\*\*unresolved\*\* · attempts 0 · no auto-retry: waits for a person/);
+  expect(details).not.toContain(' of 8');
+  const fenced = /\n```text\n([^]*)\n```$/.exec(details)?.[1];
+  expect(fenced).toContain(body);
+  expect(fenced).toBe((await doc(manual)).error.message);
 });
 
 test('history stays bounded: many messages make it continue as new, keeping its state and request ids', async () => {

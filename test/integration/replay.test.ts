@@ -303,11 +303,27 @@ test('fresh histories of every workflow type replay against the current code', a
   );
   expect(variables.result.status).toBe('success');
 
+  // A run on demand with Make's callbackUrl POSTs its outcome before it closes (RUN_CALLBACK_PATCH).
+  http.script('/callback', { status: 204 });
+  const callbackScenario = await imex.createScenario({
+    name: 'replay: callback',
+    flow: [webhook, httpModule(2, '/ok')],
+  });
+  const callback = await imex.imex.startScenarioRun({
+    orgId: imex.orgId,
+    scenarioId: callbackScenario,
+    data: { n: 1 },
+    callbackUrl: http.url('/callback'),
+  });
+  expect(await imex.imex.scenarioRunResult(callback.executionId)).toMatchObject({ status: 'success' });
+  expect(http.count('/callback')).toBe(1);
+
   const recorded = {
     'scenario-run-variables': runWorkflowId(variables.executionId),
     'scenario-run-sleep': runWorkflowId(slept.executionId),
     'scenario-run-aggregated': runWorkflowId(aggregated.executionId),
     'scenario-run-aggregatedattempt': runWorkflowId(aggregatedAttempt!.executionId),
+    'scenario-run-callback': runWorkflowId(callback.executionId),
     // Mappings and filters in IML (IML_PATCH): the older scenario-run fixtures replay without it.
     'scenario-run-iml': runWorkflowId(iml.executionId),
     'scenario-run-datastore': runWorkflowId(dataStoreRun.executionId),

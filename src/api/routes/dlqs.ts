@@ -79,7 +79,7 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
         summary: "List a scenario's incomplete executions (newest first by default)",
         description:
           'Paging `pg[offset]`, `pg[limit]` (default 100), `pg[sortBy]` (created, size, attempts), `pg[sortDir]`; ' +
-          'imex filters `status` and `errorType`. Resolved IEs stay listed (`resolved: true`); deleted ones are not.',
+          'imex filters `executionId` (the run that parked them), `status` and `errorType`. Resolved IEs stay listed (`resolved: true`); deleted ones are not.',
         querystring: listDlqsQuery,
         response: { 200: z.object({ dlqs: z.array(dlqListItemSchema), pg: dlqPagingSchema }), ...errors },
       },
@@ -99,6 +99,7 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       const docs = await store.incompleteExecutions.list({
         orgId,
         ...(query.scenarioId === undefined ? {} : { scenarioId: query.scenarioId }),
+        ...(query.executionId === undefined ? {} : { executionId: query.executionId }),
         ...(query.status ? { status: query.status } : {}),
         ...(query.errorType ? { errorType: query.errorType } : {}),
         ...pg,

@@ -1,21 +1,25 @@
 /**
  * `/scenarios`: create (validated as the engine runs it), get, list, patch, start/stop, run, logs
+ * and one run's detail
  * (DESIGN.md §7). Every lookup goes through the token's organization: another organization's
  * scenario is "not found".
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { validateBlueprint } from '../../domain';
+import { executionStatusCodes, validateBlueprint } from '../../domain';
 import type { Scenario } from '../../store';
-import { authOf } from '../auth';
+import crypto from 'node:crypto';
+import { actorOf, authOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { conflict, errorBodySchema, notFound, validationError } from '../errors';
 import {
   createScenarioBody,
+  deleteScenarioQuery,
   pagingQuerySchema,
   pagingResponseSchema,
   patchScenarioBody,
   runScenarioBody,
+  runScenarioResponse,
   scenarioIdParams,
   scenarioLogSchema,
   scenarioSchema,
@@ -26,6 +30,7 @@ import {
   type IncompleteExecutionStats,
   type ScenarioView,
 } from '../schemas/scenarios';
+import { RUN_DETAIL_DLQS_MAX, runDetailParams, runDetailSchema, toRunDetail } from '../schemas/run-detail';
 
 const tags = ['scenarios'];
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema };
@@ -196,6 +201,103 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
     },
   );
 
+  app.delete(
+    '/scenarios/:scenarioId',
+    {
+      config: { scope: 'scenarios:write' },
+      schema: {
+        tags,
+        summary: 'Delete a scenario; refused while it has open incomplete executions unless force=true',
+        description:
+          'Refused (409, with the reason) while the scenario has unresolved IEs, unless `force=true`: then every ' +
+          'IE of the scenario is deleted through its workflow first (the workflow ends, its bundles, blueprint and ' +
+          'quota are freed, a tombstone stays). Always refused while a run or an attempt is in progress.',
+        params: scenarioIdParams,
+        querystring: deleteScenarioQuery,
+        response: {
+          200: z.object({ scenario: z.object({ id: z.int(), deleted: z.literal(true), dlqsDeleted: z.int() }) }),
+          ...errors,
+          409: errorBodySchema,
+        },
+      },
+    },
+    async (request) => {
+      const auth = authOf(request);
+      const { orgId } = auth;
+      const { scenarioId } = request.params;
+      await scenarioOf(orgId, scenarioId);
+      const open = await store.incompleteExecutions.countOpen(orgId, scenarioId);
+      if (open > 0 && !request.query.force) {
+        throw notDeletable(
+          scenarioId,
+          `it has ${open} open incomplete execution${open === 1 ? '' : 's'}: resolve or delete them, or delete with force=true`,
+        );
+      }
+      const busy = await busyReason(orgId, scenarioId);
+      if (busy) throw notDeletable(scenarioId, busy);
+      // No new run (and so no new IE) from here on: inactive, its schedule gone.
+      await store.scenarios.update(orgId, scenarioId, {
+        isActive: false,
+        deactivationReason: 'being deleted',
+        scheduling: null,
+      });
+      await deps.triggers?.syncScenarioTriggers(orgId, scenarioId);
+      const { deleted, refused } = await deleteIncompleteExecutionsOf(orgId, scenarioId, actorOf(auth));
+      if (refused.length > 0) {
+        throw notDeletable(
+          scenarioId,
+          `${refused.length} incomplete execution${refused.length === 1 ? '' : 's'} could not be deleted ` +
+            `(${refused[0]?.reason}); the scenario is kept, inactive: try again`,
+          { refused },
+        );
+      }
+      await store.scenarios.delete(orgId, scenarioId);
+      return { scenario: { id: scenarioId, deleted: true as const, dlqsDeleted: deleted } };
+    },
+  );
+
+  /** Why the scenario cannot be deleted right now: a run or an attempt holds data in flight. */
+  async function busyReason(orgId: number, scenarioId: number): Promise<string | undefined> {
+    if ((await store.leases.list(scenarioId, 'run')).length > 0) return 'a run of it is in progress';
+    const attempts = await store.incompleteExecutions.inProgressIds(orgId, scenarioId);
+    if (attempts.length > 0) return `an attempt of incomplete execution ${attempts[0]} is in progress`;
+    return undefined;
+  }
+
+  /** Every IE of the scenario (resolved ones too), each through its workflow as `DELETE /dlqs` does. */
+  async function deleteIncompleteExecutionsOf(
+    orgId: number,
+    scenarioId: number,
+    actor: ReturnType<typeof actorOf>,
+  ): Promise<{ deleted: number; refused: { id: string; reason: string }[] }> {
+    const refused: { id: string; reason: string }[] = [];
+    let deleted = 0;
+    for (;;) {
+      const page = await store.incompleteExecutions.list({
+        orgId,
+        scenarioId,
+        offset: refused.length,
+        limit: 100,
+        sortBy: 'created',
+        sortDir: 'asc',
+      });
+      if (page.length === 0) return { deleted, refused };
+      for (const doc of page) {
+        try {
+          await imex.deleteIncompleteExecution(doc._id, {
+            requestId: crypto.randomUUID(),
+            actor,
+            reason: `scenario ${scenarioId} deleted`,
+          });
+          deleted++;
+        } catch (error) {
+          if (!(error instanceof Error) || error.name !== 'RequestRejectedError') throw error;
+          refused.push({ id: doc._id, reason: (error as Error & { reason?: string }).reason ?? error.message });
+        }
+      }
+    }
+  }
+
   for (const action of ['start', 'stop'] as const) {
     app.post(
       `/scenarios/:scenarioId/${action}`,
@@ -228,10 +330,13 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       schema: {
         tags,
         summary: 'Run an active scenario now with input data',
-        description: 'Make: "The scenario has to be active." An inactive scenario answers 409 with the reason.',
+        description:
+          'Make: "The scenario has to be active." An inactive scenario answers 409 with the reason. ' +
+          '`responsive: true` answers when the run has ended, with its status; `callbackUrl` gets the outcome ' +
+          'POSTed when it ends, delivered by the run itself (retried while the receiver fails, about two minutes).',
         params: scenarioIdParams,
         body: runScenarioBody,
-        response: { 200: z.object({ executionId: z.string() }), ...errors, 409: errorBodySchema },
+        response: { 200: runScenarioResponse, ...errors, 409: errorBodySchema },
       },
     },
     async (request) => {
@@ -245,8 +350,16 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
           scenarioId,
           data: request.body?.data,
           trigger: 'manual',
+          ...(request.body?.callbackUrl ? { callbackUrl: request.body.callbackUrl } : {}),
         });
-        return { executionId };
+        if (!request.body?.responsive) return { executionId };
+        // Make's responsive: the answer waits for the run's end (its result is durable in Temporal).
+        const result = await imex.scenarioRunResult(executionId);
+        return {
+          executionId,
+          status: executionStatusCodes[result.status],
+          ...(result.error ? { error: result.error } : {}),
+        };
       } catch (error) {
         if (isScenarioNotRunnable(error)) throw notRunnable(scenarioId, error.reason);
         // Deleted between the lookup above and the start.
@@ -278,6 +391,43 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
       return { scenarioLogs: executions.map(toScenarioLog), pg: { offset, limit } };
     },
   );
+
+  app.get(
+    '/scenarios/:scenarioId/logs/:executionId',
+    {
+      config: { scope: 'scenarios:read' },
+      schema: {
+        tags,
+        summary: "One run: its module operations and the incomplete executions it parked (Make's HISTORY)",
+        description:
+          'Lists at most 100 of the IEs the run parked (`dlqCount` counts them all; `GET /dlqs?executionId=` pages ' +
+          'them) and the bundles it discarded under "enable data loss", each with its reason.',
+        params: runDetailParams,
+        response: { 200: z.object({ scenarioLog: runDetailSchema }), ...errors },
+      },
+    },
+    async (request) => {
+      const { orgId } = authOf(request);
+      const { scenarioId, executionId } = request.params;
+      await scenarioOf(orgId, scenarioId);
+      const execution = await store.executions.get(orgId, executionId);
+      if (!execution || execution.scenarioId !== scenarioId) {
+        throw notFound(`run ${executionId} of scenario ${scenarioId}`);
+      }
+      const [dlqs, dlqCount] = await Promise.all([
+        store.incompleteExecutions.list({
+          orgId,
+          executionId,
+          offset: 0,
+          limit: RUN_DETAIL_DLQS_MAX,
+          sortBy: 'created',
+          sortDir: 'asc',
+        }),
+        store.incompleteExecutions.countByExecution(orgId, executionId),
+      ]);
+      return { scenarioLog: toRunDetail(execution, dlqs, dlqCount) };
+    },
+  );
 };
 
 /** Re-checks a blueprint after settings were merged in; errors name `blueprint.<path>`. */
@@ -298,6 +448,10 @@ function inactiveReason(scenario: Scenario): string {
   return scenario.deactivationReason
     ? `the scenario is not active (deactivated: ${scenario.deactivationReason})`
     : 'the scenario is not active: start it first';
+}
+
+function notDeletable(scenarioId: number, reason: string, detail: Record<string, unknown> = {}) {
+  return conflict(`scenario ${scenarioId} cannot be deleted: ${reason}`, { reason, ...detail });
 }
 
 function notRunnable(scenarioId: number, reason: string) {

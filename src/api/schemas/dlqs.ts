@@ -25,7 +25,7 @@ import { checkedJson, integerIdParam, pagingQuery, querySchema } from '../valida
 import { blueprintField } from './scenarios';
 
 const hex32Message = 'must be 32 lowercase hex characters';
-const hex32 = z.string().regex(/^[0-9a-f]{32}$/, hex32Message);
+export const hex32 = z.string().regex(/^[0-9a-f]{32}$/, hex32Message);
 
 export const dlqIdParams = z.object({ dlqId: hex32 });
 export const dlqLogParams = z.object({ dlqId: hex32, logId: hex32 });
@@ -37,6 +37,9 @@ export const listDlqsQuery = querySchema({
   scenarioId: integerIdParam
     .optional()
     .describe("The scenario's IEs (Make requires it; imex lists the organization's without it)"),
+  executionId: hex32
+    .optional()
+    .describe('The IEs this run parked (its detail: `GET /scenarios/{id}/logs/{executionId}`)'),
   ...pagingQuery(),
   'pg[sortBy]': z.enum(sortByValues, { error: `must be one of ${sortByValues.join(', ')}` }).default('created'),
   'pg[sortDir]': z.enum(['asc', 'desc'], { error: 'must be asc or desc' }).default('desc'),

@@ -97,12 +97,36 @@ export function patchScenarioBody(registry: ModuleLookup) {
   });
 }
 
+export const deleteScenarioQuery = querySchema({
+  force: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .transform((value) => value === 'true')
+    .describe('true: delete its incomplete executions too (refused without it while it has open ones)'),
+});
+
 export const runScenarioBody = z
   .strictObject({
     data: checkedJson(z.unknown()).optional().describe("The trigger's input: becomes the first bundles"),
+    responsive: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe("Make's responsive: answer when the run has ended, with its status"),
+    callbackUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+      .max(2048, 'must be at most 2048 characters')
+      .optional()
+      .describe("Make's callbackUrl: the run POSTs { executionId, scenarioId, status, error? } there when it ends"),
   })
   // No body at all reaches validation as null.
   .nullish();
+
+export const runScenarioResponse = z.object({
+  executionId: z.string(),
+  /** With `responsive`: Make's code of how the run ended (1 success, 2 warning, 3 error). */
+  status: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+  error: z.object({ type: z.string(), message: z.string(), moduleId: z.int().optional() }).optional(),
+});
 
 export const scenarioSettingsViewSchema = z.object({
   dlq: z.boolean(),

@@ -344,7 +344,14 @@ function renderDetail(dlq) {
     ['Auto-retry', dlq.retry ? 'on' : 'off'],
     ['Next retry', time(dlq.nextRetryAt)],
     ['Created', time(dlq.created)],
-    ['Failed run', el('code', {}, dlq.executionId)],
+    [
+      'Failed run',
+      el(
+        'button',
+        { type: 'button', className: 'link', id: 'open-run', onclick: () => openRun(dlq.scenarioId, dlq.executionId) },
+        el('code', {}, dlq.executionId),
+      ),
+    ],
     ['Bundle index', String(dlq.index)],
     ['Size', `${dlq.size} bytes`],
   ];
@@ -396,6 +403,72 @@ function renderLogs(logs) {
   });
   $('log-rows').replaceChildren(...rows);
   $('logs-empty').hidden = logs.length > 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run (Make's HISTORY entry): its operations and the IEs it parked, each a link to its detail
+
+async function openRun(scenarioId, executionId) {
+  $('run').hidden = false;
+  $('run-id').textContent = executionId;
+  let run;
+  try {
+    ({ scenarioLog: run } = await api('GET', `/scenarios/${scenarioId}/logs/${executionId}`));
+  } catch (error) {
+    sayError(`Could not load run ${executionId}`, error);
+    return;
+  }
+  const result = RESULTS[run.status] ?? String(run.status);
+  const fields = [
+    ['Result', el('span', { className: `badge badge-${result}` }, result)],
+    ['Started', time(run.timestamp)],
+    ['Duration', `${run.duration} ms`],
+    ['Operations', String(run.operations)],
+    ['Trigger', run.trigger],
+    ['Parked', String(run.dlqCount)],
+  ];
+  if (run.error) fields.push(['Error', `${run.error.type}: ${run.error.message}`]);
+  $('run-fields').replaceChildren(...fields.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));
+  $('run-operation-rows').replaceChildren(
+    ...run.log.map((entry) =>
+      el(
+        'tr',
+        {},
+        el('td', {}, `${entry.moduleId} · ${entry.module}`),
+        el('td', { className: 'num' }, entry.bundleIndex),
+        el('td', {}, el('span', { className: `badge badge-${entry.status}` }, entry.status)),
+        el('td', { className: 'num' }, `${entry.durationMs} ms`),
+        el('td', {}, entry.errorType ? `${entry.errorType}: ${entry.message ?? ''}` : ''),
+      ),
+    ),
+  );
+  $('run-dlq-rows').replaceChildren(
+    ...run.dlqs.map((dlq) =>
+      el(
+        'tr',
+        { dataset: { dlqId: dlq.id } },
+        el(
+          'td',
+          {},
+          el(
+            'button',
+            { type: 'button', className: 'link', onclick: () => openDetail(dlq.id) },
+            el('code', {}, dlq.id),
+          ),
+        ),
+        el('td', {}, statusBadge(dlq.status)),
+        el('td', { className: 'num' }, dlq.failer),
+        el('td', {}, `${dlq.errorType}: ${dlq.reason}`),
+      ),
+    ),
+  );
+  $('run-dlqs-empty').hidden = run.dlqs.length > 0;
+  $('run-discarded').replaceChildren(
+    ...(run.discarded ?? []).map((d) =>
+      el('li', {}, `Module ${d.moduleId}, bundle ${d.bundleIndex} discarded: ${d.reason}`),
+    ),
+  );
+  $('run-heading').scrollIntoView({ block: 'nearest' });
 }
 
 async function retryOne() {
@@ -549,6 +622,9 @@ async function start() {
   $('retry').addEventListener('click', () => void retryOne());
   $('delete').addEventListener('click', () => void deleteOne());
   $('close-detail').addEventListener('click', closeDetail);
+  $('close-run').addEventListener('click', () => {
+    $('run').hidden = true;
+  });
   $('confirm-cancel').addEventListener('click', () => /** @type {HTMLDialogElement} */ ($('confirm')).close('cancel'));
   $('confirm-ok').addEventListener('click', () => /** @type {HTMLDialogElement} */ ($('confirm')).close('confirm'));
 

@@ -65,6 +65,7 @@ export async function startApi(
 
 /** For stand-in clients of tests that start no worker: the IE requests fail loudly if used. */
 export const noIncompleteExecutionRequests: Omit<ApiImexClient, 'startScenarioRun'> = {
+  scenarioRunResult: () => Promise.reject(new Error('no worker in this test')),
   requestIncompleteExecution: () => Promise.reject(new Error('no worker in this test')),
   deleteIncompleteExecution: () => Promise.reject(new Error('no worker in this test')),
   startBulkOperation: () => Promise.reject(new Error('no worker in this test')),
