@@ -510,6 +510,10 @@ describe('GET /openapi.json', () => {
       // The token's organization (organizations.test.ts).
       ['GET /organizations/{organizationId}', 'organizations:read'],
       ['PATCH /organizations/{organizationId}', 'organizations:write'],
+      // The organization's alert digests (alert-digests.test.ts).
+      ['GET /alerts', 'dlqs:read'],
+      ['PUT /alerts', 'dlqs:write'],
+      ['GET /alerts/digests', 'dlqs:read'],
     ];
     expect(listed.sort()).toEqual(expected.sort());
   });
