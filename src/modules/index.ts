@@ -4,7 +4,9 @@
  *
  * - `gateway:CustomWebHook`: the trigger; the run's input data becomes its bundles;
  * - `http:ActionSendData` v3: real HTTP requests, failures classified as Make's categories;
- * - `json:ParseJSON`, `util:SetVariable2`, `builtin:BasicFeeder` (Iterator);
+ * - `json:ParseJSON`, `json:CreateJSON`, `json:TransformToJSON`, `util:SetVariable2`,
+ *   `builtin:BasicFeeder` (Iterator);
+ * - `regexp:Parser` (match pattern) and `regexp:Replace`: Make's text parser;
  * - `datastore:AddRecord`, `GetRecord`, `UpdateRecord`, `DeleteRecord`, `ExistRecord`,
  *   `SearchRecord`, `CountRecords`, `DeleteAllRecords`: Make's data stores, transactional
  *   (docs/data-stores.md).
@@ -29,6 +31,9 @@ export {
 } from './http-action-send-data';
 export { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status';
 export { jsonParseJson } from './json-parse-json';
+export { jsonCreateJson, jsonTransformToJson } from './json-create-json';
+export { regexpParser } from './regexp-parser';
+export { regexpReplace } from './regexp-replace';
 export { utilSetVariable2 } from './util-set-variable2';
 export { builtinBasicFeeder } from './builtin-basic-feeder';
 export * from './data-store-access';

@@ -15,7 +15,10 @@ import {
 import { datastoreCountRecords, datastoreDeleteAllRecords, datastoreSearchRecord } from './datastore-queries';
 import { gatewayCustomWebHook } from './gateway-custom-webhook';
 import { createHttpActionSendData, type HttpModuleOptions } from './http-action-send-data';
+import { jsonCreateJson, jsonTransformToJson } from './json-create-json';
 import { jsonParseJson } from './json-parse-json';
+import { regexpParser } from './regexp-parser';
+import { regexpReplace } from './regexp-replace';
 import { utilSetVariable2 } from './util-set-variable2';
 
 /** Make's `app:ModuleName`: a lower-case app name (may hold digits and dashes), a module name. */
@@ -64,6 +67,10 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Mod
     .register(gatewayCustomWebHook)
     .register(createHttpActionSendData(options.http))
     .register(jsonParseJson)
+    .register(jsonCreateJson)
+    .register(jsonTransformToJson)
+    .register(regexpParser)
+    .register(regexpReplace)
     .register(utilSetVariable2)
     .register(builtinBasicFeeder)
     .register(datastoreAddRecord)

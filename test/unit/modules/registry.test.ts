@@ -43,7 +43,11 @@ describe('ModuleRegistry', () => {
       'datastore:UpdateRecord',
       'gateway:CustomWebHook',
       'http:ActionSendData',
+      'json:CreateJSON',
       'json:ParseJSON',
+      'json:TransformToJSON',
+      'regexp:Parser',
+      'regexp:Replace',
       'util:SetVariable2',
     ]);
   });
