@@ -45,7 +45,7 @@ export type Scheduling = z.output<typeof schedulingSchema>;
 
 /** Whether this scheduling runs the scenario on a Temporal Schedule. */
 export function isScheduled(scheduling: Scheduling | undefined): boolean {
-  return scheduling?.type === 'indefinitely' || scheduling?.type === 'cron';
+  return scheduling !== undefined && scheduling.type !== 'immediately' && scheduling.type !== 'on-demand';
 }
 
 /**

@@ -183,8 +183,14 @@ describe('POST /scenarios', () => {
   test("takes the blueprint as Make sends it (JSON text, export wrapper) and defaults the name to the blueprint's", async () => {
     const fromText = await create(tokens.a, { blueprint: JSON.stringify(webhookBlueprint('From text')), teamId: 3 });
     expect(fromText.name).toBe('From text');
-    const wrapped = JSON.stringify({ blueprint: webhookBlueprint('Wrapped'), scheduling: { type: 'indefinitely' } });
-    expect((await create(tokens.a, { blueprint: wrapped })).name).toBe('Wrapped');
+    const wrapped = JSON.stringify({
+      blueprint: webhookBlueprint('Wrapped'),
+      scheduling: { type: 'indefinitely', interval: 900 },
+    });
+    const fromExport = await create(tokens.a, { blueprint: wrapped });
+    expect(fromExport.name).toBe('Wrapped');
+    // The export's scheduling is applied, not dropped (api-scheduling.test.ts checks its Schedule).
+    expect(fromExport.scheduling).toEqual({ type: 'indefinitely', interval: 900 });
   });
 
   test('names each bad field: the module id, the field and the reason, and unknown fields', async () => {
