@@ -42,6 +42,8 @@ export interface RunModuleInput {
   scope?: MappingScope;
   /** Data-store modules: the run's organization and transaction (docs/data-stores.md). */
   transaction?: OperationTransaction;
+  /** The run's organization, for modules that read a connection (its secret never travels here). */
+  orgId?: number;
 }
 
 export interface RunModuleOutput {
@@ -90,6 +92,11 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
         input.idempotency.bundleIndex,
       );
       const dataStores = input.transaction ? createDataStoreAccess(store, input.transaction) : undefined;
+      const orgId = input.orgId;
+      const connections =
+        orgId === undefined
+          ? undefined
+          : { secretOf: async (id: number) => (await store.connections.secretOf(orgId, id)) ?? undefined };
       const output = await invokeModule(definition, {
         parameters: module.parameters,
         mapper: mapFields(module, context, input.scope, idempotencyKey),
@@ -103,6 +110,7 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
         idempotencyKey,
         input: input.data === undefined ? undefined : await resolveBundle(blobs, input.data),
         ...(dataStores ? { dataStores } : {}),
+        ...(connections ? { connections } : {}),
       });
       return {
         // Each bundle joins the input context on its way on: keep that context under its bound.

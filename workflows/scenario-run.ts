@@ -32,6 +32,7 @@ import {
   ImlMappingError,
   isBundleRef,
   isTransactionalModule,
+  usesConnection,
   mappingEnvironment,
   mappingScopeOf,
   mergePolicyTable,
@@ -142,6 +143,12 @@ export const RUN_LEASE_PATCH = 'imex-run-lease';
  * ask; none recorded before it could hold one (validation refused the type).
  */
 export const DATA_STORE_TRANSACTIONS_PATCH = 'imex-data-store-transactions';
+/**
+ * Versioning: an operation of a module that reads a connection (an HTTP auth variant) carries the
+ * run's organization, whose connection the activity reads. Only such operations ask; no run
+ * recorded before it could hold one (validation refused the types).
+ */
+export const CONNECTIONS_PATCH = 'imex-connections';
 
 /** A run waits for attempts that hold a slot: it looks again after these (milliseconds, then the last). */
 const ATTEMPTS_RECHECK_MS = [100, 250, 500, 1000, 2000];
@@ -280,6 +287,7 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
           ...(policyOverrides ? { policy: policyOverrides } : {}),
           ...(patched(IML_PATCH) ? { scope } : {}),
           ...(inTransaction ? { transaction: transaction.operation(seq) } : {}),
+          ...(usesConnection(module.module) && patched(CONNECTIONS_PATCH) ? { orgId: input.orgId } : {}),
         },
       ]);
       addLog(

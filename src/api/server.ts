@@ -23,6 +23,7 @@ import { dataStoreRecordRoutes } from './routes/data-store-records';
 import { dataStoreRoutes } from './routes/data-stores';
 import { dataStructureRoutes } from './routes/data-structures';
 import { codecRoutes } from './routes/codec';
+import { connectionRoutes } from './routes/connections';
 import { dlqRoutes } from './routes/dlqs';
 import { hookRoutes } from './routes/hooks';
 import { operationsRoutes } from './routes/operations';
@@ -106,6 +107,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
       await api.register(dataStructureRoutes, deps);
       await api.register(dataStoreRoutes, deps);
       await api.register(dataStoreRecordRoutes, deps);
+      await api.register(connectionRoutes, deps);
     },
     { prefix: API_BASE_PATH },
   );

@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import type { ModuleError } from '../domain';
+import type { ConnectionAccess } from './connection-access';
 import type { DataStoreAccess } from './data-store-access';
 
 /** One output bundle: a plain JSON object, as Make's. */
@@ -37,6 +38,8 @@ export interface ModuleRunContext<P, M> {
   input?: unknown;
   /** The organization's data stores, as this run sees them (the `datastore:` modules use it). */
   dataStores?: DataStoreAccess;
+  /** The organization's connections (secrets by id), for the modules that name one. */
+  connections?: ConnectionAccess;
 }
 
 export interface ModuleDefinition<P = unknown, M = unknown> {

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { ModuleError } from '../domain';
-import { defineModule } from './contract';
+import { defineModule, type ModuleRunContext, type OutputBundle } from './contract';
 import { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status';
 import { sendHttpRequest, type HttpResponse } from './http-transport';
 
@@ -91,6 +91,7 @@ export const httpMapperSchema = z
   });
 
 export type HttpMapper = z.output<typeof httpMapperSchema>;
+export type HttpParameters = z.output<typeof httpParametersSchema>;
 
 const text = (value: unknown) =>
   value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
@@ -145,41 +146,59 @@ export function createHttpActionSendData(options: HttpModuleOptions = {}) {
     versions: [3],
     parametersSchema: httpParametersSchema,
     mapperSchema: httpMapperSchema,
-    async run({ parameters, mapper, signal, idempotencyKey }) {
-      let url: URL;
-      try {
-        url = new URL(mapper.url);
-      } catch {
-        throw new ModuleError('DataError', `not a valid URL: "${mapper.url}"`);
-      }
-      for (const { name, value } of mapper.qs) if (name !== '') url.searchParams.append(name, text(value));
-      const headers = requestHeaders(mapper, idempotencyKey);
-      const body = requestBody(mapper, headers);
-
-      const response = await sendHttpRequest({
-        url,
-        method: mapper.method.toUpperCase(),
-        headers,
-        ...(body ? { body } : {}),
-        timeoutMs: (mapper.timeout ?? defaultTimeoutSeconds) * 1000,
-        maxResponseBytes,
-        followRedirect: mapper.followRedirect,
-        followAllRedirects: mapper.followAllRedirects,
-        rejectUnauthorized: mapper.rejectUnauthorized,
-        gzip: mapper.gzip,
-        signal,
-      });
-
-      if (parameters.handleErrors && isErrorStatus(response.statusCode)) throw statusError(response, now());
-      return [
-        {
-          statusCode: response.statusCode,
-          headers: response.headers,
-          data: responseData(response, mapper.parseResponse),
-        },
-      ];
-    },
+    run: (context) => sendMakeRequest(context, { maxResponseBytes, defaultTimeoutSeconds, now }),
   });
+}
+
+/** Credentials a variant adds to the request: headers and query-string parameters. */
+export interface HttpCredentials {
+  headers?: Record<string, string>;
+  qs?: { name: string; value: string }[];
+}
+
+/**
+ * The request of `http:ActionSendData` and its variants: `credentials` (from a connection) go
+ * over what the mapper says, and never into the output bundle or an error message.
+ */
+export async function sendMakeRequest(
+  { parameters, mapper, signal, idempotencyKey }: ModuleRunContext<HttpParameters, HttpMapper>,
+  options: Required<HttpModuleOptions>,
+  credentials: HttpCredentials = {},
+): Promise<OutputBundle[]> {
+  let url: URL;
+  try {
+    url = new URL(mapper.url);
+  } catch {
+    throw new ModuleError('DataError', `not a valid URL: "${mapper.url}"`);
+  }
+  for (const { name, value } of mapper.qs) if (name !== '') url.searchParams.append(name, text(value));
+  for (const { name, value } of credentials.qs ?? []) url.searchParams.set(name, value);
+  const headers = { ...requestHeaders(mapper, idempotencyKey), ...credentials.headers };
+  const body = requestBody(mapper, headers);
+
+  const response = await sendHttpRequest({
+    url,
+    method: mapper.method.toUpperCase(),
+    headers,
+    ...(body ? { body } : {}),
+    timeoutMs: (mapper.timeout ?? options.defaultTimeoutSeconds) * 1000,
+    maxResponseBytes: options.maxResponseBytes,
+    followRedirect: mapper.followRedirect,
+    followAllRedirects: mapper.followAllRedirects,
+    rejectUnauthorized: mapper.rejectUnauthorized,
+    gzip: mapper.gzip,
+    signal,
+    secretHeaders: Object.keys(credentials.headers ?? {}),
+  });
+
+  if (parameters.handleErrors && isErrorStatus(response.statusCode)) throw statusError(response, options.now());
+  return [
+    {
+      statusCode: response.statusCode,
+      headers: response.headers,
+      data: responseData(response, mapper.parseResponse),
+    },
+  ];
 }
 
 function statusError(response: HttpResponse, nowMs: number): ModuleError {

@@ -4,6 +4,7 @@
  *
  * - `gateway:CustomWebHook`: the trigger; the run's input data becomes its bundles;
  * - `http:ActionSendData` v3: real HTTP requests, failures classified as Make's categories;
+ *   `http:ActionSendDataBasicAuth` and `http:ActionSendDataAPIKeyAuth` with a connection's credentials;
  * - `json:ParseJSON`, `json:CreateJSON`, `json:TransformToJSON`, `util:SetVariable2`,
  *   `builtin:BasicFeeder` (Iterator);
  * - `regexp:Parser` (match pattern) and `regexp:Replace`: Make's text parser;
@@ -29,6 +30,8 @@ export {
   type HttpModuleOptions,
   type HttpMapper,
 } from './http-action-send-data';
+export * from './connection-access';
+export { createHttpActionSendDataApiKeyAuth, createHttpActionSendDataBasicAuth } from './http-action-send-data-auth';
 export { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status';
 export { jsonParseJson } from './json-parse-json';
 export { jsonCreateJson, jsonTransformToJson } from './json-create-json';

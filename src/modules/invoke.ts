@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { ModuleError, formatPath } from '../domain';
 import { classifyError } from './classify';
 import type { AnyModuleDefinition, ModuleExecution, OutputBundle } from './contract';
+import type { ConnectionAccess } from './connection-access';
 import type { DataStoreAccess } from './data-store-access';
 import { idempotencyKeyFor } from './idempotency';
 
@@ -21,6 +22,7 @@ export interface ModuleInvocation {
   idempotencyKey?: string;
   input?: unknown;
   dataStores?: DataStoreAccess;
+  connections?: ConnectionAccess;
 }
 
 function describeIssues(error: z.ZodError, field: string): string {
@@ -59,6 +61,7 @@ export async function invokeModule(
         idempotencyKeyFor(execution.executionId, execution.moduleId, execution.bundleIndex),
       ...(invocation.input === undefined ? {} : { input: invocation.input }),
       ...(invocation.dataStores ? { dataStores: invocation.dataStores } : {}),
+      ...(invocation.connections ? { connections: invocation.connections } : {}),
     });
   } catch (error) {
     // A cancelled operation is not a module failure: let the caller see its own reason.

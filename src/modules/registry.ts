@@ -15,6 +15,7 @@ import {
 import { datastoreCountRecords, datastoreDeleteAllRecords, datastoreSearchRecord } from './datastore-queries';
 import { gatewayCustomWebHook } from './gateway-custom-webhook';
 import { createHttpActionSendData, type HttpModuleOptions } from './http-action-send-data';
+import { createHttpActionSendDataApiKeyAuth, createHttpActionSendDataBasicAuth } from './http-action-send-data-auth';
 import { jsonCreateJson, jsonTransformToJson } from './json-create-json';
 import { jsonParseJson } from './json-parse-json';
 import { regexpParser } from './regexp-parser';
@@ -66,6 +67,8 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Mod
   return new ModuleRegistry()
     .register(gatewayCustomWebHook)
     .register(createHttpActionSendData(options.http))
+    .register(createHttpActionSendDataBasicAuth(options.http))
+    .register(createHttpActionSendDataApiKeyAuth(options.http))
     .register(jsonParseJson)
     .register(jsonCreateJson)
     .register(jsonTransformToJson)

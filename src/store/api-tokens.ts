@@ -15,6 +15,8 @@ export const apiScopes = [
   'datastores:write',
   'udts:read',
   'udts:write',
+  'connections:read',
+  'connections:write',
   'payloads:read',
   'payloads:write',
 ] as const;

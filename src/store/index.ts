@@ -9,6 +9,7 @@ export * from './api-tokens';
 export * from './blobs';
 export * from './blob-collection';
 export * from './bulk-operations';
+export * from './connections';
 export * from './data-stores';
 export * from './data-store-transactions';
 export * from './duplicate-key';

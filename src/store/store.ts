@@ -3,6 +3,7 @@ import { failFastStoreOptions } from './unavailable';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
+import { ConnectionStore } from './connections';
 import { DataStoreStore } from './data-stores';
 import { DataStoreTransactionStore } from './data-store-transactions';
 import { ExecutionStore } from './executions';
@@ -43,6 +44,8 @@ export interface Store {
   dataStores: DataStoreStore;
   /** Runs' staged data-store writes and their commits (data-store-transactions.ts). */
   dataStoreTransactions: DataStoreTransactionStore;
+  /** Credentials (Make's keychains) that modules name by id; secrets never leave the store but to a module. */
+  connections: ConnectionStore;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     webhookKeys: new WebhookIdempotencyStore(db),
     dataStores,
     dataStoreTransactions: new DataStoreTransactionStore(db, dataStores),
+    connections: new ConnectionStore(db),
     close,
   };
 }
@@ -126,6 +130,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.leases.ensureIndexes();
   // Data stores: records keyed `<storeId>:<key>`, listed in key order; a run's steps by transaction.
   await store.dataStores.ensureIndexes();
+  await store.connections.ensureIndexes();
   await store.dataStoreTransactions.ensureIndexes();
   await store.runErrors.ensureIndexes();
 }

@@ -491,6 +491,10 @@ describe('GET /openapi.json', () => {
       ...endpoints.map((e) => [label(e), e.scope]),
       ...dlqEndpoints.map((e) => [e.label, e.scope]),
       ...dataStoreEndpoints.map((e) => [e.label, e.scope]),
+      ['POST /connections', 'connections:write'],
+      ['GET /connections', 'connections:read'],
+      ['GET /connections/{connectionId}', 'connections:read'],
+      ['DELETE /connections/{connectionId}', 'connections:write'],
       // A scenario's webhook: public, outside /api/v2, as Make's hook URLs.
       ['POST /hooks/{hookId}', undefined],
     ];

@@ -43,6 +43,8 @@ describe('ModuleRegistry', () => {
       'datastore:UpdateRecord',
       'gateway:CustomWebHook',
       'http:ActionSendData',
+      'http:ActionSendDataAPIKeyAuth',
+      'http:ActionSendDataBasicAuth',
       'json:CreateJSON',
       'json:ParseJSON',
       'json:TransformToJSON',
