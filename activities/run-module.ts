@@ -111,6 +111,9 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
         input: input.data === undefined ? undefined : await resolveBundle(blobs, input.data),
         ...(dataStores ? { dataStores } : {}),
         ...(connections ? { connections } : {}),
+        webhookResponses: {
+          respond: async (response) => void (await store.webhookResponses.respond(input.executionId, response)),
+        },
       });
       return {
         // Each bundle joins the input context on its way on: keep that context under its bound.

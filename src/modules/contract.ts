@@ -40,6 +40,12 @@ export interface ModuleRunContext<P, M> {
   dataStores?: DataStoreAccess;
   /** The organization's connections (secrets by id), for the modules that name one. */
   connections?: ConnectionAccess;
+  /** Records this run's answer to its webhook's caller (`gateway:WebhookRespond`). */
+  webhookResponses?: WebhookResponder;
+}
+
+export interface WebhookResponder {
+  respond(response: { status: number; headers: { key: string; value: string }[]; body: string }): Promise<void>;
 }
 
 export interface ModuleDefinition<P = unknown, M = unknown> {

@@ -3,6 +3,7 @@
  * built-ins (Make's names and fields):
  *
  * - `gateway:CustomWebHook`: the trigger; the run's input data becomes its bundles;
+ *   `gateway:WebhookRespond`: the answer its caller gets;
  * - `http:ActionSendData` v3: real HTTP requests, failures classified as Make's categories;
  *   `http:ActionSendDataBasicAuth` and `http:ActionSendDataAPIKeyAuth` with a connection's credentials;
  * - `json:ParseJSON`, `json:CreateJSON`, `json:TransformToJSON`, `util:SetVariable2`,
@@ -21,6 +22,7 @@ export * from './idempotency';
 export * from './invoke';
 export * from './registry';
 export { gatewayCustomWebHook, bundleFromValue } from './gateway-custom-webhook';
+export { gatewayWebhookRespond } from './gateway-webhook-respond';
 export {
   createHttpActionSendData,
   httpActionSendData,

@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { ModuleError, formatPath } from '../domain';
 import { classifyError } from './classify';
-import type { AnyModuleDefinition, ModuleExecution, OutputBundle } from './contract';
+import type { AnyModuleDefinition, ModuleExecution, OutputBundle, WebhookResponder } from './contract';
 import type { ConnectionAccess } from './connection-access';
 import type { DataStoreAccess } from './data-store-access';
 import { idempotencyKeyFor } from './idempotency';
@@ -23,6 +23,7 @@ export interface ModuleInvocation {
   input?: unknown;
   dataStores?: DataStoreAccess;
   connections?: ConnectionAccess;
+  webhookResponses?: WebhookResponder;
 }
 
 function describeIssues(error: z.ZodError, field: string): string {
@@ -62,6 +63,7 @@ export async function invokeModule(
       ...(invocation.input === undefined ? {} : { input: invocation.input }),
       ...(invocation.dataStores ? { dataStores: invocation.dataStores } : {}),
       ...(invocation.connections ? { connections: invocation.connections } : {}),
+      ...(invocation.webhookResponses ? { webhookResponses: invocation.webhookResponses } : {}),
     });
   } catch (error) {
     // A cancelled operation is not a module failure: let the caller see its own reason.

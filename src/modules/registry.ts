@@ -14,6 +14,7 @@ import {
 } from './datastore-records';
 import { datastoreCountRecords, datastoreDeleteAllRecords, datastoreSearchRecord } from './datastore-queries';
 import { gatewayCustomWebHook } from './gateway-custom-webhook';
+import { gatewayWebhookRespond } from './gateway-webhook-respond';
 import { createHttpActionSendData, type HttpModuleOptions } from './http-action-send-data';
 import { createHttpActionSendDataApiKeyAuth, createHttpActionSendDataBasicAuth } from './http-action-send-data-auth';
 import { jsonCreateJson, jsonTransformToJson } from './json-create-json';
@@ -66,6 +67,7 @@ export interface DefaultRegistryOptions {
 export function createDefaultRegistry(options: DefaultRegistryOptions = {}): ModuleRegistry {
   return new ModuleRegistry()
     .register(gatewayCustomWebHook)
+    .register(gatewayWebhookRespond)
     .register(createHttpActionSendData(options.http))
     .register(createHttpActionSendDataBasicAuth(options.http))
     .register(createHttpActionSendDataApiKeyAuth(options.http))

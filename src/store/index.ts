@@ -24,4 +24,5 @@ export * from './scenario-leases';
 export * from './sequential-id';
 export * from './unavailable';
 export * from './webhook-queue';
+export * from './webhook-responses';
 export * from './webhook-idempotency';

@@ -16,6 +16,7 @@ import { ScenarioStore } from './scenarios';
 import { ScenarioLeaseStore } from './scenario-leases';
 import { WebhookIdempotencyStore } from './webhook-idempotency';
 import { WebhookQueueStore } from './webhook-queue';
+import { WebhookResponseStore } from './webhook-responses';
 
 /** Every collection imex keeps, behind one object: the only code that touches MongoDB. */
 export interface Store {
@@ -46,6 +47,8 @@ export interface Store {
   dataStoreTransactions: DataStoreTransactionStore;
   /** Credentials (Make's keychains) that modules name by id; secrets never leave the store but to a module. */
   connections: ConnectionStore;
+  /** What `gateway:WebhookRespond` set for a webhook run's caller, by execution id. */
+  webhookResponses: WebhookResponseStore;
   close(): Promise<void>;
 }
 
@@ -70,6 +73,7 @@ export function createStore(db: Db, close: () => Promise<void> = async () => und
     dataStores,
     dataStoreTransactions: new DataStoreTransactionStore(db, dataStores),
     connections: new ConnectionStore(db),
+    webhookResponses: new WebhookResponseStore(db),
     close,
   };
 }

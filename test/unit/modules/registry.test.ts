@@ -42,6 +42,7 @@ describe('ModuleRegistry', () => {
       'datastore:SearchRecord',
       'datastore:UpdateRecord',
       'gateway:CustomWebHook',
+      'gateway:WebhookRespond',
       'http:ActionSendData',
       'http:ActionSendDataAPIKeyAuth',
       'http:ActionSendDataBasicAuth',
