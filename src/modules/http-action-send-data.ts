@@ -231,7 +231,7 @@ export async function sendMakeRequest(
   ];
 }
 
-function statusError(response: HttpResponse, nowMs: number): ModuleError {
+export function statusError(response: HttpResponse, nowMs: number): ModuleError {
   const category = categoryForStatus(response.statusCode);
   const retryAfter = response.headers.find((h) => h.name === 'retry-after')?.value;
   const retryAfterMs = parseRetryAfter(retryAfter, nowMs);

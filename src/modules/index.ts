@@ -6,6 +6,7 @@
  *   `gateway:WebhookRespond`: the answer its caller gets;
  * - `http:ActionSendData` v3: real HTTP requests, failures classified as Make's categories;
  *   `http:ActionSendDataBasicAuth` and `http:ActionSendDataAPIKeyAuth` with a connection's credentials;
+ *   `http:ActionGetFile` (the bytes as Buffer JSON);
  * - `json:ParseJSON`, `json:CreateJSON`, `json:TransformToJSON`, `util:SetVariable2`,
  *   `builtin:BasicFeeder` (Iterator);
  * - `regexp:Parser` (match pattern) and `regexp:Replace`: Make's text parser;
@@ -33,6 +34,7 @@ export {
   type HttpMapper,
 } from './http-action-send-data';
 export * from './connection-access';
+export { createHttpActionGetFile, fileNameOf } from './http-action-get-file';
 export { createHttpActionSendDataApiKeyAuth, createHttpActionSendDataBasicAuth } from './http-action-send-data-auth';
 export { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status';
 export { jsonParseJson } from './json-parse-json';

@@ -16,6 +16,7 @@ import { datastoreCountRecords, datastoreDeleteAllRecords, datastoreSearchRecord
 import { gatewayCustomWebHook } from './gateway-custom-webhook';
 import { gatewayWebhookRespond } from './gateway-webhook-respond';
 import { createHttpActionSendData, type HttpModuleOptions } from './http-action-send-data';
+import { createHttpActionGetFile } from './http-action-get-file';
 import { createHttpActionSendDataApiKeyAuth, createHttpActionSendDataBasicAuth } from './http-action-send-data-auth';
 import { jsonCreateJson, jsonTransformToJson } from './json-create-json';
 import { jsonParseJson } from './json-parse-json';
@@ -71,6 +72,7 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Mod
     .register(createHttpActionSendData(options.http))
     .register(createHttpActionSendDataBasicAuth(options.http))
     .register(createHttpActionSendDataApiKeyAuth(options.http))
+    .register(createHttpActionGetFile(options.http))
     .register(jsonParseJson)
     .register(jsonCreateJson)
     .register(jsonTransformToJson)

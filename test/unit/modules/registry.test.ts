@@ -43,6 +43,7 @@ describe('ModuleRegistry', () => {
       'datastore:UpdateRecord',
       'gateway:CustomWebHook',
       'gateway:WebhookRespond',
+      'http:ActionGetFile',
       'http:ActionSendData',
       'http:ActionSendDataAPIKeyAuth',
       'http:ActionSendDataBasicAuth',
