@@ -7,11 +7,11 @@
  * (2 MiB by default) it is a MaxFileSizeExceededError.
  */
 import { z } from 'zod';
-import { ModuleError } from '../domain';
 import { defineModule } from './contract';
 import {
-  defaultMaxResponseBytes,
   httpParametersSchema,
+  parseRequestUrl,
+  resolveHttpOptions,
   statusError,
   type HttpModuleOptions,
 } from './http-action-send-data';
@@ -33,9 +33,7 @@ export function fileNameOf(url: URL, disposition: string | undefined): string {
 }
 
 export function createHttpActionGetFile(options: HttpModuleOptions = {}) {
-  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes;
-  const timeoutMs = (options.defaultTimeoutSeconds ?? 300) * 1000;
-  const now = options.now ?? Date.now;
+  const { maxResponseBytes, defaultTimeoutSeconds, now } = resolveHttpOptions(options);
   return defineModule({
     type: 'http:ActionGetFile',
     title: 'HTTP: Get a file',
@@ -43,17 +41,12 @@ export function createHttpActionGetFile(options: HttpModuleOptions = {}) {
     parametersSchema: httpParametersSchema,
     mapperSchema: z.looseObject({ url: z.string().min(1, 'a file needs a URL'), method: z.string().optional() }),
     async run({ parameters, mapper, signal, idempotencyKey }) {
-      let url: URL;
-      try {
-        url = new URL(mapper.url);
-      } catch {
-        throw new ModuleError('DataError', `not a valid URL: "${mapper.url}"`);
-      }
+      const url = parseRequestUrl(mapper.url);
       const response = await sendHttpRequest({
         url,
         method: 'GET',
         headers: { 'user-agent': 'imex', 'idempotency-key': idempotencyKey },
-        timeoutMs,
+        timeoutMs: defaultTimeoutSeconds * 1000,
         maxResponseBytes,
         followRedirect: true,
         followAllRedirects: false,

@@ -13,9 +13,9 @@ import { z } from 'zod';
 import { ModuleError, type ConnectionSecret } from '../domain';
 import { defineModule, type ModuleRunContext } from './contract';
 import {
-  defaultMaxResponseBytes,
   httpMapperSchema,
   httpParametersSchema,
+  resolveHttpOptions,
   sendMakeRequest,
   type HttpCredentials,
   type HttpMapper,
@@ -72,16 +72,8 @@ async function withoutSecrets<T>(secrets: string[], send: () => Promise<T>): Pro
   }
 }
 
-function options(options: HttpModuleOptions): Required<HttpModuleOptions> {
-  return {
-    maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
-    defaultTimeoutSeconds: options.defaultTimeoutSeconds ?? 300,
-    now: options.now ?? Date.now,
-  };
-}
-
 export function createHttpActionSendDataBasicAuth(moduleOptions: HttpModuleOptions = {}) {
-  const resolved = options(moduleOptions);
+  const resolved = resolveHttpOptions(moduleOptions);
   return defineModule({
     type: 'http:ActionSendDataBasicAuth',
     title: 'HTTP: Make a Basic Auth request',
@@ -98,7 +90,7 @@ export function createHttpActionSendDataBasicAuth(moduleOptions: HttpModuleOptio
 }
 
 export function createHttpActionSendDataApiKeyAuth(moduleOptions: HttpModuleOptions = {}) {
-  const resolved = options(moduleOptions);
+  const resolved = resolveHttpOptions(moduleOptions);
   return defineModule({
     type: 'http:ActionSendDataAPIKeyAuth',
     title: 'HTTP: Make an API Key Auth request',

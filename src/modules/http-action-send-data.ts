@@ -165,18 +165,33 @@ function responseData(response: HttpResponse, parse: boolean): unknown {
   }
 }
 
-export function createHttpActionSendData(options: HttpModuleOptions = {}) {
-  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes;
-  const defaultTimeoutSeconds = options.defaultTimeoutSeconds ?? 300;
-  const now = options.now ?? Date.now;
+/** The HTTP modules' options with their defaults, shared by every HTTP module. */
+export function resolveHttpOptions(options: HttpModuleOptions = {}): Required<HttpModuleOptions> {
+  return {
+    maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
+    defaultTimeoutSeconds: options.defaultTimeoutSeconds ?? 300,
+    now: options.now ?? Date.now,
+  };
+}
 
+/** A mapped URL, or a DataError naming it. */
+export function parseRequestUrl(text: string): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw new ModuleError('DataError', `not a valid URL: "${text}"`);
+  }
+}
+
+export function createHttpActionSendData(options: HttpModuleOptions = {}) {
+  const resolved = resolveHttpOptions(options);
   return defineModule({
     type: 'http:ActionSendData',
     title: 'HTTP: Make a request',
     versions: [3],
     parametersSchema: httpParametersSchema,
     mapperSchema: httpMapperSchema,
-    run: (context) => sendMakeRequest(context, { maxResponseBytes, defaultTimeoutSeconds, now }),
+    run: (context) => sendMakeRequest(context, resolved),
   });
 }
 
@@ -195,12 +210,7 @@ export async function sendMakeRequest(
   options: Required<HttpModuleOptions>,
   credentials: HttpCredentials = {},
 ): Promise<OutputBundle[]> {
-  let url: URL;
-  try {
-    url = new URL(mapper.url);
-  } catch {
-    throw new ModuleError('DataError', `not a valid URL: "${mapper.url}"`);
-  }
+  const url = parseRequestUrl(mapper.url);
   for (const { name, value } of mapper.qs) if (name !== '') url.searchParams.append(name, text(value));
   for (const { name, value } of credentials.qs ?? []) url.searchParams.set(name, value);
   const headers = { ...requestHeaders(mapper, idempotencyKey), ...credentials.headers };
