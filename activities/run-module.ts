@@ -59,6 +59,8 @@ export interface RunModuleInput {
   aggregation?: { contexts: BundleContext[] };
   /** Get variable and Increment modules: what the run remembers (src/domain/run-variables.ts). */
   runState?: ModuleRunState;
+  /** The run's organization, for modules that read a connection (its secret never travels here). */
+  orgId?: number;
 }
 
 export interface RunModuleOutput {
@@ -128,6 +130,11 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
       }
       const context = await resolveContext(blobs, input.context);
       const dataStores = input.transaction ? createDataStoreAccess(store, input.transaction) : undefined;
+      const orgId = input.orgId;
+      const connections =
+        orgId === undefined
+          ? undefined
+          : { secretOf: async (id: number) => (await store.connections.secretOf(orgId, id)) ?? undefined };
       const output = await invokeModule(definition, {
         parameters: module.parameters,
         mapper: mapFields(module, context, input.scope, idempotencyKey),
@@ -137,6 +144,10 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
         input: input.data === undefined ? undefined : await resolveBundle(blobs, input.data),
         ...(dataStores ? { dataStores } : {}),
         ...(input.runState ? { runState: input.runState } : {}),
+        ...(connections ? { connections } : {}),
+        webhookResponses: {
+          respond: async (response) => void (await store.webhookResponses.respond(input.executionId, response)),
+        },
       });
       return {
         // Each bundle joins the input context on its way on: keep that context under its bound.

@@ -44,6 +44,7 @@ import {
   ImlMappingError,
   isBundleRef,
   isTransactionalModule,
+  usesConnection,
   mappingEnvironment,
   mappingScopeOf,
   mergePolicyTable,
@@ -163,6 +164,12 @@ export const RUN_LEASE_PATCH = 'imex-run-lease';
  * ask; none recorded before it could hold one (validation refused the type).
  */
 export const DATA_STORE_TRANSACTIONS_PATCH = 'imex-data-store-transactions';
+/**
+ * Versioning: an operation of a module that reads a connection (an HTTP auth variant) carries the
+ * run's organization, whose connection the activity reads. Only such operations ask; no run
+ * recorded before it could hold one (validation refused the types).
+ */
+export const CONNECTIONS_PATCH = 'imex-connections';
 
 /**
  * Versioning: aggregators (fan-in, fan-in.ts). Only runs of blueprints with one ask; none
@@ -374,6 +381,7 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
           ...(readsRunState(module)
             ? { runState: { variables: runState?.variables, lastCount: runState?.lastCount(module.id) } }
             : {}),
+          ...(usesConnection(module.module) && patched(CONNECTIONS_PATCH) ? { orgId: input.orgId } : {}),
         },
       ]);
       addLog(

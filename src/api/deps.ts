@@ -34,7 +34,9 @@ export interface ApiDeps {
    */
   bulkWait?: { maxIds?: number; timeoutMs?: number };
   /** `POST /hooks/<hookId>` (without it, hooks answer 404). */
-  webhooks?: Pick<ImexClient, 'acceptWebhook'>;
+  webhooks?: Pick<ImexClient, 'acceptWebhook'> & Partial<Pick<ImexClient, 'awaitWebhookResponse'>>;
+  /** How long a hook's caller waits for the answer a `gateway:WebhookRespond` sets (default 5 minutes, Make's). */
+  webhookResponseWaitMs?: number;
   /** Keeps a scenario's Temporal Schedule and coordinator in line after it changes (start, stop, PATCH). */
   triggers?: Pick<ImexClient, 'syncScenarioTriggers'>;
   /** `POST /codec/encode` and `/codec/decode` for the Temporal Web UI and CLI (without it, 404). */

@@ -24,6 +24,7 @@ import { organizationRoutes } from './routes/organizations';
 import { dataStoreRoutes } from './routes/data-stores';
 import { dataStructureRoutes } from './routes/data-structures';
 import { codecRoutes } from './routes/codec';
+import { connectionRoutes } from './routes/connections';
 import { dlqRoutes } from './routes/dlqs';
 import { hookRoutes } from './routes/hooks';
 import { operationsRoutes } from './routes/operations';
@@ -110,6 +111,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
       await api.register(dataStoreRecordRoutes, deps);
       await api.register(alertRoutes, deps);
       await api.register(organizationRoutes, deps);
+      await api.register(connectionRoutes, deps);
     },
     { prefix: API_BASE_PATH },
   );

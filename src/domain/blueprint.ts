@@ -49,6 +49,20 @@ export function unwrapBlueprintExport(input: unknown): unknown {
   return value;
 }
 
+/** The `scheduling` of a Make export (`{ blueprint, scheduling, … }`, or its JSON text), if it has one. */
+export function exportSchedulingOf(input: unknown): unknown {
+  let value = input;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  if (isPlainObject(value) && !('flow' in value) && 'blueprint' in value) return value.scheduling ?? undefined;
+  return undefined;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -38,6 +38,18 @@ export function hasWebhookTrigger(blueprint: Blueprint): boolean {
   return blueprint.flow[0]?.module === WEBHOOK_TRIGGER_MODULE;
 }
 
+export const WEBHOOK_RESPOND_MODULE = 'gateway:WebhookRespond';
+
+/** Whether a webhook's caller may get an answer the scenario sets (a `gateway:WebhookRespond` anywhere). */
+export function respondsToWebhook(flow: Blueprint['flow']): boolean {
+  return flow.some(
+    (module) =>
+      module.module === WEBHOOK_RESPOND_MODULE ||
+      respondsToWebhook(module.onerror ?? []) ||
+      (module.routes ?? []).some((route) => respondsToWebhook(route.flow)),
+  );
+}
+
 /** Make: at most 3 incomplete-execution attempts run in parallel per scenario (§3.2). */
 export const MAX_PARALLEL_ATTEMPTS = 3;
 
@@ -45,7 +57,7 @@ export type Scheduling = z.output<typeof schedulingSchema>;
 
 /** Whether this scheduling runs the scenario on a Temporal Schedule. */
 export function isScheduled(scheduling: Scheduling | undefined): boolean {
-  return scheduling?.type === 'indefinitely' || scheduling?.type === 'cron';
+  return scheduling !== undefined && scheduling.type !== 'immediately' && scheduling.type !== 'on-demand';
 }
 
 /**

@@ -23,7 +23,8 @@
  * - `data-structure`, `data-store-writes`: Make's data structures (typed record fields) and a run's
  *   staged data-store writes (net effect of a commit, a run's view of its own writes).
  * - `json-keys`: the one check of user JSON's keys (`__proto__`, `$…`) wherever it enters;
- * - `task-priority`: the task-queue priorities of IE work and bulk operations (below live runs).
+ * - `task-priority`: the task-queue priorities of IE work and bulk operations (below live runs);
+ * - `connections`: Make's keychain types and their secrets' shapes (the store keeps them).
  *
  * No I/O, no Node APIs and no zod (types from zod schemas come in as `import type` only).
  */
@@ -53,3 +54,4 @@ export * from './json-keys';
 export * from './data-structure';
 export * from './data-store-writes';
 export * from './task-priority';
+export * from './connections';

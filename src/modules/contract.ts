@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import type { ModuleError } from '../domain';
+import type { ConnectionAccess } from './connection-access';
 import type { DataStoreAccess } from './data-store-access';
 
 /** One output bundle: a plain JSON object, as Make's. */
@@ -39,6 +40,14 @@ export interface ModuleRunContext<P, M> {
   dataStores?: DataStoreAccess;
   /** What the run remembers (src/domain/run-variables.ts): given to the modules that read it. */
   runState?: ModuleRunState;
+  /** The organization's connections (secrets by id), for the modules that name one. */
+  connections?: ConnectionAccess;
+  /** Records this run's answer to its webhook's caller (`gateway:WebhookRespond`). */
+  webhookResponses?: WebhookResponder;
+}
+
+export interface WebhookResponder {
+  respond(response: { status: number; headers: { key: string; value: string }[]; body: string }): Promise<void>;
 }
 
 /** The run's variables so far (Get variable modules) and this Increment's last count (0: none). */

@@ -9,12 +9,12 @@
  *
  * Every request carries `Idempotency-Key: <ctx.idempotencyKey>` unless the user set one, so a
  * service that deduplicates sees one request however often the operation is retried.
- * Not implemented: `multipart_form_data` and `binary` bodies (rejected by the schema), cookie
- * sharing between modules (`shareCookies` is accepted and has no effect), mTLS and custom CAs.
+ * `multipart_form_data` sends `formFields` as parts (`fieldType: "file"` ones as files); `binary`
+ * sends `data`'s bytes. Not implemented: cookie sharing between modules (`shareCookies` is accepted and has no effect), mTLS and custom CAs.
  */
 import { z } from 'zod';
 import { ModuleError } from '../domain';
-import { defineModule } from './contract';
+import { defineModule, type ModuleRunContext, type OutputBundle } from './contract';
 import { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status';
 import { sendHttpRequest, type HttpResponse } from './http-transport';
 
@@ -49,48 +49,49 @@ export const httpParametersSchema = z.looseObject({
   useNewZLibDeCompress: z.boolean().optional(),
 });
 
-export const httpMapperSchema = z
-  .looseObject({
-    url: z.string().min(1, 'a request needs a URL'),
-    method: z.preprocess(
-      (v) => (typeof v === 'string' ? v.toLowerCase() : v),
-      z.enum(['get', 'head', 'post', 'put', 'patch', 'delete', 'options']).default('get'),
-    ),
-    headers: z.preprocess(emptyAsUnset, z.array(nameValue).default([])),
-    qs: z.preprocess(emptyAsUnset, z.array(nameValue).default([])),
-    bodyType: z.preprocess(
-      emptyAsUnset,
-      z.enum(['raw', 'x_www_form_urlencoded', 'multipart_form_data', 'binary']).optional(),
-    ),
-    contentType: z.preprocess(emptyAsUnset, z.string().optional()),
-    data: z.preprocess(
-      (v) => (v === null || v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v)),
-      z.string().optional(),
-    ),
-    formFields: z
-      .array(z.looseObject({ key: z.string().optional(), name: z.string().optional(), value: z.unknown() }))
-      .optional(),
-    parseResponse: flag(false),
-    timeout: z.preprocess(emptyAsUnset, z.coerce.number().positive().max(300).optional()),
-    gzip: flag(true),
-    followRedirect: flag(true),
-    followAllRedirects: flag(false),
-    rejectUnauthorized: flag(true),
-    shareCookies: flag(false),
-    authUser: z.preprocess(emptyAsUnset, z.string().optional()),
-    authPass: z.preprocess(emptyAsUnset, z.string().optional()),
-  })
-  .superRefine((mapper, ctx) => {
-    if (mapper.bodyType === 'multipart_form_data' || mapper.bodyType === 'binary') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['bodyType'],
-        message: `bodyType "${mapper.bodyType}" is not supported yet`,
-      });
-    }
-  });
+export const httpMapperSchema = z.looseObject({
+  url: z.string().min(1, 'a request needs a URL'),
+  method: z.preprocess(
+    (v) => (typeof v === 'string' ? v.toLowerCase() : v),
+    z.enum(['get', 'head', 'post', 'put', 'patch', 'delete', 'options']).default('get'),
+  ),
+  headers: z.preprocess(emptyAsUnset, z.array(nameValue).default([])),
+  qs: z.preprocess(emptyAsUnset, z.array(nameValue).default([])),
+  bodyType: z.preprocess(
+    emptyAsUnset,
+    z.enum(['raw', 'x_www_form_urlencoded', 'multipart_form_data', 'binary']).optional(),
+  ),
+  contentType: z.preprocess(emptyAsUnset, z.string().optional()),
+  data: z.preprocess(
+    (v) => (v === null || v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v)),
+    z.string().optional(),
+  ),
+  formFields: z
+    .array(
+      z.looseObject({
+        key: z.string().optional(),
+        name: z.string().optional(),
+        value: z.unknown().optional(),
+        /** multipart: `file` sends `data` (or `value`) as a file part named `fileName`. */
+        fieldType: z.enum(['text', 'file']).optional(),
+        data: z.unknown().optional(),
+        fileName: z.string().optional(),
+      }),
+    )
+    .optional(),
+  parseResponse: flag(false),
+  timeout: z.preprocess(emptyAsUnset, z.coerce.number().positive().max(300).optional()),
+  gzip: flag(true),
+  followRedirect: flag(true),
+  followAllRedirects: flag(false),
+  rejectUnauthorized: flag(true),
+  shareCookies: flag(false),
+  authUser: z.preprocess(emptyAsUnset, z.string().optional()),
+  authPass: z.preprocess(emptyAsUnset, z.string().optional()),
+});
 
 export type HttpMapper = z.output<typeof httpMapperSchema>;
+export type HttpParameters = z.output<typeof httpParametersSchema>;
 
 const text = (value: unknown) =>
   value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
@@ -107,7 +108,37 @@ function requestHeaders(mapper: HttpMapper, idempotencyKey: string): Record<stri
   return headers;
 }
 
-function requestBody(mapper: HttpMapper, headers: Record<string, string>): Buffer | undefined {
+/** A file's bytes: Node's Buffer JSON (`{ type: "Buffer", data: [...] }`), or text as UTF-8. */
+function fileBytes(value: unknown): Buffer {
+  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer') {
+    return Buffer.from((value as { data: number[] }).data);
+  }
+  return Buffer.from(text(value));
+}
+
+/** A multipart body, encoded by the platform's FormData (undici): boundary and parts as browsers send them. */
+async function multipartBody(fields: NonNullable<HttpMapper['formFields']>, headers: Record<string, string>) {
+  const form = new FormData();
+  for (const field of fields) {
+    const name = field.key ?? field.name ?? '';
+    if (field.fieldType === 'file') {
+      form.append(name, new Blob([fileBytes(field.data ?? field.value)]), field.fileName ?? 'file');
+    } else {
+      form.append(name, text(field.value));
+    }
+  }
+  const encoded = new Response(form);
+  headers['content-type'] = encoded.headers.get('content-type') ?? 'multipart/form-data';
+  return Buffer.from(await encoded.arrayBuffer());
+}
+
+async function requestBody(mapper: HttpMapper, headers: Record<string, string>): Promise<Buffer | undefined> {
+  if (mapper.bodyType === 'multipart_form_data') return multipartBody(mapper.formFields ?? [], headers);
+  if (mapper.bodyType === 'binary') {
+    // The bytes of `data` as they are; the type is the user's, else octet-stream.
+    headers['content-type'] ??= mapper.contentType ?? 'application/octet-stream';
+    return mapper.data === undefined ? undefined : fileBytes(mapper.data);
+  }
   if (mapper.bodyType === 'x_www_form_urlencoded') {
     headers['content-type'] ??= 'application/x-www-form-urlencoded';
     if (mapper.formFields) {
@@ -134,55 +165,83 @@ function responseData(response: HttpResponse, parse: boolean): unknown {
   }
 }
 
-export function createHttpActionSendData(options: HttpModuleOptions = {}) {
-  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes;
-  const defaultTimeoutSeconds = options.defaultTimeoutSeconds ?? 300;
-  const now = options.now ?? Date.now;
+/** The HTTP modules' options with their defaults, shared by every HTTP module. */
+export function resolveHttpOptions(options: HttpModuleOptions = {}): Required<HttpModuleOptions> {
+  return {
+    maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
+    defaultTimeoutSeconds: options.defaultTimeoutSeconds ?? 300,
+    now: options.now ?? Date.now,
+  };
+}
 
+/** A mapped URL, or a DataError naming it. */
+export function parseRequestUrl(text: string): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw new ModuleError('DataError', `not a valid URL: "${text}"`);
+  }
+}
+
+export function createHttpActionSendData(options: HttpModuleOptions = {}) {
+  const resolved = resolveHttpOptions(options);
   return defineModule({
     type: 'http:ActionSendData',
     title: 'HTTP: Make a request',
     versions: [3],
     parametersSchema: httpParametersSchema,
     mapperSchema: httpMapperSchema,
-    async run({ parameters, mapper, signal, idempotencyKey }) {
-      let url: URL;
-      try {
-        url = new URL(mapper.url);
-      } catch {
-        throw new ModuleError('DataError', `not a valid URL: "${mapper.url}"`);
-      }
-      for (const { name, value } of mapper.qs) if (name !== '') url.searchParams.append(name, text(value));
-      const headers = requestHeaders(mapper, idempotencyKey);
-      const body = requestBody(mapper, headers);
-
-      const response = await sendHttpRequest({
-        url,
-        method: mapper.method.toUpperCase(),
-        headers,
-        ...(body ? { body } : {}),
-        timeoutMs: (mapper.timeout ?? defaultTimeoutSeconds) * 1000,
-        maxResponseBytes,
-        followRedirect: mapper.followRedirect,
-        followAllRedirects: mapper.followAllRedirects,
-        rejectUnauthorized: mapper.rejectUnauthorized,
-        gzip: mapper.gzip,
-        signal,
-      });
-
-      if (parameters.handleErrors && isErrorStatus(response.statusCode)) throw statusError(response, now());
-      return [
-        {
-          statusCode: response.statusCode,
-          headers: response.headers,
-          data: responseData(response, mapper.parseResponse),
-        },
-      ];
-    },
+    run: (context) => sendMakeRequest(context, resolved),
   });
 }
 
-function statusError(response: HttpResponse, nowMs: number): ModuleError {
+/** Credentials a variant adds to the request: headers and query-string parameters. */
+export interface HttpCredentials {
+  headers?: Record<string, string>;
+  qs?: { name: string; value: string }[];
+}
+
+/**
+ * The request of `http:ActionSendData` and its variants: `credentials` (from a connection) go
+ * over what the mapper says, and never into the output bundle or an error message.
+ */
+export async function sendMakeRequest(
+  { parameters, mapper, signal, idempotencyKey }: ModuleRunContext<HttpParameters, HttpMapper>,
+  options: Required<HttpModuleOptions>,
+  credentials: HttpCredentials = {},
+): Promise<OutputBundle[]> {
+  const url = parseRequestUrl(mapper.url);
+  for (const { name, value } of mapper.qs) if (name !== '') url.searchParams.append(name, text(value));
+  for (const { name, value } of credentials.qs ?? []) url.searchParams.set(name, value);
+  const headers = { ...requestHeaders(mapper, idempotencyKey), ...credentials.headers };
+  const body = await requestBody(mapper, headers);
+
+  const response = await sendHttpRequest({
+    url,
+    method: mapper.method.toUpperCase(),
+    headers,
+    ...(body ? { body } : {}),
+    timeoutMs: (mapper.timeout ?? options.defaultTimeoutSeconds) * 1000,
+    maxResponseBytes: options.maxResponseBytes,
+    followRedirect: mapper.followRedirect,
+    followAllRedirects: mapper.followAllRedirects,
+    rejectUnauthorized: mapper.rejectUnauthorized,
+    gzip: mapper.gzip,
+    signal,
+    secretHeaders: Object.keys(credentials.headers ?? {}),
+  });
+
+  if (parameters.handleErrors && isErrorStatus(response.statusCode)) throw statusError(response, options.now());
+  return [
+    {
+      statusCode: response.statusCode,
+      headers: response.headers,
+      data: responseData(response, mapper.parseResponse),
+    },
+  ];
+}
+
+export function statusError(response: HttpResponse, nowMs: number): ModuleError {
   const category = categoryForStatus(response.statusCode);
   const retryAfter = response.headers.find((h) => h.name === 'retry-after')?.value;
   const retryAfterMs = parseRetryAfter(retryAfter, nowMs);

@@ -26,6 +26,8 @@ export interface HttpRequestSpec {
   /** Ask for compressed content and decompress it. */
   gzip: boolean;
   signal: AbortSignal;
+  /** Headers that hold credentials besides `authorization` (an API key): not sent to another origin. */
+  secretHeaders?: string[];
 }
 
 export interface HttpResponse {
@@ -55,7 +57,9 @@ export async function sendHttpRequest(spec: HttpRequestSpec): Promise<HttpRespon
     // 307/308 repeat the request; the others turn it into a GET without a body.
     const keepsMethod = response.statusCode === 307 || response.statusCode === 308;
     const headers = { ...request.headers };
-    if (next.origin !== request.url.origin) delete headers['authorization'];
+    if (next.origin !== request.url.origin) {
+      for (const name of ['authorization', ...(spec.secretHeaders ?? [])]) delete headers[name];
+    }
     if (!keepsMethod) {
       delete headers['content-type'];
       delete headers['content-length'];

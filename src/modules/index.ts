@@ -3,6 +3,7 @@
  * built-ins (Make's names and fields):
  *
  * - `gateway:CustomWebHook`: the trigger; the run's input data becomes its bundles;
+ *   `gateway:WebhookRespond`: the answer its caller gets;
  * - `http:ActionSendData` v3: real HTTP requests, failures classified as Make's categories;
  * - `email:ActionSendEmail` v7: e-mail over the deployment's SMTP connections;
  * - `json:ParseJSON`, `util:SetVariable2`, `builtin:BasicFeeder` (Iterator);
@@ -11,6 +12,11 @@
  * - tools `builtin:BasicRepeater`, `util:SetVariables`, `util:Switcher`, `util:ComposeTransformer`,
  *   `util:FunctionSleep` (a workflow timer in a run), `util:GetVariable2`, `util:GetVariables`,
  *   `util:FunctionIncrement` (the run's variables and counts: src/domain/run-variables.ts);
+ *   `http:ActionSendDataBasicAuth` and `http:ActionSendDataAPIKeyAuth` with a connection's credentials;
+ *   `http:ActionGetFile` (the bytes as Buffer JSON);
+ * - `json:ParseJSON`, `json:CreateJSON`, `json:TransformToJSON`, `util:SetVariable2`,
+ *   `builtin:BasicFeeder` (Iterator);
+ * - `regexp:Parser` (match pattern) and `regexp:Replace`: Make's text parser;
  * - `datastore:AddRecord`, `GetRecord`, `UpdateRecord`, `DeleteRecord`, `ExistRecord`,
  *   `SearchRecord`, `CountRecords`, `DeleteAllRecords`: Make's data stores, transactional
  *   (docs/data-stores.md).
@@ -25,6 +31,7 @@ export * from './invoke';
 export * from './invoke-aggregator';
 export * from './registry';
 export { gatewayCustomWebHook, bundleFromValue } from './gateway-custom-webhook';
+export { gatewayWebhookRespond } from './gateway-webhook-respond';
 export {
   createHttpActionSendData,
   httpActionSendData,
@@ -34,6 +41,9 @@ export {
   type HttpModuleOptions,
   type HttpMapper,
 } from './http-action-send-data';
+export * from './connection-access';
+export { createHttpActionGetFile, fileNameOf } from './http-action-get-file';
+export { createHttpActionSendDataApiKeyAuth, createHttpActionSendDataBasicAuth } from './http-action-send-data-auth';
 export { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status';
 export {
   createEmailActionSendEmail,
@@ -46,6 +56,9 @@ export {
 export * from './smtp-connections';
 export { classifySmtpError, smtpErrorCategory } from './smtp-errors';
 export { jsonParseJson } from './json-parse-json';
+export { jsonCreateJson, jsonTransformToJson } from './json-create-json';
+export { regexpParser } from './regexp-parser';
+export { regexpReplace } from './regexp-replace';
 export { utilSetVariable2 } from './util-set-variable2';
 export { builtinBasicFeeder } from './builtin-basic-feeder';
 export { builtinBasicAggregator } from './builtin-basic-aggregator';

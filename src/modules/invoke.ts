@@ -6,7 +6,14 @@
 import type { z } from 'zod';
 import { ModuleError, formatPath } from '../domain';
 import { classifyError } from './classify';
-import type { AnyModuleDefinition, ModuleExecution, ModuleRunState, OutputBundle } from './contract';
+import type {
+  AnyModuleDefinition,
+  ModuleExecution,
+  ModuleRunState,
+  OutputBundle,
+  WebhookResponder,
+} from './contract';
+import type { ConnectionAccess } from './connection-access';
 import type { DataStoreAccess } from './data-store-access';
 import { idempotencyKeyFor } from './idempotency';
 
@@ -22,6 +29,8 @@ export interface ModuleInvocation {
   input?: unknown;
   dataStores?: DataStoreAccess;
   runState?: ModuleRunState;
+  connections?: ConnectionAccess;
+  webhookResponses?: WebhookResponder;
 }
 
 export function describeIssues(error: z.ZodError, field: string): string {
@@ -66,6 +75,8 @@ export async function invokeModule(
       ...(invocation.input === undefined ? {} : { input: invocation.input }),
       ...(invocation.dataStores ? { dataStores: invocation.dataStores } : {}),
       ...(invocation.runState ? { runState: invocation.runState } : {}),
+      ...(invocation.connections ? { connections: invocation.connections } : {}),
+      ...(invocation.webhookResponses ? { webhookResponses: invocation.webhookResponses } : {}),
     });
   } catch (error) {
     // A cancelled operation is not a module failure: let the caller see its own reason.

@@ -17,9 +17,15 @@ import {
 import { datastoreCountRecords, datastoreDeleteAllRecords, datastoreSearchRecord } from './datastore-queries';
 import { createEmailActionSendEmail, type EmailModuleOptions } from './email-action-send-email';
 import { gatewayCustomWebHook } from './gateway-custom-webhook';
+import { gatewayWebhookRespond } from './gateway-webhook-respond';
 import { createHttpActionSendData, type HttpModuleOptions } from './http-action-send-data';
 import { jsonAggregateToJson } from './json-aggregate-to-json';
+import { createHttpActionGetFile } from './http-action-get-file';
+import { createHttpActionSendDataApiKeyAuth, createHttpActionSendDataBasicAuth } from './http-action-send-data-auth';
+import { jsonCreateJson, jsonTransformToJson } from './json-create-json';
 import { jsonParseJson } from './json-parse-json';
+import { regexpParser } from './regexp-parser';
+import { regexpReplace } from './regexp-replace';
 import { utilSetVariable2 } from './util-set-variable2';
 import { utilTextAggregator } from './util-text-aggregator';
 import { utilComposeTransformer } from './util-compose-transformer';
@@ -77,8 +83,16 @@ export interface DefaultRegistryOptions {
 export function createDefaultRegistry(options: DefaultRegistryOptions = {}): ModuleRegistry {
   return new ModuleRegistry()
     .register(gatewayCustomWebHook)
+    .register(gatewayWebhookRespond)
     .register(createHttpActionSendData(options.http))
+    .register(createHttpActionSendDataBasicAuth(options.http))
+    .register(createHttpActionSendDataApiKeyAuth(options.http))
+    .register(createHttpActionGetFile(options.http))
     .register(jsonParseJson)
+    .register(jsonCreateJson)
+    .register(jsonTransformToJson)
+    .register(regexpParser)
+    .register(regexpReplace)
     .register(utilSetVariable2)
     .register(builtinBasicFeeder)
     .register(createEmailActionSendEmail(options.email))

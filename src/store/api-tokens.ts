@@ -18,6 +18,8 @@ export const apiScopes = [
   'udts:write',
   'organizations:read',
   'organizations:write',
+  'connections:read',
+  'connections:write',
   'payloads:read',
   'payloads:write',
 ] as const;

@@ -29,6 +29,8 @@ export const SEALED_FIELDS: readonly SealedField[] = [
   { collection: 'data_store_commits', field: 'effect' },
   { collection: 'ie_changes', field: 'data' },
   { collection: 'email_sends', field: 'output' },
+  { collection: 'connections', field: 'secret' },
+  { collection: 'webhook_responses', field: 'body' },
 ];
 
 export interface ReencryptReport {

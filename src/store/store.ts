@@ -6,6 +6,7 @@ import { FieldCipher } from './field-cipher';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
+import { ConnectionStore } from './connections';
 import { DataStoreStore } from './data-stores';
 import { DataStoreTransactionStore } from './data-store-transactions';
 import { EmailSendStore } from './email-sends';
@@ -19,6 +20,7 @@ import { ScenarioStore } from './scenarios';
 import { ScenarioLeaseStore } from './scenario-leases';
 import { WebhookIdempotencyStore } from './webhook-idempotency';
 import { WebhookQueueStore } from './webhook-queue';
+import { WebhookResponseStore } from './webhook-responses';
 
 /** Every collection imex keeps, behind one object: the only code that touches MongoDB. */
 export interface Store {
@@ -53,6 +55,10 @@ export interface Store {
   alerts: AlertStore;
   /** `email:ActionSendEmail`'s sent log: a retry of a sent operation does not send again. */
   emailSends: EmailSendStore;
+  /** Credentials (Make's keychains) that modules name by id; secrets never leave the store but to a module. */
+  connections: ConnectionStore;
+  /** What `gateway:WebhookRespond` set for a webhook run's caller, by execution id. */
+  webhookResponses: WebhookResponseStore;
   close(): Promise<void>;
 }
 
@@ -93,6 +99,8 @@ export function createStore(
     alerts: new AlertStore(db),
     dataStoreTransactions: new DataStoreTransactionStore(db, dataStores, cipher),
     emailSends: new EmailSendStore(db, cipher),
+    connections: new ConnectionStore(db, cipher),
+    webhookResponses: new WebhookResponseStore(db, cipher),
     close,
   };
 }
@@ -162,6 +170,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.leases.ensureIndexes();
   // Data stores: records keyed `<storeId>:<key>`, listed in key order; a run's steps by transaction.
   await store.dataStores.ensureIndexes();
+  await store.connections.ensureIndexes();
   await store.dataStoreTransactions.ensureIndexes();
   await store.runErrors.ensureIndexes();
 }

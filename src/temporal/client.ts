@@ -16,6 +16,7 @@ import {
   BULK_OPERATION_PRIORITY,
   coordinatorWorkflowId,
   hasWebhookTrigger,
+  respondsToWebhook,
   ieWorkflowId,
   ImexOrgId,
   ImexScenarioId,
@@ -28,7 +29,7 @@ import {
   type RunTrigger,
   type ScenarioRunResult,
 } from '../domain';
-import type { Store } from '../store';
+import type { Store, WebhookResponse } from '../store';
 import { traceparentField } from '../observability/trace-context';
 import { INLINE_BUNDLE_MAX_BYTES, toBundleOrRefs } from '../../activities/bundle-refs';
 import { deletionDiff } from '../../activities/ie-change-diff';
@@ -53,7 +54,15 @@ export const DEFAULT_WEBHOOK_QUEUE_CAP = 10_000;
 
 /** What `POST /hooks/<hookId>` becomes. */
 export type WebhookAcceptance =
-  | { status: 'accepted'; scenarioId: number; seq: number; executionId: string; repeated?: boolean }
+  | {
+      status: 'accepted';
+      scenarioId: number;
+      seq: number;
+      executionId: string;
+      repeated?: boolean;
+      /** The scenario has a `gateway:WebhookRespond`: its run may set the answer (awaitWebhookResponse). */
+      responds?: boolean;
+    }
   | { status: 'not-found' }
   | { status: 'inactive'; scenarioId: number; reason: string }
   | { status: 'queue-full'; scenarioId: number; queued: number; cap: number }
@@ -234,6 +243,33 @@ export class ImexClient {
     }
   }
 
+  /**
+   * The answer a webhook run set with `gateway:WebhookRespond`, waited for up to `waitMs` (Make: 5
+   * minutes); undefined, for Make's default "Accepted", when the run ended without one or at the bound.
+   */
+  async awaitWebhookResponse(
+    executionId: string,
+    options: { waitMs: number; pollMs?: number },
+  ): Promise<WebhookResponse | undefined> {
+    const started = Date.now();
+    const handle = this.client.workflow.getHandle(runWorkflowId(executionId));
+    for (;;) {
+      const response = await this.store.webhookResponses.get(executionId);
+      if (response) return response;
+      if (Date.now() - started >= options.waitMs) return undefined;
+      let ended = false;
+      try {
+        ended = (await handle.describe()).status.name !== 'RUNNING';
+      } catch (err) {
+        // Not started yet: its payload is on its way from the queue.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      // The run ended: one last look, since its response was written before it ended.
+      if (ended) return this.store.webhookResponses.get(executionId);
+      await sleep(options.pollMs ?? 100);
+    }
+  }
+
   private async queueWebhook(
     hookId: string,
     orgId: number,
@@ -271,7 +307,26 @@ export class ImexClient {
     });
     if (!queued.accepted) return { status: 'queue-full', scenarioId: scenario.id, queued: queued.queued, cap };
     this.coordinatorWake.wake({ orgId: scenario.orgId, scenarioId: scenario.id }, queued.seq);
-    return { status: 'accepted', scenarioId: scenario.id, seq: queued.seq, executionId: queued.executionId };
+    return {
+      status: 'accepted',
+      scenarioId: scenario.id,
+      seq: queued.seq,
+      executionId: queued.executionId,
+      ...((await this.mayRespondAtOnce(scenario, settings.sequential)) ? { responds: true } : {}),
+    };
+  }
+
+  /**
+   * Whether a webhook's caller waits for the scenario's own answer: it has a `gateway:WebhookRespond`
+   * and the payload's run starts now. A sequential scenario with an open IE holds its payloads back
+   * (Make §1.3): their callers are answered "Accepted" at once.
+   */
+  private async mayRespondAtOnce(
+    scenario: { orgId: number; id: number; blueprint: { flow: Parameters<typeof respondsToWebhook>[0] } },
+    sequential: boolean,
+  ): Promise<boolean> {
+    if (!respondsToWebhook(scenario.blueprint.flow)) return false;
+    return !sequential || (await this.store.incompleteExecutions.countOpen(scenario.orgId, scenario.id)) === 0;
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   coordinatorWorkflowId,
   isScheduled,
   scenarioScheduleId,
+  schedulingSpecOf,
   type CoordinatorInput,
   type Scheduling,
 } from '../domain';
@@ -66,9 +67,11 @@ export async function signalCoordinatorIfRunning<Arg>(
 }
 
 function specOf(scheduling: Scheduling): ScheduleSpec {
-  if (scheduling.type === 'cron') return { cronExpressions: [scheduling.cron] };
-  if (scheduling.type === 'indefinitely') return { intervals: [{ every: scheduling.interval * 1000 }] };
-  throw new Error(`scheduling ${scheduling.type} has no schedule`);
+  const result = schedulingSpecOf(scheduling);
+  // The scheduling was checked by its schema when it was stored; this is a stored one gone bad.
+  if (!result.ok) throw new Error(`scheduling ${scheduling.type}: ${result.path}: ${result.message}`);
+  if (!result.spec) throw new Error(`scheduling ${scheduling.type} has no schedule`);
+  return result.spec;
 }
 
 /**

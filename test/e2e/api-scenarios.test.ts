@@ -194,8 +194,14 @@ describe('POST /scenarios', () => {
   test("takes the blueprint as Make sends it (JSON text, export wrapper) and defaults the name to the blueprint's", async () => {
     const fromText = await create(tokens.a, { blueprint: JSON.stringify(webhookBlueprint('From text')), teamId: 3 });
     expect(fromText.name).toBe('From text');
-    const wrapped = JSON.stringify({ blueprint: webhookBlueprint('Wrapped'), scheduling: { type: 'indefinitely' } });
-    expect((await create(tokens.a, { blueprint: wrapped })).name).toBe('Wrapped');
+    const wrapped = JSON.stringify({
+      blueprint: webhookBlueprint('Wrapped'),
+      scheduling: { type: 'indefinitely', interval: 900 },
+    });
+    const fromExport = await create(tokens.a, { blueprint: wrapped });
+    expect(fromExport.name).toBe('Wrapped');
+    // The export's scheduling is applied, not dropped (api-scheduling.test.ts checks its Schedule).
+    expect(fromExport.scheduling).toEqual({ type: 'indefinitely', interval: 900 });
   });
 
   test('names each bad field: the module id, the field and the reason, and unknown fields', async () => {
@@ -505,6 +511,10 @@ describe('GET /openapi.json', () => {
       ...endpoints.map((e) => [label(e), e.scope]),
       ...dlqEndpoints.map((e) => [e.label, e.scope]),
       ...dataStoreEndpoints.map((e) => [e.label, e.scope]),
+      ['POST /connections', 'connections:write'],
+      ['GET /connections', 'connections:read'],
+      ['GET /connections/{connectionId}', 'connections:read'],
+      ['DELETE /connections/{connectionId}', 'connections:write'],
       // A scenario's webhook: public, outside /api/v2, as Make's hook URLs.
       ['POST /hooks/{hookId}', undefined],
       // The token's organization (organizations.test.ts).

@@ -317,6 +317,21 @@ test('fresh histories of every workflow type replay against the current code', a
   });
   expect(await imex.imex.scenarioRunResult(callback.executionId)).toMatchObject({ status: 'success' });
   expect(http.count('/callback')).toBe(1);
+  // A module that reads a connection carries the run's organization (CONNECTIONS_PATCH).
+  const connection = await imex.store.connections.create(imex.orgId, 'replay', {
+    type: 'basicauth',
+    username: 'u',
+    password: 'p',
+  });
+  const connectionRun = await run(
+    'replay: connection',
+    [
+      webhook,
+      { ...http.httpModule(2, '/ok'), module: 'http:ActionSendDataBasicAuth', parameters: { key: connection.id } },
+    ],
+    false,
+  );
+  expect(connectionRun.result.status).toBe('success');
 
   const recorded = {
     'scenario-run-variables': runWorkflowId(variables.executionId),
@@ -327,6 +342,7 @@ test('fresh histories of every workflow type replay against the current code', a
     // Mappings and filters in IML (IML_PATCH): the older scenario-run fixtures replay without it.
     'scenario-run-iml': runWorkflowId(iml.executionId),
     'scenario-run-datastore': runWorkflowId(dataStoreRun.executionId),
+    'scenario-run-connection': runWorkflowId(connectionRun.executionId),
     'scenario-run-attemptkeeps': runWorkflowId(fanOutAttempt!.executionId),
     'incomplete-execution-slotwait': ieWorkflowId(fanOutIe),
     'incomplete-execution-closedatstart': closedStartId,

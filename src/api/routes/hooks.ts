@@ -13,12 +13,18 @@
  *   `Idempotent-Replayed: true`) and queues nothing; while the first request with that key is
  *   still being accepted, 409 `IM_CONFLICT` (send again).
  *
+ * A scenario with a `gateway:WebhookRespond` answers with what its run sets (status, headers,
+ * body), waiting up to `webhookResponseWaitMs` (Make's 5 minutes); a payload that waits in the
+ * queue, a run that ends without a response, or the bound answer 202 as above.
+ *
  * The answer waits for MongoDB only: the scenario's coordinator is woken afterwards, coalesced
  * (src/temporal/coordinator-wake.ts).
  */
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { imexMetrics } from '../../observability/metrics';
+import type { WebhookResponse } from '../../store';
 import type { WebhookAcceptance } from '../../temporal/client';
 import type { ApiDeps } from '../deps';
 import { ApiError, conflict, errorBodySchema, notFound, validationError } from '../errors';
@@ -28,6 +34,8 @@ export const HOOKS_PATH = '/hooks';
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Seconds a sender is told to wait (`Retry-After`) when the queue is full. */
 export const QUEUE_FULL_RETRY_AFTER_SECONDS = 5;
+/** Make: a caller waits up to 5 minutes for the scenario's response, then gets "Accepted". */
+export const DEFAULT_WEBHOOK_RESPONSE_WAIT_MS = 5 * 60_000;
 
 /** The request's idempotency key, if it sent one; 400 when it is not one. */
 function idempotencyKeyOf(headers: Record<string, string | string[] | undefined>): string | undefined {
@@ -74,11 +82,19 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       );
       countWebhook(result);
       switch (result.status) {
-        case 'accepted':
+        case 'accepted': {
           if (result.repeated) void reply.header('idempotent-replayed', 'true');
+          const response =
+            result.responds && deps.webhooks.awaitWebhookResponse
+              ? await deps.webhooks.awaitWebhookResponse(result.executionId, {
+                  waitMs: deps.webhookResponseWaitMs ?? DEFAULT_WEBHOOK_RESPONSE_WAIT_MS,
+                })
+              : undefined;
+          if (response) return sendScenarioResponse(reply, response);
           return reply
             .status(202)
             .send({ accepted: true as const, scenarioId: result.scenarioId, executionId: result.executionId });
+        }
         case 'not-found':
           throw notFound(`hook ${hookId}`);
         case 'inactive':
@@ -105,6 +121,27 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     },
   );
 };
+
+/**
+ * The scenario's own answer (`gateway:WebhookRespond`), sent as bytes so no response schema
+ * reshapes it. Without a Content-Type of its own: JSON when the body is JSON, else text.
+ */
+function sendScenarioResponse(reply: FastifyReply, response: WebhookResponse) {
+  for (const { key, value } of response.headers) void reply.header(key, value);
+  if (!response.headers.some((h) => h.key.toLowerCase() === 'content-type')) {
+    void reply.header('content-type', isJsonText(response.body) ? 'application/json' : 'text/plain; charset=utf-8');
+  }
+  return reply.status(response.status).send(Buffer.from(response.body) as never);
+}
+
+function isJsonText(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object';
+  } catch {
+    return false;
+  }
+}
 
 /** Outcomes that name their scenario are counted per scenario (an unknown hook names none). */
 function countWebhook(result: WebhookAcceptance): void {

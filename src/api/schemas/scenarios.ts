@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import {
   executionStatusCode,
+  exportSchedulingOf,
   schedulingSchema,
   scenarioSettingsSchema,
   validateBlueprint,
@@ -69,23 +70,41 @@ export function blueprintField(registry: ModuleLookup) {
     .describe('Make blueprint `{ name, flow, metadata }`, as an object or as JSON text');
 }
 
-/** Make's `scheduling` (object or JSON text): `indefinitely` with `interval` seconds, `cron`, `immediately`, `on-demand`. */
+/** Make's `scheduling` (object or JSON text); docs/api.md lists the types. */
 export const schedulingField = schedulingSchema.describe(
-  'How the scenario runs besides on demand: `{ type: "indefinitely", interval: <seconds> }`, `{ type: "cron", cron: "*/5 * * * *" }` (UTC), ' +
-    '`{ type: "immediately" }` (its webhook) or `{ type: "on-demand" }`. A Temporal Schedule runs it, paused while the scenario is inactive.',
+  'How the scenario runs besides on demand (Make\'s scheduling): `{ type: "indefinitely", interval: <seconds> }`, ' +
+    '`once` (`date`), `daily` (`time` HH:mm), `weekly` (`days` 0-6, `time`), `monthly` (`days` 1-31, `time`), ' +
+    '`yearly` (`months`, `days`, `time`), each with optional `restrict: [{ days, months, time: [from, to] }]`, ' +
+    '`between: [start, end]` and `timezone`; imex\'s `{ type: "cron", cron: "*/5 * * * *" }`; `{ type: "immediately" }` ' +
+    '(its webhook) or `{ type: "on-demand" }`. A Temporal Schedule runs it, paused while the scenario is inactive.',
 );
 
 const nameField = z.string().trim().min(1, 'must not be empty').max(120, 'must be at most 120 characters');
 
+/**
+ * A Make export's own `scheduling` (`blueprint: { blueprint, scheduling }`) applies when the body
+ * gives none, so an imported scenario runs as it did in Make.
+ */
+function withExportScheduling(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const fields = body as Record<string, unknown>;
+  if (fields.scheduling !== undefined) return body;
+  const scheduling = exportSchedulingOf(fields.blueprint);
+  return scheduling === undefined ? body : { ...fields, scheduling };
+}
+
 export function createScenarioBody(registry: ModuleLookup) {
-  return z.strictObject({
-    name: nameField.optional().describe("Defaults to the blueprint's name"),
-    blueprint: blueprintField(registry),
-    settings: scenarioSettingsPatchSchema.optional(),
-    teamId: z.int().positive().optional().describe('Accepted for Make compatibility; imex has no teams'),
-    folderId: z.int().positive().nullable().optional().describe('Accepted for Make compatibility; ignored'),
-    scheduling: schedulingField.optional(),
-  });
+  return z.preprocess(
+    withExportScheduling,
+    z.strictObject({
+      name: nameField.optional().describe("Defaults to the blueprint's name"),
+      blueprint: blueprintField(registry),
+      settings: scenarioSettingsPatchSchema.optional(),
+      teamId: z.int().positive().optional().describe('Accepted for Make compatibility; imex has no teams'),
+      folderId: z.int().positive().nullable().optional().describe('Accepted for Make compatibility; ignored'),
+      scheduling: schedulingField.optional().describe("Defaults to a Make export's own scheduling"),
+    }),
+  );
 }
 
 export function patchScenarioBody(registry: ModuleLookup) {

@@ -28,7 +28,10 @@ export interface RunningApi {
 export async function startApi(
   store: Store,
   imex: ApiImexClient,
-  options: Pick<ApiDeps, 'bulkWait' | 'webhooks' | 'triggers' | 'codecServer' | 'operations'> = {},
+  options: Pick<
+    ApiDeps,
+    'bulkWait' | 'webhooks' | 'triggers' | 'codecServer' | 'operations' | 'webhookResponseWaitMs'
+  > = {},
 ): Promise<RunningApi> {
   const app = await createApiServer({
     store,

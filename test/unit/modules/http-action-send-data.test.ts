@@ -150,6 +150,52 @@ describe('http:ActionSendData against a real server', () => {
     expect((bundle?.data as { body: string }).body).toBe('a=1+2&b=%C3%A9');
   });
 
+  it('sends multipart form data: text parts and file parts, with the boundary in the content type', async () => {
+    const [bundle] = await send({
+      url: `${base}/echo`,
+      method: 'post',
+      bodyType: 'multipart_form_data',
+      formFields: [
+        { key: 'title', value: 'Report é' },
+        { key: 'upload', fieldType: 'file', fileName: 'r.txt', data: 'file body' },
+        { key: 'bytes', fieldType: 'file', fileName: 'b.bin', data: { type: 'Buffer', data: [0, 255, 7] } },
+      ],
+      parseResponse: true,
+    });
+    const echoed = bundle?.data as { headers: Record<string, string>; body: string };
+    expect(echoed.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+    // Parsed back by the platform's own multipart parser, as a receiving service would.
+    const form = await new Request('http://x', {
+      method: 'POST',
+      headers: { 'content-type': echoed.headers['content-type']! },
+      body: echoed.body,
+    }).formData();
+    expect(form.get('title')).toBe('Report é');
+    const upload = form.get('upload') as File;
+    expect([upload.name, await upload.text()]).toEqual(['r.txt', 'file body']);
+    expect((form.get('bytes') as File).name).toBe('b.bin');
+  });
+
+  it('sends a binary body as the bytes of data, octet-stream unless told', async () => {
+    const [bundle] = await send({
+      url: `${base}/echo`,
+      method: 'put',
+      bodyType: 'binary',
+      data: 'raw bytes',
+      parseResponse: true,
+    });
+    expect(bundle?.data).toMatchObject({ body: 'raw bytes', headers: { 'content-type': 'application/octet-stream' } });
+    const [typed] = await send({
+      url: `${base}/echo`,
+      method: 'put',
+      bodyType: 'binary',
+      contentType: 'image/png',
+      data: 'png',
+      parseResponse: true,
+    });
+    expect(typed?.data).toMatchObject({ headers: { 'content-type': 'image/png' } });
+  });
+
   it('decompresses gzip and follows redirects', async () => {
     expect((await send({ url: `${base}/gzip`, parseResponse: true }))[0]?.data).toEqual({ compressed: true });
     const [redirected] = await send({ url: `${base}/redirect`, parseResponse: true });
