@@ -9,3 +9,6 @@
  */
 export * from './plain';
 export * from './schemas';
+// Pure, but never needed by workflow code: kept out of its bundle.
+export * from './retry-plan';
+export * from './blueprint-diff';

@@ -15,6 +15,7 @@
 export * from './contract';
 export * from './classify';
 export * from './idempotency';
+export * from './effects';
 export * from './invoke';
 export * from './registry';
 export { gatewayCustomWebHook, bundleFromValue } from './gateway-custom-webhook';
