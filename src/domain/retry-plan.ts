@@ -75,8 +75,7 @@ export interface RetryPlan {
 }
 
 export type RetryPlanVerdict =
-  | { ok: true; plan: RetryPlan }
-  | { ok: false; field: 'from' | 'blueprint'; reason: string };
+  { ok: true; plan: RetryPlan } | { ok: false; field: 'from' | 'blueprint'; reason: string };
 
 export interface RetryPlanInput {
   blueprint: Blueprint;
@@ -122,7 +121,8 @@ export function planRetry(input: RetryPlanInput): RetryPlanVerdict {
   }
   const fromTrigger = from === trigger.id;
   const startsAt = fromTrigger ? firstRunnable(flow) : from;
-  if (startsAt === undefined) return { ok: false, field: 'from', reason: 'the scenario has no module after its trigger' };
+  if (startsAt === undefined)
+    return { ok: false, field: 'from', reason: 'the scenario has no module after its trigger' };
   const start = findModulePosition(flow, startsAt) as NonNullable<ReturnType<typeof findModulePosition>>;
   const reusedModules = start.before.filter((module) => module.module !== ROUTER);
   const unstored = reusedModules.filter((module) => context[String(module.id)] === undefined).map((m) => m.id);
@@ -253,7 +253,11 @@ class PlanWalker {
       mapped = evaluateMapping(module.mapper, this.contextOf(ids), this.environment(module, 'mapper'));
     } catch (err) {
       if (!(err instanceof ImlMappingError)) throw err;
-      this.warnings.push({ moduleId: module.id, kind: 'empty-mapping', message: `module ${module.id}: ${err.message}` });
+      this.warnings.push({
+        moduleId: module.id,
+        kind: 'empty-mapping',
+        message: `module ${module.id}: ${err.message}`,
+      });
       return;
     }
     for (const path of emptiedFields(module.mapper, mapped)) {
@@ -284,7 +288,11 @@ function route(flow: readonly BlueprintModule[], target: readonly BlueprintModul
   return routeTo(flow, target, at) ?? [];
 }
 
-function routeTo(flow: readonly BlueprintModule[], target: readonly BlueprintModule[], at: number[]): number[] | undefined {
+function routeTo(
+  flow: readonly BlueprintModule[],
+  target: readonly BlueprintModule[],
+  at: number[],
+): number[] | undefined {
   if (flow === target) return at;
   for (const module of flow) {
     for (const [i, r] of (module.routes ?? []).entries()) {

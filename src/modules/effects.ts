@@ -37,7 +37,10 @@ export function moduleEffects(module: BlueprintModule): ModuleEffects {
   if (module.module === 'http:ActionSendData') {
     const method = module.mapper.method ?? 'get';
     // A mapped method is known only at run time.
-    return { callsService: true, idempotent: typeof method === 'string' && IDEMPOTENT_METHODS.has(method.toLowerCase()) };
+    return {
+      callsService: true,
+      idempotent: typeof method === 'string' && IDEMPOTENT_METHODS.has(method.toLowerCase()),
+    };
   }
   return { callsService: true, idempotent: false };
 }

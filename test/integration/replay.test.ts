@@ -250,6 +250,29 @@ test('fresh histories of every workflow type replay against the current code', a
   );
   expect(dataStoreRun.result.status).toBe('success');
 
+  // A retry from the trigger with another blueprint (RETRY_FROM_PATCH): the blueprint is kept as a
+  // patch, the attempt's child run starts after the trigger and runs module 2 anew (`rerun`).
+  http.script('/from/b', { status: 400 });
+  http.script('/from/c', { status: 200 });
+  const retryFrom = await run('replay: retry from', [webhook, httpModule(2, '/ok'), httpModule(3, '/from/b')], true);
+  const retryFromIe = retryFrom.result.parked[0]?.ieId as string;
+  await waitFor(
+    'the IE to wait for a person',
+    async () => ((await imex.store.incompleteExecutions.get(retryFromIe))?.status === 'unresolved' ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+  await imex.imex.requestIncompleteExecution(retryFromIe, 'retry', {
+    from: 1,
+    blueprint: {
+      name: 'replay: retry from',
+      flow: [webhook, httpModule(2, '/ok'), httpModule(3, '/from/c')],
+      metadata: { scenario: { dlq: true } },
+    },
+  });
+  await env.client.workflow.getHandle(ieWorkflowId(retryFromIe)).result();
+  const [retryFromAttempt] = await imex.store.executions.listByIncompleteExecution(retryFromIe);
+  expect(retryFromAttempt?.operations).toBe(2);
+
   const recorded = {
     // Mappings and filters in IML (IML_PATCH): the older scenario-run fixtures replay without it.
     'scenario-run-iml': runWorkflowId(iml.executionId),
@@ -288,6 +311,9 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-rarerecheck': ieWorkflowId(resolvedIe),
     // Its attempt's child run started at the IE's task-queue priority (ATTEMPT_PRIORITY_PATCH).
     'incomplete-execution-attemptpriority': ieWorkflowId(resolvedIe),
+    // A retry from the trigger with the blueprint it brings (RETRY_FROM_PATCH), and its attempt's run.
+    'incomplete-execution-retryfrom': ieWorkflowId(retryFromIe),
+    'scenario-run-retryfrom': runWorkflowId(retryFromAttempt!.executionId),
   };
   const histories = await Promise.all(
     Object.entries(recorded).map(async ([name, workflowId]) => ({

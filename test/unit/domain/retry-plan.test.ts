@@ -1,7 +1,12 @@
 import { blueprintSchema, contextBefore, planRetry, type RetryPlanInput } from '../../../src/domain';
 import { moduleEffects } from '../../../src/modules';
 
-const http = (id: number, method: string, mapper: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+const http = (
+  id: number,
+  method: string,
+  mapper: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+) => ({
   id,
   module: 'http:ActionSendData',
   version: 3,
@@ -21,7 +26,12 @@ const blueprint = blueprintSchema.parse({
       routes: [
         {
           flow: [
-            http(5, 'post', { data: '{{3.data}}' }, { filter: { conditions: [[{ a: '{{1.kind}}', o: 'text:equal', b: 'order' }]] } }),
+            http(
+              5,
+              'post',
+              { data: '{{3.data}}' },
+              { filter: { conditions: [[{ a: '{{1.kind}}', o: 'text:equal', b: 'order' }]] } },
+            ),
             http(6, 'put', { data: '{{5.data}}', id: '{{2.n}}' }),
           ],
         },
