@@ -17,8 +17,10 @@ import { toBundleOrRefs } from './bundle-refs';
 import { blueprintDiff, bundlesDiff, deletionDiff } from './ie-change-diff';
 import type { Client } from '@temporalio/client';
 import {
+  contextBefore,
   findForbiddenJsonKeys,
   findModulePosition,
+  planRetry,
   ieIdSource,
   validateBlueprint,
   type Blueprint,
@@ -31,7 +33,7 @@ import {
   type CheckedIncompleteExecutionRequest,
   type RetrySchedule,
 } from '../src/domain';
-import type { ModuleRegistry } from '../src/modules';
+import { moduleEffects, type ModuleRegistry } from '../src/modules';
 import { parkAlert, quotaAlert, quotaDeactivationAlert, unresolvedAlert } from './ie-alerts';
 import { recordAlert, type AlertToRecord } from '../src/temporal/alert-recorder';
 import { createOperatorEvents, type IeRef, type OperatorEvents } from '../src/observability/operator-events';
@@ -63,6 +65,8 @@ export interface AttemptInput {
   failer: number;
   bundleIndex: number;
   executionId: string;
+  /** The attempt starts before the failed module (`failer` names that earlier module): see ResumeFrom. */
+  rerun?: boolean;
 }
 
 export interface IncompleteExecutionDeps {
@@ -226,7 +230,12 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     return stored;
   }
 
-  async function prepareAttempt(ieId: string): Promise<AttemptInput> {
+  /**
+   * What the next attempt runs: from the failed module with every stored bundle, or, when a retry
+   * asked to start `from` an earlier module, the plan from there (src/domain/retry-plan.ts) with
+   * the stored bundles of the modules before it.
+   */
+  async function prepareAttempt(ieId: string, options: { from?: number } = {}): Promise<AttemptInput> {
     const doc = await ies.get(ieId);
     if (!doc?.blueprint || doc.context === undefined) {
       // Retrying cannot bring the data back: let the IE wait for a person instead.
@@ -236,16 +245,37 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
         'MissingData',
       );
     }
-    const prepared = {
-      blueprint: JSON.parse(doc.blueprint) as Blueprint,
+    const blueprint = JSON.parse(doc.blueprint) as Blueprint;
+    let context = JSON.parse(doc.context) as BundleContext;
+    let startsAt = doc.failer;
+    if (options.from !== undefined && options.from !== doc.failer) {
+      const verdict = planRetry({
+        blueprint,
+        choice: 'stored',
+        failer: doc.failer,
+        context,
+        from: options.from,
+        effectsOf: moduleEffects,
+      });
+      if (!verdict.ok) {
+        // The API checked the start; the IE changed since (a patch): a person has to look.
+        events.attemptFinished(refOf(doc), { outcome: 'not_run', errorType: 'InvalidConfigurationError' });
+        throw ApplicationFailure.nonRetryable(`${verdict.field}: ${verdict.reason}`, 'InvalidConfigurationError');
+      }
+      startsAt = verdict.plan.startsAt;
+      context = contextBefore(blueprint, startsAt, context);
+    }
+    const prepared: AttemptInput = {
+      blueprint,
       // Whatever the stored context holds (many inline bundles, a large edit), the attempt's
       // input stays under the payload bound: large bundles go by reference (bundle-refs.ts).
-      context: await boundContext(store.blobs, JSON.parse(doc.context) as BundleContext),
-      failer: doc.failer,
+      context: await boundContext(store.blobs, context),
+      failer: startsAt,
       bundleIndex: doc.bundleIndex,
       executionId: doc.executionId,
+      ...(startsAt === doc.failer ? {} : { rerun: true }),
     };
-    events.attemptStarted(refOf(doc), { failer: doc.failer });
+    events.attemptStarted(refOf(doc), { failer: startsAt });
     return prepared;
   }
 

@@ -123,6 +123,14 @@ export const ATTEMPT_PRIORITY_PATCH = 'imex-attempt-priority';
  */
 export const PROMPT_RETRY_ACCEPT_PATCH = 'imex-prompt-retry-accept';
 
+/**
+ * Versioning: a retry may start at an earlier module than the failed one (`from`) and bring the
+ * blueprint to run (the scenario's current one): the blueprint is stored on the IE as a patch is,
+ * then the attempt runs the plan from there (src/domain/retry-plan.ts). Retries recorded before
+ * it carried neither (the request check refused them).
+ */
+export const RETRY_FROM_PATCH = 'imex-retry-from';
+
 // Every activity heartbeats while it runs: a lost worker is noticed within seconds (activity-timeouts.ts).
 const coordination = proxyActivities<ImexActivities>({
   startToCloseTimeout: '30 seconds',
@@ -149,6 +157,8 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   const schedule = input.schedule;
   const seen = new Map<string, RequestVerdict>(input.seenRequestIds ?? []);
   let attemptRequested = input.attemptDue ?? false;
+  /** Where the next attempt starts, when a retry asked for a module before the failed one. */
+  let attemptFrom = input.attemptFrom;
   let attemptRunning = false;
   let deleteRequested = false;
   // Requests are applied one at a time, in arrival order: a patch's store write never interleaves
@@ -310,7 +320,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
     patch: CheckedIncompleteExecutionRequest,
     stamp: IeChangeStamp,
   ): Promise<string | undefined> {
-    const { requestId: _requestId, actor: _actor, reason: _reason, ...fields } = patch;
+    const { requestId: _requestId, actor: _actor, reason: _reason, from: _from, ...fields } = patch;
     if (fields.blueprint === undefined && fields.failer === undefined && fields.bundles === undefined) return undefined;
     const result = await store.patchIncompleteExecution(state.ieId, fields, stamp);
     if (!result.ok) return result.reason;
@@ -356,6 +366,14 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
 
     const stamp = stampOf(kind, request, mode);
     const before = { status: state.status, attempts: state.attempts };
+    if (kind === 'retry' && (request.from !== undefined || request.blueprint !== undefined)) {
+      if (patched(RETRY_FROM_PATCH)) {
+        // The blueprint to run is the IE's from now on (as a patch would make it), logged as this retry.
+        const patchRefusal = await applyPatch({ blueprint: request.blueprint }, stamp);
+        if (patchRefusal) return reject(requestId, patchRefusal);
+        attemptFrom = request.from;
+      }
+    }
     if (kind === 'retry' || kind === 'delete') {
       remember(requestId, { accepted: true });
       if (kind === 'retry') attemptRequested = true;
@@ -470,7 +488,10 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
   async function attempt(executionId: string, coordinated: boolean, publishing = false): Promise<void> {
     attemptRunning = true;
     try {
-      const preparing = store.prepareAttempt(state.ieId);
+      const from = attemptFrom;
+      attemptFrom = undefined;
+      const preparing =
+        from === undefined ? store.prepareAttempt(state.ieId) : store.prepareAttempt(state.ieId, { from });
       // Both settle before going on: a failed read must not overtake the write-through.
       if (publishing) await Promise.all([preparing.catch(() => undefined), publish()]);
       const prepared = await preparing;
@@ -490,6 +511,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
               context: prepared.context,
               originalExecutionId: prepared.executionId,
               bundleIndex: prepared.bundleIndex,
+              ...(prepared.rerun ? { rerun: true } : {}),
             },
           },
         ],
@@ -610,6 +632,7 @@ export async function incompleteExecution(input: IncompleteExecutionInput): Prom
         schedule,
         seenRequestIds: [...seen.entries()],
         attemptDue: attemptRequested,
+        ...(attemptFrom === undefined ? {} : { attemptFrom }),
         historyLimit: input.historyLimit,
       });
     }

@@ -352,7 +352,8 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
     const bundleIndex = operationsPerModule.get(module.id) ?? 0;
     operationsPerModule.set(module.id, bundleIndex + 1);
     operations++;
-    const isResumePoint = resume !== undefined && module.id === resume.failer && bundleIndex === 0;
+    // A retry from an earlier module runs it anew: only the failed operation keeps its first key.
+    const isResumePoint = resume !== undefined && !resume.rerun && module.id === resume.failer && bundleIndex === 0;
     const isTrigger = module === flow[0] && !resume;
     const operationStart = Date.now();
     if (module.module === FUNCTION_SLEEP && patched(FUNCTION_SLEEP_PATCH)) {

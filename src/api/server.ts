@@ -26,6 +26,7 @@ import { dataStructureRoutes } from './routes/data-structures';
 import { codecRoutes } from './routes/codec';
 import { connectionRoutes } from './routes/connections';
 import { dlqRoutes } from './routes/dlqs';
+import { dlqPlanRoutes } from './routes/dlqs-plans';
 import { hookRoutes } from './routes/hooks';
 import { operationsRoutes } from './routes/operations';
 import { alertRoutes } from './routes/alerts';
@@ -105,6 +106,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => api.swagger());
       await api.register(scenarioRoutes, deps);
       await api.register(dlqRoutes, deps);
+      await api.register(dlqPlanRoutes, deps);
       await api.register(bulkDlqRoutes, deps);
       await api.register(dataStructureRoutes, deps);
       await api.register(dataStoreRoutes, deps);

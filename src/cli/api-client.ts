@@ -45,8 +45,19 @@ export interface ApiAnswer {
   body: unknown;
 }
 
+/** Per request: `idempotencyKey` is sent as `Idempotency-Key` (a request sent again is answered as the first). */
+export interface ApiCallOptions {
+  idempotencyKey?: string;
+}
+
 /** One request; answers any HTTP status (callers that handle some 4xx themselves use this). */
-export async function apiCall(context: CliContext, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+export async function apiCall(
+  context: CliContext,
+  method: string,
+  path: string,
+  body?: unknown,
+  callOptions: ApiCallOptions = {},
+): Promise<ApiAnswer> {
   const { options, config } = context;
   const remote = options.apiUrl ?? config.IMEX_API_URL;
   // Talking to the local `npm start`, the CLI uses the token it saved (never sent to another API).
@@ -66,6 +77,7 @@ export async function apiCall(context: CliContext, method: string, path: string,
   context.verbose(`API: ${method} ${base}${path} (API from ${apiFrom}, token from ${tokenFrom})`);
   const headers: Record<string, string> = { authorization: `Token ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
+  if (callOptions.idempotencyKey !== undefined) headers['idempotency-key'] = callOptions.idempotencyKey;
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
@@ -101,8 +113,14 @@ export function apiError(answer: ApiAnswer, hint?: string): CliError {
   return new CliError(`${message}${code}`, exitCodeForStatus(answer.status), details);
 }
 
-export async function apiRequest<T>(context: CliContext, method: string, path: string, body?: unknown): Promise<T> {
-  const answer = await apiCall(context, method, path, body);
+export async function apiRequest<T>(
+  context: CliContext,
+  method: string,
+  path: string,
+  body?: unknown,
+  callOptions: ApiCallOptions = {},
+): Promise<T> {
+  const answer = await apiCall(context, method, path, body, callOptions);
   if (answer.status < 200 || answer.status >= 300) throw apiError(answer);
   return answer.body as T;
 }

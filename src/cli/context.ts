@@ -177,3 +177,10 @@ function formatCell(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   return String(value);
 }
+
+/** An incomplete execution id argument: 32 lowercase hex characters. */
+export function ieId(value: string): string {
+  if (!/^[0-9a-f]{32}$/.test(value))
+    throw new CliError(`incomplete execution id must be 32 lowercase hex characters, got "${value}"`, exitCodes.usage);
+  return value;
+}

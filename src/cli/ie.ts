@@ -3,12 +3,14 @@
  * as durable operations on the server; large ones answer at once and the CLI follows their
  * progress (on stderr) until every IE has its verdict.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { BulkOperationView, DlqChangeView, DlqListItem, DlqLogView, DlqView } from '../api/schemas/dlqs';
 import { apiCall, apiError, apiRequest, type ApiAnswer } from './api-client';
-import { CliContext, CliError, exitCodes, nonNegativeInt, positiveInt, table, type Output } from './context';
+import { CliContext, CliError, exitCodes, ieId, nonNegativeInt, positiveInt, table, type Output } from './context';
+import { blueprintChoice, printPlan, registerIePlanCommands, type PlanView } from './ie-plan';
 
 type Action = (context: CliContext, ...args: never[]) => Promise<void>;
 
@@ -19,12 +21,6 @@ interface Verdict {
 }
 
 const hex32 = /^[0-9a-f]{32}$/;
-
-function ieId(value: string): string {
-  if (!hex32.test(value))
-    throw new CliError(`incomplete execution id must be 32 lowercase hex characters, got "${value}"`, 2);
-  return value;
-}
 
 function idList(name: string) {
   return (value: string, previous: string[] = []): string[] => {
@@ -184,6 +180,9 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
     wait: boolean;
     yes?: boolean;
     reason?: string;
+    from?: number;
+    blueprint?: 'stored' | 'current';
+    requestId?: string;
   }
 
   async function bulkTarget(context: CliContext, positional: string[], options: BulkOptions) {
@@ -380,19 +379,50 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
       .option('--reason <text>', "why (kept in each IE's change log: imex ie changes <id>)")
       .option('--no-wait', 'for a large batch, print the operation id instead of following it');
 
-  bulkCommand(
-    'retry',
-    'retry now with the stored blueprint and bundles: one id, several, or --all of a scenario',
-    'every unresolved incomplete execution of --scenario',
+  /** Sent as `Idempotency-Key`: the same id sent again is answered as the first request was. */
+  const requestIdOption = (command: Command) =>
+    command.option(
+      '--request-id <id>',
+      'send the request under this id (default: a new one); sending it again never starts a second attempt',
+    );
+
+  requestIdOption(
+    bulkCommand(
+      'retry',
+      'retry now with the stored blueprint and bundles: one id, several, or --all of a scenario',
+      'every unresolved incomplete execution of --scenario',
+    )
+      .option('--from <moduleId>', 'one IE: start at this module (see imex ie plan)', positiveInt('--from'))
+      .option(
+        '--blueprint <stored|current>',
+        "one IE: run the IE's blueprint or the scenario's current one",
+        blueprintChoice,
+      ),
   ).action(
     run(async (context, positional: string[], options: BulkOptions) => {
       const single = positional.length + (options.ids?.length ?? 0) === 1 && !options.all && !options.scenario;
       if (single) {
         const id = ieId((positional[0] ?? options.ids?.[0]) as string);
-        const body = options.reason === undefined ? undefined : { reason: options.reason };
-        const result = await apiRequest<{ dlq: string }>(context, 'POST', `/dlqs/${id}/retry`, body);
-        context.print(result, (out) => out(`Retry of ${id} started`));
+        const body = {
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          ...(options.from === undefined ? {} : { from: options.from }),
+          ...(options.blueprint === undefined ? {} : { blueprint: options.blueprint }),
+        };
+        const result = await apiRequest<{ dlq: string; plan?: PlanView }>(
+          context,
+          'POST',
+          `/dlqs/${id}/retry`,
+          Object.keys(body).length > 0 ? body : undefined,
+          { idempotencyKey: options.requestId ?? crypto.randomUUID() },
+        );
+        context.print(result, (out) => {
+          out(`Retry of ${id} started`);
+          if (result.plan) printPlan(result.plan, out);
+        });
         return;
+      }
+      if (options.from !== undefined || options.blueprint !== undefined) {
+        throw new CliError('--from and --blueprint take one incomplete execution', exitCodes.usage);
       }
       const target = await bulkTarget(context, positional, options);
       const answer = await apiCall(context, 'POST', `/dlqs/retry?scenarioId=${target.scenarioId}`, target.body);
@@ -410,18 +440,21 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
       )
       .option('--reason <text>', "why (kept in the IE's change log: imex ie changes <id>)");
 
-  patchOptions(
-    ie
-      .command('resolve')
-      .description('patch (optional) and retry now, as one request: Make\'s "resolve"')
-      .argument('<id>', 'incomplete execution id', ieId),
+  requestIdOption(
+    patchOptions(
+      ie
+        .command('resolve')
+        .description('patch (optional) and retry now, as one request: Make\'s "resolve"')
+        .argument('<id>', 'incomplete execution id', ieId),
+    ),
   ).action(
-    run(async (context, id: string, options: PatchOptions) => {
+    run(async (context, id: string, options: PatchOptions & { requestId?: string }) => {
       const result = await apiRequest<{ dlq: string }>(
         context,
         'POST',
         `/dlqs/${id}/resolve`,
         await patchBody(options),
+        { idempotencyKey: options.requestId ?? crypto.randomUUID() },
       );
       context.print(result, (out) => out(`Resolving ${id}: attempt started`));
     }),
@@ -494,6 +527,8 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
         );
       }),
     );
+
+  registerIePlanCommands(ie, run);
 
   ie.command('operation')
     .description('a bulk retry or delete: progress and verdicts')

@@ -39,6 +39,8 @@ export interface CheckedIncompleteExecutionRequest {
   blueprint?: Record<string, unknown>;
   failer?: number;
   bundles?: Record<string, { value?: Record<string, unknown>; error?: unknown }>;
+  /** A retry's first module, when not the failed one (src/domain/retry-plan.ts). */
+  from?: number;
 }
 
 export type CheckedRequestResult =
@@ -188,7 +190,15 @@ const bundleEntry = objectOf(
       : [],
 );
 
-const retryRequest = objectOf(requestNote, 'strict');
+const deleteRequest = objectOf(requestNote, 'strict');
+const retryRequest = objectOf(
+  {
+    ...requestNote,
+    from: optional(int({ gt: 0 })),
+    blueprint: optional(preprocessed(parsedJsonText, checkBlueprint)),
+  },
+  'strict',
+);
 const patchRequest = objectOf(
   {
     ...requestNote,
@@ -200,15 +210,17 @@ const patchRequest = objectOf(
 );
 
 /**
- * Checks a request as the workflow receives it (absent: `{}`). A retry and a delete take only the
- * note (requestId, actor, reason); a resolve and a patch take the edits too.
+ * Checks a request as the workflow receives it (absent: `{}`). A delete takes only the note
+ * (requestId, actor, reason); a retry also its start (`from`) and the blueprint to run; a resolve
+ * and a patch take the edits.
  */
 export function checkIncompleteExecutionRequest(
   kind: 'retry' | 'resolve' | 'patch' | 'delete',
   raw: unknown,
 ): CheckedRequestResult {
   const value = raw ?? {};
-  const issues = (kind === 'retry' || kind === 'delete' ? retryRequest : patchRequest)(value);
+  const check = kind === 'delete' ? deleteRequest : kind === 'retry' ? retryRequest : patchRequest;
+  const issues = check(value);
   if (issues.length > 0) return { ok: false, reason: formatIssues(issues) };
   const request = { ...(value as CheckedIncompleteExecutionRequest) };
   if (typeof request.blueprint === 'string')

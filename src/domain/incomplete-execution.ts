@@ -15,7 +15,7 @@ import {
   ImexStatus,
 } from './search-attributes';
 import type { IeStatus } from './statuses';
-import type { patchRequestSchema, retryRequestSchema } from './schemas/incomplete-execution';
+import type { deleteRequestSchema, patchRequestSchema, retryRequestSchema } from './schemas/incomplete-execution';
 
 export interface IncompleteExecutionState {
   ieId: string;
@@ -83,6 +83,8 @@ export interface IncompleteExecutionInput {
   seenRequestIds?: [string, RequestVerdict][];
   /** Set when continuing as new while an automatic attempt was due. */
   attemptDue?: boolean;
+  /** The module the due attempt starts at, when a retry asked for one (not the failed module). */
+  attemptFrom?: number;
   /** History events before continuing as new (default 2,000; tests use less). */
   historyLimit?: number;
 }
@@ -92,7 +94,7 @@ export type RequestVerdict = { accepted: true } | { accepted: false; reason: str
 // The requests' zod schemas (the API's) are schemas/incomplete-execution.ts; the workflow checks
 // them with incomplete-execution-requests.ts, which gives the same verdicts without zod.
 export type RetryRequest = z.input<typeof retryRequestSchema>;
-export type DeleteRequest = RetryRequest;
+export type DeleteRequest = z.input<typeof deleteRequestSchema>;
 export type PatchRequest = z.input<typeof patchRequestSchema>;
 export type ResolveRequest = PatchRequest;
 export type ParsedPatchRequest = z.output<typeof patchRequestSchema>;

@@ -12,3 +12,6 @@ export * from './plain';
 export * from './schemas';
 // Not in plain.ts: only the API and the client map schedules, never workflow code.
 export * from './scenario-scheduling';
+// Pure, but never needed by workflow code: kept out of its bundle.
+export * from './retry-plan';
+export * from './blueprint-diff';

@@ -31,6 +31,12 @@ export interface ResumeFrom {
   /** The run that first failed and its bundle index: idempotency keys stay the same across attempts. */
   originalExecutionId: string;
   bundleIndex: number;
+  /**
+   * The attempt starts before the failed module (`failer` is then that earlier module: a retry
+   * "from" it, src/domain/retry-plan.ts): every module, the first included, runs anew under the
+   * attempt's own idempotency keys; none repeats the failed operation.
+   */
+  rerun?: boolean;
 }
 
 export interface ScenarioRunInput {

@@ -27,6 +27,7 @@
 export * from './contract';
 export * from './classify';
 export * from './idempotency';
+export * from './effects';
 export * from './invoke';
 export * from './invoke-aggregator';
 export * from './registry';

@@ -101,6 +101,11 @@ export class IeChangeStore {
     return { total, changes };
   }
 
+  /** Whether the IE's trail holds the change of this request id (a request answered before: idempotent requests). */
+  async hasRequest(ieId: string, requestId: string): Promise<boolean> {
+    return (await this.collection.findOne({ ieId, key: requestId }, { projection: { _id: 1 } })) !== null;
+  }
+
   /** Removes the trails of purged IEs (before their documents, so an interrupted purge is found again). */
   async purge(ieIds: readonly string[]): Promise<number> {
     if (ieIds.length === 0) return 0;

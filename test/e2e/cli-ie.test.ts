@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { blueprintSchema } from '../../src/domain';
 import { waitFor } from '../../src/stack/wait';
 import type { IncompleteExecutionDocument } from '../../src/store';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
@@ -189,6 +190,44 @@ test('changes: patch, retry and delete with --reason, listed newest first with w
     ],
     pg: { offset: 2, limit: 1, total: 3 },
   });
+});
+
+test('plan, blueprint-diff, and a retry from the trigger sent twice under one --request-id: run once', async () => {
+  const { scenarioId, ieIds } = await parkMany(1, '/cli-plan');
+  const id = ieIds[0] as string;
+  const plan = await imexCli(['ie', 'plan', id, '--from', '1']);
+  expect(plan).toMatchObject({ code: 0, stderr: '' });
+  const lines = plan.stdout.trim().split('\n');
+  expect(lines[0]).toBe('Plan (stored blueprint, failed module 2): starts at module 2 (after trigger 1)');
+  expect(lines[1]).toBe('  reuses the stored output of: 1');
+  expect(lines[3]).toMatch(/^ {2}2 http:ActionSendData\s+runs\s+calls again, not idempotent$/);
+  expect(lines[4]).toMatch(/^ {2}warning: module 2 \(http:ActionSendData\) runs again and is not idempotent/);
+  const off = await imexCli(['ie', 'plan', id, '--from', '9']);
+  expect(off.code).toBe(2);
+  expect(off.stderr).toContain('from: module 9 is not on the path to module 2');
+  expect((await imexCli(['ie', 'plan', id, '--blueprint', 'newest'])).code).toBe(2);
+
+  const current = blueprint('/cli-plan');
+  current.flow[1] = http.httpModule(2, '/cli-plan-new');
+  await harness.store.scenarios.update(harness.orgId, scenarioId, {
+    blueprint: blueprintSchema.parse(current),
+  });
+  const diff = await imexCli(['ie', 'blueprint-diff', id]);
+  expect(diff.stdout.trim().split('\n')).toEqual([
+    '~ module 2 http:ActionSendData',
+    `    mapper.url: "${http.url('/cli-plan')}" → "${http.url('/cli-plan-new')}"`,
+  ]);
+
+  http.script('/cli-plan', { status: 200, body: { ok: true } });
+  const retry = ['ie', 'retry', id, '--from', '1', '--request-id', 'cli-plan-1'];
+  const first = await imexCli(retry);
+  expect(first.code).toBe(0);
+  expect(first.stdout).toContain(`Retry of ${id} started`);
+  await waitForIe(id, (d) => d.resolved);
+  const again = await imexCli(retry);
+  expect(again).toMatchObject({ code: 0 });
+  expect(http.count('/cli-plan')).toBe(2); // the first run, and the one attempt
+  expect(http.count('/cli-plan-new')).toBe(0);
 });
 
 test('bulk retry by ids and delete: a verdict per id, exit 5 when any is refused, --all needs --yes', async () => {

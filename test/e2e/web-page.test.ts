@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_INSTALL, CHROMIUM_PATH } from '../helpers/ensure-chromium';
+import { blueprintSchema } from '../../src/domain';
 import { waitFor } from '../../src/stack/wait';
 import type { IncompleteExecutionDocument } from '../../src/store';
 import { webhookTrigger } from '../helpers/blueprints';
@@ -22,6 +23,8 @@ import { allScopes, startApi, type RunningApi } from './support/api';
 
 const CHROMIUM = CHROMIUM_PATH;
 const SCREENSHOT = path.join(tmpdir(), 'imex-web-page.png');
+const SCREENSHOT_FIX = path.join(tmpdir(), 'imex-web-page-fix.png');
+const SCREENSHOT_RESOLVED = path.join(tmpdir(), 'imex-web-page-fixed.png');
 // Auto-retries an hour away: attempts happen only when the page asks for one.
 const SCHEDULE = Array.from({ length: 8 }, () => 3_600_000);
 const UI_TIMEOUT_MS = 30_000;
@@ -234,4 +237,73 @@ test('shows the 409 when an attempt is in progress, and the 401 of a bad token',
     .getByRole('alert')
     .filter({ hasText: 'Could not list scenarios: invalid or revoked token (401 IM_UNAUTHORIZED)' })
     .waitFor();
+});
+
+test('edits a stored bundle (validation messages under the module), shows the blueprint diff and the plan, saves and retries from the start: resolved', async () => {
+  const name = 'Orders fixed by hand';
+  http.script('/fix/b', { status: 400, body: { error: 'order 4711 unknown' } });
+  const flow = [
+    webhookTrigger,
+    http.httpModule(2, '/fix/a', { method: 'get' }),
+    http.httpModule(3, '/fix/b', { method: 'post', data: '{{1.order}}' }),
+  ];
+  const scenarioId = await harness.createScenario({ name, flow, metadata: { scenario: { dlq: true } } }, name);
+  const run = await harness.imex.startScenarioRun({ orgId: harness.orgId, scenarioId, data: { order: 4711 } });
+  const ieId = (await harness.imex.scenarioRunResult(run.executionId)).parked[0]?.ieId as string;
+  await waitForIe(ieId, 'the IE to wait', (d) => d.status === 'unresolved');
+  // The scenario changed since: module 2 now reads another path (the diff shows it; this retry keeps the stored one).
+  const current = { name, flow: [...flow], metadata: { scenario: { dlq: true } } };
+  current.flow[1] = http.httpModule(2, '/fix/a2', { method: 'get' });
+  await harness.store.scenarios.update(harness.orgId, scenarioId, { blueprint: blueprintSchema.parse(current) });
+
+  await page.goto(pageUrl);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Use token' }).click();
+  await openIe(name, ieId);
+  const editor = page.getByLabel('Module 1 bundle (JSON)');
+  await editor.waitFor();
+  expect(JSON.parse(await editor.inputValue())).toEqual({ order: 4711 });
+  await page
+    .locator('#blueprint-diff', {
+      hasText: `~ module 2 mapper.url: "${http.url('/fix/a')}" → "${http.url('/fix/a2')}"`,
+    })
+    .waitFor();
+
+  // Not JSON: the page says so under the module and sends nothing.
+  await editor.fill('{ "order": ');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.locator('#bundle-error-1', { hasText: 'not valid JSON' }).waitFor();
+  // JSON the API refuses: its message, by path, under the module.
+  await editor.fill('[42]');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.locator('#bundle-error-1', { hasText: 'bundles.1.value: must be a JSON object' }).waitFor();
+  expect(JSON.parse((await harness.store.incompleteExecutions.get(ieId))?.context ?? '{}')['1']).toEqual({
+    order: 4711,
+  });
+
+  await editor.fill('{ "order": 42 }');
+  await page.getByLabel('Reason (kept in the change log)').fill('order number typo');
+  await page.getByLabel('Start at').selectOption({ label: "the start (the trigger's stored bundle)" });
+  const plan = page.locator('#plan');
+  await plan.locator('li', { hasText: 'module 2 http:ActionSendData' }).waitFor();
+  await plan.locator('li', { hasText: 'module 3 http:ActionSendData' }).getByText('not idempotent').waitFor();
+  await plan.getByText('Warning: module 3 (http:ActionSendData) runs again and is not idempotent').waitFor();
+  await page.screenshot({ path: SCREENSHOT_FIX, fullPage: true });
+
+  http.script('/fix/b', { status: 200, body: { id: 'o-42' } });
+  const calls = { a: http.count('/fix/a'), b: http.count('/fix/b') };
+  await page.getByRole('button', { name: 'Save and retry' }).click();
+  await badge(page.locator('#detail-fields'), 'resolved').waitFor({ timeout: 60_000 });
+  await badge(ieRow(ieId), 'resolved').waitFor();
+  // The plan ran: module 2 again and module 3 once, with the edited bundle; the current blueprint's path not at all.
+  expect(http.count('/fix/a') - calls.a).toBe(1);
+  expect(http.count('/fix/b') - calls.b).toBe(1);
+  expect(http.count('/fix/a2')).toBe(0);
+  expect(http.requestsTo('/fix/b').at(-1)?.body).toBe('42');
+  const { changes } = await harness.store.ieChanges.page(ieId, 0, 10);
+  expect(changes.map((c) => [c.kind, c.reason])).toEqual([
+    ['retry', 'order number typo'],
+    ['patch', 'order number typo'],
+  ]);
+  await page.screenshot({ path: SCREENSHOT_RESOLVED, fullPage: true });
 });

@@ -332,6 +332,28 @@ test('fresh histories of every workflow type replay against the current code', a
     false,
   );
   expect(connectionRun.result.status).toBe('success');
+  // A retry from the trigger with another blueprint (RETRY_FROM_PATCH): the blueprint is kept as a
+  // patch, the attempt's child run starts after the trigger and runs module 2 anew (`rerun`).
+  http.script('/from/b', { status: 400 });
+  http.script('/from/c', { status: 200 });
+  const retryFrom = await run('replay: retry from', [webhook, httpModule(2, '/ok'), httpModule(3, '/from/b')], true);
+  const retryFromIe = retryFrom.result.parked[0]?.ieId as string;
+  await waitFor(
+    'the IE to wait for a person',
+    async () => ((await imex.store.incompleteExecutions.get(retryFromIe))?.status === 'unresolved' ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+  await imex.imex.requestIncompleteExecution(retryFromIe, 'retry', {
+    from: 1,
+    blueprint: {
+      name: 'replay: retry from',
+      flow: [webhook, httpModule(2, '/ok'), httpModule(3, '/from/c')],
+      metadata: { scenario: { dlq: true } },
+    },
+  });
+  await env.client.workflow.getHandle(ieWorkflowId(retryFromIe)).result();
+  const [retryFromAttempt] = await imex.store.executions.listByIncompleteExecution(retryFromIe);
+  expect(retryFromAttempt?.operations).toBe(2);
 
   const recorded = {
     'scenario-run-variables': runWorkflowId(variables.executionId),
@@ -379,6 +401,9 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-attemptpriority': ieWorkflowId(resolvedIe),
     // A retry Update answered when accepted; its attempt writes the change-log entry (PROMPT_RETRY_ACCEPT_PATCH).
     'incomplete-execution-promptretry': ieWorkflowId(fanOutIe),
+    // A retry from the trigger with the blueprint it brings (RETRY_FROM_PATCH), and its attempt's run.
+    'incomplete-execution-retryfrom': ieWorkflowId(retryFromIe),
+    'scenario-run-retryfrom': runWorkflowId(retryFromAttempt!.executionId),
   };
   const histories = await Promise.all(
     Object.entries(recorded).map(async ([name, workflowId]) => ({

@@ -8,11 +8,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import crypto from 'node:crypto';
-import type { Blueprint, PatchRequest } from '../../domain';
+import type { FastifyRequest } from 'fastify';
+import type { Blueprint, PatchRequest, RetryPlan } from '../../domain';
 import { isBlobRef, type IncompleteExecutionDocument } from '../../store';
 import { actorOf, authOf, type AuthContext } from '../auth';
 import type { ApiDeps, ApiImexClient } from '../deps';
 import { conflict, errorBodySchema, notFound, validationError } from '../errors';
+import { planRetryOf } from '../retry-plans';
+import { retryPlanSchema } from '../schemas/dlq-plans';
 import {
   bundleResponseSchema,
   dlqChangeSchema,
@@ -50,24 +53,37 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   }
   /**
    * Sends a request to the organization's IE through its workflow, in the token's name (the IE's
-   * change log records who); a refusal answers with the reason.
+   * change log records who); a refusal answers with the reason. With an `Idempotency-Key`, the
+   * request id derives from it: a request sent again is answered with the first one's verdict by
+   * the IE's workflow, which remembers it, or, once the workflow has ended (the IE resolved), by
+   * the IE's change log, which holds every accepted request; never a second attempt or a 409.
    */
   async function requestOnIe(
-    auth: AuthContext,
-    ieId: string,
+    http: FastifyRequest,
     kind: 'retry' | 'resolve' | 'patch',
     body: Parameters<ApiImexClient['requestIncompleteExecution']>[2],
+    check?: (doc: IncompleteExecutionDocument) => Promise<typeof body>,
   ): Promise<void> {
-    await visibleIe(auth.orgId, ieId);
+    const auth = authOf(http);
+    const ieId = (http.params as { dlqId: string }).dlqId;
+    const requestId = requestIdOf(http, auth, ieId, kind);
+    if (requestId.idempotent && (await store.ieChanges.hasRequest(ieId, requestId.id))) {
+      await visibleOrClosedIe(auth.orgId, ieId);
+      return; // answered before
+    }
+    const doc = await visibleIe(auth.orgId, ieId);
+    const checked = check ? await check(doc) : body;
     try {
-      await imex.requestIncompleteExecution(ieId, kind, {
-        ...body,
-        requestId: crypto.randomUUID(),
-        actor: actorOf(auth),
-      });
+      await imex.requestIncompleteExecution(ieId, kind, { ...checked, requestId: requestId.id, actor: actorOf(auth) });
     } catch (error) {
+      if (requestId.idempotent && (await store.ieChanges.hasRequest(ieId, requestId.id))) return;
       throw refusal(ieId, error);
     }
+  }
+
+  async function visibleOrClosedIe(orgId: number, ieId: string): Promise<void> {
+    const doc = await store.incompleteExecutions.get(ieId);
+    if (!doc || doc.orgId !== orgId) throw notFound(`incomplete execution ${ieId}`);
   }
 
   app.get(
@@ -199,7 +215,7 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     async (request) => {
       const auth = authOf(request);
       const { dlqId } = request.params;
-      await requestOnIe(auth, dlqId, 'patch', patchRequest(request.body));
+      await requestOnIe(request, 'patch', patchRequest(request.body));
       const doc = await visibleIe(auth.orgId, dlqId);
       return { dlq: { failer: doc.failer, blueprint: JSON.parse(doc.blueprint ?? '{}') as Blueprint } };
     },
@@ -212,18 +228,37 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       schema: {
         tags,
         summary: 'Retry now with the stored blueprint and bundles (answers once the attempt has started)',
-        description: '409 with `detail.reason` when it cannot: an attempt in progress, resolved, deleted.',
+        description:
+          '409 with `detail.reason` when it cannot: an attempt in progress, resolved, deleted. imex: `from` starts ' +
+          'at an earlier module, `blueprint: "current"` runs the scenario\'s current blueprint (kept by the IE from ' +
+          'then on); both are checked as `GET /dlqs/{id}/plan` plans them (400 naming the field), and the answer ' +
+          'carries that plan. An `Idempotency-Key` header makes a repeated request answer as the first did.',
         params: dlqIdParams,
+        headers: idempotencyHeaders,
         body: retryDlqBody,
-        response: { 200: z.object({ dlq: z.string() }), ...errors, 409: errorBodySchema },
+        response: {
+          200: z.object({ dlq: z.string(), plan: retryPlanSchema.optional() }),
+          ...errors,
+          409: errorBodySchema,
+        },
       },
     },
     async (request) => {
-      const auth = authOf(request);
       const { dlqId } = request.params;
-      const reason = request.body?.reason;
-      await requestOnIe(auth, dlqId, 'retry', reason === undefined ? {} : { reason });
-      return { dlq: dlqId };
+      const { reason, from, blueprint } = request.body ?? {};
+      const note = reason === undefined ? {} : { reason };
+      let plan: RetryPlan | undefined;
+      await requestOnIe(request, 'retry', note, async (doc) => {
+        if (from === undefined && blueprint === undefined) return note;
+        const planned = await planRetryOf(store, doc, { from, blueprint }, 'body');
+        plan = planned.plan;
+        return {
+          ...note,
+          ...(from === undefined ? {} : { from }),
+          ...(blueprint === 'current' ? { blueprint: planned.blueprint } : {}),
+        };
+      });
+      return { dlq: dlqId, ...(plan ? { plan } : {}) };
     },
   );
 
@@ -234,16 +269,16 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       schema: {
         tags,
         summary: 'imex: patch (optional body, as PATCH) and retry now, as one request',
-        description: "Not in Make's API: Make resolves by PATCH then retry. 409 as retry.",
+        description: "Not in Make's API: Make resolves by PATCH then retry. 409 as retry; `Idempotency-Key` as retry.",
         params: dlqIdParams,
+        headers: idempotencyHeaders,
         body: resolveDlqBody(registry),
         response: { 200: z.object({ dlq: z.string() }), ...errors, 409: errorBodySchema },
       },
     },
     async (request) => {
-      const auth = authOf(request);
       const { dlqId } = request.params;
-      await requestOnIe(auth, dlqId, 'resolve', patchRequest(request.body ?? {}));
+      await requestOnIe(request, 'resolve', patchRequest(request.body ?? {}));
       return { dlq: dlqId };
     },
   );
@@ -334,6 +369,31 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     },
   );
 };
+
+/** `Idempotency-Key` (the IETF draft's name, as `POST /hooks` takes it): any text up to 200 characters. */
+const idempotencyHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      'imex: the same key sent again (same organization, IE and request kind) is answered as the first request was',
+    ),
+});
+
+/** The request id the IE's workflow remembers: one per request, or one per key when the caller sends one. */
+function requestIdOf(
+  request: FastifyRequest,
+  auth: AuthContext,
+  ieId: string,
+  kind: string,
+): { id: string; idempotent: boolean } {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string') return { id: crypto.randomUUID(), idempotent: false };
+  const digest = crypto.createHash('sha256').update(`${auth.orgId}:${ieId}:${kind}:${key}`).digest('hex');
+  return { id: `key-${digest.slice(0, 40)}`, idempotent: true };
+}
 
 function patchRequest(body: {
   blueprint?: Blueprint;

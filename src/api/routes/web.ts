@@ -1,6 +1,6 @@
 /**
- * The operator page: `GET /ui/` serves `src/api/web/` (one HTML, one JS module, one CSS file, no
- * build step); `GET /` redirects there. Loading the page needs no token; every data call the page
+ * The operator page: `GET /ui/` serves `src/api/web/` (one HTML, two JS modules, one CSS file,
+ * no build step); `GET /` redirects there. Loading the page needs no token; every data call the page
  * makes goes to `/api/v2` with the token the operator typed into it.
  *
  * The files are read once, when the server is created. The Content-Security-Policy lets the page
@@ -17,6 +17,7 @@ const webDir = path.join(__dirname, '..', 'web');
 const files = {
   '/': { name: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { name: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/fix.js': { name: 'fix.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { name: 'app.css', type: 'text/css; charset=utf-8' },
 } as const;
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import {
+  blueprintChoices,
   bundlesPatchSchema,
   errorCategories,
   executionStatusCode,
@@ -107,8 +108,27 @@ export function resolveDlqBody(registry: ModuleLookup) {
   return patchDlqBody(registry).nullish();
 }
 
-/** `POST /dlqs/{id}/retry`: no body, as Make's, or imex's `{ reason }`. */
-export const retryDlqBody = z.strictObject({ reason: reasonField }).nullish();
+const fromField = z
+  .int({ error: 'must be a module id (a positive integer)' })
+  .positive('must be a module id')
+  .describe(
+    'imex: the module the retry starts at: the failed one (default), one before it on its path, or the trigger ' +
+      "(the start of the scenario, from the trigger's stored bundle). GET /dlqs/{id}/plan shows what runs",
+  );
+const blueprintChoiceField = z
+  .enum(blueprintChoices)
+  .describe("imex: the blueprint to run: the IE's (`stored`, default) or its scenario's `current` one");
+
+/** `POST /dlqs/{id}/retry`: no body, as Make's, or imex's `{ reason, from, blueprint }`. */
+export const retryDlqBody = z
+  .strictObject({ reason: reasonField, from: fromField.optional(), blueprint: blueprintChoiceField.optional() })
+  .nullish();
+
+/** `GET /dlqs/{id}/plan`. */
+export const dlqPlanQuery = querySchema({
+  from: integerIdParam.optional().describe(fromField.description ?? ''),
+  blueprint: blueprintChoiceField.default('stored'),
+});
 
 export const dlqChangesQuery = z.object(pagingQuery(100, 1000));
 

@@ -6,6 +6,8 @@
  * as HTML.
  */
 
+import { createFixPanel } from './fix.js';
+
 const API = '/api/v2';
 const TOKEN_KEY = 'imex.token';
 const TEMPORAL_UI_KEY = 'imex.temporalUiUrl';
@@ -41,10 +43,10 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, extraHeaders = {}) {
   const token = localStorage.getItem(TOKEN_KEY);
   if (!token) throw new ApiError(0, { message: 'enter an API token first', code: 'NO_TOKEN' });
-  const headers = { authorization: `Token ${token}` };
+  const headers = { ...extraHeaders, authorization: `Token ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response;
   try {
@@ -319,6 +321,7 @@ async function loadDetail({ focus = false } = {}) {
     return;
   }
   renderDetail(dlq.value.dlq);
+  if (bundle.status === 'fulfilled') fixPanel.render(dlq.value.dlq, bundle.value.response);
   showPart('bundle', bundle, (b) => b.response);
   showPart('blueprint', blueprint, (b) => b.response.blueprint);
   if (logs.status === 'fulfilled') renderLogs(logs.value.dlqLogs);
@@ -474,6 +477,7 @@ async function openRun(scenarioId, executionId) {
 async function retryOne() {
   const id = state.dlqId;
   if (!id) return;
+  state.pollUntil = Date.now() + 10_000;
   try {
     await api('POST', `/dlqs/${id}/retry`);
     state.pollUntil = Date.now() + 10_000;
@@ -570,6 +574,8 @@ async function loadFilterChoices() {
     sayError('Could not load the filter choices', error);
   }
 }
+
+const fixPanel = createFixPanel({ api, el, say, sayError, $, onChanged: refresh });
 
 async function start() {
   const tokenInput = /** @type {HTMLInputElement} */ ($('token'));

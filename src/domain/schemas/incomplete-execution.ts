@@ -51,8 +51,15 @@ const blueprintInput = z.preprocess((value) => {
   }
 }, blueprintSchema);
 
-export const retryRequestSchema = z.strictObject(requestNote).prefault({});
-export const deleteRequestSchema = retryRequestSchema;
+export const deleteRequestSchema = z.strictObject(requestNote).prefault({});
+/**
+ * A retry may start at an earlier module than the failed one (`from`, src/domain/retry-plan.ts)
+ * and run another blueprint (the scenario's current one, which the API sends): the IE keeps it, as
+ * a patch would, before the attempt starts.
+ */
+export const retryRequestSchema = z
+  .strictObject({ ...requestNote, from: z.int().positive().optional(), blueprint: blueprintInput.optional() })
+  .prefault({});
 export const patchRequestSchema = z.strictObject({
   ...requestNote,
   blueprint: blueprintInput.optional(),

@@ -71,6 +71,20 @@ export const dlqEndpoints: DlqEndpoint[] = [
   },
   {
     method: 'GET',
+    label: 'GET /dlqs/{dlqId}/plan',
+    scope: 'dlqs:read',
+    owner: 'dlq',
+    path: (i) => `/dlqs/${i.dlqId}/plan`,
+  },
+  {
+    method: 'GET',
+    label: 'GET /dlqs/{dlqId}/blueprint-diff',
+    scope: 'dlqs:read',
+    owner: 'dlq',
+    path: (i) => `/dlqs/${i.dlqId}/blueprint-diff`,
+  },
+  {
+    method: 'GET',
     label: 'GET /dlqs/{dlqId}/logs',
     scope: 'dlqs:read',
     owner: 'dlq',

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import {
   blueprintSchema,
   checkIncompleteExecutionRequest,
+  deleteRequestSchema,
   patchRequestSchema,
   retryRequestSchema,
 } from '../../../src/domain';
@@ -19,7 +20,7 @@ function zodVerdict(
   kind: Kind,
   raw: unknown,
 ): { ok: boolean; reason?: string; parsed?: z.output<typeof patchRequestSchema> } {
-  const schema = kind === 'retry' || kind === 'delete' ? retryRequestSchema : patchRequestSchema;
+  const schema = kind === 'delete' ? deleteRequestSchema : kind === 'retry' ? retryRequestSchema : patchRequestSchema;
   const parsed = schema.safeParse(raw ?? {});
   if (parsed.success) return { ok: true, parsed: parsed.data };
   return {
@@ -161,6 +162,7 @@ const request = someOf({
     ),
   ),
   failer: maybe(fc.integer({ min: -1, max: 4 })),
+  from: maybe(fc.integer({ min: -1, max: 4 })),
   bundles: maybe(
     fc.dictionary(
       fc.constantFrom('1', '2', 'a', '02'),
@@ -219,9 +221,12 @@ describe('checkIncompleteExecutionRequest gives the verdicts of the zod schemas'
       { blueprint: { flow: [{ id: 1.5, module: 'a', routes: [{ flow: [{ id: 0 }] }], onerror: [{}] }] } },
       { bundles: { a: 1, '2': {}, '3': { value: [] }, '4': { error: 'x' }, '5': { value: { ok: true } } } },
       { failer: 0, x: 1, y: 2 },
+      { from: 2 },
+      { from: 0 },
+      { from: 1.5, blueprint: { flow } },
       { actor: { type: 'temporal' } },
       { actor: { type: 'token', tokenId: 't', name: 'n', extra: 1 }, reason: 'why' },
     ];
-    for (const kind of ['patch', 'retry'] as const) for (const raw of cases) expectSameVerdict(kind, raw);
+    for (const kind of ['patch', 'retry', 'delete'] as const) for (const raw of cases) expectSameVerdict(kind, raw);
   });
 });
