@@ -6,13 +6,7 @@
 import type { z } from 'zod';
 import { ModuleError, formatPath } from '../domain';
 import { classifyError } from './classify';
-import type {
-  AnyModuleDefinition,
-  ModuleExecution,
-  ModuleRunState,
-  OutputBundle,
-  WebhookResponder,
-} from './contract';
+import type { AnyModuleDefinition, ModuleExecution, ModuleRunState, OutputBundle, WebhookResponder } from './contract';
 import type { ConnectionAccess } from './connection-access';
 import type { DataStoreAccess } from './data-store-access';
 import { idempotencyKeyFor } from './idempotency';

@@ -62,7 +62,10 @@ export class ConnectionStore {
   }
 
   async list(orgId: number): Promise<Connection[]> {
-    const docs = await this.collection.find({ orgId }, { projection: { secret: 0 } }).sort({ _id: 1 }).toArray();
+    const docs = await this.collection
+      .find({ orgId }, { projection: { secret: 0 } })
+      .sort({ _id: 1 })
+      .toArray();
     return docs.map(connectionFrom);
   }
 

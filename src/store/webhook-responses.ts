@@ -54,6 +54,10 @@ export class WebhookResponseStore {
   async get(executionId: string): Promise<WebhookResponse | undefined> {
     const doc = await this.collection.findOne({ _id: executionId });
     if (!doc) return undefined;
-    return { status: doc.status, headers: JSON.parse(doc.headers) as WebhookResponse['headers'], body: this.cipher.open(doc.body) };
+    return {
+      status: doc.status,
+      headers: JSON.parse(doc.headers) as WebhookResponse['headers'],
+      body: this.cipher.open(doc.body),
+    };
   }
 }

@@ -38,7 +38,10 @@ test('a bulk retry is accepted while the attempts it starts are still held by a 
   for (const k of keys) http.script(`/bulk/${k}`, { status: 400 }, { status: 200, held: true });
   const scenarioId = await imex.createScenario({
     name: 'bulk acceptance',
-    flow: [webhookTrigger, http.httpModule(2, '/bulk', { url: `${http.url('/bulk/')}{{1.k}}`, data: '{"k":"{{1.k}}"}' })],
+    flow: [
+      webhookTrigger,
+      http.httpModule(2, '/bulk', { url: `${http.url('/bulk/')}{{1.k}}`, data: '{"k":"{{1.k}}"}' }),
+    ],
     metadata: { scenario: { dlq: true } },
   });
   const { executionId } = await imex.imex.startScenarioRun({
@@ -71,7 +74,8 @@ test('a bulk retry is accepted while the attempts it starts are still held by a 
   const operation = (await imex.store.bulkOperations.get(operationId))!;
   await waitFor(
     'every retry of the bulk request accepted',
-    async () => ((await imex.store.bulkOperations.progress(operation)).succeeded === rest.flat().length ? true : undefined),
+    async () =>
+      (await imex.store.bulkOperations.progress(operation)).succeeded === rest.flat().length ? true : undefined,
     { timeoutMs: 90_000 },
   );
   // Accepted while no attempt has finished: the service has answered none of them.
