@@ -5,7 +5,15 @@
  * its retry sends only to the channels still missing.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { buildAlertDigest, withDigestLinks, type AlertDigest, type AlertChannel } from '../src/domain/alerts';
+import { createTransport } from 'nodemailer';
+import {
+  buildAlertDigest,
+  digestAsText,
+  withDigestLinks,
+  type AlertDigest,
+  type AlertChannel,
+} from '../src/domain/alerts';
+import { DEFAULT_SMTP_CONNECTION, type SmtpConnection } from '../src/modules';
 import type { Store } from '../src/store';
 import type { AlertDigestInput } from '../workflows/alert-digest';
 
@@ -13,6 +21,8 @@ export interface AlertDeliveryDeps {
   store: Store;
   /** Where people open imex (links in digests): the API's origin, e.g. `http://127.0.0.1:3000`. */
   publicUrl?: string;
+  /** The deployment's SMTP connections by name, for e-mail channels (`parseSmtpConnections`). */
+  smtpConnections?: ReadonlyMap<string, SmtpConnection>;
   /** How long one channel may take to answer. */
   channelTimeoutMs?: number;
 }
@@ -38,6 +48,7 @@ export function createAlertActivities(deps: AlertDeliveryDeps) {
   }
 
   async function send(channel: AlertChannel, digest: AlertDigest): Promise<void> {
+    if (channel.type === 'email') return sendEmail(channel, digest);
     const response = await fetch(channel.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': `imex-digest-${digest.id}` },
@@ -50,6 +61,36 @@ export function createAlertActivities(deps: AlertDeliveryDeps) {
     });
     await response.arrayBuffer().catch(() => undefined);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  }
+
+  /** The digest as a text e-mail; its Message-ID names digest and channel, so a re-send is recognisable. */
+  async function sendEmail(channel: Extract<AlertChannel, { type: 'email' }>, digest: AlertDigest): Promise<void> {
+    const name = channel.connection ?? DEFAULT_SMTP_CONNECTION;
+    const connection = deps.smtpConnections?.get(name);
+    if (!connection) throw new Error(`no SMTP connection named "${name}" (IMEX_SMTP_URL, IMEX_SMTP_CONNECTIONS)`);
+    const timeoutMs = deps.channelTimeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS;
+    const transport = createTransport({
+      url: connection.url,
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+      logger: false,
+    });
+    try {
+      const { subject, text } = digestAsText(digest, deps.publicUrl);
+      await transport.sendMail({
+        from: connection.from ?? 'imex <imex@localhost>',
+        to: channel.to,
+        subject,
+        text,
+        messageId: `<imex-digest-${digest.id.replace(':', '-')}-${channel.id}@imex>`,
+      });
+    } catch (err) {
+      // The message names the server's answer, never the connection's URL (it holds a password).
+      throw new Error(`SMTP connection "${name}": ${(err as Error).message}`);
+    } finally {
+      transport.close();
+    }
   }
 
   async function deliverAlertDigest(input: AlertDigestInput): Promise<{ delivered: string[] }> {
@@ -72,7 +113,9 @@ export function createAlertActivities(deps: AlertDeliveryDeps) {
         await send(channel, digest);
         await store.alerts.markDelivered(orgId, window, channel.id);
       } catch (err) {
-        failures.push(`${channel.id} (${channel.url}): ${(err as Error).message}`);
+        failures.push(
+          `${channel.id} (${channel.type === 'webhook' ? channel.url : channel.to.join(', ')}): ${(err as Error).message}`,
+        );
       }
     }
     if (failures.length > 0) {

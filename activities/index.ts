@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { defaultPolicyTable, makeRetrySchedule, type PolicyTable, type RetrySchedule } from '../src/domain';
 import type { Logger } from '../src/logger';
-import type { ModuleRegistry } from '../src/modules';
+import type { ModuleRegistry, SmtpConnection } from '../src/modules';
 import { createOperatorEvents, type OperatorEvents } from '../src/observability/operator-events';
 import type { Store } from '../src/store';
 import { createAlertActivities } from './alerts';
@@ -38,6 +38,8 @@ export interface ActivityDeps {
   logger?: Logger;
   /** The API's origin, for links in alert digests (docs/alerts.md); digests carry ids only without it. */
   publicUrl?: string;
+  /** The deployment's SMTP connections, for alert digests by e-mail. */
+  smtpConnections?: ReadonlyMap<string, SmtpConnection>;
 }
 
 /**
@@ -101,7 +103,11 @@ function createShortActivities(deps: ActivityDeps, events: OperatorEvents) {
     endDirectRun: createDirectRunEnd({ store: deps.store, unregisterRun: leases.unregisterRun, countRunOutcome }),
     /** Starts the runs of a scenario's waiting webhook payloads (or wakes a sequential one's coordinator). */
     deliverQueuedWebhooks: deliverWebhooks,
-    ...createAlertActivities({ store: deps.store, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }),
+    ...createAlertActivities({
+      store: deps.store,
+      ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+      ...(deps.smtpConnections ? { smtpConnections: deps.smtpConnections } : {}),
+    }),
     /** Make's `callbackUrl`: a run on demand's outcome, POSTed when it ends. */
     deliverRunCallback,
   };

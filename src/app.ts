@@ -88,12 +88,8 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     });
     steps.push({ name: 'Temporal connections', stop: () => temporal.close() });
 
-    const registry = createDefaultRegistry({
-      email: {
-        connections: parseSmtpConnections(config.IMEX_SMTP_URL, config.IMEX_SMTP_CONNECTIONS),
-        sentLog: store.emailSends,
-      },
-    });
+    const smtpConnections = parseSmtpConnections(config.IMEX_SMTP_URL, config.IMEX_SMTP_CONNECTIONS);
+    const registry = createDefaultRegistry({ email: { connections: smtpConnections, sentLog: store.emailSends } });
     const imex = new ImexClient({
       client: temporal.client,
       store,
@@ -113,6 +109,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       keyring,
       logger: log,
       publicUrl: config.IMEX_PUBLIC_URL ?? `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}`,
+      smtpConnections,
       ...(tracing && tracingPlugin ? { plugins: [tracingPlugin.createTracingPlugin(tracing)] } : {}),
     });
     const workerDone = worker.run();

@@ -11,12 +11,21 @@
 export const alertKinds = ['park', 'unresolved', 'quota_80', 'quota_full', 'deactivated'] as const;
 export type AlertKind = (typeof alertKinds)[number];
 
-export interface AlertChannel {
-  /** Names the channel in the delivery ledger (unique per organization). */
-  id: string;
-  type: 'webhook';
-  url: string;
-}
+/** A receiver of digests: an HTTP endpoint, or e-mail through one of the deployment's SMTP connections. */
+export type AlertChannel =
+  | {
+      /** Names the channel in the delivery ledger (unique per organization). */
+      id: string;
+      type: 'webhook';
+      url: string;
+    }
+  | {
+      id: string;
+      type: 'email';
+      to: string[];
+      /** The SMTP connection's name (`IMEX_SMTP_URL` is `default`, the default). */
+      connection?: string;
+    };
 
 export interface AlertSettings {
   channels: AlertChannel[];
@@ -165,4 +174,33 @@ export function quotaAlertOf(usedBytes: number, limitBytes: number): 'quota_80' 
 /** The digest workflow of an organization's window: one per window, started by its first alert. */
 export function alertDigestWorkflowId(taskQueue: string, orgId: number, window: number): string {
   return `alerts-${taskQueue}-${orgId}-${window}`;
+}
+
+const kindTitles: Record<AlertKind, string> = {
+  park: 'parked (auto-retry scheduled)',
+  unresolved: 'waiting for a person',
+  quota_80: 'incomplete-executions storage at 80 % or more',
+  quota_full: 'incomplete-executions storage full',
+  deactivated: 'scenario deactivated',
+};
+
+/** The digest as a plain-text e-mail: a subject, and one paragraph per group with its links. */
+export function digestAsText(digest: AlertDigest, publicUrl?: string): { subject: string; text: string } {
+  const linked = withDigestLinks(digest, publicUrl);
+  const total = digest.groups.reduce((sum, g) => sum + g.count, 0);
+  const subject = `imex: ${total} alert${total === 1 ? '' : 's'} from ${digest.windowStart.slice(0, 16).replace('T', ' ')} UTC`;
+  const lines = [`imex alert digest ${digest.id}: ${digest.windowStart} to ${digest.windowEnd}`, ''];
+  for (const group of linked.groups) {
+    const where = [group.scenarioId === null ? '' : `scenario ${group.scenarioId}`, group.errorType ?? '']
+      .filter(Boolean)
+      .join(', ');
+    lines.push(`${group.count} ${kindTitles[group.kind]}${where ? ` (${where})` : ''}`, `  e.g. ${group.example}`);
+    const links = 'links' in group ? (group.links as { page: string }[]).map((l) => l.page) : group.ieIds;
+    for (const link of links) lines.push(`  ${link}`);
+    if (group.count > group.ieIds.length) lines.push(`  and ${group.count - group.ieIds.length} more`);
+    lines.push('');
+  }
+  if (digest.suppressed > 0)
+    lines.push(`${digest.suppressed} parked and resolved by auto-retry within the window (not listed).`);
+  return { subject, text: lines.join('\n') };
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import type { Client } from '@temporalio/client';
 import type { CoordinationSettings } from '../../activities';
 import type { PolicyTable, RetrySchedule } from '../domain';
-import type { ModuleRegistry } from '../modules';
+import type { ModuleRegistry, SmtpConnection } from '../modules';
 import type { Store } from '../store';
 import type { Keyring } from '../crypto/keyring';
 import { createImexPlugin } from './plugin';
@@ -32,6 +32,8 @@ export interface ImexWorkerOptions {
   plugins?: WorkerPlugin[];
   /** The API's origin, for links in alert digests. */
   publicUrl?: string;
+  /** The deployment's SMTP connections, for alert digests by e-mail. */
+  smtpConnections?: ReadonlyMap<string, SmtpConnection>;
 }
 
 /** A Worker on the imex task queue, built with the imex plugin. */

@@ -14,6 +14,8 @@ import { deactivateScenario } from '../../src/temporal/scenario-deactivation';
 import { imexWorkflowBundle, startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { SmtpTestServer } from '../helpers/smtp-test-server';
+import { parseSmtpConnections } from '../../src/modules';
 import { webhookTrigger } from '../helpers/blueprints';
 import { allScopes, startApi, type RunningApi } from './support/api';
 
@@ -34,10 +36,15 @@ let harness: ImexHarness;
 let api: RunningApi;
 let http: ScriptedHttpServer;
 let token: string;
+let smtp: SmtpTestServer;
 
 beforeAll(async () => {
   env = await openTestEnv();
-  harness = await startImexHarness(env, { schedule: [1_000, 1_000] });
+  smtp = await new SmtpTestServer().start();
+  harness = await startImexHarness(env, {
+    schedule: [1_000, 1_000],
+    modules: { email: { connections: parseSmtpConnections(smtp.url({ from: 'imex@example.com' })) } },
+  });
   api = await startApi(harness.store, harness.imex);
   http = await new ScriptedHttpServer().start();
   token = (await harness.store.apiTokens.create({ orgId: harness.orgId, scopes: allScopes })).token;
@@ -47,6 +54,7 @@ afterAll(async () => {
   await api?.close();
   await harness?.stop();
   await http?.stop();
+  await smtp?.stop();
   await env?.close();
 });
 
@@ -225,4 +233,39 @@ test('a deactivated scenario is told, once for its activation', async () => {
     timeoutMs: 40_000,
   });
   expect(delivered.digest.groups).toEqual([expect.objectContaining({ kind: 'deactivated', scenarioId, count: 1 })]);
+});
+
+test('a digest goes by e-mail through a deployment SMTP connection, once, without its password', async () => {
+  const put = await api.call('PUT', '/alerts', {
+    token,
+    body: { channels: [{ id: 'mail', type: 'email', to: ['ops@example.com'] }], windowSeconds: 10 },
+  });
+  expect(put.status).toBe(200);
+  await new Promise((r) => setTimeout(r, ALERT_SETTINGS_FRESH_MS + 100));
+  http.script('/mail-bad', { status: 400, body: { error: 'invalid' } });
+  const scenarioId = await harness.createScenario({
+    name: 'mailed',
+    flow: [webhookTrigger, http.httpModule(2, '/mail-bad', { data: '{"n":{{1.n}}}' })],
+    metadata: { scenario: { dlq: true } },
+  });
+  const runs = await Promise.all(
+    [1, 2, 3].map((n) => harness.imex.startScenarioRun({ orgId: harness.orgId, scenarioId, data: { n } })),
+  );
+  await Promise.all(runs.map(({ executionId }) => harness.imex.scenarioRunResult(executionId)));
+  const mails = await waitFor(
+    'the digests by e-mail',
+    async () => {
+      const mailbox = smtp.mailbox().filter((m) => m.raw.includes(`scenario ${scenarioId}`));
+      const told = mailbox.reduce((sum, m) => sum + Number(/(\d+) waiting for a person/.exec(m.raw)?.[1] ?? 0), 0);
+      return told >= 3 ? mailbox : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  for (const mail of mails) {
+    expect(mail.recipients).toEqual(['ops@example.com']);
+    expect(mail.from).toBe('imex@example.com');
+    expect(mail.messageId).toMatch(/^<imex-digest-\d+-\d+-mail@imex>$/);
+    expect(mail.raw).not.toContain(smtp.pass);
+  }
+  expect(smtp.received).toHaveLength(smtp.mailbox().length);
 });

@@ -121,6 +121,7 @@ export async function startImexHarness(
           policyTable: mergePolicyTable(defaultPolicyTable, options.policy ?? fastInRunRetries),
           workflowBundle: await imexWorkflowBundle({ tracing: tracing !== undefined }),
           ...(options.logger ? { logger: options.logger } : {}),
+          ...(options.modules?.email?.connections ? { smtpConnections: options.modules.email.connections } : {}),
         }),
         ...(tracing && tracingPlugin ? [tracingPlugin.createTracingPlugin(tracing)] : []),
       ],

@@ -2,14 +2,27 @@
 import { z } from 'zod';
 import { alertKinds, DEFAULT_ALERT_WINDOW_SECONDS, MAX_ALERT_CHANNELS } from '../../domain/alerts';
 
-const channelSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only, at most 40'),
-  type: z.literal('webhook'),
-  url: z
-    .string()
-    .url()
-    .refine((u) => u.startsWith('http://') || u.startsWith('https://'), { message: 'must be an http(s) URL' }),
-});
+const channelId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only, at most 40');
+const channelSchema = z.discriminatedUnion('type', [
+  z.object({
+    id: channelId,
+    type: z.literal('webhook'),
+    url: z
+      .string()
+      .url()
+      .refine((u) => u.startsWith('http://') || u.startsWith('https://'), { message: 'must be an http(s) URL' }),
+  }),
+  z.object({
+    id: channelId,
+    type: z.literal('email'),
+    to: z.array(z.string().email()).min(1).max(20),
+    /** One of the deployment's SMTP connections (`IMEX_SMTP_URL` is `default`, the default). */
+    connection: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'an SMTP connection name')
+      .optional(),
+  }),
+]);
 
 const rulesSchema = z
   .object(

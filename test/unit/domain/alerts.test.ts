@@ -4,6 +4,7 @@ import {
   MAX_IES_PER_DIGEST_GROUP,
   quotaAlertOf,
   withDigestLinks,
+  digestAsText,
   type AlertEvent,
 } from '../../../src/domain/alerts';
 
@@ -94,4 +95,16 @@ test('links each IE to the API and the web page when the public URL is known', (
       },
     ],
   });
+});
+
+test('a digest as a text e-mail: one paragraph per group, its links, and what was left out', () => {
+  const events = [park('a', 1), park('b', 2), { ...park('c', 3), key: 'unresolved:c:0', kind: 'unresolved' as const }];
+  const digest = buildAlertDigest({ orgId: 7, window, windowMs: WINDOW_MS, events, resolvedIeIds: new Set(['b']) });
+  if (!digest) throw new Error('expected a digest');
+  const { subject, text } = digestAsText(digest, 'https://imex.example.com');
+  expect(subject).toBe('imex: 2 alerts from 2026-12-02 10:00 UTC');
+  expect(text).toContain('1 parked (auto-retry scheduled) (scenario 1, ConnectionError)');
+  expect(text).toContain('1 waiting for a person (scenario 1, ConnectionError)');
+  expect(text).toContain('  https://imex.example.com/ui#scenario=1&dlq=a');
+  expect(text).toContain('1 parked and resolved by auto-retry within the window (not listed).');
 });
