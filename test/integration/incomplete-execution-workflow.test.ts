@@ -148,8 +148,12 @@ test('the Web UI describes the internal signals as internal, shows the error as 
   expect(signals.get('attemptSlotGranted')).toMatch(/^INTERNAL, do not send/);
   expect(signals.get('attemptSlotAskAgain')).toMatch(/^INTERNAL, do not send/);
   expect(signals.get('retry')).toMatch(/^Start an attempt now/);
-  expect((await metadata(autoRetry)).currentDetails).toMatch(
-    /^\*\*pending\*\* · attempts 0 of 8 \(auto-retry\) · next auto-retry at /,
+  // The details are published once the workflow has scheduled the first auto-retry.
+  const scheduled = /^\*\*pending\*\* · attempts 0 of 8 \(auto-retry\) · next auto-retry at /;
+  await waitFor(
+    'the first auto-retry in the details',
+    async () => (scheduled.test((await metadata(autoRetry)).currentDetails) ? true : undefined),
+    { timeoutMs: 30_000 },
   );
 
   // A DataError waits for a person: no "0 of 8"; the service's JSON is in a code block, as typed.

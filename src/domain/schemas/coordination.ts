@@ -42,6 +42,8 @@ const schedulingShape = z.preprocess(
     }
     // `{ cron }` without a type is a cron schedule.
     if (v && typeof v === 'object' && !('type' in v) && 'cron' in v) return { ...v, type: 'cron' };
+    // An empty scheduling (`{}`, as some exports carry) schedules nothing: runs on demand only.
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) return { type: 'on-demand' };
     return v;
   },
   z.discriminatedUnion(

@@ -215,6 +215,11 @@ describe('schedulingSchema', () => {
     }
   });
 
+  it('reads an empty scheduling (some exports carry `{}`) as runs on demand only', () => {
+    expect(schedulingSchema.parse({})).toEqual({ type: 'on-demand' });
+    expect(schedulingSchema.parse('{}')).toEqual({ type: 'on-demand' });
+  });
+
   it('names the field and the reason of what it refuses', () => {
     expect(issues({ type: 'weekly', days: [9], time: '09:00' })).toEqual([
       { path: 'days', message: '9 is not one of weekdays 0-6, 0 = Sunday' },
