@@ -135,6 +135,10 @@ test('a retry from the trigger runs the plan: every module after the trigger onc
   // A new request (no key, or another one) is refused: the IE is resolved.
   expect((await call('POST', `/dlqs/${ieId}/retry`)).status).toBe(409);
   expect((await call('POST', `/dlqs/${ieId}/resolve`, undefined, { 'idempotency-key': 'other' })).status).toBe(409);
+  // Nothing left to plan: said as such, not as an IE that does not exist.
+  const plan = await call('GET', `/dlqs/${ieId}/plan`);
+  expect(plan.status).toBe(409);
+  expect(plan.body.message).toMatch(/is resolved: there is nothing left to retry/);
   expect(http.count('/trig/a') - before.a).toBe(1);
   expect(http.count('/trig/b') - before.b).toBe(1);
 

@@ -9,18 +9,27 @@ import { z } from 'zod';
 import { diffBlueprints } from '../../domain';
 import { authOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { errorBodySchema, notFound } from '../errors';
+import { conflict, errorBodySchema, notFound } from '../errors';
 import { planRetryOf, storedBlueprint } from '../retry-plans';
 import { blueprintDiffSchema, retryPlanSchema } from '../schemas/dlq-plans';
 import { dlqIdParams, dlqPlanQuery } from '../schemas/dlqs';
 
 const tags = ['incomplete executions'];
-const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema };
+const errors = {
+  400: errorBodySchema,
+  401: errorBodySchema,
+  403: errorBodySchema,
+  404: errorBodySchema,
+  409: errorBodySchema,
+};
 
 export const dlqPlanRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { store }) => {
   async function visibleIe(orgId: number, ieId: string) {
     const doc = await store.incompleteExecutions.getVisible(orgId, ieId);
-    if (!doc || doc.resolved) throw notFound(`incomplete execution ${ieId}`);
+    if (!doc) throw notFound(`incomplete execution ${ieId}`);
+    // Its data went with the resolution: say so, rather than that the IE does not exist.
+    if (doc.resolved)
+      throw conflict(`incomplete execution ${ieId} is resolved: there is nothing left to retry or compare`);
     return doc;
   }
 
@@ -36,7 +45,7 @@ export const dlqPlanRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { store
           'outputs reused, the modules that would call a service again, and warnings (a module on the path that is ' +
           'not idempotent, mappings that would be empty). `from` (default: the failed module) and `blueprint` ' +
           '(`stored`, default, or `current`) as `POST /dlqs/{id}/retry` takes them; a start or blueprint the retry ' +
-          'could not use is a 400 naming it. A resolved IE has no plan (404).',
+          'could not use is a 400 naming it. A resolved IE has no plan (409).',
         params: dlqIdParams,
         querystring: dlqPlanQuery,
         response: { 200: z.object({ plan: retryPlanSchema }), ...errors },
