@@ -187,8 +187,9 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       heartbeat();
     }
     await store.webhookKeys.purgeOlderThan(new Date(Date.now() - WEBHOOK_IDEMPOTENCY_RETENTION_MS));
-    // Sent e-mails are remembered as long as an IE could retry their operation.
+    // Sent e-mails and webhook responses are remembered as long as an IE could retry their operation.
     await store.emailSends.purgeOlderThan(before);
+    await store.webhookResponses.purgeOlderThan(before);
     const removed = await store.incompleteExecutions.purge(
       batch.map((ie) => ie.ieId),
       store.executions,

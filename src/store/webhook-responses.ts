@@ -60,4 +60,10 @@ export class WebhookResponseStore {
       body: this.cipher.open(doc.body),
     };
   }
+
+  /** Forgets responses recorded before `cutoff` (maintenance, at the IEs' retention). */
+  async purgeOlderThan(cutoff: Date): Promise<number> {
+    const { deletedCount } = await this.collection.deleteMany({ createdAt: { $lt: cutoff } });
+    return deletedCount;
+  }
 }

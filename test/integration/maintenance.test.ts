@@ -163,6 +163,24 @@ test('purge removes resolved IEs and tombstones past the retention, with their a
   expect((await sweep.quota.usage(orgId)).used).toBe(open.size);
 });
 
+test("purge forgets sent e-mails and webhook responses at the IEs' retention, and keeps younger ones", async () => {
+  const old = new Date(Date.now() - 2 * HOUR);
+  const prefix = env.unique('sent');
+  await sweep.emailSends.record(`${prefix}-old`, { messageId: 'old' }, old);
+  await sweep.emailSends.record(`${prefix}-young`, { messageId: 'young' });
+  const response = { status: 200, headers: [], body: 'ok' };
+  await sweep.webhookResponses.respond(`${prefix}-old`, response);
+  await sweep.webhookResponses.collection.updateOne({ _id: `${prefix}-old` }, { $set: { createdAt: old } });
+  await sweep.webhookResponses.respond(`${prefix}-young`, response);
+
+  const activities = createMaintenanceActivities({ store: sweep, client: env.client, taskQueue: 'none', schedule: [] });
+  await activities.purgeIncompleteExecutions({ olderThanMs: HOUR, limit: 10 });
+  expect(await sweep.emailSends.find(`${prefix}-old`)).toBeUndefined();
+  expect(await sweep.emailSends.find(`${prefix}-young`)).toEqual({ messageId: 'young' });
+  expect(await sweep.webhookResponses.get(`${prefix}-old`)).toBeUndefined();
+  expect(await sweep.webhookResponses.get(`${prefix}-young`)).toEqual(response);
+});
+
 test('the quota reconciler releases a hold without an IE, charges an IE without a hold, and leaves young holds alone', async () => {
   const orgId = (await sweep.organizations.create({ name: env.unique('drift') }))._id;
   const consistent = await seedIe(sweep, orgId);
