@@ -480,11 +480,19 @@ async function retryOne() {
   state.pollUntil = Date.now() + 10_000;
   try {
     await api('POST', `/dlqs/${id}/retry`);
-    state.pollUntil = Date.now() + 10_000;
     say(`Attempt of ${id} started.`);
   } catch (error) {
     sayError('Retry refused', error);
   }
+  await refreshAfterRetry();
+}
+
+/**
+ * An accepted retry shows in the IE once its attempt starts (it writes `pending` through): the
+ * page polls for a while even though nothing on screen has changed yet.
+ */
+async function refreshAfterRetry() {
+  state.pollUntil = Date.now() + 10_000;
   await refresh();
 }
 
@@ -575,7 +583,7 @@ async function loadFilterChoices() {
   }
 }
 
-const fixPanel = createFixPanel({ api, el, say, sayError, $, onChanged: refresh });
+const fixPanel = createFixPanel({ api, el, say, sayError, $, onChanged: refresh, onRetried: refreshAfterRetry });
 
 async function start() {
   const tokenInput = /** @type {HTMLInputElement} */ ($('token'));

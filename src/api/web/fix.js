@@ -11,7 +11,7 @@
 
 /**
  * @param {{ api: Function, el: Function, say: Function, sayError: Function, onChanged: () => Promise<void>,
- *           $: (id: string) => HTMLElement }} page
+ *           onRetried: () => Promise<void>, $: (id: string) => HTMLElement }} page
  */
 export function createFixPanel(page) {
   const { api, el, say, sayError, $ } = page;
@@ -201,7 +201,9 @@ export function createFixPanel(page) {
       if (seq === planSeq) box.replaceChildren(el('p', { className: 'field-error' }, `No plan: ${planError(error)}`));
       return null;
     }
-    if (seq !== planSeq) return null;
+    // A newer plan is on its way to the screen (a render asked for one): this one still answers
+    // its caller, for the choice as it was (a retry runs what it was shown).
+    if (seq !== planSeq) return plan;
     box.replaceChildren(
       el('p', {}, `Reuses the stored output of module ${plan.reused.map((m) => m.moduleId).join(', ') || '—'}; runs:`),
       el(
@@ -251,7 +253,8 @@ export function createFixPanel(page) {
     } catch (error) {
       sayError('Retry refused', error);
     }
-    await page.onChanged();
+    // The IE changes once its attempt starts, a moment after the retry is accepted.
+    await page.onRetried();
   }
 
   function idempotent() {
