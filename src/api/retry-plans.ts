@@ -4,9 +4,10 @@
  * scenario's current one), and the pure planning of src/domain/retry-plan.ts. A start or a
  * blueprint the retry cannot use is a 400 naming `from` or `blueprint`.
  */
-import { planRetry, type Blueprint, type BlueprintChoice, type BundleContext, type RetryPlan } from '../domain';
+import { planRetry, type Blueprint, type BlueprintChoice, type RetryPlan } from '../domain';
 import { moduleEffects } from '../modules';
-import { isBlobRef, type IncompleteExecutionDocument, type Store } from '../store';
+import type { IncompleteExecutionDocument, Store } from '../store';
+import { inlineContext } from './inline-context';
 import { notFound, validationError } from './errors';
 
 export interface PlannedRetry {
@@ -54,16 +55,4 @@ export async function planRetryOf(
   });
   if (!verdict.ok) throw validationError([{ path: verdict.field, in: where, message: verdict.reason }]);
   return { plan: verdict.plan, blueprint };
-}
-
-/** The stored bundles, large ones read back from their blobs (filters and mappings see the content). */
-async function inlineContext(store: Store, doc: IncompleteExecutionDocument): Promise<BundleContext> {
-  const context = doc.context ? (JSON.parse(doc.context) as BundleContext) : {};
-  const entries = await Promise.all(
-    Object.entries(context).map(
-      async ([id, bundle]) =>
-        [id, isBlobRef(bundle) ? ((await store.blobs.get(bundle)) as BundleContext[string]) : bundle] as const,
-    ),
-  );
-  return Object.fromEntries(entries);
 }

@@ -10,10 +10,11 @@ import { z } from 'zod';
 import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Blueprint, PatchRequest, RetryPlan } from '../../domain';
-import { isBlobRef, type IncompleteExecutionDocument } from '../../store';
+import type { IncompleteExecutionDocument } from '../../store';
 import { actorOf, authOf, type AuthContext } from '../auth';
 import type { ApiDeps, ApiImexClient } from '../deps';
 import { conflict, errorBodySchema, notFound, validationError } from '../errors';
+import { inlineContext } from '../inline-context';
 import { planRetryOf } from '../retry-plans';
 import { retryPlanSchema } from '../schemas/dlq-plans';
 import {
@@ -183,12 +184,9 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     async (request) => {
       const { orgId } = authOf(request);
       const doc = await visibleIe(orgId, request.params.dlqId);
-      const context = doc.context ? (JSON.parse(doc.context) as Record<string, unknown>) : {};
       const response: z.output<typeof bundleResponseSchema> = {};
-      for (const [moduleId, bundle] of Object.entries(context)) {
-        // Large bundles are kept by reference: the caller sees the bundle itself.
-        response[moduleId] = { value: isBlobRef(bundle) ? await store.blobs.get(bundle) : bundle };
-      }
+      // Large bundles are kept by reference: the caller sees the bundle itself.
+      for (const [moduleId, value] of Object.entries(await inlineContext(store, doc))) response[moduleId] = { value };
       response[String(doc.failer)] = { error: { type: doc.error.type, message: doc.error.message } };
       return { code: 'OK' as const, response };
     },
