@@ -3,12 +3,31 @@
  * the other phases sampled (runs, parking runs, IE workflows and their attempts, the bulk
  * operation, the bare baseline).
  */
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { BenchContext } from './context';
 import { fetchEvents, scanPayloads } from './history';
+
+/**
+ * A sampled id may name a workflow that never started: a webhook payload still queued (or refused
+ * at the cap) when its execution id was sampled, or a child whose start failed. Those have no
+ * history to scan, so they are skipped and counted rather than failing the whole bench.
+ */
+async function eventsIfStarted(ctx: BenchContext, workflowId: string) {
+  try {
+    return await fetchEvents(ctx.client, workflowId);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError || /NOT_FOUND|not found/i.test(String((err as Error)?.message))) {
+      return undefined;
+    }
+    throw err;
+  }
+}
 
 export interface PayloadResult {
   maxPayloadBytes: number;
   maxHistoryEvents: number;
+  /** Sampled workflow ids with no history (never started), left out of the figures. */
+  notStarted: number;
   byWorkflow: Record<
     string,
     { workflows: number; maxPayloadBytes: number; maxHistoryEvents: number; largestIn: string }
@@ -26,14 +45,22 @@ export async function measurePayloads(ctx: BenchContext): Promise<PayloadResult>
       entry.largestIn = scan.maxPayloadEventType;
     }
   };
+  let notStarted = 0;
   for (const [kind, ids] of ctx.sampled) {
     for (const id of ids) {
-      const events = await fetchEvents(ctx.client, id);
+      const events = await eventsIfStarted(ctx, id);
+      if (!events) {
+        notStarted++;
+        continue;
+      }
       add(kind, scanPayloads(events));
       // An IE's attempts are child runs: read them too.
       for (const e of events) {
         const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-        if (child) add('scenarioRun (attempt)', scanPayloads(await fetchEvents(ctx.client, child)));
+        if (!child) continue;
+        const childEvents = await eventsIfStarted(ctx, child);
+        if (childEvents) add('scenarioRun (attempt)', scanPayloads(childEvents));
+        else notStarted++;
       }
     }
   }
@@ -41,6 +68,7 @@ export async function measurePayloads(ctx: BenchContext): Promise<PayloadResult>
   return {
     maxPayloadBytes: Math.max(0, ...entries.map((e) => e.maxPayloadBytes)),
     maxHistoryEvents: Math.max(0, ...entries.map((e) => e.maxHistoryEvents)),
+    notStarted,
     byWorkflow,
   };
 }
