@@ -153,8 +153,13 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await ies.createIndex({ orgId: 1, deleted: 1, created: -1, _id: -1 }, { name: 'org_deleted_created' });
   await store.emailSends.collection.createIndex({ sentAt: 1 }, { name: 'sent_at' });
   await store.webhookResponses.collection.createIndex({ createdAt: 1 }, { name: 'created_at' });
-  // A run's IEs (`GET /dlqs?executionId=`, a run's detail): few per run.
-  await ies.createIndex({ executionId: 1 }, { name: 'execution' });
+  // A run's IEs (`GET /dlqs?executionId=`, a run's detail, countByExecution): few per run, a
+  // page of them an index range as the other lists (list_index.go's `_imex_org_execution_created`).
+  await dropIndexIfPresent(ies, 'execution');
+  await ies.createIndex(
+    { orgId: 1, executionId: 1, deleted: 1, created: -1, _id: -1 },
+    { name: 'org_execution_deleted_created' },
+  );
   // IE change log: pages are `_id` point reads; purge lists by ieId.
   await store.ieChanges.ensureIndexes();
   // Alerts: a window's unclaimed alerts, claimed when its digest goes.

@@ -29,11 +29,13 @@ type pushdownCollection struct {
 
 var pushdownCollections = map[string]pushdownCollection{
 	"incomplete_executions": {
-		fields: []string{"_id", "orgId", "scenarioId", "status", "deleted", "created", "size", "attempts"},
+		fields: []string{"_id", "orgId", "scenarioId", "executionId", "status", "deleted", "created", "size", "attempts"},
 		indexes: map[string][]string{
 			"_imex_org_scenario_created": {"orgId", "scenarioId", "deleted", "created", "_id"},
 			"_imex_org_status_created":   {"orgId", "status", "deleted", "created", "_id"},
 			"_imex_org_created":          {"orgId", "deleted", "created", "_id"},
+			// A run's IEs (`GET /dlqs?executionId=`, a run's detail): few, but found without a scan.
+			"_imex_org_execution_created": {"orgId", "executionId", "deleted", "created", "_id"},
 		},
 	},
 }
