@@ -145,6 +145,16 @@ test('fresh histories of every workflow type replay against the current code', a
     },
     { timeoutMs: 30_000 },
   );
+  // And a webhook payload of it, through its queue and the coordinator (LEAN_PREPARE_PATCH).
+  const sequentialHook = (await imex.store.scenarios.get(imex.orgId, sequential))?.hookId as string;
+  const sequentialPayload = await imex.imex.acceptWebhook(sequentialHook, { n: 3 });
+  if (sequentialPayload.status !== 'accepted') throw new Error(`payload not accepted: ${sequentialPayload.status}`);
+  expect((await imex.imex.scenarioRunResult(sequentialPayload.executionId)).status).toBe('success');
+  await waitFor(
+    'the coordinator to settle the webhook run',
+    async () => ((await coordinator.query(coordinatorStateQuery)).running.length === 0 ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
 
   // Not sequential: an occurrence (its run ends with an error) and a webhook payload start their
   // runs directly, and each run's end counts it and delivers waiting payloads (DIRECT_RUN_END_PATCH).
@@ -404,6 +414,8 @@ test('fresh histories of every workflow type replay against the current code', a
     // A retry from the trigger with the blueprint it brings (RETRY_FROM_PATCH), and its attempt's run.
     'incomplete-execution-retryfrom': ieWorkflowId(retryFromIe),
     'scenario-run-retryfrom': runWorkflowId(retryFromAttempt!.executionId),
+    // A scheduled and a webhook run, each prepared by a local activity (LEAN_PREPARE_PATCH).
+    'scenario-coordinator-leanprepare': coordinatorWorkflowId(imex.taskQueue, sequential),
   };
   const histories = await Promise.all(
     Object.entries(recorded).map(async ([name, workflowId]) => ({
