@@ -168,8 +168,10 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.quota.holds.createIndex({ orgId: 1 }, { name: 'org' });
   // Bulk operations: an operation's items in request order, pending first.
   await store.bulkOperations.items.createIndex({ operationId: 1, done: 1, seq: 1 }, { name: 'operation_done_seq' });
-  // Webhook queue: entries are inserted by `_id` (`<scenarioId>:<seq>`); the coordinator reads in order.
+  // Webhook queue: entries are inserted by `_id` (`<scenarioId>:<seq>`); the coordinator reads in
+  // order, the waiting ones only. Twins of imex's FerretDB indexes (list_index.go, `webhook_queue`).
   await store.webhooks.entries.createIndex({ scenarioId: 1, seq: 1 }, { name: 'scenario_seq' });
+  await store.webhooks.entries.createIndex({ scenarioId: 1, consumed: 1, seq: 1 }, { name: 'scenario_consumed_seq' });
   // Webhook idempotency keys: claimed by `_id`; maintenance removes the old ones.
   await store.webhookKeys.keys.createIndex({ createdAt: 1 }, { name: 'created' });
   // Scenario leases: a scenario's attempt slots, runs and waits, read by kind (a handful of documents).

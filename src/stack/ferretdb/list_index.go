@@ -38,6 +38,15 @@ var pushdownCollections = map[string]pushdownCollection{
 			"_imex_org_execution_created": {"orgId", "executionId", "deleted", "created", "_id"},
 		},
 	},
+	// Webhook payloads (src/store/webhook-queue.ts): a scenario's next waiting payloads, in order,
+	// and its head, read per accepted payload and per run started.
+	"webhook_queue": {
+		fields: []string{"_id", "scenarioId", "seq", "consumed"},
+		indexes: map[string][]string{
+			"_imex_scenario_seq":          {"scenarioId", "seq"},
+			"_imex_scenario_consumed_seq": {"scenarioId", "consumed", "seq"},
+		},
+	},
 }
 
 // pushdownEnv is the declaration the patched FerretDB reads (IMEX_FERRETDB_PUSHDOWN).
