@@ -111,9 +111,9 @@ const localPrepare = proxyLocalActivities<ImexActivities>({
 /**
  * Versioning: `prepareRuns` runs as a local activity, and reads one webhook payload more than it
  * may start, so that it knows whether others wait: a sequential scenario's run that ends with no
- * payload behind it is followed by no look at the store (before, every run of a sequential
- * scenario cost two looks, each an activity and a workflow task). Histories recorded before it
- * replay the old way.
+ * payload behind it is followed only by the mark of its entry (`markWebhooksConsumed`, local
+ * too), not by a full look at the store (before, every run of a sequential scenario cost two
+ * looks, each an activity and a workflow task). Histories recorded before it replay the old way.
  */
 export const LEAN_PREPARE_PATCH = 'imex-coordinator-lean-prepare';
 
@@ -423,6 +423,12 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     if (running.size >= limit()) return;
     needsLook = false;
     if (pending.length === 0 && !webhooksMaybe && webhookCursor <= markedThrough) return;
+    if (pending.length === 0 && !webhooksMaybe && patched(LEAN_PREPARE_PATCH)) {
+      // Only the started payloads' entries to mark (nothing else waits, the last look said so).
+      await localPrepare.markWebhooksConsumed({ scenarioId, through: webhookCursor });
+      markedThrough = webhookCursor;
+      return;
+    }
     if (startManualRunsDirectly()) return;
     const requested = limit() - running.size;
     // Before the read: a change signalled while it runs must still count.

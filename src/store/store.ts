@@ -155,6 +155,11 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.webhookResponses.collection.createIndex({ createdAt: 1 }, { name: 'created_at' });
   // A run's IEs (`GET /dlqs?executionId=`, a run's detail, countByExecution): few per run, a
   // page of them an index range as the other lists (list_index.go's `_imex_org_execution_created`).
+  // Whether a sequential scenario has an open IE (hasOpen, per run).
+  await ies.createIndex(
+    { orgId: 1, scenarioId: 1, resolved: 1, deleted: 1, created: -1, _id: -1 },
+    { name: 'org_scenario_resolved_deleted_created' },
+  );
   await dropIndexIfPresent(ies, 'execution');
   await ies.createIndex(
     { orgId: 1, executionId: 1, deleted: 1, created: -1, _id: -1 },

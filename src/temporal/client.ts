@@ -335,7 +335,7 @@ export class ImexClient {
     sequential: boolean,
   ): Promise<boolean> {
     if (!respondsToWebhook(scenario.blueprint.flow)) return false;
-    return !sequential || (await this.store.incompleteExecutions.countOpen(scenario.orgId, scenario.id)) === 0;
+    return !sequential || !(await this.store.incompleteExecutions.hasOpen(scenario.orgId, scenario.id));
   }
 
   /**

@@ -151,3 +151,31 @@ test.each([
     }
   }
 });
+
+test('whether a scenario has an open IE answers its definition, from one index entry', async () => {
+  // A scenario whose IEs are all closed: resolved, deleted, or both.
+  const closed = [
+    { resolved: true, deleted: false },
+    { resolved: false, deleted: true },
+    { resolved: true, deleted: true },
+  ].map((flags, i) => ({ ...docs[i]!, ...flags, _id: `ie-closed-${i}`, orgId: 1, scenarioId: 50 }));
+  await store.incompleteExecutions.collection.insertMany(closed);
+  for (const orgId of [1, 2]) {
+    for (const scenarioId of [10, 11, 12, 50, 99]) {
+      const open = docs.some((d) => d.orgId === orgId && d.scenarioId === scenarioId && !d.resolved && !d.deleted);
+      expect({ orgId, scenarioId, open: await store.incompleteExecutions.hasOpen(orgId, scenarioId) }).toEqual({
+        orgId,
+        scenarioId,
+        open,
+      });
+    }
+  }
+  const plan = await planOf({ orgId: 1, scenarioId: 11, resolved: false, deleted: false }, { created: -1, _id: -1 });
+  if (isFerret) {
+    expect(plan).toMatch(/SEARCH \S+ USING INDEX \S+_imex_org_scenario_resolved_created/);
+    expect(plan).not.toContain('TEMP B-TREE');
+  } else {
+    expect(plan).toContain('"IXSCAN"');
+    expect(plan).not.toContain('"SORT"');
+  }
+});
