@@ -187,6 +187,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
   let nextIeRecheckAt: number | undefined;
   let preparedAt: number | undefined;
   let scenarioChanged = false;
+  /** A run ended with bundles parked since the last look: the next look must see its IEs (sequential waiting). */
+  let parkedSinceLook = false;
 
   const wake = () => {
     dirty = true;
@@ -356,6 +358,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       }
       running.delete(executionId);
       if (outcome) finished.push({ ...outcome, activation });
+      if (outcome && outcome.parked > 0) parkedSinceLook = true;
       if (pending.length > 0 || webhooksMaybe || webhookCursor > markedThrough) needsLook = true;
       wake();
     })();
@@ -423,8 +426,9 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     if (running.size >= limit()) return;
     needsLook = false;
     if (pending.length === 0 && !webhooksMaybe && webhookCursor <= markedThrough) return;
-    if (pending.length === 0 && !webhooksMaybe && patched(LEAN_PREPARE_PATCH)) {
-      // Only the started payloads' entries to mark (nothing else waits, the last look said so).
+    if (pending.length === 0 && !webhooksMaybe && !parkedSinceLook && patched(LEAN_PREPARE_PATCH)) {
+      // Only the started payloads' entries to mark (nothing else waits, the last look said so, and
+      // no run parked since, which would make the scenario wait on its IEs).
       await localPrepare.markWebhooksConsumed({ scenarioId, through: webhookCursor });
       markedThrough = webhookCursor;
       return;
@@ -434,6 +438,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     // Before the read: a change signalled while it runs must still count.
     preparedAt = Date.now();
     scenarioChanged = false;
+    parkedSinceLook = false;
     const lean = patched(LEAN_PREPARE_PATCH);
     const prepared = await (lean ? localPrepare.prepareRuns : prepareRuns)({
       orgId,
