@@ -154,7 +154,8 @@ export async function profileBatch(
   if (coordinatorEvents.size > 0) {
     const totals = zeroCounts();
     for (const events of coordinatorEvents.values()) {
-      // Only what the coordinators wrote while the batch ran (a history may hold earlier batches).
+      // Only what the coordinators wrote while the batch ran (a history may hold earlier batches;
+      // one that continued as new meanwhile is read from its latest run only, an undercount).
       addCounts(totals, countsOf(eventsBetween(events, started, ended + 1000)));
     }
     coordinatorHistory = divideCounts(totals, n);
