@@ -87,7 +87,9 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
       webhookTrigger: hasWebhookTrigger(found.blueprint),
     };
     // Make §1.3: only a sequential scenario waits on its incomplete executions.
-    const open = settings.sequential ? await store.incompleteExecutions.countOpen(input.orgId, input.scenarioId) : 0;
+    // Only whether any is open (1 or 0): the coordinator waits on any, and a count reads every one.
+    const open =
+      settings.sequential && (await store.incompleteExecutions.hasOpen(input.orgId, input.scenarioId)) ? 1 : 0;
     const webhooks: QueuedWebhook[] = [];
     if (found.isActive && open === 0) {
       for (const entry of await store.webhooks.readAfter(input.scenarioId, input.webhookAfter, input.webhookLimit)) {
@@ -101,6 +103,11 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
       }
     }
     return { scenario, openIncompleteExecutions: open, webhooks, maxConcurrentRuns };
+  }
+
+  /** The payloads through `through` have their runs: marked consumed (what prepareRuns does first, alone). */
+  async function markWebhooksConsumed(input: { scenarioId: number; through: number }): Promise<void> {
+    await store.webhooks.markConsumedThrough(input.scenarioId, input.through);
   }
 
   /** Deactivates the scenario (and pauses its schedule), unless it was reactivated since `activation`. */
@@ -182,6 +189,7 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
 
   return {
     prepareRuns,
+    markWebhooksConsumed,
     deactivateScenario,
     closedWorkflows,
     attemptsInProgress,

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Store } from '../src/store';
 import type { ImexClient } from '../src/temporal/client';
+import type { CallRecorder } from './instrument';
 import type { BenchOptions } from './options';
 import type { BenchWorker } from './worker-handle';
 
@@ -11,6 +12,10 @@ export interface BenchContext {
   imex: ImexClient;
   store: Store;
   worker: BenchWorker;
+  /** The stack's processes (Temporal dev server, store), for their CPU time (run-profile.ts). */
+  stackProcesses: { name: string; pid: number }[];
+  /** This process's store and Temporal client calls (the client side of runs), counted. */
+  clientCalls: CallRecorder;
   imexTaskQueue: string;
   bareTaskQueue: string;
   orgId: number;

@@ -114,11 +114,14 @@ export interface PayloadScan {
   /** The largest single payload (serialized Payload proto: metadata and data). */
   maxPayloadBytes: number;
   maxPayloadEventType: string;
+  /** Every payload's bytes, summed: what the history carries. */
+  totalPayloadBytes: number;
 }
 
 /** Walks every event for payloads (inputs, results, failures' details, search attributes, memo). */
 export function scanPayloads(events: readonly HistoryEvent[]): PayloadScan {
   let max = 0;
+  let total = 0;
   let where = '';
   const visit = (value: unknown, eventType: string, depth: number) => {
     if (!value || typeof value !== 'object' || depth > 20) return;
@@ -126,6 +129,7 @@ export function scanPayloads(events: readonly HistoryEvent[]): PayloadScan {
     const record = value as Record<string, unknown>;
     if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object') {
       const bytes = temporal.api.common.v1.Payload.encode(record as temporal.api.common.v1.IPayload).finish().length;
+      total += bytes;
       if (bytes > max) {
         max = bytes;
         where = eventType;
@@ -138,7 +142,7 @@ export function scanPayloads(events: readonly HistoryEvent[]): PayloadScan {
     const type = temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType);
     visit(event, type, 0);
   }
-  return { events: events.length, maxPayloadBytes: max, maxPayloadEventType: where };
+  return { events: events.length, maxPayloadBytes: max, maxPayloadEventType: where, totalPayloadBytes: total };
 }
 
 /** One workflow task as the history timed it: WorkflowTaskStarted → Completed (or Failed, TimedOut). */

@@ -4,12 +4,12 @@ import { DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS } from '../src/temporal/plugin';
 import type { BenchWorkerSettings } from './worker-protocol';
 
 /** Phases `--only` can pick (the others are always run together: they share parked state). */
-export const SELECTABLE_PHASES = ['webhook-burst', 'outage-storm', 'mapping-eval'] as const;
+export const SELECTABLE_PHASES = ['run-overhead', 'webhook-burst', 'outage-storm', 'mapping-eval'] as const;
 export type SelectablePhase = (typeof SELECTABLE_PHASES)[number];
 
 export interface BenchOptions {
   quick: boolean;
-  /** Run only this phase (`--only webhook-burst`, `--only outage-storm`); every phase when absent. */
+  /** Run only this phase (`--only run-overhead`, `--only webhook-burst`, …); every phase when absent. */
   only?: SelectablePhase;
   out: string;
   worker: BenchWorkerSettings;

@@ -18,12 +18,14 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { projectRoot } from '../src/config';
 import { createDefaultRegistry } from '../src/modules';
 import { sample, type BenchContext } from './context';
+import { profileBatch, type RunProfile, type RunTrace } from './run-profile';
 import { assertValid, bareScenarioInput, fiveModuleBlueprint, runData } from './scenarios';
-import { percentile, round, roundSummary, runConcurrently, summarize, type Summary } from './stats';
+import { formatRows, percentile, round, roundSummary, runConcurrently, summarize, type Summary } from './stats';
 
 interface Batch {
   runsPerSec: number;
   latenciesMs: number[];
+  traces: RunTrace[];
 }
 
 export interface KindResult {
@@ -48,9 +50,16 @@ export interface RunOverheadResult {
   sequentialRatios: Summary | null;
   sequentialOverheadRatio: number | null;
   sequentialNote: string;
+  /**
+   * One more batch of each kind after the repetitions, profiled (run-profile.ts): per run, CPU by
+   * process, history events, workflow tasks, activities, store calls, and where the latency went.
+   */
+  profile: Partial<Record<Kind, RunProfile>>;
 }
 
-type Run = (lane: number) => Promise<void>;
+type Kind = 'bare' | 'imex' | 'sequential';
+/** One run, start to result; what the client saw of it. */
+type Run = (lane: number) => Promise<Pick<RunTrace, 'workflowId' | 'coordinatorId'>>;
 
 export const COORDINATOR_FILE = path.join(projectRoot, 'workflows', 'scenario-coordinator.ts');
 
@@ -80,8 +89,9 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
     const result = await imex.scenarioRunResult(executionId);
     if (result.status !== 'success') throw new Error(`${kind} run ${executionId} ended with ${result.status}`);
     sample(ctx, kind, runWorkflowId(executionId));
+    return { workflowId: runWorkflowId(executionId) };
   };
-  const runs: Record<'bare' | 'imex' | 'sequential', Run> = {
+  const runs: Record<Kind, Run> = {
     bare: async () => {
       const workflowId = `bare-${crypto.randomUUID()}`;
       const handle = await client.workflow.start('bareScenario', {
@@ -91,6 +101,7 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
       });
       await handle.result();
       sample(ctx, 'bareScenario', workflowId);
+      return { workflowId };
     },
     imex: async () => {
       const { executionId } = await imex.startScenarioRun({
@@ -99,27 +110,31 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
         data: runData(counter++),
         trigger: 'manual',
       });
-      await awaitSuccess('scenarioRun (5 modules)', executionId);
+      return awaitSuccess('scenarioRun (5 modules)', executionId);
     },
     // Make's sequential processing is about webhook (and scheduled) runs: these go through the
     // hook's durable queue, as `POST /hooks/<hookId>` does.
     sequential: async (lane) => {
-      const target = sequentialScenarios[lane % sequentialScenarios.length] as { hookId: string };
+      const target = sequentialScenarios[lane % sequentialScenarios.length] as { id: number; hookId: string };
       const accepted = await imex.acceptWebhook(target.hookId, runData(counter++));
       if (accepted.status !== 'accepted') throw new Error(`the webhook was not accepted: ${accepted.status}`);
-      await awaitSuccess('scenarioRun (sequential)', accepted.executionId);
+      const ran = await awaitSuccess('scenarioRun (sequential)', accepted.executionId);
+      return { ...ran, coordinatorId: coordinatorWorkflowId(ctx.imexTaskQueue, target.id) };
     },
   };
 
   const batch = async (run: Run, count: number): Promise<Batch> => {
     const latenciesMs: number[] = [];
+    const traces: RunTrace[] = [];
     const started = performance.now();
     await runConcurrently(count, concurrency, async (_i, lane) => {
       const t0 = performance.now();
-      await run(lane);
+      const clientStartMs = Date.now();
+      const ran = await run(lane);
       latenciesMs.push(performance.now() - t0);
+      traces.push({ ...ran, clientStartMs, clientEndMs: Date.now() });
     });
-    return { runsPerSec: count / ((performance.now() - started) / 1000), latenciesMs };
+    return { runsPerSec: count / ((performance.now() - started) / 1000), latenciesMs, traces };
   };
 
   ctx.say(`run overhead: warm-up (${warmupRuns} runs each)`);
@@ -162,6 +177,14 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
     ctx.say(line);
   }
 
+  const profile: RunOverheadResult['profile'] = {};
+  const profiled: Kind[] = withSequential ? ['bare', 'imex', 'sequential'] : ['bare', 'imex'];
+  for (const kind of profiled) {
+    ctx.say(`run overhead: profiling ${runsPerRep} ${kind} runs`);
+    const processes = { worker: ctx.worker, stack: ctx.stackProcesses, clientCalls: ctx.clientCalls };
+    profile[kind] = await profileBatch(client, processes, async () => (await batch(runs[kind], runsPerRep)).traces);
+  }
+
   return {
     concurrency,
     runsPerRep,
@@ -177,7 +200,48 @@ export async function measureRunOverhead(ctx: BenchContext): Promise<RunOverhead
     sequentialNote:
       sequentialNote ??
       `measured: ${concurrency} sequential scenarios, one per client, webhook runs through each scenario's coordinator`,
+    profile,
   };
+}
+
+/** The phase alone (`--only run-overhead`): ratios, then each kind's profile per run. */
+export function formatRunOverhead(r: RunOverheadResult): string {
+  const rows: [string, string, string][] = [
+    ['runOverheadRatio', `${r.runOverheadRatio} (${r.ratios.min}–${r.ratios.max})`, 'goal ≥ 0.9'],
+    [
+      'sequentialOverheadRatio',
+      r.sequentialRatios
+        ? `${r.sequentialOverheadRatio} (${r.sequentialRatios.min}–${r.sequentialRatios.max})`
+        : 'null',
+      'goal ≥ 0.8',
+    ],
+    ['bare / imex runs/s (median)', `${r.bare.runsPerSec.median} / ${r.imex.runsPerSec.median}`, ''],
+  ];
+  if (r.sequential) rows.push(['sequential runs/s (median)', `${r.sequential.runsPerSec.median}`, '']);
+  for (const [kind, p] of Object.entries(r.profile)) {
+    const cpu = Object.entries(p.cpuMsPerRun).map(([name, ms]) => `${name} ${ms}`);
+    rows.push([`${kind}: CPU ms per run`, cpu.join(', '), '']);
+    const h = p.runHistory;
+    rows.push([
+      `${kind}: run history per run`,
+      `${h.events} events, ${h.workflowTasks} tasks, ${h.activities} activities, ${h.localActivities} local, ${h.payloadBytes} B`,
+      '',
+    ]);
+    const c = p.coordinatorHistory;
+    if (c) {
+      rows.push([
+        `${kind}: coordinator per run`,
+        `${c.events} events, ${c.workflowTasks} tasks, ${c.activities} activities, ${c.localActivities} local, ${c.payloadBytes} B`,
+        '',
+      ]);
+    }
+    const mongo = Object.values(p.workerPerRun).reduce((sum, a) => sum + a.mongoCommands, 0);
+    rows.push([`${kind}: worker MongoDB commands per run`, String(round(mongo, 2)), '']);
+    const calls = Object.values(p.clientCallsPerRun).reduce((sum, n) => sum + n, 0);
+    rows.push([`${kind}: client store/Temporal calls per run`, String(round(calls, 2)), '']);
+    for (const [segment, ms] of Object.entries(p.latencyMs)) rows.push([`${kind}: ${segment}`, `${ms} ms`, '']);
+  }
+  return formatRows(rows);
 }
 
 function kindResult(batches: Batch[]): KindResult {

@@ -5,8 +5,8 @@
  * real API; prints a table and writes the JSON (default bench-results.json).
  *
  * Phases, one file each: run-overhead.ts, park-cost.ts, webhook-burst.ts, outage-storm.ts,
- * growth.ts, payloads.ts, mapping-eval.ts. `--only webhook-burst`, `--only outage-storm` or
- * `--only mapping-eval` (which needs no stack) runs that phase alone. docs/benchmark.md explains
+ * growth.ts, payloads.ts, mapping-eval.ts. `--only run-overhead`, `--only webhook-burst`,
+ * `--only outage-storm` or `--only mapping-eval` (which needs no stack) runs that phase alone. docs/benchmark.md explains
  * the figures.
  */
 import fs from 'node:fs';
@@ -23,9 +23,10 @@ import { formatMappingEval, measureMappingEval } from './mapping-eval';
 import { parseBenchArgs } from './options';
 import { formatOutageStorm, measureOutageStorm, outageStormGoals } from './outage-storm';
 import { measureParkCost } from './park-cost';
+import { CallRecorder } from './instrument';
 import { measurePayloads } from './payloads';
 import { buildResults, formatTable, machineNow } from './report';
-import { measureRunOverhead } from './run-overhead';
+import { formatRunOverhead, measureRunOverhead } from './run-overhead';
 import { formatWebhookBurst, measureWebhookBurst } from './webhook-burst';
 import { BenchWorker } from './worker-handle';
 
@@ -84,12 +85,20 @@ async function main(): Promise<void> {
     );
     const workerStartRssMb = (await worker.memory()).rss / 2 ** 20;
     const org = await store.organizations.create({ name: 'bench' });
+    const clientCalls = new CallRecorder();
     const ctx: BenchContext = {
       options,
       client,
-      imex: new ImexClient({ client, store, taskQueue: imexTaskQueue }),
+      // The client side of runs, its store and Temporal calls counted (the run overhead's profile).
+      imex: new ImexClient({
+        client: clientCalls.client(client),
+        store: clientCalls.store(store),
+        taskQueue: imexTaskQueue,
+      }),
       store,
       worker,
+      stackProcesses: stack.started,
+      clientCalls,
       imexTaskQueue,
       bareTaskQueue,
       orgId: org._id,
@@ -117,6 +126,13 @@ async function main(): Promise<void> {
       const results = { quick: options.quick, only: options.only, machine, goals, outageStorm };
       fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
       process.stdout.write(`\n${formatOutageStorm(outageStorm)}\n\nresults: ${out}\n`);
+      return;
+    }
+    if (options.only === 'run-overhead') {
+      const runOverhead = await measureRunOverhead(ctx);
+      const results = { quick: options.quick, only: options.only, machine: machineNow(loadAtStart), runOverhead };
+      fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+      process.stdout.write(`\n${formatRunOverhead(runOverhead)}\n\nresults: ${out}\n`);
       return;
     }
     const overhead = await measureRunOverhead(ctx);

@@ -40,6 +40,7 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -84,13 +85,37 @@ import {
 } from './scenario-coordinator-messages';
 import { scenarioRun } from './scenario-run';
 
-const { prepareRuns, deactivateScenario, closedWorkflows, attemptsInProgress } = proxyActivities<ImexActivities>({
+const storeOptions = {
   startToCloseTimeout: '1 minute',
-  // A lost worker is noticed within seconds (activity-timeouts.ts), not after a minute of held-back runs.
-  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   // Store reads and writes are idempotent: keep trying through an outage rather than lose work.
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+} as const;
+
+const { prepareRuns, deactivateScenario, closedWorkflows, attemptsInProgress } = proxyActivities<ImexActivities>({
+  ...storeOptions,
+  // A lost worker is noticed within seconds (activity-timeouts.ts), not after a minute of held-back runs.
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT_MS,
 });
+
+/**
+ * `prepareRuns` is a few store reads and one idempotent mark: as a local activity it runs inside
+ * the task that needs it, where an ordinary activity costs a round trip through the task queue
+ * and one more workflow task (LEAN_PREPARE_PATCH).
+ */
+const localPrepare = proxyLocalActivities<ImexActivities>({
+  ...storeOptions,
+  // A longer outage waits on a workflow timer rather than holding the workflow task.
+  localRetryThreshold: '10 seconds',
+});
+
+/**
+ * Versioning: `prepareRuns` runs as a local activity, and reads one webhook payload more than it
+ * may start, so that it knows whether others wait: a sequential scenario's run that ends with no
+ * payload behind it is followed only by the mark of its entry (`markWebhooksConsumed`, local
+ * too), not by a full look at the store (before, every run of a sequential scenario cost two
+ * looks, each an activity and a workflow task). Histories recorded before it replay the old way.
+ */
+export const LEAN_PREPARE_PATCH = 'imex-coordinator-lean-prepare';
 
 /** Versioning: an automatic run ending with a deactivating category deactivates the scenario at once. */
 export const DEACTIVATING_CATEGORIES_PATCH = 'imex-deactivating-categories';
@@ -162,6 +187,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
   let nextIeRecheckAt: number | undefined;
   let preparedAt: number | undefined;
   let scenarioChanged = false;
+  /** A run ended with bundles parked since the last look: the next look must see its IEs (sequential waiting). */
+  let parkedSinceLook = false;
 
   const wake = () => {
     dirty = true;
@@ -331,6 +358,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       }
       running.delete(executionId);
       if (outcome) finished.push({ ...outcome, activation });
+      if (outcome && outcome.parked > 0) parkedSinceLook = true;
       if (pending.length > 0 || webhooksMaybe || webhookCursor > markedThrough) needsLook = true;
       wake();
     })();
@@ -398,17 +426,27 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     if (running.size >= limit()) return;
     needsLook = false;
     if (pending.length === 0 && !webhooksMaybe && webhookCursor <= markedThrough) return;
+    if (pending.length === 0 && !webhooksMaybe && !parkedSinceLook && patched(LEAN_PREPARE_PATCH)) {
+      // Only the started payloads' entries to mark (nothing else waits, the last look said so, and
+      // no run parked since, which would make the scenario wait on its IEs).
+      await localPrepare.markWebhooksConsumed({ scenarioId, through: webhookCursor });
+      markedThrough = webhookCursor;
+      return;
+    }
     if (startManualRunsDirectly()) return;
     const requested = limit() - running.size;
     // Before the read: a change signalled while it runs must still count.
     preparedAt = Date.now();
     scenarioChanged = false;
-    const prepared = await prepareRuns({
+    parkedSinceLook = false;
+    const lean = patched(LEAN_PREPARE_PATCH);
+    const prepared = await (lean ? localPrepare.prepareRuns : prepareRuns)({
       orgId,
       scenarioId,
       ...(scenario && blueprint ? { knownVersion: scenario.version } : {}),
       webhookAfter: webhookCursor,
-      webhookLimit: requested,
+      // One more than may start: whether any is left behind is known without another look.
+      webhookLimit: lean ? requested + 1 : requested,
       consumedThrough: webhookCursor,
     });
     markedThrough = Math.max(markedThrough, webhookCursor);
@@ -425,7 +463,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     const waitingOnIes = current.sequential && prepared.openIncompleteExecutions > 0;
     blocked = waitingOnIes ? 'incomplete-executions' : null;
     nextIeRecheckAt = waitingOnIes ? (nextIeRecheckAt ?? Date.now() + openIeRecheckMs) : undefined;
-    if (!waitingOnIes) webhooksMaybe = prepared.webhooks.length >= requested;
+    if (!waitingOnIes)
+      webhooksMaybe = lean ? prepared.webhooks.length > requested : prepared.webhooks.length >= requested;
 
     // Arrival order across requests and webhook payloads; sequential waiting holds back all but runs on demand.
     const requests: Candidate[] = pending

@@ -207,7 +207,10 @@ export interface PrepareRunsInput {
 
 export interface PrepareRunsOutput {
   scenario: CoordinatedScenario;
-  /** Open (not resolved, not deleted) incomplete executions; counted for sequential scenarios only. */
+  /**
+   * Whether the scenario has open (not resolved, not deleted) incomplete executions: 1 or 0 (a
+   * count in histories recorded before), for sequential scenarios only.
+   */
   openIncompleteExecutions: number;
   webhooks: QueuedWebhook[];
   /** The deployment's bound on parallel runs of one scenario (sequential scenarios run one at a time). */

@@ -324,6 +324,20 @@ export class IncompleteExecutionStore {
     return this.collection.countDocuments({ orgId, scenarioId, resolved: false, deleted: false });
   }
 
+  /**
+   * Whether the scenario has an open IE (what sequential processing waits on, asked per run): one
+   * index entry at most, where a count reads every match, and on FerretDB, whose counts are not
+   * pushed down, every IE (list_index.go, `_imex_org_scenario_resolved_created`).
+   */
+  async hasOpen(orgId: number, scenarioId: number): Promise<boolean> {
+    const [open] = await this.collection
+      .find({ orgId, scenarioId, resolved: false, deleted: false }, { projection: { _id: 1 } })
+      .sort({ created: -1, _id: -1 })
+      .limit(1)
+      .toArray();
+    return open !== undefined;
+  }
+
   // --- Maintenance: purge and reconcile (app-level sweeps; FerretDB has no TTL indexes) ---
 
   /**

@@ -157,8 +157,18 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await ies.createIndex({ orgId: 1, deleted: 1, created: -1, _id: -1 }, { name: 'org_deleted_created' });
   await store.emailSends.collection.createIndex({ sentAt: 1 }, { name: 'sent_at' });
   await store.webhookResponses.collection.createIndex({ createdAt: 1 }, { name: 'created_at' });
-  // A run's IEs (`GET /dlqs?executionId=`, a run's detail): few per run.
-  await ies.createIndex({ executionId: 1 }, { name: 'execution' });
+  // A run's IEs (`GET /dlqs?executionId=`, a run's detail, countByExecution): few per run, a
+  // page of them an index range as the other lists (list_index.go's `_imex_org_execution_created`).
+  // Whether a sequential scenario has an open IE (hasOpen, per run).
+  await ies.createIndex(
+    { orgId: 1, scenarioId: 1, resolved: 1, deleted: 1, created: -1, _id: -1 },
+    { name: 'org_scenario_resolved_deleted_created' },
+  );
+  await dropIndexIfPresent(ies, 'execution');
+  await ies.createIndex(
+    { orgId: 1, executionId: 1, deleted: 1, created: -1, _id: -1 },
+    { name: 'org_execution_deleted_created' },
+  );
   // IE change log: pages are `_id` point reads; purge lists by ieId.
   await store.ieChanges.ensureIndexes();
   // Alerts: a window's unclaimed alerts, claimed when its digest goes.
@@ -167,8 +177,10 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.quota.holds.createIndex({ orgId: 1 }, { name: 'org' });
   // Bulk operations: an operation's items in request order, pending first.
   await store.bulkOperations.items.createIndex({ operationId: 1, done: 1, seq: 1 }, { name: 'operation_done_seq' });
-  // Webhook queue: entries are inserted by `_id` (`<scenarioId>:<seq>`); the coordinator reads in order.
+  // Webhook queue: entries are inserted by `_id` (`<scenarioId>:<seq>`); the coordinator reads in
+  // order, the waiting ones only. Twins of imex's FerretDB indexes (list_index.go, `webhook_queue`).
   await store.webhooks.entries.createIndex({ scenarioId: 1, seq: 1 }, { name: 'scenario_seq' });
+  await store.webhooks.entries.createIndex({ scenarioId: 1, consumed: 1, seq: 1 }, { name: 'scenario_consumed_seq' });
   // Webhook idempotency keys: claimed by `_id`; maintenance removes the old ones.
   await store.webhookKeys.keys.createIndex({ createdAt: 1 }, { name: 'created' });
   await store.requestKeys.keys.createIndex({ createdAt: 1 }, { name: 'created' });

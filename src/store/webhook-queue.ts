@@ -86,6 +86,13 @@ const MAX_BATCH = 256;
 
 /** Consumed entries kept below the cursor: the margin that makes stale writers detectable. */
 const KEEP_CONSUMED = 100;
+/**
+ * A cursor step of at most this many entries marks and trims them by `_id`, point writes that
+ * FerretDB serves from its `_id` index (its range updates and deletes read the whole collection);
+ * a longer step, or a first one, goes by range. Below KEEP_CONSUMED, so that every entry a step
+ * trims is below the old cursor, hence consumed.
+ */
+const POINT_STEP_MAX = 32;
 const SEQ_DIGITS = 12;
 /** Entries the cursor moves over in one `markStarted`, read this many at a time. */
 const CURSOR_STEP_MAX = 1000;
@@ -93,6 +100,11 @@ const CURSOR_PAGE = 32;
 
 function entryId(scenarioId: number, seq: number): string {
   return `${scenarioId}:${String(seq).padStart(SEQ_DIGITS, '0')}`;
+}
+
+/** Sequence numbers in (after, through]. */
+function seqsBetween(after: number, through: number): number[] {
+  return Array.from({ length: Math.max(0, through - after) }, (_, i) => after + 1 + i);
 }
 
 /** The run a payload becomes: random, so a payload is started at most once under its own id. */
@@ -346,11 +358,24 @@ export class WebhookQueueStore {
     if (seq <= 0) return;
     const cursor = await this.cursors.findOne({ _id: scenarioId });
     if (cursor && cursor.consumedThrough >= seq) return;
-    await this.entries.updateMany(
-      { scenarioId, seq: { $lte: seq }, consumed: false },
-      { $set: { consumed: true }, $unset: { data: '' } },
-    );
-    await this.entries.deleteMany({ scenarioId, consumed: true, seq: { $lt: seq - KEEP_CONSUMED } });
+    if (cursor && seq - cursor.consumedThrough <= POINT_STEP_MAX) {
+      const step = seqsBetween(cursor.consumedThrough, seq);
+      await this.entries.bulkWrite(
+        step.map((s) => ({
+          updateOne: {
+            filter: { _id: entryId(scenarioId, s) },
+            update: { $set: { consumed: true }, $unset: { data: '' } },
+          },
+        })),
+        { ordered: false },
+      );
+    } else {
+      await this.entries.updateMany(
+        { scenarioId, seq: { $lte: seq }, consumed: false },
+        { $set: { consumed: true }, $unset: { data: '' } },
+      );
+    }
+    await this.trimConsumed(scenarioId, cursor?.consumedThrough, seq);
     await this.cursors.replaceOne(
       { _id: scenarioId },
       { consumedThrough: seq, updatedAt: new Date() },
@@ -398,7 +423,7 @@ export class WebhookQueueStore {
       if (through - start < CURSOR_PAGE) break;
     }
     if (through <= cursor) return;
-    await this.entries.deleteMany({ scenarioId, consumed: true, seq: { $lt: through - KEEP_CONSUMED } });
+    await this.trimConsumed(scenarioId, cursor, through);
     try {
       await this.cursors.updateOne(
         { _id: scenarioId, consumedThrough: { $lt: through } },
@@ -408,6 +433,24 @@ export class WebhookQueueStore {
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err; // a higher cursor is there already
     }
+  }
+
+  /**
+   * Deletes the consumed entries far below the cursor as it moves from `from` (unknown: no cursor
+   * yet) to `through`: those below `through - KEEP_CONSUMED`.
+   */
+  private async trimConsumed(scenarioId: number, from: number | undefined, through: number): Promise<void> {
+    if (from !== undefined && through - from <= POINT_STEP_MAX) {
+      // Exactly the entries this step brings below the line (earlier steps trimmed the rest).
+      const gone = seqsBetween(from - KEEP_CONSUMED - 1, through - KEEP_CONSUMED - 1).filter((s) => s > 0);
+      if (gone.length === 0) return;
+      await this.entries.bulkWrite(
+        gone.map((s) => ({ deleteOne: { filter: { _id: entryId(scenarioId, s) } } })),
+        { ordered: false },
+      );
+      return;
+    }
+    await this.entries.deleteMany({ scenarioId, consumed: true, seq: { $lt: through - KEEP_CONSUMED } });
   }
 
   private async readHead(scenarioId: number): Promise<number> {

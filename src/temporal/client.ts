@@ -43,6 +43,7 @@ import {
   coordinatorStateQuery,
   runRequestedSignal,
   scenarioChangedSignal,
+  webhooksQueuedSignal,
 } from '../../workflows/scenario-coordinator-messages';
 import { signalCoordinatorIfRunning, signalWithStartCoordinator, syncScenarioSchedule } from './coordinator';
 import { CoordinatorWake } from './coordinator-wake';
@@ -134,8 +135,15 @@ export class ImexClient {
       taskQueue: this.taskQueue,
       ...(options.maxConcurrentRuns ? { maxConcurrentRuns: options.maxConcurrentRuns } : {}),
     });
-    this.coordinatorWake = new CoordinatorWake(async (address) => {
-      await dispatch.deliverWebhooks(address);
+    this.coordinatorWake = new CoordinatorWake(async (address, seq) => {
+      // A payload of a sequential scenario just read as active: its coordinator reads the queue
+      // (and checks open IEs) itself, so the dispatch's reads of the queue and the scenario, again
+      // per payload, would only precede the same signal.
+      if (address.sequential) {
+        await signalWithStartCoordinator(this.client, this.taskQueue, address, webhooksQueuedSignal, { seq });
+      } else {
+        await dispatch.deliverWebhooks(address);
+      }
     });
   }
 
@@ -310,7 +318,8 @@ export class ImexClient {
       ...traceparentField(),
     });
     if (!queued.accepted) return { status: 'queue-full', scenarioId: scenario.id, queued: queued.queued, cap };
-    this.coordinatorWake.wake({ orgId: scenario.orgId, scenarioId: scenario.id }, queued.seq);
+    const sequential = settings.sequential;
+    this.coordinatorWake.wake({ orgId: scenario.orgId, scenarioId: scenario.id, sequential }, queued.seq);
     return {
       status: 'accepted',
       scenarioId: scenario.id,
@@ -330,7 +339,7 @@ export class ImexClient {
     sequential: boolean,
   ): Promise<boolean> {
     if (!respondsToWebhook(scenario.blueprint.flow)) return false;
-    return !sequential || (await this.store.incompleteExecutions.countOpen(scenario.orgId, scenario.id)) === 0;
+    return !sequential || !(await this.store.incompleteExecutions.hasOpen(scenario.orgId, scenario.id));
   }
 
   /**

@@ -19,8 +19,14 @@ const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 15_000;
 const GIVE_UP_AFTER_MS = 10 * 60_000;
 
+/**
+ * A scenario to deliver; `sequential` when the caller has just read it as an active sequential
+ * scenario, whose coordinator reads the queue itself: then the wake is the signal alone.
+ */
+export type WakeAddress = CoordinatorAddress & { sequential?: boolean };
+
 interface WakeState {
-  address: CoordinatorAddress;
+  address: WakeAddress;
   seq: number;
   /** Payloads were queued after the signal in flight was sent. */
   again: boolean;
@@ -33,15 +39,16 @@ export class CoordinatorWake {
   private stopped = false;
 
   constructor(
-    private readonly signal: (address: CoordinatorAddress, seq: number) => Promise<void>,
+    private readonly signal: (address: WakeAddress, seq: number) => Promise<void>,
     private readonly onError: (err: unknown, address: CoordinatorAddress) => void = () => undefined,
   ) {}
 
   /** Asks for the coordinator to be woken; returns at once. */
-  wake(address: CoordinatorAddress, seq = 0): void {
+  wake(address: WakeAddress, seq = 0): void {
     const state = this.inFlight.get(address.scenarioId);
     if (state) {
       state.again = true;
+      state.address = address; // the latest read of the scenario decides the next round
       state.seq = Math.max(state.seq, seq);
       return;
     }

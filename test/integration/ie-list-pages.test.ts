@@ -35,7 +35,7 @@ beforeAll(async () => {
         orgId: 1 + (i % 2),
         scenarioId: 10 + (i % 3),
         scenarioName: 's',
-        executionId: `x-${i}`,
+        executionId: `x-${i % 100}`, // 12 IEs per run
         failer: 2,
         bundleIndex: 0,
         blueprint: { name: 's', flow: [] } as never,
@@ -68,6 +68,7 @@ function expected(query: IncompleteExecutionListQuery): string[] {
         d.orgId === query.orgId &&
         !d.deleted &&
         (query.scenarioId === undefined || d.scenarioId === query.scenarioId) &&
+        (query.executionId === undefined || d.executionId === query.executionId) &&
         (query.status === undefined || d.status === query.status) &&
         (query.errorType === undefined || d.error.type === query.errorType),
     )
@@ -91,6 +92,9 @@ test('every list answers its definition: filters, sorts, directions and offsets'
     { errorType: 'ConnectionError' },
     { scenarioId: 10, errorType: 'DataError' },
     { scenarioId: 99 },
+    { executionId: 'x-7' },
+    { executionId: 'x-8', status: 'unresolved' },
+    { executionId: 'x-9', scenarioId: 10 },
   ];
   let compared = 0;
   for (const filter of filters) {
@@ -132,6 +136,7 @@ test.each([
   ['by scenario', { orgId: 1, deleted: false, scenarioId: 11 }, 'org_scenario'],
   ['by status', { orgId: 1, deleted: false, status: 'pending' }, 'org_status'],
   ['of the organization', { orgId: 1, deleted: false }, 'org_created'],
+  ['of a run (executionId)', { orgId: 1, deleted: false, executionId: 'x-8' }, 'org_execution'],
 ])('a page of the list %s is an index range, in either direction', async (_name, filter, ferretIndex) => {
   for (const dir of [-1, 1] as const) {
     const plan = await planOf(filter, { created: dir, _id: dir });
@@ -144,5 +149,33 @@ test.each([
       expect(plan).toContain('"IXSCAN"');
       expect(plan).not.toContain('"SORT"');
     }
+  }
+});
+
+test('whether a scenario has an open IE answers its definition, from one index entry', async () => {
+  // A scenario whose IEs are all closed: resolved, deleted, or both.
+  const closed = [
+    { resolved: true, deleted: false },
+    { resolved: false, deleted: true },
+    { resolved: true, deleted: true },
+  ].map((flags, i) => ({ ...docs[i]!, ...flags, _id: `ie-closed-${i}`, orgId: 1, scenarioId: 50 }));
+  await store.incompleteExecutions.collection.insertMany(closed);
+  for (const orgId of [1, 2]) {
+    for (const scenarioId of [10, 11, 12, 50, 99]) {
+      const open = docs.some((d) => d.orgId === orgId && d.scenarioId === scenarioId && !d.resolved && !d.deleted);
+      expect({ orgId, scenarioId, open: await store.incompleteExecutions.hasOpen(orgId, scenarioId) }).toEqual({
+        orgId,
+        scenarioId,
+        open,
+      });
+    }
+  }
+  const plan = await planOf({ orgId: 1, scenarioId: 11, resolved: false, deleted: false }, { created: -1, _id: -1 });
+  if (isFerret) {
+    expect(plan).toMatch(/SEARCH \S+ USING INDEX \S+_imex_org_scenario_resolved_created/);
+    expect(plan).not.toContain('TEMP B-TREE');
+  } else {
+    expect(plan).toContain('"IXSCAN"');
+    expect(plan).not.toContain('"SORT"');
   }
 });

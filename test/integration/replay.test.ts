@@ -145,6 +145,35 @@ test('fresh histories of every workflow type replay against the current code', a
     },
     { timeoutMs: 30_000 },
   );
+  // And a webhook payload of it, through its queue and the coordinator (LEAN_PREPARE_PATCH).
+  const sequentialHook = (await imex.store.scenarios.get(imex.orgId, sequential))?.hookId as string;
+  const sequentialPayload = await imex.imex.acceptWebhook(sequentialHook, { n: 3 });
+  if (sequentialPayload.status !== 'accepted') throw new Error(`payload not accepted: ${sequentialPayload.status}`);
+  expect((await imex.imex.scenarioRunResult(sequentialPayload.executionId)).status).toBe('success');
+  await waitFor(
+    'the coordinator to settle the webhook run',
+    async () => ((await coordinator.query(coordinatorStateQuery)).running.length === 0 ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
+  // A sequential scenario whose webhook run parks: the coordinator's look after it sees the IE and waits.
+  const parksSequential = await imex.createScenario({
+    name: 'replay: sequential, parks',
+    flow: [webhook, httpModule(2, '/bad')],
+    metadata: { scenario: { sequential: true, dlq: true } },
+  });
+  const parksHook = (await imex.store.scenarios.get(imex.orgId, parksSequential))?.hookId as string;
+  const parksPayload = await imex.imex.acceptWebhook(parksHook, { n: 4 });
+  if (parksPayload.status !== 'accepted') throw new Error(`payload not accepted: ${parksPayload.status}`);
+  expect((await imex.imex.scenarioRunResult(parksPayload.executionId)).status).toBe('warning');
+  const parksCoordinator = env.client.workflow.getHandle(coordinatorWorkflowId(imex.taskQueue, parksSequential));
+  await waitFor(
+    'the coordinator to wait on the IE',
+    async () => {
+      const state = await parksCoordinator.query(coordinatorStateQuery);
+      return state.blocked === 'incomplete-executions' ? true : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
 
   // Not sequential: an occurrence (its run ends with an error) and a webhook payload start their
   // runs directly, and each run's end counts it and delivers waiting payloads (DIRECT_RUN_END_PATCH).
@@ -404,6 +433,10 @@ test('fresh histories of every workflow type replay against the current code', a
     // A retry from the trigger with the blueprint it brings (RETRY_FROM_PATCH), and its attempt's run.
     'incomplete-execution-retryfrom': ieWorkflowId(retryFromIe),
     'scenario-run-retryfrom': runWorkflowId(retryFromAttempt!.executionId),
+    // A scheduled and a webhook run, each prepared by a local activity (LEAN_PREPARE_PATCH).
+    'scenario-coordinator-leanprepare': coordinatorWorkflowId(imex.taskQueue, sequential),
+    // Its webhook run parked: the look after it is a full one, and the coordinator waits on the IE.
+    'scenario-coordinator-leanparked': coordinatorWorkflowId(imex.taskQueue, parksSequential),
   };
   const histories = await Promise.all(
     Object.entries(recorded).map(async ([name, workflowId]) => ({

@@ -5,7 +5,13 @@
  * `cap` payloads however many arrive at once; one key is claimed by exactly one request.
  */
 import { MongoClient } from 'mongodb';
-import { WebhookIdempotencyStore, WebhookQueueStore, type EnqueueResult } from '../../src/store';
+import {
+  createStore,
+  ensureIndexes,
+  WebhookIdempotencyStore,
+  WebhookQueueStore,
+  type EnqueueResult,
+} from '../../src/store';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 
 let env: TestEnv;
@@ -106,6 +112,66 @@ test('a writer with a stale head does not land among deleted entries', async () 
   expect(await queues[0]!.readAfter(scenarioId, 301, 10)).toEqual([
     expect.objectContaining({ seq: 302, data: '"late"' }),
   ]);
+});
+
+test('the cursor moving in short steps marks and trims exactly as one long step does', async () => {
+  const stepped = nextScenario++;
+  const leaped = nextScenario++;
+  await burst(stepped, 260, 10_000);
+  await burst(leaped, 260, 10_000);
+  await queues[0]!.markConsumedThrough(stepped, 3); // the first mark goes by range
+  // Short steps (point writes by `_id`) of 1, 7 and 32 entries, across the trimming line.
+  for (let through = 3, i = 0; through < 240; i++) {
+    through = Math.min(240, through + [1, 7, 32][i % 3]!);
+    await queues[i % queues.length]!.markConsumedThrough(stepped, through);
+  }
+  await queues[0]!.markConsumedThrough(leaped, 240); // one step, by range
+  const shape = async (scenarioId: number) =>
+    (await storedSeqs(scenarioId)).map((e) => ({
+      seq: e.seq,
+      consumed: (e as { consumed?: boolean }).consumed,
+      data: e.data !== undefined,
+    }));
+  const steps = await shape(stepped);
+  expect(steps).toEqual(await shape(leaped));
+  // Kept: the last consumed ones (140..240, without their payloads) and every waiting one, with its payload.
+  expect(steps[0]).toEqual({ seq: 140, consumed: true, data: false });
+  expect(steps.filter((e) => !e.consumed).map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 241 + i));
+  expect(steps.filter((e) => !e.consumed).every((e) => e.data)).toBe(true);
+  expect(await queues[1]!.readAfter(stepped, 240, 2)).toEqual([
+    expect.objectContaining({ seq: 241 }),
+    expect.objectContaining({ seq: 242 }),
+  ]);
+});
+
+test("reading a scenario's next waiting payloads is an index range", async () => {
+  await ensureIndexes(createStore(env.db));
+  const scenarioId = nextScenario++;
+  await burst(scenarioId, 40, 10_000);
+  await queues[0]!.markConsumedThrough(scenarioId, 30);
+  const isFerret = 'ferretdbVersion' in (await env.db.admin().command({ buildInfo: 1 }));
+  // As readAfter sends it; imex-ferretdb adds its indexes within a second of the table's creation.
+  let plan = '';
+  for (let tries = 0; tries < 50; tries++) {
+    await queues[0]!.entries.findOne({ _id: `${scenarioId}:x` }); // a real read makes the connection see new indexes
+    plan = JSON.stringify(
+      await queues[0]!.entries
+        .find({ scenarioId, seq: { $gt: 30 }, consumed: false })
+        .sort({ seq: 1 })
+        .limit(2)
+        .explain(),
+    );
+    if (plan.includes(isFerret ? 'USING INDEX' : 'IXSCAN')) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (isFerret) {
+    expect(plan).toMatch(/SEARCH \S+ USING INDEX \S+_imex_scenario_consumed_seq/);
+    expect(plan).not.toContain('TEMP B-TREE');
+    expect(plan).toContain('"sortPushdown":true');
+  } else {
+    expect(plan).toContain('"IXSCAN"');
+    expect(plan).not.toContain('"SORT"');
+  }
 });
 
 test('an idempotency key is claimed by one request; the others see it in flight, then accepted', async () => {

@@ -29,11 +29,24 @@ type pushdownCollection struct {
 
 var pushdownCollections = map[string]pushdownCollection{
 	"incomplete_executions": {
-		fields: []string{"_id", "orgId", "scenarioId", "status", "deleted", "created", "size", "attempts"},
+		fields: []string{"_id", "orgId", "scenarioId", "executionId", "status", "resolved", "deleted", "created", "size", "attempts"},
 		indexes: map[string][]string{
 			"_imex_org_scenario_created": {"orgId", "scenarioId", "deleted", "created", "_id"},
 			"_imex_org_status_created":   {"orgId", "status", "deleted", "created", "_id"},
 			"_imex_org_created":          {"orgId", "deleted", "created", "_id"},
+			// A run's IEs (`GET /dlqs?executionId=`, a run's detail): few, but found without a scan.
+			"_imex_org_execution_created": {"orgId", "executionId", "deleted", "created", "_id"},
+			// Whether a sequential scenario has an open IE, asked per run (hasOpen).
+			"_imex_org_scenario_resolved_created": {"orgId", "scenarioId", "resolved", "deleted", "created", "_id"},
+		},
+	},
+	// Webhook payloads (src/store/webhook-queue.ts): a scenario's next waiting payloads, in order,
+	// and its head, read per accepted payload and per run started.
+	"webhook_queue": {
+		fields: []string{"_id", "scenarioId", "seq", "consumed"},
+		indexes: map[string][]string{
+			"_imex_scenario_seq":          {"scenarioId", "seq"},
+			"_imex_scenario_consumed_seq": {"scenarioId", "consumed", "seq"},
 		},
 	},
 }
