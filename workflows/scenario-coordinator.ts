@@ -20,7 +20,8 @@
  *   run is in progress, and while an attempt waits no new run starts (attempts are not starved).
  * - **Consecutive errors**: after `maxErrors` automatic runs in a row end with status error the
  *   scenario is deactivated (its schedule paused); a webhook run deactivates it on its first
- *   error. Warnings and successes reset the count; runs on demand neither count nor reset.
+ *   error. Warnings and successes reset the count; runs on demand neither count nor reset; a
+ *   scheduled run's transient error neither, its series of reruns decides (scenario-reruns.ts).
  *
  * Attempt slots are leases: the IE asks by signal (through an activity that signals with start),
  * is granted by a signal to `ie-<ieId>` and releases by signal. A holder whose workflow has closed
@@ -67,8 +68,10 @@ import {
   type CoordinatorInput,
   type CoordinatorView,
   type QueuedWebhook,
+  type RerunOf,
   type RunRequest,
   type ScenarioRunResult,
+  rerunsScenario,
 } from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
 import {
@@ -83,6 +86,7 @@ import {
   webhooksQueuedSignal,
 } from './scenario-coordinator-messages';
 import { scenarioRun } from './scenario-run';
+import { SCENARIO_RERUNS_PATCH } from './scenario-reruns';
 
 const { prepareRuns, deactivateScenario, closedWorkflows, attemptsInProgress } = proxyActivities<ImexActivities>({
   startToCloseTimeout: '1 minute',
@@ -290,6 +294,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     bp: Blueprint,
     traceparent?: string,
     callbackUrl?: string,
+    rerun?: RerunOf,
   ): void {
     const activation = current.activatedAt;
     // Only payloads accepted with tracing on carry one; histories from before replay without.
@@ -312,6 +317,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
               ...(data === undefined ? {} : { data }),
               ...(traced ? { traceparent } : {}),
               ...(callbackUrl ? { callbackUrl } : {}),
+              ...(rerun ? { rerun } : {}),
             },
           ],
           staticSummary: `Scenario "${current.name}" (#${scenarioId}) · ${trigger} run`,
@@ -340,6 +346,10 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
   async function settleFinishedRuns(): Promise<void> {
     for (const run of finished.splice(0)) {
       if (run.trigger === 'manual') continue; // a person's run neither counts nor resets
+      // Make: a scheduled run's transient error reruns the scenario; its series, not the count, decides.
+      if (run.trigger === 'schedule' && run.status === 'error' && rerunsScenario(run.error?.type)) {
+        if (patched(SCENARIO_RERUNS_PATCH)) continue;
+      }
       if (run.activation !== errors.activation) errors = { count: 0, activation: run.activation };
       if (run.status !== 'error') {
         errors.count = 0;
@@ -386,7 +396,16 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     if (!patched(DIRECT_MANUAL_RUNS_PATCH)) return false;
     const capacity = Math.max(0, (current.sequential ? 1 : maxConcurrentRuns) - running.size);
     for (const request of pending.splice(0, capacity)) {
-      launch(request.executionId, request.trigger, request.data, current, blueprint, undefined, request.callbackUrl);
+      launch(
+        request.executionId,
+        request.trigger,
+        request.data,
+        current,
+        blueprint,
+        undefined,
+        request.callbackUrl,
+        request.rerun,
+      );
     }
     return true;
   }
@@ -442,7 +461,16 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       if (candidate.kind === 'request') {
         pending.splice(pending.indexOf(candidate.request), 1);
         const { request } = candidate;
-        launch(request.executionId, request.trigger, request.data, current, blueprint, undefined, request.callbackUrl);
+        launch(
+          request.executionId,
+          request.trigger,
+          request.data,
+          current,
+          blueprint,
+          undefined,
+          request.callbackUrl,
+          request.rerun,
+        );
       } else {
         // Payloads start strictly in sequence: the cursor only moves forward over started ones.
         webhookCursor = candidate.webhook.seq;

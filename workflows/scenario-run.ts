@@ -82,6 +82,7 @@ import { pick, resumeInsideScopes, runAggregationScope, type FanInControl, type 
 import { RunStopped, type Operation, type RunControl } from './run-control';
 import { runErrorFromActivityFailure } from './run-errors';
 import { RunTransaction } from './run-transaction';
+import { afterScheduledRun } from './scenario-reruns';
 
 /** Budget for bundle data kept in the run's log (the executions store); beyond it only counts. */
 const LOG_OUTPUT_BUDGET_BYTES = 256 * 1024;
@@ -247,6 +248,8 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     } else {
       await localStoreWrites.unregisterRun(lease);
     }
+    // Make's exponential backoff: a transient error reruns the scenario, and a rerun tells its series.
+    await afterScheduledRun(input, outcome);
     if (input.callbackUrl && patched(RUN_CALLBACK_PATCH)) await callBack(input, outcome);
   }
 }

@@ -65,6 +65,16 @@ export interface ScenarioRunInput {
    * (activities/run-callback.ts), durably: the run's workflow delivers it before it closes.
    */
   callbackUrl?: string;
+  /** A rerun of the scenario after a transient error (Make's exponential backoff): its end tells its series. */
+  rerun?: RerunOf;
+}
+
+/** Which series of reruns a run belongs to (workflows/scenario-reruns.ts). */
+export interface RerunOf {
+  /** The series' workflow id, which the run's end signals. */
+  seriesId: string;
+  /** 1 for the first rerun, up to the schedule's length. */
+  number: number;
 }
 
 /** What a run's `callbackUrl` receives when it ends (Make's status codes: 1 success, 2 warning, 3 error). */
