@@ -47,6 +47,8 @@ export interface RerunRequest extends RerunOf {
 export interface CoordinationSettings {
   /** Parallel runs of one (non-sequential) scenario; default 10. */
   maxConcurrentRuns?: number;
+  /** The deployment's run-duration limit (ms; Make's 40 minutes by default, 0: none). */
+  runLimitMs?: number;
 }
 
 export interface CoordinationDeps {

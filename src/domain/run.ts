@@ -20,6 +20,12 @@ export function isBundleRef(value: unknown): boolean {
 /** The bundles that can be mapped into a module, keyed by the id of the module that made them. */
 export type BundleContext = Record<string, BundleOrRef>;
 
+/**
+ * Make's run-duration limit (reference §1.8: 40 min, 5 on the Free plan): a run still going past it
+ * is interrupted and ends with the ExecutionInterruptedError warning (workflows/run-limit.ts).
+ */
+export const MAKE_RUN_LIMIT_MS = 40 * 60_000;
+
 export type RunTrigger = 'manual' | 'webhook' | 'schedule' | 'attempt';
 
 /** An attempt of an incomplete execution: start at `failer` with the stored bundles. */

@@ -194,6 +194,15 @@ test('fresh histories of every workflow type replay against the current code', a
   const rerunLog = await imex.store.executions.listByScenario(imex.orgId, backoff, { offset: 0, limit: 10 });
   const rerun = rerunLog.find((r) => r.status === 'success')?.executionId as string;
 
+  // Make's run-duration limit: a run still sleeping at its limit is interrupted (RUN_LIMIT_PATCH).
+  const limitedScenario = await imex.createScenario({
+    name: 'replay: interrupted',
+    flow: [webhook, { id: 2, module: 'util:FunctionSleep', version: 1, parameters: {}, mapper: { duration: 30 } }],
+    metadata: { scenario: { imex: { runLimit: 1000 } } },
+  });
+  const interrupted = await runAgain(limitedScenario);
+  expect(interrupted.result.status).toBe('warning');
+
   // An attempt over a fan-out where two bundles fail again: the IE moves, the other is parked
   // (ATTEMPT_KEEPS_BUNDLES_PATCH); the IE's attempt waited for its slot as `pending` (ATTEMPT_SLOT_WAIT_PATCH).
   http.script('/fan-gate', { status: 400 }, { status: 200 });
@@ -410,6 +419,9 @@ test('fresh histories of every workflow type replay against the current code', a
     'scenario-run-backofferror': runWorkflowId(backoffRun),
     'scenario-run-rerun': runWorkflowId(rerun),
     'scenario-reruns-recovered': rerunsId,
+    // Every run has its limit's timer; this one was interrupted at it (RUN_LIMIT_PATCH).
+    'scenario-run-limited': runWorkflowId(success.executionId),
+    'scenario-run-interrupted': runWorkflowId(interrupted.executionId),
     'incomplete-execution-coordinated': ieWorkflowId(resolvedIe),
     'incomplete-execution-notified': ieWorkflowId(deletedIe),
     'bulk-operation-retry': bulkOperationWorkflowId(operationId),
