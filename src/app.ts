@@ -166,6 +166,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       logger: log,
       webhooks: apiImex,
       triggers: apiImex,
+      quotaWrites: config.IMEX_API_QUOTA_WRITES,
       codecServer: { codec: new EncryptionCodec(keyring), corsOrigins: codecCorsOrigins(config) },
       operations: { ...operations, readiness: [storeReadiness(apiStore), ...temporalAndWorker] },
     });

@@ -77,6 +77,12 @@ export const envSchema = z.object({
   IMEX_STORE_PORT: port.default(27017),
   /** The incomplete executions' auto-retry schedule, e.g. `1m,10m,10m,30m` (Make's by default). */
   IMEX_RETRY_SCHEDULE: retryScheduleSchema.default([...makeRetrySchedule]),
+  /**
+   * Whether API tokens with `organizations:write` may change their own organization's IE storage
+   * limit (`PATCH /organizations/{id}`). Off: the limit is the operator's (`imex org set-quota`), as
+   * Make's is the plan's; turn it on where every token holder is an operator.
+   */
+  IMEX_API_QUOTA_WRITES: bool.default(false),
   /** `npm start` runs a demo scenario that parks an incomplete execution and resolves it. */
   IMEX_DEMO: bool.default(true),
   /** Days resolved incomplete executions (and tombstones of deleted ones) are kept before the purge. */

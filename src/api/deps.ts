@@ -34,6 +34,11 @@ export interface ApiDeps {
    */
   bulkWait?: { maxIds?: number; timeoutMs?: number };
   /**
+   * `PATCH /organizations/{id}` changes the storage limit (`IMEX_API_QUOTA_WRITES`); without it the
+   * route answers 403 whatever the token's scopes: the limit is the operator's (`imex org set-quota`).
+   */
+  quotaWrites?: boolean;
+  /**
    * How long `POST /scenarios/{id}/run` with `responsive: true` waits for the run's end before it
    * answers 202 with the execution id alone (default 40 s, Make's).
    */
