@@ -342,6 +342,20 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     })();
   }
 
+  /** A requested run (on demand, a schedule's occurrence or a rerun): no trace context, its own callback. */
+  function launchRequest(request: RunRequest, current: CoordinatedScenario, bp: Blueprint): void {
+    launch(
+      request.executionId,
+      request.trigger,
+      request.data,
+      current,
+      bp,
+      undefined,
+      request.callbackUrl,
+      request.rerun,
+    );
+  }
+
   /** Counts finished automatic runs; deactivates the scenario after too many errors in a row. */
   async function settleFinishedRuns(): Promise<void> {
     for (const run of finished.splice(0)) {
@@ -395,18 +409,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     if (webhooksMaybe || webhookCursor > markedThrough || pending.some((p) => p.trigger !== 'manual')) return false;
     if (!patched(DIRECT_MANUAL_RUNS_PATCH)) return false;
     const capacity = Math.max(0, (current.sequential ? 1 : maxConcurrentRuns) - running.size);
-    for (const request of pending.splice(0, capacity)) {
-      launch(
-        request.executionId,
-        request.trigger,
-        request.data,
-        current,
-        blueprint,
-        undefined,
-        request.callbackUrl,
-        request.rerun,
-      );
-    }
+    for (const request of pending.splice(0, capacity)) launchRequest(request, current, blueprint);
     return true;
   }
 
@@ -460,17 +463,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     for (const candidate of candidates.slice(0, capacity)) {
       if (candidate.kind === 'request') {
         pending.splice(pending.indexOf(candidate.request), 1);
-        const { request } = candidate;
-        launch(
-          request.executionId,
-          request.trigger,
-          request.data,
-          current,
-          blueprint,
-          undefined,
-          request.callbackUrl,
-          request.rerun,
-        );
+        launchRequest(candidate.request, current, blueprint);
       } else {
         // Payloads start strictly in sequence: the cursor only moves forward over started ones.
         webhookCursor = candidate.webhook.seq;

@@ -15,6 +15,7 @@ import { fastInRunRetries, imexWorkflowBundle, startImexHarness, type ImexHarnes
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
+import { waitForDeactivation } from '../helpers/scenario-waits';
 import { defaultPolicyTable, mergePolicyTable, scenarioScheduleId } from '../../src/domain';
 import { createImexPlugin } from '../../src/temporal/plugin';
 import type { Scenario } from '../../src/store';
@@ -332,14 +333,7 @@ test('a schedule fires; a success resets the count; 3 consecutive errors deactiv
   await imex.imex.syncScenarioTriggers(imex.orgId, scenarioId);
   const schedule = env.client.schedule.getHandle(scenarioScheduleId(imex.taskQueue, scenarioId));
   try {
-    const off = await waitFor(
-      'the scenario to be deactivated',
-      async () => {
-        const s = await scenario(scenarioId);
-        return s.isActive ? undefined : s;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const off = await waitForDeactivation(imex.store, imex.orgId, scenarioId, 60_000);
     expect(off.deactivationReason).toMatch(/^3 consecutive runs ended with an error \(maxErrors 3; last: DataError/);
     // Not sequential: its occurrences ran directly and were counted in the store, without a coordinator.
     expect(await imex.imex.coordinatorState(scenarioId)).toBeNull();
@@ -406,14 +400,7 @@ test("a sequential scenario's scheduled run ending with a deactivating category 
   expect((await scenario(scenarioId)).isActive).toBe(true); // a DataError counts: 1 of 3
 
   await tick();
-  const off = await waitFor(
-    'the scenario to be deactivated',
-    async () => {
-      const s = await scenario(scenarioId);
-      return s.isActive ? undefined : s;
-    },
-    { timeoutMs: 30_000 },
-  );
+  const off = await waitForDeactivation(imex.store, imex.orgId, scenarioId);
   expect(off.deactivationReason).toMatch(
     /^a run ended with InvalidAccessTokenError, which deactivates a scenario at once \(InvalidAccessTokenError: .*; execution [0-9a-f]{32}\)$/,
   );

@@ -10,6 +10,7 @@ import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { terminateOpenWorkflows } from '../helpers/workflow-cleanup';
 import { waitFor } from '../../src/stack/wait';
+import { waitForDeactivation } from '../helpers/scenario-waits';
 import { rerunsWorkflowId } from '../../src/domain';
 import type { Scenario } from '../../src/store';
 import type { ScenarioRerunsResult } from '../../workflows/scenario-reruns';
@@ -141,14 +142,7 @@ test('a DataError of a scheduled run is no transient error: no rerun, maxErrors 
   server.script(path, { status: 400 });
   const scenarioId = await pollingScenario(path, { maxErrors: 1 }, { rerunSchedule: [300] });
   await tick(scenarioId);
-  const off = await waitFor(
-    'the scenario to be deactivated by maxErrors',
-    async () => {
-      const s = await scenario(scenarioId);
-      return s.isActive ? undefined : s;
-    },
-    { timeoutMs: 30_000 },
-  );
+  const off = await waitForDeactivation(imex.store, imex.orgId, scenarioId);
   expect(off.deactivationReason).toMatch(/^1 consecutive runs ended with an error \(maxErrors 1; last: DataError/);
   await expect(
     env.client.workflow.getHandle(rerunsWorkflowId(imex.taskQueue, scenarioId)).describe(),
