@@ -3,11 +3,13 @@
  * on the real dev server and wire-protocol server: a scheduled run whose first module fails with a
  * ConnectionError is run again on the scenario's rerun schedule (shortened here) until a rerun
  * succeeds, across a worker restart, without counting towards `maxErrors`; when every rerun fails,
- * the scenario is deactivated; a sequential scenario's reruns go through its coordinator.
+ * the scenario is deactivated; a sequential scenario's reruns go through its coordinator; a DataError
+ * is left to maxErrors, and a webhook run's error to the instant-trigger rule (no rerun).
  */
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { webhookTrigger } from '../helpers/blueprints';
 import { terminateOpenWorkflows } from '../helpers/workflow-cleanup';
 import { waitFor } from '../../src/stack/wait';
 import { waitForDeactivation } from '../helpers/scenario-waits';
@@ -147,4 +149,24 @@ test('a DataError of a scheduled run is no transient error: no rerun, maxErrors 
   await expect(
     env.client.workflow.getHandle(rerunsWorkflowId(imex.taskQueue, scenarioId)).describe(),
   ).rejects.toThrow();
+});
+
+test("a webhook run's ConnectionError is not rerun: an instant-trigger scenario is deactivated on its first error", async () => {
+  const path = '/reruns-webhook';
+  server.script(path, { status: 503 });
+  const scenarioId = await imex.createScenario({
+    name: 'reruns webhook',
+    flow: [webhookTrigger, server.httpModule(2, path)],
+    metadata: {
+      scenario: { imex: { rerunSchedule: [300], policy: { ConnectionError: { inRun: { retry: false } } } } },
+    },
+  });
+  const hookId = (await scenario(scenarioId)).hookId as string;
+  expect((await imex.imex.acceptWebhook(hookId, { n: 1 })).status).toBe('accepted');
+  const off = await waitForDeactivation(imex.store, imex.orgId, scenarioId);
+  expect(off.deactivationReason).toMatch(/^a webhook run ended with an error.*first error \(ConnectionError/);
+  await expect(
+    env.client.workflow.getHandle(rerunsWorkflowId(imex.taskQueue, scenarioId)).describe(),
+  ).rejects.toThrow();
+  expect(server.requestsTo(path)).toHaveLength(1);
 });
