@@ -173,8 +173,10 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
 
   setHandler(runRequestedSignal, (request) => {
     if (pending.some((p) => p.executionId === request.executionId)) return;
-    // Make pauses scheduling while the scenario waits: occurrences do not pile up, one waits.
-    if (request.trigger === 'schedule' && pending.some((p) => p.trigger === 'schedule')) return;
+    // Make pauses scheduling while the scenario waits: occurrences do not pile up, one waits. A
+    // rerun is no occurrence: its series waits for its end, so it is never dropped.
+    const occurrence = (r: RunRequest) => r.trigger === 'schedule' && r.rerun === undefined;
+    if (occurrence(request) && pending.some(occurrence)) return;
     pending.push(request);
     needsLook = true;
     wake();
