@@ -5,8 +5,9 @@
  * a row end with status error the scenario is deactivated and its schedule paused; a webhook run
  * of an instant-trigger scenario deactivates it on its first error; a success or a warning resets
  * the count; errors count per activation; an error of a deactivating category (Make §2.1:
- * InvalidConfigurationError, InvalidAccessTokenError, …) deactivates at once. Idempotent per execution id: a retried or replayed end
- * counts once.
+ * InvalidConfigurationError, InvalidAccessTokenError, …) deactivates at once; a scheduled run's
+ * transient error (ConnectionError, RateLimitError, ModuleTimeoutError) is left to its series of
+ * reruns. Idempotent per execution id: a retried or replayed end counts once.
  */
 import type { Client } from '@temporalio/client';
 import {
@@ -15,6 +16,7 @@ import {
   deactivatingErrorReason,
   errorsBeforeDeactivation,
   hasWebhookTrigger,
+  rerunsScenario,
   scenarioSettingsSchema,
   type ExecutionStatus,
 } from '../src/domain';
@@ -44,6 +46,9 @@ export function createConsecutiveErrors(deps: { store: Store; client: Client; ta
       await store.runErrors.resetBefore(input.scenarioId, endedAt);
       return { deactivated: false };
     }
+    // Make: a scheduled run's transient error reruns the scenario; its series of reruns decides
+    // (workflows/scenario-reruns.ts), and the run neither counts nor resets.
+    if (input.trigger === 'schedule' && rerunsScenario(input.error?.type)) return { deactivated: false };
     const scenario = await store.scenarios.get(input.orgId, input.scenarioId);
     // Inactive already, or activated again since the run started: this error belongs to no count.
     if (!scenario?.isActive || (scenario.activatedAt?.toISOString() ?? null) !== input.activation) {

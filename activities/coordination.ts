@@ -16,6 +16,7 @@ import {
   type PrepareRunsInput,
   type PrepareRunsOutput,
   type QueuedWebhook,
+  type RerunOf,
 } from '../src/domain';
 import type { Store } from '../src/store';
 import {
@@ -24,6 +25,7 @@ import {
   signalWithStartCoordinator,
 } from '../src/temporal/coordinator';
 import { startDirectRun } from '../src/temporal/direct-runs';
+import { startScenarioReruns } from '../src/temporal/scenario-reruns';
 import { DEFAULT_MAX_CONCURRENT_RUNS } from '../src/temporal/webhook-dispatch';
 import { deactivateScenario as deactivate } from '../src/temporal/scenario-deactivation';
 import {
@@ -32,11 +34,21 @@ import {
   incompleteExecutionClosedSignal,
   runRequestedSignal,
 } from '../workflows/scenario-coordinator-messages';
+import type { ScenarioRerunsInput } from '../workflows/scenario-reruns';
+
+/** A rerun the series asks for: its place in the series, its execution id, the activation it belongs to. */
+export interface RerunRequest extends RerunOf {
+  executionId: string;
+  /** Unknown for the first rerun: the answer says it, and later reruns carry it. */
+  activation?: string | null;
+}
 
 /** The deployment's bounds on coordination. */
 export interface CoordinationSettings {
   /** Parallel runs of one (non-sequential) scenario; default 10. */
   maxConcurrentRuns?: number;
+  /** The deployment's run-duration limit (ms; Make's 40 minutes by default, 0: none). */
+  runLimitMs?: number;
 }
 
 export interface CoordinationDeps {
@@ -160,9 +172,20 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
    * A schedule's occurrence: a scenario that is not sequential has its run started directly (its
    * end counts consecutive errors in the store); a sequential one hands it to its coordinator. An
    * inactive scenario drops it (and its schedule is paused).
+   *
+   * A rerun after a transient error (Make's exponential backoff, workflows/scenario-reruns.ts)
+   * comes the same way with its own execution id; it is dropped when the scenario is inactive or
+   * was activated again since the series began (the series belongs to that activation).
    */
-  async function requestScheduledRun(input: ScenarioAddress): Promise<{ requested: boolean }> {
+  async function requestScheduledRun(
+    input: ScenarioAddress & { rerun?: RerunRequest },
+  ): Promise<{ requested: boolean; activation?: string | null }> {
     const scenario = await store.scenarios.get(input.orgId, input.scenarioId);
+    const activation = scenario?.activatedAt?.toISOString() ?? null;
+    const { rerun } = input;
+    if (rerun && (!scenario?.isActive || (rerun.activation !== undefined && rerun.activation !== activation))) {
+      return { requested: false };
+    }
     if (!scenario?.isActive) {
       const why = scenario ? (scenario.deactivationReason ?? 'stopped') : 'the scenario does not exist';
       // The same note as deactivateScenario's: a tick that crosses the deactivation must not hide why.
@@ -174,20 +197,34 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     }
     // One occurrence, one run, however often this activity is retried: the tick's run id names it.
     const runId = Context.current().info.workflowExecution?.runId ?? crypto.randomUUID();
-    const executionId = runId.replace(/-/g, '').toLowerCase();
+    const executionId = rerun?.executionId ?? runId.replace(/-/g, '').toLowerCase();
+    const rerunOf = rerun ? { rerun: { seriesId: rerun.seriesId, number: rerun.number } } : {};
     if (!scenarioSettingsSchema.parse(scenario.blueprint.metadata?.scenario ?? {}).sequential) {
-      await startDirectRun(client, taskQueue, { orgId: input.orgId, scenario, executionId, trigger: 'schedule' });
-      return { requested: true };
+      await startDirectRun(client, taskQueue, {
+        orgId: input.orgId,
+        scenario,
+        executionId,
+        trigger: 'schedule',
+        ...rerunOf,
+      });
+      return { requested: true, activation };
     }
     await signalWithStartCoordinator(client, taskQueue, input, runRequestedSignal, {
       executionId,
       trigger: 'schedule',
       receivedAt: new Date().toISOString(),
+      ...rerunOf,
     });
-    return { requested: true };
+    return { requested: true, activation };
+  }
+
+  /** A scheduled run's transient error: the scenario's series of reruns starts, unless one is under way. */
+  async function startReruns(input: ScenarioRerunsInput): Promise<'started' | 'under-way'> {
+    return startScenarioReruns(client, taskQueue, input);
   }
 
   return {
+    startReruns,
     prepareRuns,
     markWebhooksConsumed,
     deactivateScenario,

@@ -64,7 +64,12 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 function createShortActivities(deps: ActivityDeps, events: OperatorEvents) {
-  const leases = createScenarioLeaseActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue });
+  const leases = createScenarioLeaseActivities({
+    store: deps.store,
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+    ...(deps.coordination?.runLimitMs === undefined ? {} : { runLimitMs: deps.coordination.runLimitMs }),
+  });
   const { countRunOutcome } = createConsecutiveErrors({
     store: deps.store,
     client: deps.client,

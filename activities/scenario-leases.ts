@@ -25,6 +25,8 @@ export interface ScenarioLeaseDeps {
   store: Store;
   client: Client;
   taskQueue: string;
+  /** The deployment's run-duration limit, which a registering run learns (ms). */
+  runLimitMs?: number;
 }
 
 export interface AttemptSlotInput {
@@ -118,9 +120,10 @@ export function createScenarioLeaseActivities(deps: ScenarioLeaseDeps) {
    * how many attempts still hold a slot. The run waits until none does (attempts that were granted
    * just before it, or are running), asking again with the same call.
    */
-  async function registerRun(input: RunLeaseInput): Promise<{ attemptsHolding: number }> {
+  async function registerRun(input: RunLeaseInput): Promise<{ attemptsHolding: number; runLimitMs?: number }> {
     await leases.registerRun(input.scenarioId, input.executionId);
-    return { attemptsHolding: (await liveLeases(input.scenarioId, 'attempt')).length };
+    const attemptsHolding = (await liveLeases(input.scenarioId, 'attempt')).length;
+    return deps.runLimitMs === undefined ? { attemptsHolding } : { attemptsHolding, runLimitMs: deps.runLimitMs };
   }
 
   /** The run ended: when it was the last, the attempts waiting for slots are woken. */

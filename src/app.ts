@@ -105,7 +105,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       registry,
       client: temporal.client,
       schedule: config.IMEX_RETRY_SCHEDULE,
-      coordination: { maxConcurrentRuns: config.IMEX_SCENARIO_MAX_CONCURRENT_RUNS },
+      coordination: { maxConcurrentRuns: config.IMEX_SCENARIO_MAX_CONCURRENT_RUNS, runLimitMs: config.IMEX_RUN_LIMIT },
       keyring,
       logger: log,
       publicUrl: config.IMEX_PUBLIC_URL ?? `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}`,
@@ -166,6 +166,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       logger: log,
       webhooks: apiImex,
       triggers: apiImex,
+      quotaWrites: config.IMEX_API_QUOTA_WRITES,
       codecServer: { codec: new EncryptionCodec(keyring), corsOrigins: codecCorsOrigins(config) },
       operations: { ...operations, readiness: [storeReadiness(apiStore), ...temporalAndWorker] },
     });

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { makeRetrySchedule, retryScheduleSchema } from './domain';
+import { durationSchema, MAKE_RUN_LIMIT_MS, makeRetrySchedule, retryScheduleSchema } from './domain';
 import { parseSmtpConnections, SmtpConnectionFormatError } from './modules/smtp-connections';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -77,12 +77,23 @@ export const envSchema = z.object({
   IMEX_STORE_PORT: port.default(27017),
   /** The incomplete executions' auto-retry schedule, e.g. `1m,10m,10m,30m` (Make's by default). */
   IMEX_RETRY_SCHEDULE: retryScheduleSchema.default([...makeRetrySchedule]),
+  /**
+   * Whether API tokens with `organizations:write` may change their own organization's IE storage
+   * limit (`PATCH /organizations/{id}`). Off: the limit is the operator's (`imex org set-quota`), as
+   * Make's is the plan's; turn it on where every token holder is an operator.
+   */
+  IMEX_API_QUOTA_WRITES: bool.default(false),
   /** `npm start` runs a demo scenario that parks an incomplete execution and resolves it. */
   IMEX_DEMO: bool.default(true),
   /** Days resolved incomplete executions (and tombstones of deleted ones) are kept before the purge. */
   IMEX_PURGE_AFTER_DAYS: z.coerce.number().positive().default(30),
   /** Webhook payloads that may wait per scenario before its hook answers 429 (Make's maximum; a scenario may set `imex.webhookQueueCap`). */
   IMEX_WEBHOOK_QUEUE_CAP: z.coerce.number().int().positive().default(10_000),
+  /**
+   * Longest run (`40m`, `90s` or ms; Make's 40 minutes by default; 0: none): past it a run ends with
+   * the ExecutionInterruptedError warning. A scenario may set its own (`imex.runLimit`).
+   */
+  IMEX_RUN_LIMIT: durationSchema.default(MAKE_RUN_LIMIT_MS),
   /** Runs of one scenario at once (webhook payloads of a non-sequential scenario run in parallel up to this). */
   IMEX_SCENARIO_MAX_CONCURRENT_RUNS: z.coerce.number().int().positive().default(10),
   /**

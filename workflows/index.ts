@@ -7,6 +7,7 @@
  * - `bulkOperation`: a bulk retry or delete of IEs, a durable verdict per IE;
  * - `scenarioCoordinator`: one per scenario, starts its runs and hands out attempt slots;
  * - `scenarioScheduleTick`: a scenario's Temporal Schedule hands each occurrence to the coordinator;
+ * - `scenarioReruns`: a scheduled scenario run again on Make's backoff after a transient error;
  * - `alertDigest`: one per organization and alert window, delivers the window's digest.
  */
 export { scenarioRun } from './scenario-run';
@@ -15,4 +16,5 @@ export { maintenance } from './maintenance';
 export { bulkOperation } from './bulk-operation';
 export { scenarioCoordinator } from './scenario-coordinator';
 export { scenarioScheduleTick } from './scenario-schedule-tick';
+export { scenarioReruns } from './scenario-reruns';
 export { alertDigest } from './alert-digest';

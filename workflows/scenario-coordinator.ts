@@ -20,7 +20,8 @@
  *   run is in progress, and while an attempt waits no new run starts (attempts are not starved).
  * - **Consecutive errors**: after `maxErrors` automatic runs in a row end with status error the
  *   scenario is deactivated (its schedule paused); a webhook run deactivates it on its first
- *   error. Warnings and successes reset the count; runs on demand neither count nor reset.
+ *   error. Warnings and successes reset the count; runs on demand neither count nor reset; a
+ *   scheduled run's transient error neither, its series of reruns decides (scenario-reruns.ts).
  *
  * Attempt slots are leases: the IE asks by signal (through an activity that signals with start),
  * is granted by a signal to `ie-<ieId>` and releases by signal. A holder whose workflow has closed
@@ -68,8 +69,10 @@ import {
   type CoordinatorInput,
   type CoordinatorView,
   type QueuedWebhook,
+  type RerunOf,
   type RunRequest,
   type ScenarioRunResult,
+  rerunsScenario,
 } from '../src/domain/plain';
 import type { ImexActivities } from '../activities';
 import {
@@ -84,6 +87,7 @@ import {
   webhooksQueuedSignal,
 } from './scenario-coordinator-messages';
 import { scenarioRun } from './scenario-run';
+import { SCENARIO_RERUNS_PATCH } from './scenario-reruns';
 
 const storeOptions = {
   startToCloseTimeout: '1 minute',
@@ -196,8 +200,10 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
 
   setHandler(runRequestedSignal, (request) => {
     if (pending.some((p) => p.executionId === request.executionId)) return;
-    // Make pauses scheduling while the scenario waits: occurrences do not pile up, one waits.
-    if (request.trigger === 'schedule' && pending.some((p) => p.trigger === 'schedule')) return;
+    // Make pauses scheduling while the scenario waits: occurrences do not pile up, one waits. A
+    // rerun is no occurrence: its series waits for its end, so it is never dropped.
+    const occurrence = (r: RunRequest) => r.trigger === 'schedule' && r.rerun === undefined;
+    if (occurrence(request) && pending.some(occurrence)) return;
     pending.push(request);
     needsLook = true;
     wake();
@@ -317,6 +323,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     bp: Blueprint,
     traceparent?: string,
     callbackUrl?: string,
+    rerun?: RerunOf,
   ): void {
     const activation = current.activatedAt;
     // Only payloads accepted with tracing on carry one; histories from before replay without.
@@ -339,6 +346,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
               ...(data === undefined ? {} : { data }),
               ...(traced ? { traceparent } : {}),
               ...(callbackUrl ? { callbackUrl } : {}),
+              ...(rerun ? { rerun } : {}),
             },
           ],
           staticSummary: `Scenario "${current.name}" (#${scenarioId}) · ${trigger} run`,
@@ -364,10 +372,28 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     })();
   }
 
+  /** A requested run (on demand, a schedule's occurrence or a rerun): no trace context, its own callback. */
+  function launchRequest(request: RunRequest, current: CoordinatedScenario, bp: Blueprint): void {
+    launch(
+      request.executionId,
+      request.trigger,
+      request.data,
+      current,
+      bp,
+      undefined,
+      request.callbackUrl,
+      request.rerun,
+    );
+  }
+
   /** Counts finished automatic runs; deactivates the scenario after too many errors in a row. */
   async function settleFinishedRuns(): Promise<void> {
     for (const run of finished.splice(0)) {
       if (run.trigger === 'manual') continue; // a person's run neither counts nor resets
+      // Make: a scheduled run's transient error reruns the scenario; its series, not the count, decides.
+      if (run.trigger === 'schedule' && run.status === 'error' && rerunsScenario(run.error?.type)) {
+        if (patched(SCENARIO_RERUNS_PATCH)) continue;
+      }
       if (run.activation !== errors.activation) errors = { count: 0, activation: run.activation };
       if (run.status !== 'error') {
         errors.count = 0;
@@ -413,9 +439,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     if (webhooksMaybe || webhookCursor > markedThrough || pending.some((p) => p.trigger !== 'manual')) return false;
     if (!patched(DIRECT_MANUAL_RUNS_PATCH)) return false;
     const capacity = Math.max(0, (current.sequential ? 1 : maxConcurrentRuns) - running.size);
-    for (const request of pending.splice(0, capacity)) {
-      launch(request.executionId, request.trigger, request.data, current, blueprint, undefined, request.callbackUrl);
-    }
+    for (const request of pending.splice(0, capacity)) launchRequest(request, current, blueprint);
     return true;
   }
 
@@ -480,8 +504,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     for (const candidate of candidates.slice(0, capacity)) {
       if (candidate.kind === 'request') {
         pending.splice(pending.indexOf(candidate.request), 1);
-        const { request } = candidate;
-        launch(request.executionId, request.trigger, request.data, current, blueprint, undefined, request.callbackUrl);
+        launchRequest(candidate.request, current, blueprint);
       } else {
         // Payloads start strictly in sequence: the cursor only moves forward over started ones.
         webhookCursor = candidate.webhook.seq;

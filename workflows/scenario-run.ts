@@ -30,6 +30,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -70,6 +71,7 @@ import {
   aggregatorIndexOf,
   usesAggregators,
   FUNCTION_SLEEP,
+  MAKE_RUN_LIMIT_MS,
   FUNCTION_INCREMENT,
   readsVariables,
   RunState,
@@ -82,6 +84,8 @@ import { pick, resumeInsideScopes, runAggregationScope, type FanInControl, type 
 import { RunStopped, type Operation, type RunControl } from './run-control';
 import { runErrorFromActivityFailure } from './run-errors';
 import { RunTransaction } from './run-transaction';
+import { afterScheduledRun } from './scenario-reruns';
+import { interruptedNote, RUN_LIMIT_PATCH, RunLimit } from './run-limit';
 
 /** Budget for bundle data kept in the run's log (the executions store); beyond it only counts. */
 const LOG_OUTPUT_BUDGET_BYTES = 256 * 1024;
@@ -219,12 +223,14 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
       : undefined;
   if (!lease) return runScenario(input);
   // Make: no attempt starts while a run is in progress; attempts granted before it finish first.
-  for (let i = 0; (await localStoreWrites.registerRun(lease)).attemptsHolding > 0; i++) {
+  let registered = await localStoreWrites.registerRun(lease);
+  for (let i = 0; registered.attemptsHolding > 0; i++) {
     await sleep(ATTEMPTS_RECHECK_MS[Math.min(i, ATTEMPTS_RECHECK_MS.length - 1)] as number);
+    registered = await localStoreWrites.registerRun(lease);
   }
   let outcome: Pick<ScenarioRunResult, 'status' | 'error'> = { status: 'error' };
   try {
-    const result = await runScenario(input);
+    const result = await runScenario(input, registered.runLimitMs);
     outcome = result;
     return result;
   } catch (err) {
@@ -247,6 +253,8 @@ export async function scenarioRun(input: ScenarioRunInput): Promise<ScenarioRunR
     } else {
       await localStoreWrites.unregisterRun(lease);
     }
+    // Make's exponential backoff: a transient error reruns the scenario, and a rerun tells its series.
+    await afterScheduledRun(input, outcome);
     if (input.callbackUrl && patched(RUN_CALLBACK_PATCH)) await callBack(input, outcome);
   }
 }
@@ -278,7 +286,11 @@ function outcomeOfFailure(err: unknown): Pick<ScenarioRunResult, 'status' | 'err
   return { status: 'error', error: { type: 'UnexpectedError', message, moduleId: 0 } };
 }
 
-async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> {
+/**
+ * Runs the flow. `deploymentRunLimitMs` is the deployment's run-duration limit as `registerRun`
+ * answered it (Make's 40 minutes when it did not say); a scenario's `imex.runLimit` wins.
+ */
+async function runScenario(input: ScenarioRunInput, deploymentRunLimitMs?: number): Promise<ScenarioRunResult> {
   const startedAt = new Date();
   const { flow } = input.blueprint;
   const settings = input.blueprint.metadata.scenario;
@@ -313,6 +325,10 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       : undefined;
 
   const aggregates = usesAggregators(flow) && patched(AGGREGATORS_PATCH);
+
+  // Make's run-duration limit. Not for an attempt: interrupted, it would leave its IE without a verdict.
+  const runLimitMs = settings.imex?.runLimit ?? deploymentRunLimitMs ?? MAKE_RUN_LIMIT_MS;
+  const limit = !resume && runLimitMs > 0 && patched(RUN_LIMIT_PATCH) ? new RunLimit(runLimitMs) : undefined;
 
   const start = resume ? findModulePosition(flow, resume.failer) : { flow, index: 0, before: [] };
   if (!start) {
@@ -401,6 +417,8 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       bundles = result.bundles;
       for (const bundle of bundles) runState?.record(module, bundle);
     } catch (err) {
+      // Interrupted at the run's limit: the cancelled operation is no module error.
+      if (limit?.reached) throw err;
       const error = runErrorFromActivityFailure(err, module.id);
       if (!error) throw err;
       if (inTransaction) transaction.failed();
@@ -500,15 +518,18 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
 
   /** Stores the bundle as an IE whose id derives from this run: a replay finds the same one. */
   async function storePark(failed: FailedBundle, schedule: number[] | undefined): Promise<void> {
-    const parkedBundle = await storeWrites().parkIncompleteExecution({
-      orgId: input.orgId,
-      scenarioId: input.scenarioId,
-      scenarioName: input.scenarioName,
-      executionId: input.executionId,
-      blueprint: input.blueprint,
-      failed,
-      ...(schedule ? { schedule } : {}),
-    });
+    // A park under way finishes even when the run's limit interrupts it: the IE is then listed.
+    const write = () =>
+      storeWrites().parkIncompleteExecution({
+        orgId: input.orgId,
+        scenarioId: input.scenarioId,
+        scenarioName: input.scenarioName,
+        executionId: input.executionId,
+        blueprint: input.blueprint,
+        failed,
+        ...(schedule ? { schedule } : {}),
+      });
+    const parkedBundle = limit ? await CancellationScope.nonCancellable(write) : await write();
     if (!parkedBundle.parked) throw new RunStopped({ ...failed.error, message: parkedBundle.stopRun });
     parked.push(parkedBundle.parked);
     if (parkedBundle.parked.discarded) notes.push(parkedBundle.parked.discarded);
@@ -604,8 +625,12 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
 
   let stopped: RunStopped | undefined;
   try {
-    if (resume && aggregates) await resumeInsideScopes(fanIn, start.flow, start.index, resume.context);
-    else await runFrom(start.flow, start.index, resume ? resume.context : {}, resume !== undefined);
+    const runFlow = async () => {
+      if (resume && aggregates) await resumeInsideScopes(fanIn, start.flow, start.index, resume.context);
+      else await runFrom(start.flow, start.index, resume ? resume.context : {}, resume !== undefined);
+    };
+    if (limit) await limit.run(runFlow);
+    else await runFlow();
   } catch (err) {
     if (!(err instanceof RunStopped)) throw err;
     stopped = err;
@@ -619,7 +644,9 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
   const discarded: DiscardedBundle[] = parked.flatMap((p) =>
     p.discarded ? [{ moduleId: p.failer, bundleIndex: p.bundleIndex, reason: p.discarded }] : [],
   );
-  const status: ExecutionStatus = error ? 'error' : parked.length > 0 ? 'warning' : 'success';
+  // Make: an interrupted run ends with the ExecutionInterruptedError warning, and stores no IE (§2.3).
+  if (limit?.reached) notes.push(interruptedNote(limit.limitMs, operations));
+  const status: ExecutionStatus = error ? 'error' : parked.length > 0 || limit?.reached ? 'warning' : 'success';
   const result: ScenarioRunResult = {
     executionId: input.executionId,
     status,

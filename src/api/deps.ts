@@ -33,6 +33,16 @@ export interface ApiDeps {
    * (default 100) and finishes within `timeoutMs` (default 20 s); otherwise 202 with the operation.
    */
   bulkWait?: { maxIds?: number; timeoutMs?: number };
+  /**
+   * `PATCH /organizations/{id}` changes the storage limit (`IMEX_API_QUOTA_WRITES`); without it the
+   * route answers 403 whatever the token's scopes: the limit is the operator's (`imex org set-quota`).
+   */
+  quotaWrites?: boolean;
+  /**
+   * How long `POST /scenarios/{id}/run` with `responsive: true` waits for the run's end before it
+   * answers 202 with the execution id alone (default 40 s, Make's).
+   */
+  responsiveWaitMs?: number;
   /** `POST /hooks/<hookId>` (without it, hooks answer 404). */
   webhooks?: Pick<ImexClient, 'acceptWebhook'> & Partial<Pick<ImexClient, 'awaitWebhookResponse'>>;
   /** How long a hook's caller waits for the answer a `gateway:WebhookRespond` sets (default 5 minutes, Make's). */

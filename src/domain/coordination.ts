@@ -15,6 +15,7 @@
 import type { z } from 'zod';
 import type { Blueprint } from './blueprint';
 import type { ErrorCategory } from './errors';
+import type { RerunOf } from './run';
 import type { ExecutionStatus } from './statuses';
 import type { schedulingSchema } from './schemas/coordination';
 
@@ -110,6 +111,21 @@ export function consecutiveErrorsReason(input: {
     : `${input.count} consecutive runs ended with an error (maxErrors ${input.threshold}; last: ${cause}; execution ${input.executionId})`;
 }
 
+/** The series of reruns of a scenario after a transient error (one at a time per scenario and deployment). */
+export function rerunsWorkflowId(taskQueue: string, scenarioId: number): string {
+  return `reruns-${taskQueue}-${scenarioId}`;
+}
+
+/** Why the scenario was deactivated after its reruns all failed (Make's exponential backoff, §2.5). */
+export function rerunsExhaustedReason(input: {
+  reruns: number;
+  error?: { type: string; message: string };
+  executionId: string;
+}): string {
+  const cause = input.error ? `${input.error.type}: ${input.error.message}` : 'unknown error';
+  return `a scheduled run and its ${input.reruns} reruns ended with an error (last: ${cause}; execution ${input.executionId})`;
+}
+
 // --- the coordinator's messages ---
 
 export type CoordinatedTrigger = 'manual' | 'schedule';
@@ -124,6 +140,8 @@ export interface RunRequest {
   receivedAt: string;
   /** A run on demand's `callbackUrl` (ScenarioRunInput). */
   callbackUrl?: string;
+  /** A rerun after a transient error (ScenarioRunInput). */
+  rerun?: RerunOf;
 }
 
 export interface AttemptSlotRequest {

@@ -20,6 +20,12 @@ export function isBundleRef(value: unknown): boolean {
 /** The bundles that can be mapped into a module, keyed by the id of the module that made them. */
 export type BundleContext = Record<string, BundleOrRef>;
 
+/**
+ * Make's run-duration limit (reference §1.8: 40 min, 5 on the Free plan): a run still going past it
+ * is interrupted and ends with the ExecutionInterruptedError warning (workflows/run-limit.ts).
+ */
+export const MAKE_RUN_LIMIT_MS = 40 * 60_000;
+
 export type RunTrigger = 'manual' | 'webhook' | 'schedule' | 'attempt';
 
 /** An attempt of an incomplete execution: start at `failer` with the stored bundles. */
@@ -65,6 +71,16 @@ export interface ScenarioRunInput {
    * (activities/run-callback.ts), durably: the run's workflow delivers it before it closes.
    */
   callbackUrl?: string;
+  /** A rerun of the scenario after a transient error (Make's exponential backoff): its end tells its series. */
+  rerun?: RerunOf;
+}
+
+/** Which series of reruns a run belongs to (workflows/scenario-reruns.ts). */
+export interface RerunOf {
+  /** The series' workflow id, which the run's end signals. */
+  seriesId: string;
+  /** 1 for the first rerun, up to the schedule's length. */
+  number: number;
 }
 
 /** What a run's `callbackUrl` receives when it ends (Make's status codes: 1 success, 2 warning, 3 error). */

@@ -22,6 +22,30 @@ export const makeRetrySchedule: RetrySchedule = [
 ];
 
 /**
+ * Make's exponential backoff of the whole scenario (reference §2.5, help.make.com/exponential-backoff):
+ * a scheduled run that ends with status error (nothing stored as an IE: the first module failed,
+ * or storing is off) because of a transient error is run again after +1 min, 2, 5, 10 min, 1 h,
+ * 3 h, 12 h, 24 h; when the 8th rerun fails too, the scenario is deactivated.
+ */
+export const makeRerunSchedule: RetrySchedule = [
+  1 * minute,
+  2 * minute,
+  5 * minute,
+  10 * minute,
+  1 * hour,
+  3 * hour,
+  12 * hour,
+  24 * hour,
+];
+
+/** Make: the errors that rerun the scenario on that schedule (the same as those that auto-retry an IE). */
+export const rerunErrorCategories = ['ConnectionError', 'RateLimitError', 'ModuleTimeoutError'] as const;
+
+export function rerunsScenario(errorType: string | undefined): boolean {
+  return errorType !== undefined && (rerunErrorCategories as readonly string[]).includes(errorType);
+}
+
+/**
  * The delay before the next attempt, given how many attempts were made since the IE was
  * stored; undefined once the schedule is exhausted (the IE then waits for a person).
  */

@@ -3,7 +3,7 @@ import type { Collection, Db } from 'mongodb';
 
 /**
  * Make's API scopes that imex honours (DESIGN.md §7; `organizations:write` changes the organization's
- * IE storage limit: an operator's scope), and imex's codec server scopes:
+ * IE storage limit, where the deployment allows it: IMEX_API_QUOTA_WRITES), and imex's codec server scopes:
  * `payloads:read` decrypts Temporal payloads, `payloads:write` encrypts them (src/api/routes/codec.ts).
  * Those two reach every organization's payloads: give them to operators' tokens only.
  */

@@ -6,7 +6,14 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import { ImexOrgId, ImexScenarioId, runWorkflowId, type Blueprint, type ScenarioRunInput } from '../domain';
+import {
+  ImexOrgId,
+  ImexScenarioId,
+  runWorkflowId,
+  type Blueprint,
+  type RerunOf,
+  type ScenarioRunInput,
+} from '../domain';
 import type { scenarioRun } from '../../workflows/scenario-run';
 
 export interface DirectRunRequest {
@@ -17,6 +24,8 @@ export interface DirectRunRequest {
   data?: unknown;
   /** A run on demand's `callbackUrl` (ScenarioRunInput). */
   callbackUrl?: string;
+  /** A rerun after a transient error (ScenarioRunInput). */
+  rerun?: RerunOf;
 }
 
 /** Starts the run; `'already-started'` when a workflow with its id exists. */
@@ -35,6 +44,7 @@ export async function startDirectRun(
     trigger,
     ...(request.data === undefined ? {} : { data: request.data }),
     ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+    ...(request.rerun ? { rerun: request.rerun } : {}),
     // Runs on demand neither count nor reset consecutive errors (Make §1.6).
     ...(trigger === 'manual' ? {} : { direct: { activation: scenario.activatedAt?.toISOString() ?? null } }),
   };
@@ -43,7 +53,7 @@ export async function startDirectRun(
       taskQueue,
       workflowId: runWorkflowId(request.executionId),
       args: [input],
-      staticSummary: `Scenario "${scenario.name}" (#${scenario.id}) · ${trigger} run`,
+      staticSummary: `Scenario "${scenario.name}" (#${scenario.id}) · ${request.rerun ? `rerun ${request.rerun.number}` : `${trigger} run`}`,
       typedSearchAttributes: [
         { key: ImexOrgId, value: String(request.orgId) },
         { key: ImexScenarioId, value: String(scenario.id) },

@@ -122,3 +122,39 @@ test('a sequential scenario (through its coordinator) calls back with the error 
     error: { type: expect.any(String), message: expect.any(String) },
   });
 });
+
+test('a responsive run still going when the wait is up answers 202 with its execution id; the run goes on to its end', async () => {
+  const shortWait = await startApi(harness.store, harness.imex, { responsiveWaitMs: 1000 });
+  try {
+    const blueprint = {
+      name: 'Slow',
+      flow: [
+        { id: 1, module: 'gateway:CustomWebHook', version: 1, parameters: {}, mapper: {} },
+        { id: 2, module: 'util:FunctionSleep', version: 1, parameters: {}, mapper: { duration: 4 } },
+      ],
+      metadata: { scenario: {} },
+    };
+    const created = await shortWait.call('POST', '/scenarios', { token, body: { name: 'Slow', blueprint } });
+    expect(created.status).toBe(200);
+    const id = created.body.scenario.id as number;
+    await shortWait.call('POST', `/scenarios/${id}/start`, { token });
+    const run = await shortWait.call('POST', `/scenarios/${id}/run`, { token, body: { responsive: true } });
+    expect(run.status).toBe(202);
+    expect(run.body).toEqual({ executionId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    await expect(harness.imex.scenarioRunResult(run.body.executionId as string)).resolves.toMatchObject({
+      status: 'success',
+    });
+    // A run that ends within the wait still answers with its status.
+    const quick = await api.call('POST', '/scenarios', {
+      token,
+      body: { name: 'Quick', blueprint: webhookBlueprint() },
+    });
+    const quickId = quick.body.scenario.id as number;
+    await api.call('POST', `/scenarios/${quickId}/start`, { token });
+    const answered = await shortWait.call('POST', `/scenarios/${quickId}/run`, { token, body: { responsive: true } });
+    expect(answered.status).toBe(200);
+    expect(answered.body).toMatchObject({ status: 1 });
+  } finally {
+    await shortWait.close();
+  }
+});

@@ -14,6 +14,7 @@ const MB = 1024 * 1024;
 let env: TestEnv;
 let store: Store;
 let api: RunningApi;
+let operatorApi: RunningApi;
 let orgA: number;
 let orgB: number;
 const tokens = {} as Record<'read' | 'write' | 'scenarios' | 'b', string>;
@@ -26,6 +27,11 @@ beforeAll(async () => {
     ...noIncompleteExecutionRequests,
     startScenarioRun: async () => ({ executionId: '', workflowId: '' }),
   });
+  operatorApi = await startApi(
+    store,
+    { ...noIncompleteExecutionRequests, startScenarioRun: async () => ({ executionId: '', workflowId: '' }) },
+    { quotaWrites: true },
+  );
   orgA = (await store.organizations.create({ name: 'Acme', ieQuotaBytes: 2 * MB }))._id;
   orgB = (await store.organizations.create({ name: 'Other' }))._id;
   tokens.read = (await store.apiTokens.create({ orgId: orgA, scopes: ['organizations:read'] })).token;
@@ -42,6 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await operatorApi?.close();
   await api?.close();
   await env?.close();
 });
@@ -73,7 +80,25 @@ test("reads the organization's quota and current usage; another organization's i
   expect(bad.body.detail).toEqual([expect.objectContaining({ path: 'organizationId' })]);
 });
 
-test('changes the quota with organizations:write; a bad value is named and changes nothing', async () => {
+test("by default the limit is the operator's: a token with organizations:write may not change it (403 naming the setting)", async () => {
+  const refused = await api.call('PATCH', `/organizations/${orgA}`, {
+    token: tokens.write,
+    body: { ieQuotaBytes: 100 * MB },
+  });
+  expect(refused.status).toBe(403);
+  expect(refused.body).toMatchObject({
+    code: 'IM_FORBIDDEN',
+    message: expect.stringContaining('IMEX_API_QUOTA_WRITES=true'),
+  });
+  expect((await store.organizations.get(orgA))?.ieQuotaBytes).toBe(2 * MB);
+  // Another organization's id still answers 404, not 403.
+  expect(
+    (await api.call('PATCH', `/organizations/${orgA}`, { token: tokens.b, body: { ieQuotaBytes: MB } })).status,
+  ).toBe(404);
+});
+
+test('with IMEX_API_QUOTA_WRITES a token with organizations:write changes the quota; a bad value is named and changes nothing', async () => {
+  const api = operatorApi;
   expect(
     (await api.call('PATCH', `/organizations/${orgA}`, { token: tokens.read, body: { ieQuotaBytes: MB } })).status,
   ).toBe(403);

@@ -72,6 +72,8 @@ export async function startImexHarness(
     tracing?: ImexTracing;
     /** Parallel runs of one scenario (the deployment's `IMEX_SCENARIO_MAX_CONCURRENT_RUNS`). */
     maxConcurrentRuns?: number;
+    /** The deployment's run-duration limit (`IMEX_RUN_LIMIT`, ms). */
+    runLimitMs?: number;
     /** Activities the worker runs at once (the SDK's default otherwise): a worker whose slots a slow service fills. */
     maxConcurrentActivityTaskExecutions?: number;
     /** Options of the built-in modules (SMTP connections: the store's sent log is added). */
@@ -117,7 +119,14 @@ export async function startImexHarness(
           taskQueue,
           keyring,
           schedule: options.schedule,
-          ...(bound ? { coordination: { maxConcurrentRuns: bound } } : {}),
+          ...(bound || options.runLimitMs !== undefined
+            ? {
+                coordination: {
+                  ...(bound ? { maxConcurrentRuns: bound } : {}),
+                  ...(options.runLimitMs !== undefined ? { runLimitMs: options.runLimitMs } : {}),
+                },
+              }
+            : {}),
           policyTable: mergePolicyTable(defaultPolicyTable, options.policy ?? fastInRunRetries),
           workflowBundle: await imexWorkflowBundle({ tracing: tracing !== undefined }),
           ...(options.logger ? { logger: options.logger } : {}),

@@ -15,6 +15,7 @@ import { fastInRunRetries, imexWorkflowBundle, startImexHarness, type ImexHarnes
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
+import { waitForDeactivation } from '../helpers/scenario-waits';
 import { defaultPolicyTable, mergePolicyTable, scenarioScheduleId } from '../../src/domain';
 import { createImexPlugin } from '../../src/temporal/plugin';
 import type { Scenario } from '../../src/store';
@@ -332,14 +333,7 @@ test('a schedule fires; a success resets the count; 3 consecutive errors deactiv
   await imex.imex.syncScenarioTriggers(imex.orgId, scenarioId);
   const schedule = env.client.schedule.getHandle(scenarioScheduleId(imex.taskQueue, scenarioId));
   try {
-    const off = await waitFor(
-      'the scenario to be deactivated',
-      async () => {
-        const s = await scenario(scenarioId);
-        return s.isActive ? undefined : s;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const off = await waitForDeactivation(imex.store, imex.orgId, scenarioId, 60_000);
     expect(off.deactivationReason).toMatch(/^3 consecutive runs ended with an error \(maxErrors 3; last: DataError/);
     // Not sequential: its occurrences ran directly and were counted in the store, without a coordinator.
     expect(await imex.imex.coordinatorState(scenarioId)).toBeNull();
@@ -373,4 +367,49 @@ test('a schedule fires; a success resets the count; 3 consecutive errors deactiv
     await imex.imex.syncScenarioTriggers(imex.orgId, scenarioId);
   }
   await expect(schedule.describe()).rejects.toThrow();
+});
+
+test("a sequential scenario's scheduled run ending with a deactivating category (InvalidAccessTokenError) deactivates it at once through its coordinator; a DataError only counts", async () => {
+  const path = '/coordinated-at-once';
+  server.script(path, { status: 400 }, { status: 401 });
+  const scenarioId = await imex.createScenario({
+    name: 'coordinated at once',
+    flow: [webhookTrigger, server.httpModule(2, path)],
+    metadata: { scenario: { sequential: true, maxErrors: 3 } },
+  });
+  const tick = () =>
+    env.client.workflow.execute('scenarioScheduleTick', {
+      taskQueue: imex.taskQueue,
+      workflowId: env.unique('tick'),
+      args: [{ orgId: imex.orgId, scenarioId }],
+    });
+  const settled = (errors: number) =>
+    waitFor(
+      `the coordinator to count ${errors} error(s)`,
+      async () => {
+        const state = await imex.imex.coordinatorState(scenarioId);
+        return state && state.running.length === 0 && state.started >= errors && state.consecutiveErrors === errors
+          ? state
+          : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+
+  await tick();
+  await settled(1);
+  expect((await scenario(scenarioId)).isActive).toBe(true); // a DataError counts: 1 of 3
+
+  await tick();
+  const off = await waitForDeactivation(imex.store, imex.orgId, scenarioId);
+  expect(off.deactivationReason).toMatch(
+    /^a run ended with InvalidAccessTokenError, which deactivates a scenario at once \(InvalidAccessTokenError: .*; execution [0-9a-f]{32}\)$/,
+  );
+  // The coordinator did it: the store's count of runs without one is empty.
+  expect(await imex.store.runErrors.collection.countDocuments({ scenarioId })).toBe(0);
+  expect((await imex.imex.coordinatorState(scenarioId))?.blocked).toBe('inactive');
+  const runs = await imex.store.executions.listByScenario(imex.orgId, scenarioId, { offset: 0, limit: 10 });
+  expect(runs.reverse().map((r) => `${r.trigger}:${r.status}:${r.error?.type}`)).toEqual([
+    'schedule:error:DataError',
+    'schedule:error:InvalidAccessTokenError',
+  ]);
 });

@@ -14,6 +14,7 @@ import { ScriptedHttpServer, type RecordedRequest } from '../helpers/scripted-ht
 import { webhookTrigger } from '../helpers/blueprints';
 import { terminateOpenWorkflows } from '../helpers/workflow-cleanup';
 import { waitFor } from '../../src/stack/wait';
+import { waitForDeactivation } from '../helpers/scenario-waits';
 import { coordinatorWorkflowId } from '../../src/domain';
 import type { Scenario } from '../../src/store';
 import { startDirectRun } from '../../src/temporal/direct-runs';
@@ -111,17 +112,15 @@ test("a webhook run's first error deactivates the scenario; a payload left waiti
   server.script(path, { status: 400 }, { status: 200 });
   const { scenarioId, hookId } = await webhookScenario(path);
   expect((await imex.imex.acceptWebhook(hookId, { n: 1 })).status).toBe('accepted');
-  const off = await waitFor(
-    'the scenario to be deactivated',
-    async () => {
-      const s = await scenario(scenarioId);
-      return s.isActive ? undefined : s;
-    },
-    { timeoutMs: 30_000 },
-  );
+  const off = await waitForDeactivation(imex.store, imex.orgId, scenarioId);
   expect(off.deactivationReason).toMatch(/^a webhook run ended with an error.*first error \(DataError/);
   expect(await imex.imex.acceptWebhook(hookId, { n: 2 })).toMatchObject({ status: 'inactive' });
-  expect(await imex.store.runErrors.collection.countDocuments({ scenarioId })).toBe(0);
+  // Cleared after the deactivation is written (and the schedule paused): a moment later.
+  await waitFor(
+    'the counted errors to be cleared',
+    async () => ((await imex.store.runErrors.collection.countDocuments({ scenarioId })) === 0 ? true : undefined),
+    { timeoutMs: 10_000 },
+  );
 
   // A payload accepted just before the deactivation waits, through any delivery, until reactivation.
   await imex.store.webhooks.enqueue({ orgId: imex.orgId, scenarioId, cap: 100, data: '{"n":3}' });

@@ -16,7 +16,7 @@ import { imexWorkflowBundle, startImexHarness, type ImexHarness } from '../helpe
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
-import { coordinatorWorkflowId, ieWorkflowId, runWorkflowId } from '../../src/domain';
+import { coordinatorWorkflowId, ieWorkflowId, rerunsWorkflowId, runWorkflowId } from '../../src/domain';
 import { coordinatorStateQuery } from '../../workflows/scenario-coordinator-messages';
 import { bulkOperationWorkflowId } from '../../src/temporal/client';
 import { stateFromDocument } from '../../activities/start-incomplete-execution';
@@ -189,6 +189,48 @@ test('fresh histories of every workflow type replay against the current code', a
   const accepted = await imex.imex.acceptWebhook(hookId, { n: 2 });
   const webhookRun = (accepted as { executionId: string }).executionId;
   expect((await imex.imex.scenarioRunResult(webhookRun)).status).toBe('success');
+
+  // Make's exponential backoff: a scheduled run whose first module fails with a ConnectionError
+  // starts a series of reruns, and its rerun tells the series it succeeded (SCENARIO_RERUNS_PATCH).
+  http.script('/first-flaky', { status: 503 }, { status: 200 });
+  const backoff = await imex.createScenario({
+    name: 'replay: reruns',
+    flow: [http.httpModule(1, '/first-flaky')],
+    metadata: {
+      scenario: { imex: { rerunSchedule: [300], policy: { ConnectionError: { inRun: { retry: false } } } } },
+    },
+  });
+  const backoffTick = await env.client.workflow.start('scenarioScheduleTick', {
+    taskQueue: imex.taskQueue,
+    workflowId: env.unique('tick-backoff'),
+    args: [{ orgId: imex.orgId, scenarioId: backoff }],
+  });
+  await backoffTick.result();
+  const backoffRun = backoffTick.firstExecutionRunId.replace(/-/g, '').toLowerCase();
+  const rerunsId = rerunsWorkflowId(imex.taskQueue, backoff);
+  await waitFor(
+    'the series of reruns to start',
+    async () =>
+      (await env.client.workflow
+        .getHandle(rerunsId)
+        .describe()
+        .catch(() => undefined))
+        ? true
+        : undefined,
+    { timeoutMs: 30_000 },
+  );
+  expect(await env.client.workflow.getHandle(rerunsId).result()).toEqual({ reruns: 1, outcome: 'recovered' });
+  const rerunLog = await imex.store.executions.listByScenario(imex.orgId, backoff, { offset: 0, limit: 10 });
+  const rerun = rerunLog.find((r) => r.status === 'success')?.executionId as string;
+
+  // Make's run-duration limit: a run still sleeping at its limit is interrupted (RUN_LIMIT_PATCH).
+  const limitedScenario = await imex.createScenario({
+    name: 'replay: interrupted',
+    flow: [webhook, { id: 2, module: 'util:FunctionSleep', version: 1, parameters: {}, mapper: { duration: 30 } }],
+    metadata: { scenario: { imex: { runLimit: 1000 } } },
+  });
+  const interrupted = await runAgain(limitedScenario);
+  expect(interrupted.result.status).toBe('warning');
 
   // An attempt over a fan-out where two bundles fail again: the IE moves, the other is parked
   // (ATTEMPT_KEEPS_BUNDLES_PATCH); the IE's attempt waited for its slot as `pending` (ATTEMPT_SLOT_WAIT_PATCH).
@@ -402,6 +444,13 @@ test('fresh histories of every workflow type replay against the current code', a
     'scenario-schedule-tick-fired': tickId,
     'scenario-run-directschedule': runWorkflowId(scheduledRun),
     'scenario-run-directwebhook': runWorkflowId(webhookRun),
+    // A transient error of a scheduled run starts its series of reruns; the rerun tells it (SCENARIO_RERUNS_PATCH).
+    'scenario-run-backofferror': runWorkflowId(backoffRun),
+    'scenario-run-rerun': runWorkflowId(rerun),
+    'scenario-reruns-recovered': rerunsId,
+    // Every run has its limit's timer; this one was interrupted at it (RUN_LIMIT_PATCH).
+    'scenario-run-limited': runWorkflowId(success.executionId),
+    'scenario-run-interrupted': runWorkflowId(interrupted.executionId),
     'incomplete-execution-coordinated': ieWorkflowId(resolvedIe),
     'incomplete-execution-notified': ieWorkflowId(deletedIe),
     'bulk-operation-retry': bulkOperationWorkflowId(operationId),
@@ -467,6 +516,7 @@ test('recorded histories of every workflow type replay against the current code'
     'incomplete-execution',
     'maintenance',
     'scenario-coordinator',
+    'scenario-reruns',
     'scenario-run',
     'scenario-schedule-tick',
   ]);

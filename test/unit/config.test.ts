@@ -15,6 +15,16 @@ describe('loadConfig', () => {
     });
     expect(config.TEMPORAL_ADDRESS).toBeUndefined();
     expect(config.MONGO_URL).toBeUndefined();
+    // Make's run-duration limit; the storage limit is the operator's.
+    expect(config.IMEX_RUN_LIMIT).toBe(40 * 60_000);
+    expect(config.IMEX_API_QUOTA_WRITES).toBe(false);
+  });
+
+  test('takes a run limit as a duration, and turns quota writes on', () => {
+    const config = loadConfig({ IMEX_RUN_LIMIT: '5m', IMEX_API_QUOTA_WRITES: 'true' });
+    expect(config.IMEX_RUN_LIMIT).toBe(5 * 60_000);
+    expect(config.IMEX_API_QUOTA_WRITES).toBe(true);
+    expect(() => loadConfig({ IMEX_RUN_LIMIT: 'forever' })).toThrow(ConfigError);
   });
 
   test('treats an empty variable as unset', () => {

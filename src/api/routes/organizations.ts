@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Organization, Store } from '../../store';
 import { authOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { errorBodySchema, notFound } from '../errors';
+import { errorBodySchema, forbidden, notFound } from '../errors';
 import { integerIdParam } from '../validation';
 
 const tags = ['organizations'];
@@ -82,6 +82,8 @@ export const organizationRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, de
         tags,
         summary: "Change the organization's incomplete-execution storage limit",
         description:
+          "The limit is the operator's: only a deployment with IMEX_API_QUOTA_WRITES=true lets tokens with " +
+          'organizations:write change it (otherwise 403; operators use `imex org set-quota`). ' +
           'Takes effect for parks within seconds (workers cache the limit briefly). A lower limit deletes nothing: ' +
           'new IEs are refused (data loss rules, Make §1.4) until usage is back under it.',
         params: organizationIdParams,
@@ -93,6 +95,13 @@ export const organizationRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, de
       const { orgId } = authOf(request);
       const { organizationId } = request.params;
       await ownOrganization(orgId, organizationId);
+      // Make: the storage limit comes with the plan; a token must not raise its own.
+      if (!deps.quotaWrites) {
+        throw forbidden(
+          'this deployment keeps the storage limit for its operator (imex org set-quota); ' +
+            'API tokens may change it only with IMEX_API_QUOTA_WRITES=true',
+        );
+      }
       if (!(await store.organizations.setQuota(organizationId, request.body.ieQuotaBytes))) {
         throw notFound(`organization ${organizationId}`);
       }

@@ -36,8 +36,26 @@ const tags = ['scenarios'];
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema };
 const scenarioEnvelope = z.object({ scenario: scenarioSchema });
 
+/** Make answers a responsive run within 40 seconds; a longer run's caller gets its execution id. */
+export const DEFAULT_RESPONSIVE_WAIT_MS = 40_000;
+
+/** `promise`'s value, or undefined when it has not settled within `ms` (it goes on, unobserved). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  promise.catch(() => undefined); // a failure after the answer was sent is nobody's to handle
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const { store, imex, registry } = deps;
+  const responsiveWaitMs = deps.responsiveWaitMs ?? DEFAULT_RESPONSIVE_WAIT_MS;
 
   /**
    * Incomplete-execution counts for the scenario objects (Make's `dlqCount`: IEs not resolved and
@@ -332,14 +350,15 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
         summary: 'Run an active scenario now with input data',
         description:
           'Make: "The scenario has to be active." An inactive scenario answers 409 with the reason. ' +
-          '`responsive: true` answers when the run has ended, with its status; `callbackUrl` gets the outcome ' +
+          '`responsive: true` answers when the run has ended, with its status, or after 40 s with 202 and the ' +
+          'execution id alone (the run goes on; its log and `callbackUrl` tell how it ended); `callbackUrl` gets the outcome ' +
           'POSTed when it ends, delivered by the run itself (retried while the receiver fails, about two minutes).',
         params: scenarioIdParams,
         body: runScenarioBody,
-        response: { 200: runScenarioResponse, ...errors, 409: errorBodySchema },
+        response: { 200: runScenarioResponse, 202: runScenarioResponse, ...errors, 409: errorBodySchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { orgId } = authOf(request);
       const { scenarioId } = request.params;
       const scenario = await scenarioOf(orgId, scenarioId);
@@ -353,8 +372,13 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) 
           ...(request.body?.callbackUrl ? { callbackUrl: request.body.callbackUrl } : {}),
         });
         if (!request.body?.responsive) return { executionId };
-        // Make's responsive: the answer waits for the run's end (its result is durable in Temporal).
-        const result = await imex.scenarioRunResult(executionId);
+        // Make's responsive: the answer waits for the run's end (its result is durable in Temporal),
+        // for as long as Make waits; past that the caller gets the execution id to look it up by.
+        const result = await within(imex.scenarioRunResult(executionId), responsiveWaitMs);
+        if (result === undefined) {
+          reply.code(202);
+          return { executionId };
+        }
         return {
           executionId,
           status: executionStatusCodes[result.status],

@@ -8,7 +8,7 @@ import type { BlueprintModule } from '../blueprint';
 import { FLOW_EMPTY_MESSAGE } from '../incomplete-execution-requests';
 import { filterSchema } from './filter';
 import { policyOverridesSchema } from './policy';
-import { retryScheduleSchema } from './schedule';
+import { durationSchema, retryScheduleSchema } from './schedule';
 import { isTimeZone } from '../iml/dates/zone';
 
 const jsonObject = z.record(z.string(), z.unknown());
@@ -53,6 +53,16 @@ export const scenarioImexSchema = z.strictObject({
   policy: policyOverridesSchema.optional(),
   /** Delays after each attempt: `[60000, 600000]`, `["1m", "10m"]` or `"1m,10m"`; stored as ms. */
   schedule: retryScheduleSchema.optional(),
+  /**
+   * Delays before each rerun of the whole scenario after a transient error of a scheduled run
+   * (Make's exponential backoff, `makeRerunSchedule` by default); its length is how many reruns.
+   */
+  rerunSchedule: retryScheduleSchema.optional(),
+  /**
+   * Longest run (ms or a duration, `"40m"`): past it the run ends with Make's
+   * ExecutionInterrupted warning (the deployment's `IMEX_RUN_LIMIT` by default).
+   */
+  runLimit: durationSchema.optional(),
   /** Most webhook payloads waiting in this scenario's queue; past it the hook answers 429 (default: the deployment's). */
   webhookQueueCap: z.int().positive().optional(),
   /** IANA zone for mappings' dates (`formatDate`, `parseDate`, `set*`, dates without a zone); UTC when absent. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../schedule';
 
-const durationSchema = z.union([
+/** A duration: milliseconds, or text such as `30s`, `10m`, `3h`. */
+export const durationSchema = z.union([
   z.int().min(0),
   z.string().transform((text, ctx) => {
     const ms = parseDuration(text);

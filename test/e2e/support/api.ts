@@ -30,7 +30,14 @@ export async function startApi(
   imex: ApiImexClient,
   options: Pick<
     ApiDeps,
-    'bulkWait' | 'webhooks' | 'triggers' | 'codecServer' | 'operations' | 'webhookResponseWaitMs'
+    | 'bulkWait'
+    | 'webhooks'
+    | 'triggers'
+    | 'codecServer'
+    | 'operations'
+    | 'webhookResponseWaitMs'
+    | 'responsiveWaitMs'
+    | 'quotaWrites'
   > = {},
 ): Promise<RunningApi> {
   const app = await createApiServer({

@@ -8,11 +8,37 @@ import {
   ieStatuses,
   ieWorkflowId,
   isHex32Id,
+  makeRerunSchedule,
   makeRetrySchedule,
   parseDuration,
+  rerunsScenario,
+  scenarioImexSchema,
   retryScheduleSchema,
   runWorkflowId,
 } from '../../../src/domain';
+
+describe("the whole scenario's reruns (Make's exponential backoff)", () => {
+  it("is Make's: 1 min, 2, 5, 10 min, 1 h, 3 h, 12 h, 24 h", () => {
+    expect(makeRerunSchedule).toEqual([60e3, 120e3, 300e3, 600e3, 3600e3, 10800e3, 43200e3, 86400e3]);
+  });
+
+  it('follows ConnectionError, RateLimitError and ModuleTimeoutError only', () => {
+    expect(['ConnectionError', 'RateLimitError', 'ModuleTimeoutError'].every(rerunsScenario)).toBe(true);
+    expect(['DataError', 'RuntimeError', 'InvalidAccessTokenError', 'OutOfSpaceError'].some(rerunsScenario)).toBe(
+      false,
+    );
+    expect(rerunsScenario(undefined)).toBe(false);
+  });
+
+  it("takes a scenario's own rerun schedule and run limit as durations", () => {
+    expect(scenarioImexSchema.parse({ rerunSchedule: '1s,2s', runLimit: '90s' })).toEqual({
+      rerunSchedule: [1000, 2000],
+      runLimit: 90_000,
+    });
+    expect(scenarioImexSchema.parse({ runLimit: 0 })).toEqual({ runLimit: 0 });
+    expect(scenarioImexSchema.safeParse({ runLimit: 'long' }).success).toBe(false);
+  });
+});
 
 describe('the auto-retry schedule', () => {
   it("is Make's: 1 min, 10, 10, 30, 30, 30 min, 3 h, 3 h", () => {
