@@ -9,6 +9,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   hasWebhookTrigger,
+  orderKeyTemplate,
   scenarioSettingsSchema,
   type AttemptSlotRelease,
   type AttemptSlotRequest,
@@ -17,7 +18,7 @@ import {
   type PrepareRunsOutput,
   type QueuedWebhook,
 } from '../src/domain';
-import type { Store } from '../src/store';
+import type { QueuedPayload, Store } from '../src/store';
 import {
   pauseScenarioSchedule,
   signalCoordinatorIfRunning,
@@ -57,6 +58,7 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
 
   async function prepareRuns(input: PrepareRunsInput): Promise<PrepareRunsOutput> {
     await store.webhooks.markConsumedThrough(input.scenarioId, input.consumedThrough);
+    if (input.startedSeqs?.length) await store.webhooks.markStarted(input.scenarioId, input.startedSeqs);
     const found = await store.scenarios.get(input.orgId, input.scenarioId);
     if (!found) {
       const missing: CoordinatedScenario = {
@@ -86,21 +88,29 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
       maxErrors: settings.maxErrors,
       webhookTrigger: hasWebhookTrigger(found.blueprint),
     };
-    // Make §1.3: only a sequential scenario waits on its incomplete executions.
-    const open = settings.sequential ? await store.incompleteExecutions.countOpen(input.orgId, input.scenarioId) : 0;
-    const webhooks: QueuedWebhook[] = [];
-    if (found.isActive && open === 0) {
-      for (const entry of await store.webhooks.readAfter(input.scenarioId, input.webhookAfter, input.webhookLimit)) {
-        webhooks.push({
-          seq: entry.seq,
-          executionId: entry.executionId,
-          receivedAt: entry.receivedAt.toISOString(),
-          ...(entry.data === undefined ? {} : { data: JSON.parse(entry.data) as unknown }),
-          ...(entry.traceparent === undefined ? {} : { traceparent: entry.traceparent }),
-        });
+    // Make §1.3: only a sequential scenario waits on its incomplete executions; with an order key
+    // (and a coordinator that knows it) a payload waits only on open IEs of its key.
+    if (input.byOrderKey && orderKeyTemplate(found.blueprint) !== undefined) {
+      const open = await store.incompleteExecutions.openOrderKeys(input.orgId, input.scenarioId);
+      if (open.open > 0 && open.unkeyed === 0) {
+        const entries = found.isActive
+          ? await store.webhooks.readWaitingExceptKeys(input.scenarioId, open.keys, input.webhookLimit)
+          : [];
+        return {
+          scenario,
+          openIncompleteExecutions: open.open,
+          webhooks: entries.map(queuedWebhook),
+          byOrderKey: true,
+          maxConcurrentRuns,
+        };
       }
     }
-    return { scenario, openIncompleteExecutions: open, webhooks, maxConcurrentRuns };
+    const open = settings.sequential ? await store.incompleteExecutions.countOpen(input.orgId, input.scenarioId) : 0;
+    const entries =
+      found.isActive && open === 0
+        ? await store.webhooks.readAfter(input.scenarioId, input.webhookAfter, input.webhookLimit)
+        : [];
+    return { scenario, openIncompleteExecutions: open, webhooks: entries.map(queuedWebhook), maxConcurrentRuns };
   }
 
   /** Deactivates the scenario (and pauses its schedule), unless it was reactivated since `activation`. */
@@ -189,5 +199,17 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     releaseAttemptSlot,
     notifyIncompleteExecutionClosed,
     requestScheduledRun,
+  };
+}
+
+/** A queue entry as the coordinator gets it. */
+function queuedWebhook(entry: QueuedPayload): QueuedWebhook {
+  return {
+    seq: entry.seq,
+    executionId: entry.executionId,
+    receivedAt: entry.receivedAt.toISOString(),
+    ...(entry.data === undefined ? {} : { data: JSON.parse(entry.data) as unknown }),
+    ...(entry.traceparent === undefined ? {} : { traceparent: entry.traceparent }),
+    ...(entry.orderKey === undefined ? {} : { orderKey: entry.orderKey }),
   };
 }

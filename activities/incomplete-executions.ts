@@ -55,6 +55,8 @@ export interface ParkInput {
   failed: FailedBundle;
   /** This IE's auto-retry schedule (a Break's count × interval, or the scenario's); the deployment's when absent. */
   schedule?: number[];
+  /** The run's order key, hashed (ordering per key): the IE holds back that key's payloads only. */
+  orderKey?: string;
 }
 
 export type ParkOutput = { parked: ParkedBundle; stopRun?: undefined } | { stopRun: string; parked?: undefined };
@@ -159,6 +161,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       error: failed.error,
       retry,
       ...(input.schedule ? { schedule: input.schedule } : {}),
+      ...(input.orderKey === undefined ? {} : { orderKey: input.orderKey }),
     });
 
     const stored = { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };

@@ -508,6 +508,8 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       blueprint: input.blueprint,
       failed,
       ...(schedule ? { schedule } : {}),
+      // Ordering per key: only runs started with a key have one (none in histories from before).
+      ...(input.orderKey === undefined ? {} : { orderKey: input.orderKey }),
     });
     if (!parkedBundle.parked) throw new RunStopped({ ...failed.error, message: parkedBundle.stopRun });
     parked.push(parkedBundle.parked);

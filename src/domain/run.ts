@@ -65,6 +65,8 @@ export interface ScenarioRunInput {
    * (activities/run-callback.ts), durably: the run's workflow delivers it before it closes.
    */
   callbackUrl?: string;
+  /** A webhook run's order key, hashed (its scenario orders by key): an IE it parks records it. */
+  orderKey?: string;
 }
 
 /** What a run's `callbackUrl` receives when it ends (Make's status codes: 1 success, 2 warning, 3 error). */

@@ -15,7 +15,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   BULK_OPERATION_PRIORITY,
   coordinatorWorkflowId,
+  evaluateOrderKey,
   hasWebhookTrigger,
+  orderKeyTemplate,
   respondsToWebhook,
   ieWorkflowId,
   ImexOrgId,
@@ -29,7 +31,7 @@ import {
   type RunTrigger,
   type ScenarioRunResult,
 } from '../domain';
-import type { Store, WebhookResponse } from '../store';
+import { hashOrderKey, type Store, type WebhookResponse } from '../store';
 import { traceparentField } from '../observability/trace-context';
 import { INLINE_BUNDLE_MAX_BYTES, toBundleOrRefs } from '../../activities/bundle-refs';
 import { deletionDiff } from '../../activities/ie-change-diff';
@@ -297,12 +299,19 @@ export class ImexClient {
       data =
         Buffer.byteLength(text) > INLINE_BUNDLE_MAX_BYTES ? JSON.stringify(await this.store.blobs.put(payload)) : text;
     }
+    // Ordering per key: the key is the payload's for good, evaluated once here (src/domain/order-key.ts).
+    const keyTemplate = orderKeyTemplate(scenario.blueprint);
+    const orderKey =
+      keyTemplate === undefined
+        ? undefined
+        : hashOrderKey(evaluateOrderKey(keyTemplate, scenario.blueprint.flow[0]?.id ?? 1, payload));
     const queued = await this.store.webhooks.enqueue({
       orgId: scenario.orgId,
       scenarioId: scenario.id,
       cap,
       ...(data === undefined ? {} : { data }),
       ...(executionId === undefined ? {} : { executionId }),
+      ...(orderKey === undefined ? {} : { orderKey }),
       ...traceparentField(),
     });
     if (!queued.accepted) return { status: 'queue-full', scenarioId: scenario.id, queued: queued.queued, cap };
@@ -312,21 +321,27 @@ export class ImexClient {
       scenarioId: scenario.id,
       seq: queued.seq,
       executionId: queued.executionId,
-      ...((await this.mayRespondAtOnce(scenario, settings.sequential)) ? { responds: true } : {}),
+      ...((await this.mayRespondAtOnce(scenario, settings.sequential, orderKey)) ? { responds: true } : {}),
     };
   }
 
   /**
    * Whether a webhook's caller waits for the scenario's own answer: it has a `gateway:WebhookRespond`
    * and the payload's run starts now. A sequential scenario with an open IE holds its payloads back
-   * (Make §1.3): their callers are answered "Accepted" at once.
+   * (Make §1.3), or with an order key those of the IE's key: their callers are answered "Accepted" at once.
    */
   private async mayRespondAtOnce(
     scenario: { orgId: number; id: number; blueprint: { flow: Parameters<typeof respondsToWebhook>[0] } },
     sequential: boolean,
+    orderKey: string | undefined,
   ): Promise<boolean> {
     if (!respondsToWebhook(scenario.blueprint.flow)) return false;
-    return !sequential || (await this.store.incompleteExecutions.countOpen(scenario.orgId, scenario.id)) === 0;
+    if (!sequential) return true;
+    if (orderKey === undefined)
+      return (await this.store.incompleteExecutions.countOpen(scenario.orgId, scenario.id)) === 0;
+    // Ordering per key: only open IEs with its key (or with none) hold the payload back.
+    const open = await this.store.incompleteExecutions.openOrderKeys(scenario.orgId, scenario.id);
+    return open.unkeyed === 0 && !open.keys.includes(orderKey);
   }
 
   /**

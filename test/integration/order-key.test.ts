@@ -1,0 +1,202 @@
+/**
+ * Ordering per business key (issue 22, point 4), on the real dev server and wire-protocol server:
+ * a sequential webhook scenario with `metadata.scenario.imex.orderKey` `{{1.customerId}}` holds
+ * back only the payloads of a customer whose run parked an incomplete execution, in arrival
+ * order, while other customers' payloads (and the empty key's) run; once the IE is retried and
+ * resolved, the held payloads run in the order they arrived. Without the key, everything waits,
+ * as before. The coordinator's and the parking run's histories replay (and are recorded as
+ * fixtures with IMEX_RECORD_HISTORIES=1).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { openTestEnv, type TestEnv } from '../helpers/test-env';
+import { imexWorkflowBundle, startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { webhookTrigger } from '../helpers/blueprints';
+import { waitFor } from '../../src/stack/wait';
+import { coordinatorWorkflowId, runWorkflowId } from '../../src/domain';
+import { hashOrderKey, type IncompleteExecutionDocument } from '../../src/store';
+
+let env: TestEnv;
+let imex: ImexHarness;
+let server: ScriptedHttpServer;
+
+beforeAll(async () => {
+  env = await openTestEnv();
+  imex = await startImexHarness(env);
+  server = await new ScriptedHttpServer().start();
+});
+
+afterAll(async () => {
+  await imex?.stop();
+  await server?.stop();
+  await env?.close();
+});
+
+/** A sequential webhook scenario whose module 2 calls `/<prefix>/<customerId>` with the payload's id. */
+async function crmScenario(prefix: string, imexSettings: Record<string, unknown>): Promise<number> {
+  const crm = server.httpModule(2, `/${prefix}/{{1.customerId}}`, { data: '{"id":"{{1.id}}"}' });
+  return imex.createScenario({
+    name: `order per key: ${prefix}`,
+    flow: [webhookTrigger, crm],
+    metadata: { scenario: { dlq: true, sequential: true, imex: imexSettings } },
+  });
+}
+
+async function push(scenarioId: number, payload: Record<string, unknown>): Promise<string> {
+  const hookId = (await imex.store.scenarios.get(imex.orgId, scenarioId))?.hookId as string;
+  const result = await imex.imex.acceptWebhook(hookId, payload);
+  if (result.status !== 'accepted') throw new Error(`payload ${JSON.stringify(payload)}: ${result.status}`);
+  return result.executionId;
+}
+
+/** The ids the CRM received under `prefix`, in the order they arrived (every customer). */
+function idsReceived(prefix: string): string[] {
+  return server.requests
+    .filter((r) => r.path.startsWith(`/${prefix}/`))
+    .map((r) => (JSON.parse(r.body) as { id: string }).id);
+}
+
+async function openIes(scenarioId: number): Promise<IncompleteExecutionDocument[]> {
+  return imex.store.incompleteExecutions.list({
+    orgId: imex.orgId,
+    scenarioId,
+    status: 'unresolved',
+    offset: 0,
+    limit: 10,
+    sortBy: 'created',
+    sortDir: 'asc',
+  });
+}
+
+async function successfulWebhookRuns(scenarioId: number): Promise<number> {
+  const logs = await imex.store.executions.listByScenario(imex.orgId, scenarioId, { offset: 0, limit: 100 });
+  return logs.filter((l) => l.trigger === 'webhook' && l.status === 'success').length;
+}
+
+const interleaved = [
+  { customerId: 'A', id: 'A1' },
+  { customerId: 'B', id: 'B1' },
+  { customerId: 'A', id: 'A2' },
+  { id: 'N1' }, // no customerId: the empty key, a key of its own
+  { customerId: 'B', id: 'B2' },
+  { customerId: 'C', id: 'C1' },
+  { customerId: 'A', id: 'A3' },
+];
+
+test("with an order key, only the failing customer's payloads wait, in arrival order, and run once its IE resolves", async () => {
+  const prefix = 'keyed';
+  server.script(`/${prefix}/A`, { status: 400 }); // DataError: the IE waits for a person
+  const scenarioId = await crmScenario(prefix, { orderKey: '{{1.customerId}}' });
+  const executions: string[] = [];
+  for (const payload of interleaved) executions.push(await push(scenarioId, payload));
+
+  // A1 parks; B1, N1, B2, C1 run past A2 and A3, in their order.
+  await waitFor(
+    'the other keys to run',
+    async () => ((await successfulWebhookRuns(scenarioId)) >= 4 ? true : undefined),
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  const state = await waitFor(
+    'the coordinator to wait on the open IE',
+    async () => {
+      const s = await imex.imex.coordinatorState(scenarioId);
+      return s?.running.length === 0 && s.blocked === 'incomplete-executions' ? s : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  expect(state.pendingRuns).toBe(0);
+  expect(idsReceived(prefix)).toEqual(['A1', 'B1', 'N1', 'B2', 'C1']);
+  expect(await imex.store.webhooks.queued(scenarioId)).toBe(2);
+  const [ie, ...others] = await openIes(scenarioId);
+  expect(others).toEqual([]);
+  expect(ie).toMatchObject({ executionId: executions[0], orderKey: hashOrderKey('A') });
+  // The key is derived from user data: the store keeps only its hash.
+  expect(JSON.stringify(ie)).not.toContain('"A"');
+
+  // The CRM is fixed: the retry resolves A1's IE, then A2 and A3 run, in that order, once each.
+  server.script(`/${prefix}/A`, { status: 200 });
+  await imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
+  await waitFor(
+    'every payload to have run',
+    async () => ((await successfulWebhookRuns(scenarioId)) >= 6 ? true : undefined),
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  expect(idsReceived(prefix)).toEqual(['A1', 'B1', 'N1', 'B2', 'C1', 'A1', 'A2', 'A3']);
+  // Entries are marked at the coordinator's next look, after the last run ended.
+  await waitFor(
+    'the queue to be drained',
+    async () => ((await imex.store.webhooks.queued(scenarioId)) === 0 ? true : undefined),
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  expect(await openIes(scenarioId)).toEqual([]);
+  expect(await imex.imex.coordinatorState(scenarioId)).toMatchObject({ blocked: null, running: [] });
+
+  // The new shapes replay: the coordinator that picked payloads by key, and a run that parked with one.
+  const histories = [
+    { name: 'scenario-coordinator-orderkey', workflowId: coordinatorWorkflowId(imex.taskQueue, scenarioId) },
+    { name: 'scenario-run-orderkey', workflowId: runWorkflowId(executions[0] as string) },
+  ];
+  const fetched = await Promise.all(
+    histories.map(async (h) => ({ ...h, history: await env.client.workflow.getHandle(h.workflowId).fetchHistory() })),
+  );
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: await imexWorkflowBundle(), replayName: 'imex-replay-orderkey' },
+    fetched.map(({ workflowId, history }) => ({ workflowId, history })),
+  )) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+  if (process.env.IMEX_RECORD_HISTORIES === '1') {
+    const fixtures = path.resolve(__dirname, '../fixtures/histories');
+    for (const { name, history } of fetched) {
+      const file = path.join(fixtures, `${name}.history.pb`);
+      if (!fs.existsSync(file)) fs.writeFileSync(file, temporal.api.history.v1.History.encode(history).finish());
+    }
+  }
+});
+
+test('without an order key, every payload waits on the open IE, as before, and all run in arrival order', async () => {
+  const prefix = 'unkeyed';
+  server.script(`/${prefix}/A`, { status: 400 });
+  const scenarioId = await crmScenario(prefix, {});
+  for (const payload of interleaved) await push(scenarioId, payload);
+
+  const [ie] = await waitFor(
+    'the IE',
+    async () => ((await openIes(scenarioId)).length ? openIes(scenarioId) : undefined),
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  await waitFor(
+    'the coordinator to wait on the open IE',
+    async () => {
+      const s = await imex.imex.coordinatorState(scenarioId);
+      return s?.running.length === 0 && s.blocked === 'incomplete-executions' ? s : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+  expect(idsReceived(prefix)).toEqual(['A1']);
+  expect(await imex.store.webhooks.queued(scenarioId)).toBe(6);
+
+  server.script(`/${prefix}/A`, { status: 200 });
+  await imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
+  await waitFor(
+    'every payload to have run',
+    async () => ((await successfulWebhookRuns(scenarioId)) >= 6 ? true : undefined),
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  expect(idsReceived(prefix)).toEqual(['A1', 'A1', 'B1', 'A2', 'N1', 'B2', 'C1', 'A3']);
+});
