@@ -4,8 +4,9 @@
  * back only the payloads of a customer whose run parked an incomplete execution, in arrival
  * order, while other customers' payloads (and the empty key's) run; once the IE is retried and
  * resolved, the held payloads run in the order they arrived. Without the key, everything waits,
- * as before. The coordinator's and the parking run's histories replay (and are recorded as
- * fixtures with IMEX_RECORD_HISTORIES=1).
+ * as before. A coordinator lost between starting a run picked by key and marking its payload
+ * (terminated, a worker restarted) neither drops nor doubles a payload. The coordinator's and the
+ * parking run's histories replay (and are recorded as fixtures with IMEX_RECORD_HISTORIES=1).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -199,4 +200,65 @@ test('without an order key, every payload waits on the open IE, as before, and a
     },
   );
   expect(idsReceived(prefix)).toEqual(['A1', 'A1', 'B1', 'A2', 'N1', 'B2', 'C1', 'A3']);
+});
+
+test('a coordinator lost between starting a keyed run and marking its payload neither drops nor doubles one', async () => {
+  const prefix = 'lost';
+  server.script(`/${prefix}/A`, { status: 400 });
+  server.script(`/${prefix}/B`, { status: 200, held: true }); // B1's run stays in progress until released
+  const scenarioId = await crmScenario(prefix, { orderKey: '{{1.customerId}}' });
+  await push(scenarioId, { customerId: 'A', id: 'A1' });
+  const [ie] = await waitFor(
+    'the IE',
+    async () => ((await openIes(scenarioId)).length ? openIes(scenarioId) : undefined),
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  await push(scenarioId, { customerId: 'A', id: 'A2' });
+  await push(scenarioId, { customerId: 'B', id: 'B1' });
+  await waitFor('B1 to reach the CRM', async () => (idsReceived(prefix).includes('B1') ? true : undefined), {
+    timeoutMs: 60_000,
+  });
+
+  // B1's run was started past A2 and its payload is not marked yet: the coordinator goes, the worker restarts.
+  await env.client.workflow.getHandle(coordinatorWorkflowId(imex.taskQueue, scenarioId)).terminate('test: lost');
+  await imex.restartWorker();
+  server.release();
+  await waitFor('B1 to succeed', async () => ((await successfulWebhookRuns(scenarioId)) >= 1 ? true : undefined), {
+    timeoutMs: 60_000,
+  });
+  // A new payload wakes a new coordinator, which finds B1's run started and only marks it.
+  await push(scenarioId, { customerId: 'C', id: 'C1' });
+  await waitFor('C1 to succeed', async () => ((await successfulWebhookRuns(scenarioId)) >= 2 ? true : undefined), {
+    timeoutMs: 60_000,
+  });
+  // Left waiting: A2 only, held by A1's IE (C1's entry is marked at the coordinator's next look).
+  await waitFor(
+    'only A2 to wait',
+    async () => ((await imex.store.webhooks.queued(scenarioId)) === 1 ? true : undefined),
+    {
+      timeoutMs: 30_000,
+    },
+  );
+
+  server.script(`/${prefix}/A`, { status: 200 });
+  await imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
+  await waitFor('A2 to succeed', async () => ((await successfulWebhookRuns(scenarioId)) >= 3 ? true : undefined), {
+    timeoutMs: 60_000,
+  });
+  await waitFor(
+    'the queue to be drained',
+    async () => ((await imex.store.webhooks.queued(scenarioId)) === 0 ? true : undefined),
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  // B1 ran once: its module call, cut by the restart, was sent again by the retried activity
+  // under the same Idempotency-Key (a service counts it once).
+  const b1Keys = new Set(server.requestsTo(`/${prefix}/B`).map((r) => r.headers['idempotency-key']));
+  expect(b1Keys.size).toBe(1);
+  const calls = idsReceived(prefix).filter((id, i, all) => id !== 'B1' || all[i - 1] !== 'B1');
+  expect(calls).toEqual(['A1', 'B1', 'C1', 'A1', 'A2']);
+  expect(await successfulWebhookRuns(scenarioId)).toBe(3);
 });
