@@ -508,8 +508,10 @@ async function runScenario(input: ScenarioRunInput): Promise<ScenarioRunResult> 
       blueprint: input.blueprint,
       failed,
       ...(schedule ? { schedule } : {}),
-      // Ordering per key: only runs started with a key have one (none in histories from before).
+      // Ordering per key: a run started with a key parks with it (none in histories from before);
+      // an attempt's other failed bundles take their IE's.
       ...(input.orderKey === undefined ? {} : { orderKey: input.orderKey }),
+      ...(resume ? { orderKeyOfIe: resume.ieId } : {}),
     });
     if (!parkedBundle.parked) throw new RunStopped({ ...failed.error, message: parkedBundle.stopRun });
     parked.push(parkedBundle.parked);

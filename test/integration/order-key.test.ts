@@ -262,3 +262,38 @@ test('a coordinator lost between starting a keyed run and marking its payload ne
   expect(calls).toEqual(['A1', 'B1', 'C1', 'A1', 'A2']);
   expect(await successfulWebhookRuns(scenarioId)).toBe(3);
 });
+
+test("an attempt's other failed bundles are parked with their IE's order key", async () => {
+  const prefix = 'fanout';
+  server.script(`/${prefix}/gate`, { status: 400 }, { status: 200 });
+  for (const sku of ['a', 'b', 'c']) server.script(`/${prefix}/item/${sku}`, { status: sku === 'a' ? 200 : 400 });
+  const scenarioId = await imex.createScenario({
+    name: 'order per key: an attempt fans out',
+    flow: [
+      webhookTrigger,
+      server.httpModule(2, `/${prefix}/gate`),
+      { id: 3, module: 'builtin:BasicFeeder', version: 1, parameters: {}, mapper: { array: '{{1.items}}' } },
+      server.httpModule(4, `/${prefix}/item`, { url: `${server.url(`/${prefix}/item/`)}{{3.sku}}` }),
+    ],
+    metadata: { scenario: { dlq: true, sequential: true, imex: { orderKey: '{{1.customerId}}' } } },
+  });
+  await push(scenarioId, { customerId: 'K', items: [{ sku: 'a' }, { sku: 'b' }, { sku: 'c' }] });
+  const [ie] = await waitFor(
+    'the IE',
+    async () => ((await openIes(scenarioId)).length ? openIes(scenarioId) : undefined),
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  await imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
+  // The attempt fails at b (the IE moves there) and at c: c is parked as an IE of its own, with K's key.
+  const docs = await waitFor(
+    "the attempt's second IE",
+    async () => {
+      const open = await imex.store.incompleteExecutions.collection.find({ scenarioId, deleted: false }).toArray();
+      return open.length === 2 && open.every((d) => d.failer === 4) ? open : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  expect(docs.map((d) => d.orderKey)).toEqual([hashOrderKey('K'), hashOrderKey('K')]);
+});
