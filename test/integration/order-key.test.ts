@@ -8,12 +8,9 @@
  * (terminated, a worker restarted) neither drops nor doubles a payload. The coordinator's and the
  * parking run's histories replay (and are recorded as fixtures with IMEX_RECORD_HISTORIES=1).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { imexWorkflowBundle, startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { recordHistoryFixtures, replayFailures } from '../helpers/history-replay';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
@@ -77,6 +74,43 @@ async function successfulWebhookRuns(scenarioId: number): Promise<number> {
   return logs.filter((l) => l.trigger === 'webhook' && l.status === 'success').length;
 }
 
+/** Waits until `count` webhook runs of the scenario have succeeded. */
+async function waitForSuccesses(scenarioId: number, count: number, what: string): Promise<void> {
+  await waitFor(what, async () => ((await successfulWebhookRuns(scenarioId)) >= count ? true : undefined), {
+    timeoutMs: 60_000,
+  });
+}
+
+/** Waits until `count` payloads wait in the queue (entries are marked at the coordinator's next look). */
+async function waitForQueued(scenarioId: number, count: number, what: string): Promise<void> {
+  await waitFor(what, async () => ((await imex.store.webhooks.queued(scenarioId)) === count ? true : undefined), {
+    timeoutMs: 30_000,
+  });
+}
+
+async function waitForIe(scenarioId: number): Promise<IncompleteExecutionDocument> {
+  const [ie] = await waitFor(
+    'the IE',
+    async () => ((await openIes(scenarioId)).length ? openIes(scenarioId) : undefined),
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  return ie as IncompleteExecutionDocument;
+}
+
+/** Waits until the coordinator runs nothing and says it waits on incomplete executions. */
+async function waitUntilHeld(scenarioId: number) {
+  return waitFor(
+    'the coordinator to wait on the open IE',
+    async () => {
+      const s = await imex.imex.coordinatorState(scenarioId);
+      return s?.running.length === 0 && s.blocked === 'incomplete-executions' ? s : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
+}
+
 const interleaved = [
   { customerId: 'A', id: 'A1' },
   { customerId: 'B', id: 'B1' },
@@ -95,21 +129,8 @@ test("with an order key, only the failing customer's payloads wait, in arrival o
   for (const payload of interleaved) executions.push(await push(scenarioId, payload));
 
   // A1 parks; B1, N1, B2, C1 run past A2 and A3, in their order.
-  await waitFor(
-    'the other keys to run',
-    async () => ((await successfulWebhookRuns(scenarioId)) >= 4 ? true : undefined),
-    {
-      timeoutMs: 60_000,
-    },
-  );
-  const state = await waitFor(
-    'the coordinator to wait on the open IE',
-    async () => {
-      const s = await imex.imex.coordinatorState(scenarioId);
-      return s?.running.length === 0 && s.blocked === 'incomplete-executions' ? s : undefined;
-    },
-    { timeoutMs: 30_000 },
-  );
+  await waitForSuccesses(scenarioId, 4, 'the other keys to run');
+  const state = await waitUntilHeld(scenarioId);
   expect(state.pendingRuns).toBe(0);
   expect(idsReceived(prefix)).toEqual(['A1', 'B1', 'N1', 'B2', 'C1']);
   expect(await imex.store.webhooks.queued(scenarioId)).toBe(2);
@@ -122,22 +143,9 @@ test("with an order key, only the failing customer's payloads wait, in arrival o
   // The CRM is fixed: the retry resolves A1's IE, then A2 and A3 run, in that order, once each.
   server.script(`/${prefix}/A`, { status: 200 });
   await imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
-  await waitFor(
-    'every payload to have run',
-    async () => ((await successfulWebhookRuns(scenarioId)) >= 6 ? true : undefined),
-    {
-      timeoutMs: 60_000,
-    },
-  );
+  await waitForSuccesses(scenarioId, 6, 'every payload to have run');
   expect(idsReceived(prefix)).toEqual(['A1', 'B1', 'N1', 'B2', 'C1', 'A1', 'A2', 'A3']);
-  // Entries are marked at the coordinator's next look, after the last run ended.
-  await waitFor(
-    'the queue to be drained',
-    async () => ((await imex.store.webhooks.queued(scenarioId)) === 0 ? true : undefined),
-    {
-      timeoutMs: 30_000,
-    },
-  );
+  await waitForQueued(scenarioId, 0, 'the queue to be drained');
   expect(await openIes(scenarioId)).toEqual([]);
   expect(await imex.imex.coordinatorState(scenarioId)).toMatchObject({ blocked: null, running: [] });
 
@@ -149,21 +157,8 @@ test("with an order key, only the failing customer's payloads wait, in arrival o
   const fetched = await Promise.all(
     histories.map(async (h) => ({ ...h, history: await env.client.workflow.getHandle(h.workflowId).fetchHistory() })),
   );
-  const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories(
-    { workflowBundle: await imexWorkflowBundle(), replayName: 'imex-replay-orderkey' },
-    fetched.map(({ workflowId, history }) => ({ workflowId, history })),
-  )) {
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-  }
-  expect(failures).toEqual([]);
-  if (process.env.IMEX_RECORD_HISTORIES === '1') {
-    const fixtures = path.resolve(__dirname, '../fixtures/histories');
-    for (const { name, history } of fetched) {
-      const file = path.join(fixtures, `${name}.history.pb`);
-      if (!fs.existsSync(file)) fs.writeFileSync(file, temporal.api.history.v1.History.encode(history).finish());
-    }
-  }
+  expect(await replayFailures(fetched, { replayName: 'imex-replay-orderkey' })).toEqual([]);
+  recordHistoryFixtures(fetched);
 });
 
 test('without an order key, every payload waits on the open IE, as before, and all run in arrival order', async () => {
@@ -172,33 +167,14 @@ test('without an order key, every payload waits on the open IE, as before, and a
   const scenarioId = await crmScenario(prefix, {});
   for (const payload of interleaved) await push(scenarioId, payload);
 
-  const [ie] = await waitFor(
-    'the IE',
-    async () => ((await openIes(scenarioId)).length ? openIes(scenarioId) : undefined),
-    {
-      timeoutMs: 60_000,
-    },
-  );
-  await waitFor(
-    'the coordinator to wait on the open IE',
-    async () => {
-      const s = await imex.imex.coordinatorState(scenarioId);
-      return s?.running.length === 0 && s.blocked === 'incomplete-executions' ? s : undefined;
-    },
-    { timeoutMs: 30_000 },
-  );
+  const ie = await waitForIe(scenarioId);
+  await waitUntilHeld(scenarioId);
   expect(idsReceived(prefix)).toEqual(['A1']);
   expect(await imex.store.webhooks.queued(scenarioId)).toBe(6);
 
   server.script(`/${prefix}/A`, { status: 200 });
-  await imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
-  await waitFor(
-    'every payload to have run',
-    async () => ((await successfulWebhookRuns(scenarioId)) >= 6 ? true : undefined),
-    {
-      timeoutMs: 60_000,
-    },
-  );
+  await imex.imex.requestIncompleteExecution(ie._id, 'retry');
+  await waitForSuccesses(scenarioId, 6, 'every payload to have run');
   expect(idsReceived(prefix)).toEqual(['A1', 'A1', 'B1', 'A2', 'N1', 'B2', 'C1', 'A3']);
 });
 
@@ -208,13 +184,7 @@ test('a coordinator lost between starting a keyed run and marking its payload ne
   server.script(`/${prefix}/B`, { status: 200, held: true }); // B1's run stays in progress until released
   const scenarioId = await crmScenario(prefix, { orderKey: '{{1.customerId}}' });
   await push(scenarioId, { customerId: 'A', id: 'A1' });
-  const [ie] = await waitFor(
-    'the IE',
-    async () => ((await openIes(scenarioId)).length ? openIes(scenarioId) : undefined),
-    {
-      timeoutMs: 60_000,
-    },
-  );
+  const ie = await waitForIe(scenarioId);
   await push(scenarioId, { customerId: 'A', id: 'A2' });
   await push(scenarioId, { customerId: 'B', id: 'B1' });
   await waitFor('B1 to reach the CRM', async () => (idsReceived(prefix).includes('B1') ? true : undefined), {
@@ -225,35 +195,16 @@ test('a coordinator lost between starting a keyed run and marking its payload ne
   await env.client.workflow.getHandle(coordinatorWorkflowId(imex.taskQueue, scenarioId)).terminate('test: lost');
   await imex.restartWorker();
   server.release();
-  await waitFor('B1 to succeed', async () => ((await successfulWebhookRuns(scenarioId)) >= 1 ? true : undefined), {
-    timeoutMs: 60_000,
-  });
+  await waitForSuccesses(scenarioId, 1, 'B1 to succeed');
   // A new payload wakes a new coordinator, which finds B1's run started and only marks it.
   await push(scenarioId, { customerId: 'C', id: 'C1' });
-  await waitFor('C1 to succeed', async () => ((await successfulWebhookRuns(scenarioId)) >= 2 ? true : undefined), {
-    timeoutMs: 60_000,
-  });
-  // Left waiting: A2 only, held by A1's IE (C1's entry is marked at the coordinator's next look).
-  await waitFor(
-    'only A2 to wait',
-    async () => ((await imex.store.webhooks.queued(scenarioId)) === 1 ? true : undefined),
-    {
-      timeoutMs: 30_000,
-    },
-  );
+  await waitForSuccesses(scenarioId, 2, 'C1 to succeed');
+  await waitForQueued(scenarioId, 1, "only A2 to wait, held by A1's IE");
 
   server.script(`/${prefix}/A`, { status: 200 });
-  await imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
-  await waitFor('A2 to succeed', async () => ((await successfulWebhookRuns(scenarioId)) >= 3 ? true : undefined), {
-    timeoutMs: 60_000,
-  });
-  await waitFor(
-    'the queue to be drained',
-    async () => ((await imex.store.webhooks.queued(scenarioId)) === 0 ? true : undefined),
-    {
-      timeoutMs: 30_000,
-    },
-  );
+  await imex.imex.requestIncompleteExecution(ie._id, 'retry');
+  await waitForSuccesses(scenarioId, 3, 'A2 to succeed');
+  await waitForQueued(scenarioId, 0, 'the queue to be drained');
   // B1 ran once: its module call, cut by the restart, was sent again by the retried activity
   // under the same Idempotency-Key (a service counts it once).
   const b1Keys = new Set(server.requestsTo(`/${prefix}/B`).map((r) => r.headers['idempotency-key']));
