@@ -4,7 +4,8 @@
  * on its first error, after which its hook answers 409 saying why; the queue cap answers 429,
  * exactly past the cap under concurrency; a burst runs every payload once; an Idempotency-Key
  * resend answers the first acceptance;
- * `scheduling` set by PATCH becomes a Temporal Schedule that stop pauses.
+ * `scheduling` set by PATCH becomes a Temporal Schedule that stop pauses; an order key
+ * (`metadata.scenario.imex.orderKey`) is validated (400 naming it) and holds back only its key.
  */
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
