@@ -16,6 +16,7 @@ import {
 import type { BlobStore } from '../src/store';
 import { resolveContext, toBundleOrRefs } from './bundle-refs';
 import { activityMappingEnvironment } from './mapping-environment';
+import { RUNAWAY_HINT, TimeBoundExceededError, withinTimeBound } from '../src/modules/time-bound';
 
 export interface FlowExpressionsInput {
   /** Only the bundles the expressions map from. */
@@ -43,12 +44,16 @@ export function createEvaluateFlowExpressions({ blobs }: { blobs: BlobStore }) {
     let passes: boolean;
     let mapped: Record<string, unknown>;
     try {
-      passes = evaluateFilter(input.filter, context, env);
+      // Bounded in time as well as in units: a regular expression can backtrack without end (time-bound.ts).
+      passes = withinTimeBound(() => evaluateFilter(input.filter, context, env));
       if (!input.mapper) return { passes };
-      mapped = evaluateMapping(input.mapper, context, env) as Record<string, unknown>;
+      const mapper = input.mapper;
+      mapped = withinTimeBound(() => evaluateMapping(mapper, context, env)) as Record<string, unknown>;
     } catch (err) {
       // A data problem, not an outage: retrying would fail alike. The workflow notes it.
       if (err instanceof ImlMappingError) return { passes: false, error: err.message };
+      if (err instanceof TimeBoundExceededError)
+        return { passes: false, error: `evaluating ${err.message} (${RUNAWAY_HINT})` };
       throw err;
     }
     const [stored] = await toBundleOrRefs(blobs, [mapped]);

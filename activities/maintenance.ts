@@ -45,6 +45,7 @@ import { MaintenanceStatusStore } from '../src/store/maintenance-status';
 import { createOperatorEvents, type OperatorEvents } from '../src/observability/operator-events';
 import { scenariosWithWaitingWebhooks } from '../src/store/webhook-backlog';
 import { WEBHOOK_IDEMPOTENCY_RETENTION_MS } from '../src/store/webhook-idempotency';
+import { REQUEST_KEY_RETENTION_MS } from '../src/store/request-keys';
 import { createWebhookDispatch } from '../src/temporal/webhook-dispatch';
 import { stateQuery } from '../workflows/incomplete-execution-messages';
 
@@ -187,6 +188,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       heartbeat();
     }
     await store.webhookKeys.purgeOlderThan(new Date(Date.now() - WEBHOOK_IDEMPOTENCY_RETENTION_MS));
+    await store.requestKeys.purgeOlderThan(new Date(Date.now() - REQUEST_KEY_RETENTION_MS));
     // Sent e-mails and webhook responses are remembered as long as an IE could retry their operation.
     await store.emailSends.purgeOlderThan(before);
     await store.webhookResponses.purgeOlderThan(before);

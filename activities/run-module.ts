@@ -33,6 +33,7 @@ import {
 import type { Store } from '../src/store';
 import { resolveBundle, resolveContext, toBundleOrRefs } from './bundle-refs';
 import { activityMappingEnvironment } from './mapping-environment';
+import { RUNAWAY_HINT, TimeBoundExceededError, withinTimeBound } from '../src/modules/time-bound';
 import { createDataStoreAccess, type OperationTransaction } from './data-store-access';
 
 export interface RunModuleInput {
@@ -235,8 +236,15 @@ function mapValue(
   seed: string,
 ): unknown {
   try {
-    return evaluateMapping(value, context, activityMappingEnvironment(scope, seed));
+    // Bounded in time as well as in units: a regular expression can backtrack without end (time-bound.ts).
+    return withinTimeBound(() => evaluateMapping(value, context, activityMappingEnvironment(scope, seed)));
   } catch (err) {
+    if (err instanceof TimeBoundExceededError) {
+      throw new ModuleError('DataError', `${field ?? 'the mapper'}: mapping ${err.message} (${RUNAWAY_HINT})`, {
+        moduleId: module.id,
+        details: { ...(field === undefined ? {} : { field }), limitMs: err.limitMs },
+      });
+    }
     if (!(err instanceof ImlMappingError)) throw err;
     const position = err.cause.position;
     throw new ModuleError('DataError', field ? `${field}: ${err.message}` : err.message, {

@@ -418,3 +418,42 @@ export function checkSideEffects(plan: ChaosPlan, expected: ExpectedIe[], downst
     `${planned.size} bundles, ${downstream.requests.length} requests, ${downstream.redeliveries} redelivered under the same key`,
   );
 }
+
+/**
+ * A person's retry from the trigger (the retry-from path) went through the faults: each was
+ * accepted, its attempt reached the service again (which still refuses the bundle), and the IE
+ * counts that attempt. That the IE is back waiting for a person, holding its bundle once, is
+ * checked with every other IE (checkSettled, checkHolders).
+ */
+export function checkRetriedFrom(
+  plan: ChaosPlan,
+  expected: ExpectedIe[],
+  docs: Map<string, IncompleteExecutionDocument>,
+  verdicts: Map<string, string>,
+  downstream: Downstream,
+): InvariantResult {
+  const offenders: string[] = [];
+  const retried = new Set(plan.retriedFrom);
+  const ies = expected.filter((e) => retried.has(e.identity));
+  for (const e of ies) {
+    const verdict = verdicts.get(e.ieId) ?? '(never sent)';
+    const doc = docs.get(e.ieId);
+    const requests = downstream.requests.filter((r) => r.identity === e.identity).length;
+    if (verdict !== 'accepted')
+      offenders.push(`IE ${e.ieId} (bundle ${e.identity}): retry from the trigger ${verdict}`);
+    else if (!doc || doc.attempts < 1)
+      offenders.push(`IE ${e.ieId} (bundle ${e.identity}): accepted, but the IE counts no attempt`);
+    else if (requests < 2)
+      offenders.push(
+        `IE ${e.ieId} (bundle ${e.identity}): the attempt never reached the service (${requests} request)`,
+      );
+  }
+  for (const identity of retried)
+    if (!ies.some((e) => e.identity === identity))
+      offenders.push(`bundle ${identity}: planned for a retry, never parked`);
+  return result(
+    'each retry from the trigger was accepted and attempted through the faults',
+    offenders,
+    `${ies.length} IEs retried from the trigger`,
+  );
+}

@@ -59,6 +59,16 @@ export interface ChaosPlan {
   permanent: string[];
   /** Refused identities whose IE is deleted as soon as its run has ended, while faults go on. */
   deleted: string[];
+  /**
+   * Refused single-bundle identities whose IE a person retries from the trigger (`from: 1`, the
+   * retry-from path: a blueprint check, then an attempt that re-runs the modules from there) as
+   * soon as its run has ended, while faults go on. Only runs with one bundle: over a fan-out, a
+   * retry from the trigger calls the service again for the items that succeeded (Make's rule,
+   * which the retry plan warns about), which this suite would count as effects applied twice.
+   */
+  retriedFrom: string[];
+  /** When those retries are sent (ms after the start of the firing phase): while the first fault strikes. */
+  retryFromAtMs: number;
   /** When the service recovers (ms after the start of the firing phase): later faults strike succeeding calls. */
   recoverAtMs: number;
 }
@@ -105,15 +115,24 @@ export function makePlan(seed: number, sizes: ChaosSizes): ChaosPlan {
   const firstLarge = runs.find((r) => r.kind === 'large')?.items[0];
   const firstGate = runs.find((r) => r.kind === 'gate-fan-out');
   const forced = new Set([firstLarge, firstGate?.items[1], firstGate?.items[2]]);
-  const permanent = runs
+  const drawn = runs
     .flatMap((r) => r.items)
     .filter((identity) => forced.has(identity) || random() < sizes.permanentShare);
   // Some refused bundles' IEs are deleted while the faults go on; not a gate-fan-out's, whose IE
   // must live to its attempt.
   const gateItems = new Set(runs.filter((r) => r.kind === 'gate-fan-out').flatMap((r) => r.items));
-  const deleted = permanent
+  const deleted = drawn
     .filter((identity) => identity !== firstLarge && !gateItems.has(identity))
     .filter((_, i) => i % 2 === 1);
+  // The first single run's bundle is refused for good too (added after the draws, so that a seed
+  // keeps the plan it had before retries from the trigger were planned), and a person retries its
+  // IE from the trigger; then every other refused single bundle that is not deleted.
+  const firstSingle = runs.find((r) => r.kind === 'single')?.items[0];
+  const permanent = firstSingle && !drawn.includes(firstSingle) ? [...drawn, firstSingle] : drawn;
+  const singleBundle = new Set(runs.filter((r) => r.kind === 'single' || r.kind === 'webhook').flatMap((r) => r.items));
+  const retriedFrom = permanent
+    .filter((identity) => singleBundle.has(identity) && !deleted.includes(identity))
+    .filter((identity, i) => identity === firstSingle || i % 2 === 0);
   const faults: PlannedFault[] = [];
   const at = () => int(Math.round(sizes.firingMs * 0.1), sizes.firingMs);
   for (let i = 0; i < sizes.workerKills; i++) faults.push({ kind: 'worker-kill', atMs: at() });
@@ -121,6 +140,7 @@ export function makePlan(seed: number, sizes: ChaosSizes): ChaosPlan {
   for (let i = 0; i < sizes.storePauses; i++)
     faults.push({ kind: 'store-pause', atMs: at(), durationMs: sizes.storePauseMs });
   faults.sort((a, b) => a.atMs - b.atMs);
+  const retryFromAtMs = (faults[0]?.atMs ?? 0) + 500;
   // One webhook payload is sent while the Temporal server restarts: accepted (durable in the
   // store) without a wake-up signal, it runs once maintenance wakes its coordinator.
   const restart = faults.find((f) => f.kind === 'temporal-restart');
@@ -130,7 +150,7 @@ export function makePlan(seed: number, sizes: ChaosSizes): ChaosPlan {
   }
   // Within the firing phase: runs fired later succeed at once, faults after it hit succeeding attempts.
   const recoverAtMs = int(Math.round(sizes.firingMs * 0.6), Math.round(sizes.firingMs * 0.85));
-  return { seed, sizes, runs, faults, permanent, deleted, recoverAtMs };
+  return { seed, sizes, runs, faults, permanent, deleted, retriedFrom, retryFromAtMs, recoverAtMs };
 }
 
 /** The plan in a few lines, for the report. */
@@ -147,7 +167,12 @@ export function describePlan(plan: ChaosPlan): string[] {
     ...plan.runs
       .filter((r) => r.whileTemporalDown)
       .map((r) => `webhook ${r.key} sent while the Temporal server restarts`),
-    `bundles refused for good (400): ${plan.permanent.length}, of which ${plan.deleted.length} deleted during the faults`,
+    `bundles refused for good (400): ${plan.permanent.length}, of which ${plan.deleted.length} deleted and ${plan.retriedFrom.length} retried from the trigger during the faults`,
+    ...(plan.retriedFrom.length > 0
+      ? [
+          `retries from the trigger sent at +${(plan.retryFromAtMs / 1000).toFixed(1)} s: ${plan.retriedFrom.join(', ')}`,
+        ]
+      : []),
     `the service recovers at +${(plan.recoverAtMs / 1000).toFixed(1)} s`,
     ...plan.faults.map(
       (f) =>

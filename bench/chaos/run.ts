@@ -20,7 +20,7 @@ import { openFailFastApiClients, type FailFastApiClients } from '../../src/api/f
 import { signalWithStartCoordinator } from '../../src/temporal/coordinator';
 import { failFastRetry } from '../../src/temporal/unavailable';
 import { bundleImexWorkflows } from '../../src/temporal/workflow-bundle';
-import { ImexClient } from '../../src/temporal/client';
+import { ImexClient, RequestRejectedError } from '../../src/temporal/client';
 import { runRequestedSignal } from '../../workflows/scenario-coordinator-messages';
 import { ChaosStack } from './chaos-stack';
 import { Downstream } from './downstream';
@@ -31,6 +31,7 @@ import {
   checkOneIePerFailedBundle,
   checkOrphanBlobs,
   checkQuota,
+  checkRetriedFrom,
   checkSettled,
   checkSideEffects,
   checkWebhookRuns,
@@ -172,6 +173,8 @@ async function main(): Promise<number> {
     // --- firing phase: runs and faults at their planned moments ---
     const firingStart = Date.now();
     const executionIds = new Map<string, string>();
+    /** IE id → the verdict on its retry from the trigger (plan.retriedFrom). */
+    const retriesFrom = new Map<string, string>();
     const webhookSends = new Map<string, WebhookSend>();
     let lastAcceptedAt = 0;
     /** One send to the hook, as a sender does: accepted (the run's execution id) or an error. */
@@ -234,18 +237,38 @@ async function main(): Promise<number> {
       }
       executionIds.set(run.key, executionId);
       // A person deletes some refused bundles' IEs while the faults go on: they must stay deleted.
-      const toDelete = run.items.flatMap((identity, n) =>
-        plan.deleted.includes(identity) ? [ieIdFor(executionId, FAILER[run.kind], n)] : [],
-      );
-      if (toDelete.length === 0) return;
+      const iesOf = (identities: string[]) =>
+        run.items.flatMap((identity, n) =>
+          identities.includes(identity) ? [ieIdFor(executionId, FAILER[run.kind], n)] : [],
+        );
+      const toDelete = iesOf(plan.deleted);
+      // A person retries some refused bundles' IEs from the trigger while the faults go on: the
+      // service still refuses them, so each must end waiting for a person again, holding its bundle.
+      const toRetryFrom = iesOf(plan.retriedFrom);
+      if (toDelete.length === 0 && toRetryFrom.length === 0) return;
       await persist(`wait for ${run.key} to end`, () => imex.scenarioRunResult(executionId));
-      say(`${run.key} ended; deleting ${toDelete.length} of its IEs`);
+      if (toDelete.length > 0) say(`${run.key} ended; deleting ${toDelete.length} of its IEs`);
       for (const ieId of toDelete) {
         await persist(`delete IE ${ieId}`, async () => {
           if ((await (store as Store).incompleteExecutions.get(ieId))?.deleted) return;
           await imex.deleteIncompleteExecution(ieId);
         });
         say(`deleted IE ${ieId} (bundle of ${run.key})`);
+      }
+      if (toRetryFrom.length > 0) await sleep(Math.max(0, firingStart + plan.retryFromAtMs - Date.now()));
+      for (const ieId of toRetryFrom) {
+        // One request id for every try: a repeat after a fault gets the first verdict.
+        const verdict = await persist(`retry IE ${ieId} from the trigger`, () =>
+          imex.requestIncompleteExecution(ieId, 'retry', { from: 1, requestId: `chaos-retry-from-${ieId}` }).then(
+            () => 'accepted',
+            (err: unknown) => {
+              if (err instanceof RequestRejectedError) return `refused: ${err.reason}`;
+              throw err;
+            },
+          ),
+        );
+        retriesFrom.set(ieId, verdict);
+        say(`retried IE ${ieId} from the trigger (bundle of ${run.key}): ${verdict}`);
       }
     };
     const faults: FaultRecord[] = [];
@@ -337,6 +360,7 @@ async function main(): Promise<number> {
       ...(await checkQuota(store, org._id, docs)),
       await checkHolders(plan, store, expected, docs),
       checkSideEffects(plan, expected, downstream),
+      checkRetriedFrom(plan, expected, docs, retriesFrom, downstream),
       await checkWebhookRuns(store, [...webhookSends.values()], webhookScenarioIds),
       await checkOrphanBlobs(store, lastMaintenance),
     ];

@@ -24,6 +24,8 @@ export const apiErrorCodes = [
   'IM004',
   /** A bulk delete that deleted some IEs but not all: `detail` lists which and why. */
   'IM_NOT_DELETED',
+  /** An `Idempotency-Key` sent again with another body (422): nothing was done. */
+  'IM_IDEMPOTENCY_KEY_REUSED',
   /** A body over the API's limit (413; the message names the limit). */
   'IM_PAYLOAD_TOO_LARGE',
   'IM_UNSUPPORTED_MEDIA_TYPE',

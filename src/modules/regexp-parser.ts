@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { defineModule, type OutputBundle } from './contract';
 import { compileRegexp, flagSchema, patternSchema } from './regexp-flags';
+import { matchWithinTimeBound } from './time-bound';
 
 /** A match as Make's bundle. */
 export function matchBundle(match: RegExpMatchArray, index: number): OutputBundle {
@@ -44,7 +45,7 @@ export const regexpParser = defineModule({
     const text = mapper.text === undefined || mapper.text === null ? '' : String(mapper.text);
     // matchAll needs the g flag; without `global` only the first match is kept.
     const regexp = compileRegexp(parameters.pattern, { ...parameters, global: true });
-    const matches = [...text.matchAll(regexp)];
+    const matches = matchWithinTimeBound('matching the pattern', () => [...text.matchAll(regexp)]);
     const kept = parameters.global ? matches : matches.slice(0, 1);
     if (kept.length === 0) return parameters.continueWhenNoRes ? [{}] : [];
     return kept.map(matchBundle);

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { defineModule } from './contract';
 import { compileRegexp, flagSchema, patternSchema } from './regexp-flags';
+import { matchWithinTimeBound } from './time-bound';
 
 const textLike = z
   .union([z.string(), z.number(), z.boolean()])
@@ -30,6 +31,7 @@ export const regexpReplace = defineModule({
     singleline: flagSchema,
   }),
   async run({ mapper }) {
-    return [{ text: mapper.text.replace(compileRegexp(mapper.pattern, mapper), mapper.value) }];
+    const regexp = compileRegexp(mapper.pattern, mapper);
+    return [{ text: matchWithinTimeBound('replacing the pattern', () => mapper.text.replace(regexp, mapper.value)) }];
   },
 });

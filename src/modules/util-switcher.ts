@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ModuleError } from '../domain';
 import { defineModule } from './contract';
 import { asText } from './util-compose-transformer';
+import { matchWithinTimeBound } from './time-bound';
 
 export const utilSwitcher = defineModule({
   type: 'util:Switcher',
@@ -29,7 +30,10 @@ export const utilSwitcher = defineModule({
     const regExp = mapper.useRegExpMatch === true || mapper.useRegExpMatch === 'true';
     for (const [i, entry] of mapper.casesTable.entries()) {
       const pattern = asText(entry.pattern);
-      if (regExp ? compile(pattern, i).test(input) : pattern === input) return [{ output: entry.output ?? null }];
+      const matches = regExp
+        ? matchWithinTimeBound(`matching case ${i + 1}'s pattern`, () => compile(pattern, i).test(input))
+        : pattern === input;
+      if (matches) return [{ output: entry.output ?? null }];
     }
     return mapper.elseOutput === undefined || mapper.elseOutput === null ? [] : [{ output: mapper.elseOutput }];
   },

@@ -14,6 +14,8 @@ export * from './data-stores';
 export * from './data-store-transactions';
 export * from './duplicate-key';
 export * from './email-sends';
+export * from './request-fingerprint';
+export * from './request-keys';
 export * from './executions';
 export * from './field-cipher';
 export * from './sealed-text';

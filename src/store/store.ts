@@ -19,6 +19,7 @@ import { RunErrorStore } from './run-errors';
 import { ScenarioStore } from './scenarios';
 import { ScenarioLeaseStore } from './scenario-leases';
 import { WebhookIdempotencyStore } from './webhook-idempotency';
+import { RequestKeyStore } from './request-keys';
 import { WebhookQueueStore } from './webhook-queue';
 import { WebhookResponseStore } from './webhook-responses';
 
@@ -47,6 +48,8 @@ export interface Store {
   runErrors: RunErrorStore;
   /** Webhook idempotency keys: a resend within the retention answers the first acceptance. */
   webhookKeys: WebhookIdempotencyStore;
+  /** IE requests' idempotency keys and their bodies: another body under a key is refused. */
+  requestKeys: RequestKeyStore;
   /** Make's data stores: structures, stores and their committed records. */
   dataStores: DataStoreStore;
   /** Runs' staged data-store writes and their commits (data-store-transactions.ts). */
@@ -95,6 +98,7 @@ export function createStore(
     leases: new ScenarioLeaseStore(db),
     runErrors: new RunErrorStore(db),
     webhookKeys: new WebhookIdempotencyStore(db),
+    requestKeys: new RequestKeyStore(db),
     dataStores,
     alerts: new AlertStore(db),
     dataStoreTransactions: new DataStoreTransactionStore(db, dataStores, cipher),
@@ -167,6 +171,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.webhooks.entries.createIndex({ scenarioId: 1, seq: 1 }, { name: 'scenario_seq' });
   // Webhook idempotency keys: claimed by `_id`; maintenance removes the old ones.
   await store.webhookKeys.keys.createIndex({ createdAt: 1 }, { name: 'created' });
+  await store.requestKeys.keys.createIndex({ createdAt: 1 }, { name: 'created' });
   // Scenario leases: a scenario's attempt slots, runs and waits, read by kind (a handful of documents).
   await store.leases.ensureIndexes();
   // Data stores: records keyed `<storeId>:<key>`, listed in key order; a run's steps by transaction.

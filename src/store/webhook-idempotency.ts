@@ -23,6 +23,8 @@ interface IdempotencyKeyDocument {
   hookId: string;
   scenarioId: number;
   executionId: string;
+  /** The payload's fingerprint (request-fingerprint.ts); absent on keys claimed before it was kept. */
+  fingerprint?: string;
   /** Set once the payload is durable in the queue. */
   seq?: number;
   createdAt: Date;
@@ -35,7 +37,9 @@ export type IdempotencyClaim =
   /** Accepted before: answer this, queue nothing. */
   | { state: 'accepted'; scenarioId: number; executionId: string; seq: number }
   /** Another request with this key is being accepted right now. */
-  | { state: 'in-flight' };
+  | { state: 'in-flight' }
+  /** The key was claimed for another payload: a client's mistake, refused so this payload is not dropped silently. */
+  | { state: 'reused' };
 
 function keyId(hookId: string, key: string): string {
   return `${hookId}:${key}`;
@@ -48,12 +52,19 @@ export class WebhookIdempotencyStore {
     this.keys = db.collection<IdempotencyKeyDocument>('webhook_idempotency_keys');
   }
 
-  async claim(hookId: string, key: string, scenarioId: number, now = new Date()): Promise<IdempotencyClaim> {
+  async claim(
+    hookId: string,
+    key: string,
+    scenarioId: number,
+    fingerprint: string,
+    now = new Date(),
+  ): Promise<IdempotencyClaim> {
     const doc: IdempotencyKeyDocument = {
       _id: keyId(hookId, key),
       hookId,
       scenarioId,
       executionId: newExecutionId(scenarioId),
+      fingerprint,
       createdAt: now,
       claimedAt: now,
     };
@@ -65,6 +76,7 @@ export class WebhookIdempotencyStore {
     }
     const existing = await this.keys.findOne({ _id: doc._id });
     if (!existing) return { state: 'in-flight' }; // released just now: the caller asks again
+    if (existing.fingerprint !== undefined && existing.fingerprint !== fingerprint) return { state: 'reused' };
     if (existing.seq !== undefined) {
       return {
         state: 'accepted',
@@ -76,7 +88,7 @@ export class WebhookIdempotencyStore {
     if (now.getTime() - existing.claimedAt.getTime() < WEBHOOK_IDEMPOTENCY_STALE_MS) return { state: 'in-flight' };
     // Stale: its request died. Take it over with the same execution id (at worst the same run is
     // queued twice, and started once).
-    await this.keys.updateOne({ _id: doc._id }, { $set: { claimedAt: now } });
+    await this.keys.updateOne({ _id: doc._id }, { $set: { claimedAt: now, fingerprint } });
     return { state: 'claimed', executionId: existing.executionId, claimedAt: now };
   }
 

@@ -31,7 +31,7 @@ import {
   type RunTrigger,
   type ScenarioRunResult,
 } from '../domain';
-import { hashOrderKey, type Store, type WebhookResponse } from '../store';
+import { hashOrderKey, requestFingerprint, type Store, type WebhookResponse } from '../store';
 import { traceparentField } from '../observability/trace-context';
 import { INLINE_BUNDLE_MAX_BYTES, toBundleOrRefs } from '../../activities/bundle-refs';
 import { deletionDiff } from '../../activities/ie-change-diff';
@@ -69,7 +69,9 @@ export type WebhookAcceptance =
   | { status: 'inactive'; scenarioId: number; reason: string }
   | { status: 'queue-full'; scenarioId: number; queued: number; cap: number }
   /** Another request with the same idempotency key is still being accepted. */
-  | { status: 'key-in-flight' };
+  | { status: 'key-in-flight' }
+  /** The idempotency key was used for another payload: nothing queued. */
+  | { status: 'key-reused' };
 
 /** How long a request waits for another with the same idempotency key before answering 409. */
 const IDEMPOTENT_WAIT_MS = 5_000;
@@ -217,8 +219,10 @@ export class ImexClient {
     if (!hook) return { status: 'not-found' };
     const key = options.idempotencyKey;
     if (key === undefined) return this.queueWebhook(hookId, hook.orgId, hook.scenarioId, payload);
+    const fingerprint = requestFingerprint(payload);
     for (const started = Date.now(); ;) {
-      const claim = await this.store.webhookKeys.claim(hookId, key, hook.scenarioId);
+      const claim = await this.store.webhookKeys.claim(hookId, key, hook.scenarioId, fingerprint);
+      if (claim.state === 'reused') return { status: 'key-reused' };
       if (claim.state === 'accepted') {
         return {
           status: 'accepted',

@@ -211,3 +211,35 @@ test('a current blueprint without the failed module is refused by name, and the 
   expect(stored?.attempts).toBe(0);
   expect(JSON.parse(stored?.blueprint ?? '{}').flow).toHaveLength(3);
 });
+
+test('an Idempotency-Key sent again with another body is refused (422) and changes nothing; the same body in another key order is the same request', async () => {
+  const { ieId } = await parkedAt3('/reuse');
+  const key = { 'idempotency-key': 'patch-reuse-1' };
+  const first = await call('PATCH', `/dlqs/${ieId}`, { bundles: { '1': { value: { n: 8, note: 'a' } } } }, key);
+  expect(first.status).toBe(200);
+  const bundleAfterFirst = (await harness.store.incompleteExecutions.get(ieId))?.context;
+
+  // Another body under the same key: answering the first verdict would drop this change silently.
+  const other = await call('PATCH', `/dlqs/${ieId}`, { bundles: { '1': { value: { n: 9 } } } }, key);
+  expect(other.status).toBe(422);
+  expect(other.body).toMatchObject({
+    code: 'IM_IDEMPOTENCY_KEY_REUSED',
+    detail: [{ path: 'Idempotency-Key', message: 'already used for another body' }],
+  });
+  expect(other.body.message).toMatch(/sent before with another patch request body: nothing was done/);
+  expect((await harness.store.incompleteExecutions.get(ieId))?.context).toBe(bundleAfterFirst);
+
+  // The first body again, its keys in another order: a repeat, answered as the first.
+  const repeat = await call('PATCH', `/dlqs/${ieId}`, { bundles: { '1': { value: { note: 'a', n: 8 } } } }, key);
+  expect(repeat.status).toBe(200);
+  const changes = await call('GET', `/dlqs/${ieId}/changes`);
+  expect(changes.body.dlqChanges.filter((c: { kind: string }) => c.kind === 'patch')).toHaveLength(1);
+
+  // The key is per request kind: a retry under it is a request of its own.
+  http.script('/reuse/b', { status: 200, body: { ok: true } });
+  const retried = await call('POST', `/dlqs/${ieId}/retry`, { reason: 'fixed' }, key);
+  expect(retried.status).toBe(200);
+  const retriedAgain = await call('POST', `/dlqs/${ieId}/retry`, { reason: 'fixed, again' }, key);
+  expect(retriedAgain.status).toBe(422);
+  await waitForIe(ieId, 'the IE to be resolved', (d) => d.resolved);
+});

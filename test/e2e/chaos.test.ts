@@ -14,7 +14,7 @@ const SEED = 2;
 interface ChaosResults {
   seed: number;
   results: { name: string; status: 'PASS' | 'FAIL' | 'WARN'; detail: string; offenders?: string[] }[];
-  plan: { runs: { kind: string; items: string[] }[]; faults: { kind: string }[] };
+  plan: { runs: { kind: string; items: string[] }[]; faults: { kind: string }[]; retriedFrom: string[] };
   figures: { iesFromAttemptsOverFanOuts: number; webhooksAcceptedWhileTemporalDown: number };
 }
 
@@ -34,6 +34,11 @@ test('npm run chaos -- --quick: nothing lost, nothing duplicated through a worke
     // accepted while Temporal was down and ran once maintenance woke its coordinator.
     expect(r.figures.iesFromAttemptsOverFanOuts).toBeGreaterThanOrEqual(1);
     expect(r.figures.webhooksAcceptedWhileTemporalDown).toBe(1);
+    // A person retried a parked IE from the trigger while a fault struck (the retry-from path).
+    expect(r.plan.retriedFrom.length).toBeGreaterThanOrEqual(1);
+    expect(r.results.map((i) => i.name)).toContain(
+      'each retry from the trigger was accepted and attempted through the faults',
+    );
     expect(new Set(r.plan.faults.map((f) => f.kind))).toEqual(
       new Set(['worker-kill', 'temporal-restart', 'store-pause']),
     );

@@ -219,7 +219,7 @@ test('the cap is exact under concurrency: exactly cap accepted, the rest 429 wit
   expect(await harness.store.webhooks.queued(id)).toBe(cap);
 });
 
-test('Idempotency-Key: a resend answers the first acceptance and queues nothing', async () => {
+test('Idempotency-Key: a resend answers the first acceptance and queues nothing; another payload under it is refused', async () => {
   server.script('/keyed', { status: 200 });
   const { id, hookPath } = await webhookScenario('Keyed', '/keyed');
   const first = await hook(hookPath, { n: 1 }, { 'idempotency-key': 'order-1' });
@@ -235,6 +235,14 @@ test('Idempotency-Key: a resend answers the first acceptance and queues nothing'
   expect(burst.map((b) => b.status)).toEqual(Array(10).fill(202));
   expect(new Set(burst.map((b) => b.body?.executionId)).size).toBe(1);
   expect(first.body?.executionId).not.toBe(burst[0]?.body?.executionId);
+  // The first key with another payload: refused and nothing queued, not answered as the first (which
+  // would drop this payload without a word).
+  const reused = await hook(hookPath, { n: 9 }, { 'idempotency-key': 'order-1' });
+  expect(reused.status).toBe(422);
+  expect(reused.body).toMatchObject({
+    code: 'IM_IDEMPOTENCY_KEY_REUSED',
+    detail: [{ path: 'Idempotency-Key', message: 'already used for another payload' }],
+  });
   await waitFor('both runs', async () => (server.count('/keyed') >= 2 ? true : undefined), { timeoutMs: 30_000 });
   await new Promise((resolve) => setTimeout(resolve, 1500));
   expect(received('/keyed').sort()).toEqual([1, 2]);

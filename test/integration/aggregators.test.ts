@@ -4,50 +4,34 @@
  * retried to resolved, and a counting HTTP server proves that no module before a failed one ran
  * again and no bundle was aggregated twice (docs/incomplete-executions.md, "Aggregators").
  */
-import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
-import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { useImexStack } from '../helpers/imex-stack';
 import { waitForIeDocument } from '../helpers/ie-waits';
 import { webhookTrigger } from '../helpers/blueprints';
 
-let env: TestEnv;
-let imex: ImexHarness;
-let http: ScriptedHttpServer;
-
-beforeAll(async () => {
-  env = await openTestEnv();
-  imex = await startImexHarness(env, { schedule: [60_000] });
-  http = await new ScriptedHttpServer().start();
-});
-
-afterAll(async () => {
-  await imex?.stop();
-  await http?.stop();
-  await env?.close();
-});
+const stack = useImexStack({ schedule: [60_000] });
 
 const iterator = { id: 2, module: 'builtin:BasicFeeder', version: 1, parameters: {}, mapper: { array: '{{1.items}}' } };
 
 async function run(name: string, flow: unknown[], data: unknown) {
-  const scenarioId = await imex.createScenario({ name, flow, metadata: { scenario: { dlq: true } } });
-  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data });
-  return { scenarioId, result: await imex.imex.scenarioRunResult(executionId) };
+  const scenarioId = await stack.imex.createScenario({ name, flow, metadata: { scenario: { dlq: true } } });
+  const { executionId } = await stack.imex.imex.startScenarioRun({ orgId: stack.imex.orgId, scenarioId, data });
+  return { scenarioId, result: await stack.imex.imex.scenarioRunResult(executionId) };
 }
 
 async function retryToResolved(ieId: string, requestId: string) {
-  await waitForIeDocument(imex.store, ieId, 'the IE to wait for a person', (d) => d.status === 'unresolved');
-  await imex.imex.requestIncompleteExecution(ieId, 'retry', { requestId });
-  return waitForIeDocument(imex.store, ieId, 'the IE to be resolved', (d) => d.status === 'resolved');
+  await waitForIeDocument(stack.imex.store, ieId, 'the IE to wait for a person', (d) => d.status === 'unresolved');
+  await stack.imex.imex.requestIncompleteExecution(ieId, 'retry', { requestId });
+  return waitForIeDocument(stack.imex.store, ieId, 'the IE to be resolved', (d) => d.status === 'resolved');
 }
 
 test('an IE inside the scope and one after the aggregator both resolve; nothing runs or is aggregated twice', async () => {
   // webhook → 2 iterator → 3 one request per item → 4 array aggregator of 2 → 5 one request with the SKUs
-  http.script('/agg/item/b', { status: 400 }, { status: 200 });
-  http.script('/agg/summary', { status: 400 }, { status: 200 });
+  stack.http.script('/agg/item/b', { status: 400 }, { status: 200 });
+  stack.http.script('/agg/summary', { status: 400 }, { status: 200 });
   const flow = [
     webhookTrigger,
     iterator,
-    http.httpModule(3, '/agg/item', { url: `${http.url('/agg/item/')}{{2.sku}}`, data: '{{2.sku}}' }),
+    stack.http.httpModule(3, '/agg/item', { url: `${stack.http.url('/agg/item/')}{{2.sku}}`, data: '{{2.sku}}' }),
     {
       id: 4,
       module: 'builtin:BasicAggregator',
@@ -55,7 +39,7 @@ test('an IE inside the scope and one after the aggregator both resolve; nothing 
       parameters: { feeder: 2 },
       mapper: { sku: '{{2.sku}}', status: '{{3.statusCode}}' },
     },
-    http.httpModule(5, '/agg/summary', { data: '{{join(map(4.array; "sku"); ",")}}|{{1.order}}' }),
+    stack.http.httpModule(5, '/agg/summary', { data: '{{join(map(4.array; "sku"); ",")}}|{{1.order}}' }),
   ];
   const { scenarioId, result } = await run('aggregated', flow, {
     order: 7,
@@ -67,7 +51,7 @@ test('an IE inside the scope and one after the aggregator both resolve; nothing 
   expect(result.parked.map((p) => p.failer).sort()).toEqual([3, 5]);
   const inScope = result.parked.find((p) => p.failer === 3)!.ieId as string;
   const after = result.parked.find((p) => p.failer === 5)!.ieId as string;
-  const afterDoc = await waitForIeDocument(imex.store, after, 'the summary IE', (d) => d.failer === 5);
+  const afterDoc = await waitForIeDocument(stack.imex.store, after, 'the summary IE', (d) => d.failer === 5);
   // Its bundles: the trigger's and the aggregator's; the iterator's and the scope's are not mappable after it.
   const stored = JSON.parse(afterDoc.context ?? '{}') as Record<string, unknown>;
   expect(Object.keys(stored).sort()).toEqual(['1', '4']);
@@ -81,13 +65,15 @@ test('an IE inside the scope and one after the aggregator both resolve; nothing 
 
   // After the aggregator: the attempt sends the same summary; nothing before it runs again.
   await retryToResolved(after, 'agg-after');
-  expect(http.requestsTo('/agg/summary').map((r) => r.body)).toEqual(['a,c|7', 'a,c|7']);
+  expect(stack.http.requestsTo('/agg/summary').map((r) => r.body)).toEqual(['a,c|7', 'a,c|7']);
 
   // Inside the scope: the attempt runs item b, aggregates it alone (never counted before) and goes on.
   await retryToResolved(inScope, 'agg-in-scope');
-  expect(http.requestsTo('/agg/summary').map((r) => r.body)).toEqual(['a,c|7', 'a,c|7', 'b|7']);
-  expect(['a', 'b', 'c'].map((sku) => http.count(`/agg/item/${sku}`))).toEqual([1, 2, 1]);
-  expect(await imex.store.incompleteExecutions.collection.countDocuments({ scenarioId, resolved: false })).toBe(0);
+  expect(stack.http.requestsTo('/agg/summary').map((r) => r.body)).toEqual(['a,c|7', 'a,c|7', 'b|7']);
+  expect(['a', 'b', 'c'].map((sku) => stack.http.count(`/agg/item/${sku}`))).toEqual([1, 2, 1]);
+  expect(await stack.imex.store.incompleteExecutions.collection.countDocuments({ scenarioId, resolved: false })).toBe(
+    0,
+  );
 });
 
 test('group-by outputs one bundle per key in arrival order; an empty aggregation stops only with stopIfEmpty', async () => {
@@ -99,7 +85,7 @@ test('group-by outputs one bundle per key in arrival order; an empty aggregation
     mapper: { value: '{{2.sku}}' },
     flags,
   });
-  const send = http.httpModule(4, '/group', { data: '{{3.__IMTKEY__}}:{{3.text}}:{{3.__IMTAGGLENGTH__}}' });
+  const send = stack.http.httpModule(4, '/group', { data: '{{3.__IMTKEY__}}:{{3.text}}:{{3.__IMTAGGLENGTH__}}' });
   const items = [
     { sku: 'a', kind: 'x' },
     { sku: 'b', kind: 'y' },
@@ -109,16 +95,16 @@ test('group-by outputs one bundle per key in arrival order; an empty aggregation
     items,
   });
   expect(grouped.result).toMatchObject({ status: 'success', operations: 5 });
-  expect(http.requestsTo('/group').map((r) => r.body)).toEqual(['x:a+c:2', 'y:b:1']);
+  expect(stack.http.requestsTo('/group').map((r) => r.body)).toEqual(['x:a+c:2', 'y:b:1']);
 
-  const empty = http.httpModule(4, '/empty', { data: '[{{3.text}}]' });
+  const empty = stack.http.httpModule(4, '/empty', { data: '[{{3.text}}]' });
   await run('empty', [webhookTrigger, iterator, textAggregator({}), empty], { items: [] });
-  expect(http.requestsTo('/empty').map((r) => r.body)).toEqual(['[]']);
+  expect(stack.http.requestsTo('/empty').map((r) => r.body)).toEqual(['[]']);
   const stopped = await run('stopped', [webhookTrigger, iterator, textAggregator({ stopIfEmpty: true }), empty], {
     items: [],
   });
   expect(stopped.result.status).toBe('success');
-  expect(http.count('/empty')).toBe(1);
+  expect(stack.http.count('/empty')).toBe(1);
 });
 
 test('a failure of the aggregator itself stops the run with status error, naming the aggregator and the item', async () => {
@@ -126,7 +112,7 @@ test('a failure of the aggregator itself stops the run with status error, naming
     webhookTrigger,
     iterator,
     { id: 3, module: 'util:TextAggregator', version: 1, parameters: { feeder: 2 }, mapper: { value: '{{2.value}}' } },
-    http.httpModule(4, '/never-aggregated'),
+    stack.http.httpModule(4, '/never-aggregated'),
   ];
   // The second item is a nested array: the iterator outputs it as { value: [...] }, which is not text.
   const { scenarioId, result } = await run('bad item', flow, { items: ['ok', ['not', 'text']] });
@@ -134,19 +120,19 @@ test('a failure of the aggregator itself stops the run with status error, naming
     status: 'error',
     error: { moduleId: 3, type: 'DataError', message: expect.stringContaining('aggregated bundle 2: mapper.value') },
   });
-  expect(http.count('/never-aggregated')).toBe(0);
-  expect(await imex.store.incompleteExecutions.collection.countDocuments({ scenarioId })).toBe(0);
+  expect(stack.http.count('/never-aggregated')).toBe(0);
+  expect(await stack.imex.store.incompleteExecutions.collection.countDocuments({ scenarioId })).toBe(0);
 });
 
 test('an attempt inside nested scopes closes the inner one, then the outer one, with only its own bundle', async () => {
   // webhook → 2 orders → 3 lines of an order → 4 one request per line (o1/y fails once)
   //   → 5 aggregates 3 (lines) → 6 aggregates 2 (orders) → 7 one summary request
-  http.script('/nested/line/o1-y', { status: 400 }, { status: 200 });
+  stack.http.script('/nested/line/o1-y', { status: 400 }, { status: 200 });
   const flow = [
     webhookTrigger,
     iterator,
     { id: 3, module: 'builtin:BasicFeeder', version: 1, parameters: {}, mapper: { array: '{{2.lines}}' } },
-    http.httpModule(4, '/nested/line', { url: `${http.url('/nested/line/')}{{2.id}}-{{3.value}}` }),
+    stack.http.httpModule(4, '/nested/line', { url: `${stack.http.url('/nested/line/')}{{2.id}}-{{3.value}}` }),
     { id: 5, module: 'util:TextAggregator', version: 1, parameters: { feeder: 3 }, mapper: { value: '{{3.value}}' } },
     {
       id: 6,
@@ -155,7 +141,7 @@ test('an attempt inside nested scopes closes the inner one, then the outer one, 
       parameters: { feeder: 2 },
       mapper: { order: '{{2.id}}', lines: '{{5.text}}' },
     },
-    http.httpModule(7, '/nested/summary', { data: '{{6.json}}' }),
+    stack.http.httpModule(7, '/nested/summary', { data: '{{6.json}}' }),
   ];
   const orders = [
     { id: 'o1', lines: ['x', 'y'] },
@@ -163,7 +149,7 @@ test('an attempt inside nested scopes closes the inner one, then the outer one, 
   ];
   const { result } = await run('nested', flow, { items: orders });
   expect(result.parked.map((p) => p.failer)).toEqual([4]);
-  expect(http.requestsTo('/nested/summary').map((r) => JSON.parse(r.body) as unknown)).toEqual([
+  expect(stack.http.requestsTo('/nested/summary').map((r) => JSON.parse(r.body) as unknown)).toEqual([
     [
       { order: 'o1', lines: 'x' },
       { order: 'o2', lines: 'z' },
@@ -171,12 +157,12 @@ test('an attempt inside nested scopes closes the inner one, then the outer one, 
   ]);
 
   await retryToResolved(result.parked[0]?.ieId as string, 'nested-retry');
-  expect(http.requestsTo('/nested/summary').map((r) => JSON.parse(r.body) as unknown)).toEqual([
+  expect(stack.http.requestsTo('/nested/summary').map((r) => JSON.parse(r.body) as unknown)).toEqual([
     [
       { order: 'o1', lines: 'x' },
       { order: 'o2', lines: 'z' },
     ],
     [{ order: 'o1', lines: 'y' }],
   ]);
-  expect(['o1-x', 'o1-y', 'o2-z'].map((line) => http.count(`/nested/line/${line}`))).toEqual([1, 2, 1]);
+  expect(['o1-x', 'o1-y', 'o2-z'].map((line) => stack.http.count(`/nested/line/${line}`))).toEqual([1, 2, 1]);
 });

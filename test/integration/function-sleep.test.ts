@@ -4,29 +4,13 @@
  * is a DataError that parks an IE like any module's.
  */
 import { temporal } from '@temporalio/proto';
-import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
-import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { useImexStack } from '../helpers/imex-stack';
 import { webhookTrigger } from '../helpers/blueprints';
 import { runWorkflowId } from '../../src/domain';
 
 const EventType = temporal.api.enums.v1.EventType;
 
-let env: TestEnv;
-let imex: ImexHarness;
-let http: ScriptedHttpServer;
-
-beforeAll(async () => {
-  env = await openTestEnv();
-  imex = await startImexHarness(env);
-  http = await new ScriptedHttpServer().start();
-});
-
-afterAll(async () => {
-  await imex?.stop();
-  await http?.stop();
-  await env?.close();
-});
+const stack = useImexStack();
 
 const sleepModule = (duration: unknown) => ({
   id: 2,
@@ -37,17 +21,25 @@ const sleepModule = (duration: unknown) => ({
 });
 
 test('sleeps on a workflow timer, not in an activity, then goes on', async () => {
-  const scenarioId = await imex.createScenario({
+  const scenarioId = await stack.imex.createScenario({
     name: 'sleep',
-    flow: [webhookTrigger, sleepModule('{{1.seconds}}'), http.httpModule(3, '/after-sleep', { data: '{{1.seconds}}' })],
+    flow: [
+      webhookTrigger,
+      sleepModule('{{1.seconds}}'),
+      stack.http.httpModule(3, '/after-sleep', { data: '{{1.seconds}}' }),
+    ],
     metadata: { scenario: { dlq: true } },
   });
-  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: { seconds: 1 } });
-  const result = await imex.imex.scenarioRunResult(executionId);
+  const { executionId } = await stack.imex.imex.startScenarioRun({
+    orgId: stack.imex.orgId,
+    scenarioId,
+    data: { seconds: 1 },
+  });
+  const result = await stack.imex.imex.scenarioRunResult(executionId);
   expect(result).toMatchObject({ status: 'success', operations: 3 });
-  expect(http.requestsTo('/after-sleep').map((r) => r.body)).toEqual(['1']);
+  expect(stack.http.requestsTo('/after-sleep').map((r) => r.body)).toEqual(['1']);
 
-  const history = await env.client.workflow.getHandle(runWorkflowId(executionId)).fetchHistory();
+  const history = await stack.env.client.workflow.getHandle(runWorkflowId(executionId)).fetchHistory();
   const timers = (history.events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
   expect(timers.map((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds))).toContain(1);
   const activitySummaries = (history.events ?? [])
@@ -58,13 +50,17 @@ test('sleeps on a workflow timer, not in an activity, then goes on', async () =>
 });
 
 test('a delay outside 1 to 300 seconds parks the bundle with a DataError naming the field', async () => {
-  const scenarioId = await imex.createScenario({
+  const scenarioId = await stack.imex.createScenario({
     name: 'sleep too long',
-    flow: [webhookTrigger, sleepModule('{{1.seconds}}'), http.httpModule(3, '/never')],
+    flow: [webhookTrigger, sleepModule('{{1.seconds}}'), stack.http.httpModule(3, '/never')],
     metadata: { scenario: { dlq: true } },
   });
-  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: { seconds: 301 } });
-  const result = await imex.imex.scenarioRunResult(executionId);
+  const { executionId } = await stack.imex.imex.startScenarioRun({
+    orgId: stack.imex.orgId,
+    scenarioId,
+    data: { seconds: 301 },
+  });
+  const result = await stack.imex.imex.scenarioRunResult(executionId);
   expect(result.status).toBe('warning');
   expect(result.parked).toEqual([
     expect.objectContaining({
@@ -72,5 +68,5 @@ test('a delay outside 1 to 300 seconds parks the bundle with a DataError naming 
       error: expect.objectContaining({ type: 'DataError', message: expect.stringContaining('mapper.duration') }),
     }),
   ]);
-  expect(http.count('/never')).toBe(0);
+  expect(stack.http.count('/never')).toBe(0);
 });

@@ -5,27 +5,11 @@
  * behave as for any other DataError.
  */
 import { createHash } from 'node:crypto';
-import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
-import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { useImexStack } from '../helpers/imex-stack';
 import { waitForIeDocument } from '../helpers/ie-waits';
 import { webhookTrigger } from '../helpers/blueprints';
 
-let env: TestEnv;
-let imex: ImexHarness;
-let http: ScriptedHttpServer;
-
-beforeAll(async () => {
-  env = await openTestEnv();
-  imex = await startImexHarness(env);
-  http = await new ScriptedHttpServer().start();
-});
-
-afterAll(async () => {
-  await imex?.stop();
-  await http?.stop();
-  await env?.close();
-});
+const stack = useImexStack();
 
 const order = {
   name: '  ada LOVELACE ',
@@ -82,7 +66,7 @@ const fields: [name: string, template: string, expected: string | RegExp][] = [
 ];
 
 function formModule(id: number, path: string) {
-  return http.httpModule(id, path, {
+  return stack.http.httpModule(id, path, {
     bodyType: 'x_www_form_urlencoded',
     formFields: [
       ...fields.map(([key, value]) => ({ key, value })),
@@ -97,7 +81,7 @@ const filterOf = (conditions: unknown[]) => ({ name: 'iml', conditions: [conditi
 const emailHash = createHash('md5').update('ada@example.com').digest('hex');
 
 test('a Make-shaped export whose mappers and filters use more than 25 functions runs end to end', async () => {
-  http.script('/iml', { status: 200 });
+  stack.http.script('/iml', { status: 200 });
   const step = formModule(2, '/iml');
   const flow = [
     webhookTrigger,
@@ -109,12 +93,16 @@ test('a Make-shaped export whose mappers and filters use more than 25 functions 
       ]),
     },
   ];
-  const scenarioId = await imex.createScenario({ name: 'iml export', flow, metadata: { scenario: { dlq: true } } });
-  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: order });
-  const result = await imex.imex.scenarioRunResult(executionId);
+  const scenarioId = await stack.imex.createScenario({
+    name: 'iml export',
+    flow,
+    metadata: { scenario: { dlq: true } },
+  });
+  const { executionId } = await stack.imex.imex.startScenarioRun({ orgId: stack.imex.orgId, scenarioId, data: order });
+  const result = await stack.imex.imex.scenarioRunResult(executionId);
   expect(result).toMatchObject({ status: 'success', operations: 2, parked: [], notes: [] });
 
-  const sent = new URLSearchParams(http.requestsTo('/iml').at(-1)?.body ?? '');
+  const sent = new URLSearchParams(stack.http.requestsTo('/iml').at(-1)?.body ?? '');
   for (const [key, , expected] of fields) {
     if (expected instanceof RegExp) expect(sent.get(key)).toMatch(expected);
     else expect([key, sent.get(key)]).toEqual([key, expected]);
@@ -126,46 +114,54 @@ test('a Make-shaped export whose mappers and filters use more than 25 functions 
 });
 
 test('a filter whose function fails does not pass, and the run says why', async () => {
-  http.script('/filtered', { status: 200 });
+  stack.http.script('/filtered', { status: 200 });
   const flow = [
     webhookTrigger,
     {
-      ...http.httpModule(2, '/filtered'),
+      ...stack.http.httpModule(2, '/filtered'),
       filter: filterOf([{ a: '{{parseDate(1.due; "YYYY-MM-DD")}}', o: 'exist' }]),
     },
   ];
-  const scenarioId = await imex.createScenario({ name: 'iml filter', flow, metadata: { scenario: { dlq: true } } });
-  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: order });
-  const result = await imex.imex.scenarioRunResult(executionId);
+  const scenarioId = await stack.imex.createScenario({
+    name: 'iml filter',
+    flow,
+    metadata: { scenario: { dlq: true } },
+  });
+  const { executionId } = await stack.imex.imex.startScenarioRun({ orgId: stack.imex.orgId, scenarioId, data: order });
+  const result = await stack.imex.imex.scenarioRunResult(executionId);
   expect(result).toMatchObject({ status: 'success', operations: 1, parked: [] });
   expect(result.notes).toEqual([
     expect.stringContaining(
       "filter of module 2 did not pass: Failed to map 'conditions.0.0.a': Function 'parseDate' finished with error!",
     ),
   ]);
-  expect(http.count('/filtered')).toBe(0);
+  expect(stack.http.count('/filtered')).toBe(0);
 });
 
 test('a function that fails on the data is a DataError: an IE for a person, resolved with a fixed mapping', async () => {
-  http.script('/before', { status: 200 });
-  http.script('/after', { status: 200 });
-  const failing = http.httpModule(3, '/after', { data: '{{parseDate(1.due; "YYYY-MM-DD")}}' });
+  stack.http.script('/before', { status: 200 });
+  stack.http.script('/after', { status: 200 });
+  const failing = stack.http.httpModule(3, '/after', { data: '{{parseDate(1.due; "YYYY-MM-DD")}}' });
   // The workflow evaluates this filter itself (inline bundles, no hash): time zones work in its sandbox too.
   const before = {
-    ...http.httpModule(2, '/before', { data: '{{lower(1.email)}}' }),
+    ...stack.http.httpModule(2, '/before', { data: '{{lower(1.email)}}' }),
     filter: filterOf([
       { a: '{{formatDate(1.when; "dddd HH:mm"; "Europe/Prague")}}', o: 'text:equal', b: 'Thursday 01:00' },
     ]),
   };
   const flow = [webhookTrigger, before, failing];
-  const scenarioId = await imex.createScenario({ name: 'iml data error', flow, metadata: { scenario: { dlq: true } } });
-  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: order });
-  const result = await imex.imex.scenarioRunResult(executionId);
+  const scenarioId = await stack.imex.createScenario({
+    name: 'iml data error',
+    flow,
+    metadata: { scenario: { dlq: true } },
+  });
+  const { executionId } = await stack.imex.imex.startScenarioRun({ orgId: stack.imex.orgId, scenarioId, data: order });
+  const result = await stack.imex.imex.scenarioRunResult(executionId);
   expect(result).toMatchObject({ status: 'warning', parked: [{ failer: 3, bundleIndex: 0 }] });
   const ieId = result.parked[0]?.ieId as string;
 
   const waiting = await waitForIeDocument(
-    imex.store,
+    stack.imex.store,
     ieId,
     'the IE to wait for a person',
     (d) => d.status === 'unresolved',
@@ -181,7 +177,7 @@ test('a function that fails on the data is a DataError: an IE for a person, reso
     },
   });
   expect(Object.keys(JSON.parse(waiting.context ?? '{}') as object).sort()).toEqual(['1', '2']);
-  expect(http.count('/after')).toBe(0);
+  expect(stack.http.count('/after')).toBe(0);
 
   const fixed = {
     name: 'iml data error',
@@ -198,9 +194,9 @@ test('a function that fails on the data is a DataError: an IE for a person, reso
     ],
     metadata: { scenario: { dlq: true } },
   };
-  await imex.imex.requestIncompleteExecution(ieId, 'resolve', { blueprint: JSON.stringify(fixed) });
-  const resolved = await waitForIeDocument(imex.store, ieId, 'the IE to resolve', (d) => d.resolved);
+  await stack.imex.imex.requestIncompleteExecution(ieId, 'resolve', { blueprint: JSON.stringify(fixed) });
+  const resolved = await waitForIeDocument(stack.imex.store, ieId, 'the IE to resolve', (d) => d.resolved);
   expect(resolved.attempts).toBe(1);
-  expect(http.requestsTo('/after').at(-1)?.body).toBe('05.03.2026');
-  expect(http.count('/before')).toBe(1); // the modules before the failed one never run again
+  expect(stack.http.requestsTo('/after').at(-1)?.body).toBe('05.03.2026');
+  expect(stack.http.count('/before')).toBe(1); // the modules before the failed one never run again
 });

@@ -3,27 +3,11 @@
  * earlier in the run (on another route too), Increment counts per operation, and an attempt of an
  * IE sees the variables and the count stored on its bundle's path (docs/modules.md, "Tools").
  */
-import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
-import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { useImexStack } from '../helpers/imex-stack';
 import { waitForIeDocument } from '../helpers/ie-waits';
 import { webhookTrigger } from '../helpers/blueprints';
 
-let env: TestEnv;
-let imex: ImexHarness;
-let http: ScriptedHttpServer;
-
-beforeAll(async () => {
-  env = await openTestEnv();
-  imex = await startImexHarness(env, { schedule: [60_000] });
-  http = await new ScriptedHttpServer().start();
-});
-
-afterAll(async () => {
-  await imex?.stop();
-  await http?.stop();
-  await env?.close();
-});
+const stack = useImexStack({ schedule: [60_000] });
 
 const setVariable = (id: number, value: string) => ({
   id,
@@ -42,39 +26,39 @@ const getVariable = (id: number) => ({
 
 test('an attempt sees the variable and the count of its bundle, and nothing before it runs again', async () => {
   // webhook → 2 set v → 3 iterator → 4 increment → 5 per item (b fails once) → 6 get v → 7 report
-  http.script('/vars/item/b', { status: 400 }, { status: 200 });
-  const scenarioId = await imex.createScenario({
+  stack.http.script('/vars/item/b', { status: 400 }, { status: 200 });
+  const scenarioId = await stack.imex.createScenario({
     name: 'variables',
     flow: [
       webhookTrigger,
       setVariable(2, '{{1.v}}'),
       { id: 3, module: 'builtin:BasicFeeder', version: 1, parameters: {}, mapper: { array: '{{1.items}}' } },
       { id: 4, module: 'util:FunctionIncrement', version: 1, parameters: { reset: 'execution' }, mapper: {} },
-      http.httpModule(5, '/vars/item', { url: `${http.url('/vars/item/')}{{3.value}}` }),
+      stack.http.httpModule(5, '/vars/item', { url: `${stack.http.url('/vars/item/')}{{3.value}}` }),
       getVariable(6),
-      http.httpModule(7, '/vars/report', { data: '{{6.v}}-{{3.value}}-{{4.i}}' }),
+      stack.http.httpModule(7, '/vars/report', { data: '{{6.v}}-{{3.value}}-{{4.i}}' }),
     ],
     metadata: { scenario: { dlq: true } },
   });
-  const { executionId } = await imex.imex.startScenarioRun({
-    orgId: imex.orgId,
+  const { executionId } = await stack.imex.imex.startScenarioRun({
+    orgId: stack.imex.orgId,
     scenarioId,
     data: { v: 'x', items: ['a', 'b', 'c'] },
   });
-  const result = await imex.imex.scenarioRunResult(executionId);
+  const result = await stack.imex.imex.scenarioRunResult(executionId);
   expect(result.parked.map((p) => p.failer)).toEqual([5]);
-  expect(http.requestsTo('/vars/report').map((r) => r.body)).toEqual(['x-a-1', 'x-c-3']);
+  expect(stack.http.requestsTo('/vars/report').map((r) => r.body)).toEqual(['x-a-1', 'x-c-3']);
 
   const ieId = result.parked[0]?.ieId as string;
-  await waitForIeDocument(imex.store, ieId, 'the IE to wait for a person', (d) => d.status === 'unresolved');
-  await imex.imex.requestIncompleteExecution(ieId, 'retry', { requestId: 'vars-retry' });
-  await waitForIeDocument(imex.store, ieId, 'the IE to be resolved', (d) => d.status === 'resolved');
-  expect(http.requestsTo('/vars/report').map((r) => r.body)).toEqual(['x-a-1', 'x-c-3', 'x-b-2']);
-  expect(['a', 'b', 'c'].map((sku) => http.count(`/vars/item/${sku}`))).toEqual([1, 2, 1]);
+  await waitForIeDocument(stack.imex.store, ieId, 'the IE to wait for a person', (d) => d.status === 'unresolved');
+  await stack.imex.imex.requestIncompleteExecution(ieId, 'retry', { requestId: 'vars-retry' });
+  await waitForIeDocument(stack.imex.store, ieId, 'the IE to be resolved', (d) => d.status === 'resolved');
+  expect(stack.http.requestsTo('/vars/report').map((r) => r.body)).toEqual(['x-a-1', 'x-c-3', 'x-b-2']);
+  expect(['a', 'b', 'c'].map((sku) => stack.http.count(`/vars/item/${sku}`))).toEqual([1, 2, 1]);
 });
 
 test('a Get variable on a later route reads what a Set on an earlier route set', async () => {
-  const scenarioId = await imex.createScenario({
+  const scenarioId = await stack.imex.createScenario({
     name: 'variables across routes',
     flow: [
       webhookTrigger,
@@ -84,13 +68,17 @@ test('a Get variable on a later route reads what a Set on an earlier route set',
         version: 1,
         routes: [
           { flow: [setVariable(3, '{{1.v}}')] },
-          { flow: [getVariable(4), http.httpModule(5, '/vars/route', { data: '{{4.v}}' })] },
+          { flow: [getVariable(4), stack.http.httpModule(5, '/vars/route', { data: '{{4.v}}' })] },
         ],
       },
     ],
     metadata: { scenario: {} },
   });
-  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data: { v: 'routed' } });
-  expect((await imex.imex.scenarioRunResult(executionId)).status).toBe('success');
-  expect(http.requestsTo('/vars/route').map((r) => r.body)).toEqual(['routed']);
+  const { executionId } = await stack.imex.imex.startScenarioRun({
+    orgId: stack.imex.orgId,
+    scenarioId,
+    data: { v: 'routed' },
+  });
+  expect((await stack.imex.imex.scenarioRunResult(executionId)).status).toBe('success');
+  expect(stack.http.requestsTo('/vars/route').map((r) => r.body)).toEqual(['routed']);
 });

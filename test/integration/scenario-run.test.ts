@@ -1,41 +1,25 @@
 /**
  * Scenario runs on the real dev server, with the HTTP module talking to a real local server.
  */
-import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
-import { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { useImexStack } from '../helpers/imex-stack';
 import { webhookTrigger } from '../helpers/blueprints';
 import { runWorkflowId } from '../../src/domain';
 
-let env: TestEnv;
-let imex: ImexHarness;
-let http: ScriptedHttpServer;
-
-beforeAll(async () => {
-  env = await openTestEnv();
-  imex = await startImexHarness(env);
-  http = await new ScriptedHttpServer().start();
-});
-
-afterAll(async () => {
-  await imex?.stop();
-  await http?.stop();
-  await env?.close();
-});
+const stack = useImexStack();
 
 const webhook = webhookTrigger;
 const httpModule = (id: number, path: string, extra: Record<string, unknown> = {}) =>
-  http.httpModule(id, path, { parseResponse: true, ...extra });
+  stack.http.httpModule(id, path, { parseResponse: true, ...extra });
 
 async function run(flow: unknown[], data?: unknown, scenario: Record<string, unknown> = {}) {
-  const scenarioId = await imex.createScenario({ name: 'run test', flow, metadata: { scenario } });
-  const { executionId } = await imex.imex.startScenarioRun({ orgId: imex.orgId, scenarioId, data });
-  const result = await imex.imex.scenarioRunResult(executionId);
+  const scenarioId = await stack.imex.createScenario({ name: 'run test', flow, metadata: { scenario } });
+  const { executionId } = await stack.imex.imex.startScenarioRun({ orgId: stack.imex.orgId, scenarioId, data });
+  const result = await stack.imex.imex.scenarioRunResult(executionId);
   return { scenarioId, executionId, result };
 }
 
 test('maps bundles across three modules', async () => {
-  http.script('/first', { status: 200, body: { customer: { email: 'ada@example.com', id: 7 } } });
+  stack.http.script('/first', { status: 200, body: { customer: { email: 'ada@example.com', id: 7 } } });
   const { result } = await run(
     [
       webhook,
@@ -45,13 +29,16 @@ test('maps bundles across three modules', async () => {
     { name: 'Ada' },
   );
   expect(result).toMatchObject({ status: 'success', operations: 3, parked: [] });
-  expect(JSON.parse(http.requestsTo('/first').at(-1)?.body ?? '')).toEqual({ name: 'Ada' });
-  expect(JSON.parse(http.requestsTo('/second').at(-1)?.body ?? '')).toEqual({ email: 'ada@example.com', from: 'Ada' });
+  expect(JSON.parse(stack.http.requestsTo('/first').at(-1)?.body ?? '')).toEqual({ name: 'Ada' });
+  expect(JSON.parse(stack.http.requestsTo('/second').at(-1)?.body ?? '')).toEqual({
+    email: 'ada@example.com',
+    from: 'Ada',
+  });
 });
 
 /** Attempts of each module activity, read from the run's history (the started event holds the last attempt). */
 async function activityAttempts(executionId: string): Promise<Record<string, number>> {
-  const history = await env.client.workflow.getHandle(runWorkflowId(executionId)).fetchHistory();
+  const history = await stack.env.client.workflow.getHandle(runWorkflowId(executionId)).fetchHistory();
   const scheduled = new Map<string, string>();
   const attempts: Record<string, number> = {};
   for (const event of history.events ?? []) {
@@ -81,18 +68,18 @@ describe('each error category from a real HTTP server, storing disabled', () => 
     '%s ends the run with status error, logs %s, %d attempt(s)',
     async (label, response, category, attempts) => {
       const path = `/category-${label.replace(/\W/g, '')}`;
-      http.script(path, response);
+      stack.http.script(path, response);
       const started = Date.now();
       const { result, executionId, scenarioId } = await run([webhook, httpModule(2, path)], { n: 1 });
       expect(result.status).toBe('error');
       expect(result.error).toMatchObject({ type: category, moduleId: 2 });
       expect(result.parked).toEqual([]);
-      expect(http.count(path)).toBe(attempts);
+      expect(stack.http.count(path)).toBe(attempts);
       const byActivity = await activityAttempts(executionId);
       expect(Math.max(...Object.values(byActivity))).toBe(attempts);
       if (label.startsWith('429')) expect(Date.now() - started).toBeGreaterThanOrEqual(2000); // Retry-After: 1 s, twice
 
-      const [logged] = await imex.store.executions.listByScenario(imex.orgId, scenarioId);
+      const [logged] = await stack.imex.store.executions.listByScenario(stack.imex.orgId, scenarioId);
       expect(logged).toMatchObject({ executionId, status: 'error', error: { type: category, moduleId: 2 } });
       expect(logged?.log.at(-1)).toMatchObject({ moduleId: 2, status: 'error', errorType: category });
     },
@@ -107,20 +94,22 @@ describe('each error category from a real HTTP server, storing disabled', () => 
   });
 
   test("the module's own timeout is a ModuleTimeoutError retried in the run", async () => {
-    http.script('/slow', { status: 200, hang: true });
+    stack.http.script('/slow', { status: 200, hang: true });
     const { result, executionId } = await run([webhook, httpModule(2, '/slow', { timeout: 1 })]);
     expect(result.error).toMatchObject({ type: 'ModuleTimeoutError', moduleId: 2 });
-    expect(http.count('/slow')).toBe(3);
+    expect(stack.http.count('/slow')).toBe(3);
     expect(Math.max(...Object.values(await activityAttempts(executionId)))).toBe(3);
   });
 });
 
 test('an error on the first module stops the run and stores nothing, even with storing enabled', async () => {
-  http.script('/first-down', { status: 503 });
+  stack.http.script('/first-down', { status: 503 });
   const { result } = await run([httpModule(1, '/first-down'), httpModule(2, '/never')], undefined, { dlq: true });
   expect(result).toMatchObject({ status: 'error', error: { type: 'ConnectionError', moduleId: 1 }, parked: [] });
-  expect(http.count('/never')).toBe(0);
-  expect(await imex.store.incompleteExecutions.collection.countDocuments({ orgId: imex.orgId, failer: 1 })).toBe(0);
+  expect(stack.http.count('/never')).toBe(0);
+  expect(
+    await stack.imex.store.incompleteExecutions.collection.countDocuments({ orgId: stack.imex.orgId, failer: 1 }),
+  ).toBe(0);
 });
 
 test('an iterator fans out: every bundle goes through the rest of the flow, in order', async () => {
@@ -133,7 +122,7 @@ test('an iterator fans out: every bundle goes through the rest of the flow, in o
     { items: [{ sku: 'a' }, { sku: 'b' }, { sku: 'c' }] },
   );
   expect(result).toMatchObject({ status: 'success', operations: 5 });
-  expect(http.requestsTo('/item').map((r) => JSON.parse(r.body) as unknown)).toEqual([
+  expect(stack.http.requestsTo('/item').map((r) => JSON.parse(r.body) as unknown)).toEqual([
     { sku: 'a', i: 1 },
     { sku: 'b', i: 2 },
     { sku: 'c', i: 3 },
@@ -142,13 +131,13 @@ test('an iterator fans out: every bundle goes through the rest of the flow, in o
 
 test('a 3 MB bundle passes by reference: no Temporal payload comes near the limit', async () => {
   const big = 'x'.repeat(3 * 1024 * 1024);
-  http.script('/big-echo', { status: 200, body: { received: true } });
+  stack.http.script('/big-echo', { status: 200, body: { received: true } });
   const { result, executionId } = await run([webhook, httpModule(2, '/big-echo', { data: '{"size":"{{1.big}}"}' })], {
     big,
   });
   expect(result).toMatchObject({ status: 'success' });
-  expect(http.requestsTo('/big-echo').at(-1)?.body.length).toBe(big.length + '{"size":""}'.length);
-  const history = await env.client.workflow.getHandle(runWorkflowId(executionId)).fetchHistory();
+  expect(stack.http.requestsTo('/big-echo').at(-1)?.body.length).toBe(big.length + '{"size":""}'.length);
+  const history = await stack.env.client.workflow.getHandle(runWorkflowId(executionId)).fetchHistory();
   const largest = Math.max(...(history.events ?? []).map((e) => JSON.stringify(e).length));
   expect(largest).toBeLessThan(256 * 1024);
 });
@@ -159,15 +148,15 @@ test('a resume run starts at module 3 with the given bundles; modules 1 and 2 ne
     httpModule(2, '/resume-two'),
     httpModule(3, '/resume-three', { data: '{"v":"{{2.data.v}}"}' }),
   ];
-  const scenarioId = await imex.createScenario({ name: 'resume', flow });
-  const scenario = await imex.store.scenarios.get(imex.orgId, scenarioId);
+  const scenarioId = await stack.imex.createScenario({ name: 'resume', flow });
+  const scenario = await stack.imex.store.scenarios.get(stack.imex.orgId, scenarioId);
   const executionId = 'ab'.repeat(16);
-  const handle = await env.client.workflow.start('scenarioRun', {
-    taskQueue: imex.taskQueue,
+  const handle = await stack.env.client.workflow.start('scenarioRun', {
+    taskQueue: stack.imex.taskQueue,
     workflowId: runWorkflowId(executionId),
     args: [
       {
-        orgId: imex.orgId,
+        orgId: stack.imex.orgId,
         scenarioId,
         scenarioName: 'resume',
         executionId,
@@ -184,6 +173,6 @@ test('a resume run starts at module 3 with the given bundles; modules 1 and 2 ne
     ],
   });
   expect(await handle.result()).toMatchObject({ status: 'success', operations: 1 });
-  expect(http.count('/resume-two')).toBe(0);
-  expect(JSON.parse(http.requestsTo('/resume-three').at(-1)?.body ?? '')).toEqual({ v: 'kept' });
+  expect(stack.http.count('/resume-two')).toBe(0);
+  expect(JSON.parse(stack.http.requestsTo('/resume-three').at(-1)?.body ?? '')).toEqual({ v: 'kept' });
 });

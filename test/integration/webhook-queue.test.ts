@@ -110,32 +110,43 @@ test('a writer with a stale head does not land among deleted entries', async () 
 
 test('an idempotency key is claimed by one request; the others see it in flight, then accepted', async () => {
   const hookId = `hook-${Date.now()}`;
-  const claims = await Promise.all(Array.from({ length: 30 }, (_, i) => keys[i % keys.length]!.claim(hookId, 'k1', 7)));
+  const claims = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => keys[i % keys.length]!.claim(hookId, 'k1', 7, 'fp')),
+  );
   const mine = claims.filter((c) => c.state === 'claimed');
   expect(mine).toHaveLength(1);
   expect(claims.filter((c) => c.state === 'in-flight')).toHaveLength(29);
   const executionId = (mine[0] as { executionId: string }).executionId;
   await keys[0]!.complete(hookId, 'k1', 12);
-  expect(await keys[2]!.claim(hookId, 'k1', 7)).toEqual({ state: 'accepted', scenarioId: 7, executionId, seq: 12 });
+  expect(await keys[2]!.claim(hookId, 'k1', 7, 'fp')).toEqual({
+    state: 'accepted',
+    scenarioId: 7,
+    executionId,
+    seq: 12,
+  });
   // Another hook's key of the same name is its own.
-  expect((await keys[1]!.claim(`${hookId}-other`, 'k1', 8)).state).toBe('claimed');
+  expect((await keys[1]!.claim(`${hookId}-other`, 'k1', 8, 'fp')).state).toBe('claimed');
+  // The key with another payload: refused, in flight or accepted alike.
+  expect(await keys[2]!.claim(hookId, 'k1', 7, 'another')).toEqual({ state: 'reused' });
+  await keys[0]!.claim(hookId, 'k2', 7, 'fp');
+  expect(await keys[1]!.claim(hookId, 'k2', 7, 'another')).toEqual({ state: 'reused' });
 });
 
 test('a refused payload frees its key; a claim whose request died is taken over with the same execution id', async () => {
   const hookId = `hook-${Date.now()}-b`;
-  const first = await keys[0]!.claim(hookId, 'refused', 7);
+  const first = await keys[0]!.claim(hookId, 'refused', 7, 'fp');
   if (first.state !== 'claimed') throw new Error('expected a claim');
   await keys[0]!.release(hookId, 'refused', first.claimedAt);
-  expect((await keys[1]!.claim(hookId, 'refused', 7)).state).toBe('claimed');
+  expect((await keys[1]!.claim(hookId, 'refused', 7, 'fp')).state).toBe('claimed');
 
-  const dead = await keys[0]!.claim(hookId, 'dead', 7, new Date(Date.now() - 60_000));
+  const dead = await keys[0]!.claim(hookId, 'dead', 7, 'fp', new Date(Date.now() - 60_000));
   if (dead.state !== 'claimed') throw new Error('expected a claim');
-  const takeover = await keys[1]!.claim(hookId, 'dead', 7);
+  const takeover = await keys[1]!.claim(hookId, 'dead', 7, 'fp');
   expect(takeover).toMatchObject({ state: 'claimed', executionId: dead.executionId });
 
   // Maintenance forgets keys past the retention.
   expect(await keys[0]!.purgeOlderThan(new Date(Date.now() - 30_000))).toBeGreaterThanOrEqual(1);
-  expect((await keys[0]!.claim(hookId, 'dead', 7)).state).toBe('claimed');
+  expect((await keys[0]!.claim(hookId, 'dead', 7, 'fp')).state).toBe('claimed');
 });
 
 test("a payload accepted with tracing on keeps its request's traceparent; one batch mixes both, none lost", async () => {

@@ -10,10 +10,10 @@ import { z } from 'zod';
 import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Blueprint, PatchRequest, RetryPlan } from '../../domain';
-import type { IncompleteExecutionDocument } from '../../store';
+import { requestFingerprint, type IncompleteExecutionDocument } from '../../store';
 import { actorOf, authOf, type AuthContext } from '../auth';
 import type { ApiDeps, ApiImexClient } from '../deps';
-import { conflict, errorBodySchema, notFound, validationError } from '../errors';
+import { ApiError, conflict, errorBodySchema, notFound, validationError } from '../errors';
 import { inlineContext } from '../inline-context';
 import { planRetryOf } from '../retry-plans';
 import { retryPlanSchema } from '../schemas/dlq-plans';
@@ -68,6 +68,12 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     const auth = authOf(http);
     const ieId = (http.params as { dlqId: string }).dlqId;
     const requestId = requestIdOf(http, auth, ieId, kind);
+    if (
+      requestId.idempotent &&
+      (await store.requestKeys.use(requestId.id, requestFingerprint(http.body))) === 'different'
+    ) {
+      throw idempotencyKeyReused(kind);
+    }
     if (requestId.idempotent && (await store.ieChanges.hasRequest(ieId, requestId.id))) {
       await visibleOrClosedIe(auth.orgId, ieId);
       return; // answered before
@@ -200,13 +206,17 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
         tags,
         summary:
           'Change what the next attempt uses: the blueprint (JSON text, as Make sends it, or an object), the failer, the bundles',
-        description: 'All or nothing: a refused PATCH changes nothing. 409 while an attempt runs or once resolved.',
+        description:
+          'All or nothing: a refused PATCH changes nothing. 409 while an attempt runs or once resolved. ' +
+          '`Idempotency-Key` as retry.',
         params: dlqIdParams,
+        headers: idempotencyHeaders,
         body: patchDlqBody(registry),
         response: {
           200: z.object({ dlq: z.object({ failer: z.int(), blueprint: blueprintObject }) }),
           ...errors,
           409: errorBodySchema,
+          422: errorBodySchema,
         },
       },
     },
@@ -238,6 +248,7 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
           200: z.object({ dlq: z.string(), plan: retryPlanSchema.optional() }),
           ...errors,
           409: errorBodySchema,
+          422: errorBodySchema,
         },
       },
     },
@@ -271,7 +282,7 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
         params: dlqIdParams,
         headers: idempotencyHeaders,
         body: resolveDlqBody(registry),
-        response: { 200: z.object({ dlq: z.string() }), ...errors, 409: errorBodySchema },
+        response: { 200: z.object({ dlq: z.string() }), ...errors, 409: errorBodySchema, 422: errorBodySchema },
       },
     },
     async (request) => {
@@ -376,7 +387,8 @@ const idempotencyHeaders = z.looseObject({
     .max(200)
     .optional()
     .describe(
-      'imex: the same key sent again (same organization, IE and request kind) is answered as the first request was',
+      'imex: the same key sent again (same organization, IE and request kind) with the same body is answered as ' +
+        'the first request was; with another body it is refused (422 `IM_IDEMPOTENCY_KEY_REUSED`)',
     ),
 });
 
@@ -391,6 +403,17 @@ function requestIdOf(
   if (typeof key !== 'string') return { id: crypto.randomUUID(), idempotent: false };
   const digest = crypto.createHash('sha256').update(`${auth.orgId}:${ieId}:${kind}:${key}`).digest('hex');
   return { id: `key-${digest.slice(0, 40)}`, idempotent: true };
+}
+
+/** The key came back with another body: answering with the first verdict would drop what this one carries. */
+function idempotencyKeyReused(kind: string): ApiError {
+  return new ApiError(
+    422,
+    'IM_IDEMPOTENCY_KEY_REUSED',
+    `this Idempotency-Key was sent before with another ${kind} request body: nothing was done; ` +
+      'send this request with a new key (or the first body again to get its answer)',
+    [{ path: 'Idempotency-Key', message: 'already used for another body' }],
+  );
 }
 
 function patchRequest(body: {

@@ -11,7 +11,8 @@
  * - `Idempotency-Key` header (1–255 visible ASCII characters, per hook): a resend of a key accepted
  *   within the retention (24 h) answers the first acceptance (same `executionId`, header
  *   `Idempotent-Replayed: true`) and queues nothing; while the first request with that key is
- *   still being accepted, 409 `IM_CONFLICT` (send again).
+ *   still being accepted, 409 `IM_CONFLICT` (send again); the key with another payload, 422
+ *   `IM_IDEMPOTENCY_KEY_REUSED` (nothing queued).
  *
  * A scenario with a `gateway:WebhookRespond` answers with what its run sets (status, headers,
  * body), waiting up to `webhookResponseWaitMs` (Make's 5 minutes); a payload that waits in the
@@ -67,6 +68,7 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
           404: errorBodySchema,
           400: errorBodySchema,
           409: errorBodySchema,
+          422: errorBodySchema,
           429: errorBodySchema,
         },
       },
@@ -104,6 +106,14 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
           });
         case 'key-in-flight':
           throw conflict('a request with this Idempotency-Key is still being accepted: send again to get its answer');
+        case 'key-reused':
+          throw new ApiError(
+            422,
+            'IM_IDEMPOTENCY_KEY_REUSED',
+            'this Idempotency-Key was sent before with another payload: nothing was queued; ' +
+              'send this payload with a new key (or the first payload again to get its answer)',
+            [{ path: 'Idempotency-Key', message: 'already used for another payload' }],
+          );
         case 'queue-full': {
           const full = new ApiError(
             429,
