@@ -8,35 +8,19 @@
  * (terminated, a worker restarted) neither drops nor doubles a payload. The coordinator's and the
  * parking run's histories replay (and are recorded as fixtures with IMEX_RECORD_HISTORIES=1).
  */
-import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { useImexStack } from '../helpers/imex-stack';
 import { recordHistoryFixtures, replayFailures } from '../helpers/history-replay';
-import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
 import { coordinatorWorkflowId, runWorkflowId } from '../../src/domain';
 import { hashOrderKey, type IncompleteExecutionDocument } from '../../src/store';
 
-let env: TestEnv;
-let imex: ImexHarness;
-let server: ScriptedHttpServer;
-
-beforeAll(async () => {
-  env = await openTestEnv();
-  imex = await startImexHarness(env);
-  server = await new ScriptedHttpServer().start();
-});
-
-afterAll(async () => {
-  await imex?.stop();
-  await server?.stop();
-  await env?.close();
-});
+const stack = useImexStack();
 
 /** A sequential webhook scenario whose module 2 calls `/<prefix>/<customerId>` with the payload's id. */
 async function crmScenario(prefix: string, imexSettings: Record<string, unknown>): Promise<number> {
-  const crm = server.httpModule(2, `/${prefix}/{{1.customerId}}`, { data: '{"id":"{{1.id}}"}' });
-  return imex.createScenario({
+  const crm = stack.http.httpModule(2, `/${prefix}/{{1.customerId}}`, { data: '{"id":"{{1.id}}"}' });
+  return stack.imex.createScenario({
     name: `order per key: ${prefix}`,
     flow: [webhookTrigger, crm],
     metadata: { scenario: { dlq: true, sequential: true, imex: imexSettings } },
@@ -44,22 +28,22 @@ async function crmScenario(prefix: string, imexSettings: Record<string, unknown>
 }
 
 async function push(scenarioId: number, payload: Record<string, unknown>): Promise<string> {
-  const hookId = (await imex.store.scenarios.get(imex.orgId, scenarioId))?.hookId as string;
-  const result = await imex.imex.acceptWebhook(hookId, payload);
+  const hookId = (await stack.imex.store.scenarios.get(stack.imex.orgId, scenarioId))?.hookId as string;
+  const result = await stack.imex.imex.acceptWebhook(hookId, payload);
   if (result.status !== 'accepted') throw new Error(`payload ${JSON.stringify(payload)}: ${result.status}`);
   return result.executionId;
 }
 
 /** The ids the CRM received under `prefix`, in the order they arrived (every customer). */
 function idsReceived(prefix: string): string[] {
-  return server.requests
+  return stack.http.requests
     .filter((r) => r.path.startsWith(`/${prefix}/`))
     .map((r) => (JSON.parse(r.body) as { id: string }).id);
 }
 
 async function openIes(scenarioId: number): Promise<IncompleteExecutionDocument[]> {
-  return imex.store.incompleteExecutions.list({
-    orgId: imex.orgId,
+  return stack.imex.store.incompleteExecutions.list({
+    orgId: stack.imex.orgId,
     scenarioId,
     status: 'unresolved',
     offset: 0,
@@ -70,7 +54,10 @@ async function openIes(scenarioId: number): Promise<IncompleteExecutionDocument[
 }
 
 async function successfulWebhookRuns(scenarioId: number): Promise<number> {
-  const logs = await imex.store.executions.listByScenario(imex.orgId, scenarioId, { offset: 0, limit: 100 });
+  const logs = await stack.imex.store.executions.listByScenario(stack.imex.orgId, scenarioId, {
+    offset: 0,
+    limit: 100,
+  });
   return logs.filter((l) => l.trigger === 'webhook' && l.status === 'success').length;
 }
 
@@ -83,7 +70,7 @@ async function waitForSuccesses(scenarioId: number, count: number, what: string)
 
 /** Waits until `count` payloads wait in the queue (entries are marked at the coordinator's next look). */
 async function waitForQueued(scenarioId: number, count: number, what: string): Promise<void> {
-  await waitFor(what, async () => ((await imex.store.webhooks.queued(scenarioId)) === count ? true : undefined), {
+  await waitFor(what, async () => ((await stack.imex.store.webhooks.queued(scenarioId)) === count ? true : undefined), {
     timeoutMs: 30_000,
   });
 }
@@ -104,7 +91,7 @@ async function waitUntilHeld(scenarioId: number) {
   return waitFor(
     'the coordinator to wait on the open IE',
     async () => {
-      const s = await imex.imex.coordinatorState(scenarioId);
+      const s = await stack.imex.imex.coordinatorState(scenarioId);
       return s?.running.length === 0 && s.blocked === 'incomplete-executions' ? s : undefined;
     },
     { timeoutMs: 30_000 },
@@ -123,7 +110,7 @@ const interleaved = [
 
 test("with an order key, only the failing customer's payloads wait, in arrival order, and run once its IE resolves", async () => {
   const prefix = 'keyed';
-  server.script(`/${prefix}/A`, { status: 400 }); // DataError: the IE waits for a person
+  stack.http.script(`/${prefix}/A`, { status: 400 }); // DataError: the IE waits for a person
   const scenarioId = await crmScenario(prefix, { orderKey: '{{1.customerId}}' });
   const executions: string[] = [];
   for (const payload of interleaved) executions.push(await push(scenarioId, payload));
@@ -133,7 +120,7 @@ test("with an order key, only the failing customer's payloads wait, in arrival o
   const state = await waitUntilHeld(scenarioId);
   expect(state.pendingRuns).toBe(0);
   expect(idsReceived(prefix)).toEqual(['A1', 'B1', 'N1', 'B2', 'C1']);
-  expect(await imex.store.webhooks.queued(scenarioId)).toBe(2);
+  expect(await stack.imex.store.webhooks.queued(scenarioId)).toBe(2);
   const [ie, ...others] = await openIes(scenarioId);
   expect(others).toEqual([]);
   expect(ie).toMatchObject({ executionId: executions[0], orderKey: hashOrderKey('A') });
@@ -141,21 +128,24 @@ test("with an order key, only the failing customer's payloads wait, in arrival o
   expect(JSON.stringify(ie)).not.toContain('"A"');
 
   // The CRM is fixed: the retry resolves A1's IE, then A2 and A3 run, in that order, once each.
-  server.script(`/${prefix}/A`, { status: 200 });
-  await imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
+  stack.http.script(`/${prefix}/A`, { status: 200 });
+  await stack.imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
   await waitForSuccesses(scenarioId, 6, 'every payload to have run');
   expect(idsReceived(prefix)).toEqual(['A1', 'B1', 'N1', 'B2', 'C1', 'A1', 'A2', 'A3']);
   await waitForQueued(scenarioId, 0, 'the queue to be drained');
   expect(await openIes(scenarioId)).toEqual([]);
-  expect(await imex.imex.coordinatorState(scenarioId)).toMatchObject({ blocked: null, running: [] });
+  expect(await stack.imex.imex.coordinatorState(scenarioId)).toMatchObject({ blocked: null, running: [] });
 
   // The new shapes replay: the coordinator that picked payloads by key, and a run that parked with one.
   const histories = [
-    { name: 'scenario-coordinator-orderkey', workflowId: coordinatorWorkflowId(imex.taskQueue, scenarioId) },
+    { name: 'scenario-coordinator-orderkey', workflowId: coordinatorWorkflowId(stack.imex.taskQueue, scenarioId) },
     { name: 'scenario-run-orderkey', workflowId: runWorkflowId(executions[0] as string) },
   ];
   const fetched = await Promise.all(
-    histories.map(async (h) => ({ ...h, history: await env.client.workflow.getHandle(h.workflowId).fetchHistory() })),
+    histories.map(async (h) => ({
+      ...h,
+      history: await stack.env.client.workflow.getHandle(h.workflowId).fetchHistory(),
+    })),
   );
   expect(await replayFailures(fetched, { replayName: 'imex-replay-orderkey' })).toEqual([]);
   recordHistoryFixtures(fetched);
@@ -163,25 +153,25 @@ test("with an order key, only the failing customer's payloads wait, in arrival o
 
 test('without an order key, every payload waits on the open IE, as before, and all run in arrival order', async () => {
   const prefix = 'unkeyed';
-  server.script(`/${prefix}/A`, { status: 400 });
+  stack.http.script(`/${prefix}/A`, { status: 400 });
   const scenarioId = await crmScenario(prefix, {});
   for (const payload of interleaved) await push(scenarioId, payload);
 
   const ie = await waitForIe(scenarioId);
   await waitUntilHeld(scenarioId);
   expect(idsReceived(prefix)).toEqual(['A1']);
-  expect(await imex.store.webhooks.queued(scenarioId)).toBe(6);
+  expect(await stack.imex.store.webhooks.queued(scenarioId)).toBe(6);
 
-  server.script(`/${prefix}/A`, { status: 200 });
-  await imex.imex.requestIncompleteExecution(ie._id, 'retry');
+  stack.http.script(`/${prefix}/A`, { status: 200 });
+  await stack.imex.imex.requestIncompleteExecution(ie._id, 'retry');
   await waitForSuccesses(scenarioId, 6, 'every payload to have run');
   expect(idsReceived(prefix)).toEqual(['A1', 'A1', 'B1', 'A2', 'N1', 'B2', 'C1', 'A3']);
 });
 
 test('a coordinator lost between starting a keyed run and marking its payload neither drops nor doubles one', async () => {
   const prefix = 'lost';
-  server.script(`/${prefix}/A`, { status: 400 });
-  server.script(`/${prefix}/B`, { status: 200, held: true }); // B1's run stays in progress until released
+  stack.http.script(`/${prefix}/A`, { status: 400 });
+  stack.http.script(`/${prefix}/B`, { status: 200, held: true }); // B1's run stays in progress until released
   const scenarioId = await crmScenario(prefix, { orderKey: '{{1.customerId}}' });
   await push(scenarioId, { customerId: 'A', id: 'A1' });
   const ie = await waitForIe(scenarioId);
@@ -192,22 +182,24 @@ test('a coordinator lost between starting a keyed run and marking its payload ne
   });
 
   // B1's run was started past A2 and its payload is not marked yet: the coordinator goes, the worker restarts.
-  await env.client.workflow.getHandle(coordinatorWorkflowId(imex.taskQueue, scenarioId)).terminate('test: lost');
-  await imex.restartWorker();
-  server.release();
+  await stack.env.client.workflow
+    .getHandle(coordinatorWorkflowId(stack.imex.taskQueue, scenarioId))
+    .terminate('test: lost');
+  await stack.imex.restartWorker();
+  stack.http.release();
   await waitForSuccesses(scenarioId, 1, 'B1 to succeed');
   // A new payload wakes a new coordinator, which finds B1's run started and only marks it.
   await push(scenarioId, { customerId: 'C', id: 'C1' });
   await waitForSuccesses(scenarioId, 2, 'C1 to succeed');
   await waitForQueued(scenarioId, 1, "only A2 to wait, held by A1's IE");
 
-  server.script(`/${prefix}/A`, { status: 200 });
-  await imex.imex.requestIncompleteExecution(ie._id, 'retry');
+  stack.http.script(`/${prefix}/A`, { status: 200 });
+  await stack.imex.imex.requestIncompleteExecution(ie._id, 'retry');
   await waitForSuccesses(scenarioId, 3, 'A2 to succeed');
   await waitForQueued(scenarioId, 0, 'the queue to be drained');
   // B1 ran once: its module call, cut by the restart, was sent again by the retried activity
   // under the same Idempotency-Key (a service counts it once).
-  const b1Keys = new Set(server.requestsTo(`/${prefix}/B`).map((r) => r.headers['idempotency-key']));
+  const b1Keys = new Set(stack.http.requestsTo(`/${prefix}/B`).map((r) => r.headers['idempotency-key']));
   expect(b1Keys.size).toBe(1);
   const calls = idsReceived(prefix).filter((id, i, all) => id !== 'B1' || all[i - 1] !== 'B1');
   expect(calls).toEqual(['A1', 'B1', 'C1', 'A1', 'A2']);
@@ -216,15 +208,15 @@ test('a coordinator lost between starting a keyed run and marking its payload ne
 
 test("an attempt's other failed bundles are parked with their IE's order key", async () => {
   const prefix = 'fanout';
-  server.script(`/${prefix}/gate`, { status: 400 }, { status: 200 });
-  for (const sku of ['a', 'b', 'c']) server.script(`/${prefix}/item/${sku}`, { status: sku === 'a' ? 200 : 400 });
-  const scenarioId = await imex.createScenario({
+  stack.http.script(`/${prefix}/gate`, { status: 400 }, { status: 200 });
+  for (const sku of ['a', 'b', 'c']) stack.http.script(`/${prefix}/item/${sku}`, { status: sku === 'a' ? 200 : 400 });
+  const scenarioId = await stack.imex.createScenario({
     name: 'order per key: an attempt fans out',
     flow: [
       webhookTrigger,
-      server.httpModule(2, `/${prefix}/gate`),
+      stack.http.httpModule(2, `/${prefix}/gate`),
       { id: 3, module: 'builtin:BasicFeeder', version: 1, parameters: {}, mapper: { array: '{{1.items}}' } },
-      server.httpModule(4, `/${prefix}/item`, { url: `${server.url(`/${prefix}/item/`)}{{3.sku}}` }),
+      stack.http.httpModule(4, `/${prefix}/item`, { url: `${stack.http.url(`/${prefix}/item/`)}{{3.sku}}` }),
     ],
     metadata: { scenario: { dlq: true, sequential: true, imex: { orderKey: '{{1.customerId}}' } } },
   });
@@ -236,12 +228,14 @@ test("an attempt's other failed bundles are parked with their IE's order key", a
       timeoutMs: 60_000,
     },
   );
-  await imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
+  await stack.imex.imex.requestIncompleteExecution(ie?._id as string, 'retry');
   // The attempt fails at b (the IE moves there) and at c: c is parked as an IE of its own, with K's key.
   const docs = await waitFor(
     "the attempt's second IE",
     async () => {
-      const open = await imex.store.incompleteExecutions.collection.find({ scenarioId, deleted: false }).toArray();
+      const open = await stack.imex.store.incompleteExecutions.collection
+        .find({ scenarioId, deleted: false })
+        .toArray();
       return open.length === 2 && open.every((d) => d.failer === 4) ? open : undefined;
     },
     { timeoutMs: 60_000 },
