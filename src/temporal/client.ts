@@ -15,9 +15,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   BULK_OPERATION_PRIORITY,
   coordinatorWorkflowId,
-  evaluateOrderKey,
   hasWebhookTrigger,
-  orderKeyTemplate,
   respondsToWebhook,
   ieWorkflowId,
   ImexOrgId,
@@ -31,7 +29,7 @@ import {
   type RunTrigger,
   type ScenarioRunResult,
 } from '../domain';
-import { hashOrderKey, requestFingerprint, type Store, type WebhookResponse } from '../store';
+import { requestFingerprint, type Store, type WebhookResponse } from '../store';
 import { traceparentField } from '../observability/trace-context';
 import { INLINE_BUNDLE_MAX_BYTES, toBundleOrRefs } from '../../activities/bundle-refs';
 import { deletionDiff } from '../../activities/ie-change-diff';
@@ -50,6 +48,7 @@ import { signalCoordinatorIfRunning, signalWithStartCoordinator, syncScenarioSch
 import { CoordinatorWake } from './coordinator-wake';
 import { startDirectRun } from './direct-runs';
 import { createWebhookDispatch } from './webhook-dispatch';
+import { payloadOrderKey } from './payload-order-key';
 
 /** Payloads waiting in one scenario's webhook queue before its hook answers 429 (Make's maximum). */
 export const DEFAULT_WEBHOOK_QUEUE_CAP = 10_000;
@@ -304,11 +303,7 @@ export class ImexClient {
         Buffer.byteLength(text) > INLINE_BUNDLE_MAX_BYTES ? JSON.stringify(await this.store.blobs.put(payload)) : text;
     }
     // Ordering per key: the key is the payload's for good, evaluated once here (src/domain/order-key.ts).
-    const keyTemplate = orderKeyTemplate(scenario.blueprint);
-    const orderKey =
-      keyTemplate === undefined
-        ? undefined
-        : hashOrderKey(evaluateOrderKey(keyTemplate, scenario.blueprint.flow[0]?.id ?? 1, payload));
+    const orderKey = payloadOrderKey(scenario.blueprint, payload);
     const queued = await this.store.webhooks.enqueue({
       orgId: scenario.orgId,
       scenarioId: scenario.id,
