@@ -9,6 +9,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   hasWebhookTrigger,
+  orderKeyTemplate,
   scenarioSettingsSchema,
   type AttemptSlotRelease,
   type AttemptSlotRequest,
@@ -18,7 +19,7 @@ import {
   type QueuedWebhook,
   type RerunOf,
 } from '../src/domain';
-import type { Store } from '../src/store';
+import type { QueuedPayload, Store } from '../src/store';
 import {
   pauseScenarioSchedule,
   signalCoordinatorIfRunning,
@@ -69,6 +70,7 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
 
   async function prepareRuns(input: PrepareRunsInput): Promise<PrepareRunsOutput> {
     await store.webhooks.markConsumedThrough(input.scenarioId, input.consumedThrough);
+    if (input.startedSeqs?.length) await store.webhooks.markStarted(input.scenarioId, input.startedSeqs);
     const found = await store.scenarios.get(input.orgId, input.scenarioId);
     if (!found) {
       const missing: CoordinatedScenario = {
@@ -98,23 +100,31 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
       maxErrors: settings.maxErrors,
       webhookTrigger: hasWebhookTrigger(found.blueprint),
     };
-    // Make §1.3: only a sequential scenario waits on its incomplete executions.
+    // Make §1.3: only a sequential scenario waits on its incomplete executions; with an order key
+    // (and a coordinator that knows it) a payload waits only on open IEs of its key.
+    if (input.byOrderKey && orderKeyTemplate(found.blueprint) !== undefined) {
+      const open = await store.incompleteExecutions.openOrderKeys(input.orgId, input.scenarioId);
+      if (open.open > 0 && open.unkeyed === 0) {
+        const entries = found.isActive
+          ? await store.webhooks.readWaitingExceptKeys(input.scenarioId, open.keys, input.webhookLimit)
+          : [];
+        return {
+          scenario,
+          openIncompleteExecutions: open.open,
+          webhooks: entries.map(queuedWebhook),
+          byOrderKey: true,
+          maxConcurrentRuns,
+        };
+      }
+    }
     // Only whether any is open (1 or 0): the coordinator waits on any, and a count reads every one.
     const open =
       settings.sequential && (await store.incompleteExecutions.hasOpen(input.orgId, input.scenarioId)) ? 1 : 0;
-    const webhooks: QueuedWebhook[] = [];
-    if (found.isActive && open === 0) {
-      for (const entry of await store.webhooks.readAfter(input.scenarioId, input.webhookAfter, input.webhookLimit)) {
-        webhooks.push({
-          seq: entry.seq,
-          executionId: entry.executionId,
-          receivedAt: entry.receivedAt.toISOString(),
-          ...(entry.data === undefined ? {} : { data: JSON.parse(entry.data) as unknown }),
-          ...(entry.traceparent === undefined ? {} : { traceparent: entry.traceparent }),
-        });
-      }
-    }
-    return { scenario, openIncompleteExecutions: open, webhooks, maxConcurrentRuns };
+    const entries =
+      found.isActive && open === 0
+        ? await store.webhooks.readAfter(input.scenarioId, input.webhookAfter, input.webhookLimit)
+        : [];
+    return { scenario, openIncompleteExecutions: open, webhooks: entries.map(queuedWebhook), maxConcurrentRuns };
   }
 
   /** The payloads through `through` have their runs: marked consumed (what prepareRuns does first, alone). */
@@ -234,5 +244,17 @@ export function createCoordinationActivities(deps: CoordinationDeps) {
     releaseAttemptSlot,
     notifyIncompleteExecutionClosed,
     requestScheduledRun,
+  };
+}
+
+/** A queue entry as the coordinator gets it. */
+function queuedWebhook(entry: QueuedPayload): QueuedWebhook {
+  return {
+    seq: entry.seq,
+    executionId: entry.executionId,
+    receivedAt: entry.receivedAt.toISOString(),
+    ...(entry.data === undefined ? {} : { data: JSON.parse(entry.data) as unknown }),
+    ...(entry.traceparent === undefined ? {} : { traceparent: entry.traceparent }),
+    ...(entry.orderKey === undefined ? {} : { orderKey: entry.orderKey }),
   };
 }

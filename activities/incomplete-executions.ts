@@ -55,6 +55,10 @@ export interface ParkInput {
   failed: FailedBundle;
   /** This IE's auto-retry schedule (a Break's count × interval, or the scenario's); the deployment's when absent. */
   schedule?: number[];
+  /** The run's order key, hashed (ordering per key): the IE holds back that key's payloads only. */
+  orderKey?: string;
+  /** An attempt's other failed bundle: the IE whose order key (if any) it takes. */
+  orderKeyOfIe?: string;
 }
 
 export type ParkOutput = { parked: ParkedBundle; stopRun?: undefined } | { stopRun: string; parked?: undefined };
@@ -146,6 +150,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     const { failed } = input;
     const ieId = ieIdFor(input.executionId, failed.failer, failed.bundleIndex);
     const retry = failed.outcome === 'park-auto-retry';
+    const orderKey = input.orderKey ?? (input.orderKeyOfIe ? (await ies.get(input.orderKeyOfIe))?.orderKey : undefined);
     const candidate = ies.build({
       ieId,
       orgId: input.orgId,
@@ -159,6 +164,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       error: failed.error,
       retry,
       ...(input.schedule ? { schedule: input.schedule } : {}),
+      ...(orderKey === undefined ? {} : { orderKey }),
     });
 
     const stored = { parked: { failer: failed.failer, bundleIndex: failed.bundleIndex, ieId, error: failed.error } };

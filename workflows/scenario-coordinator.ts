@@ -16,6 +16,10 @@
  *   starts; they wait in arrival order (webhook payloads in MongoDB, this workflow keeps only a
  *   cursor) and run one at a time once the last IE is resolved or deleted. Without it, webhook
  *   payloads run in parallel, bounded by the deployment's `maxConcurrentRuns`.
+ * - **Ordering per key** (imex, `metadata.scenario.imex.orderKey`): a webhook payload waits only
+ *   while an open IE has its key; the store picks the oldest payload no open IE holds, so a key's
+ *   payloads keep their order and other keys run, one run at a time still. Such payloads are
+ *   marked one by one (their seqs, carried until marked) instead of moving the cursor.
  * - **At most 3 IE attempts at once**; further attempts wait in order. No attempt starts while a
  *   run is in progress, and while an attempt waits no new run starts (attempts are not starved).
  * - **Consecutive errors**: after `maxErrors` automatic runs in a row end with status error the
@@ -136,6 +140,12 @@ export const DIRECT_MANUAL_RUNS_PATCH = 'imex-direct-manual-runs';
  * were started without.
  */
 export const RUN_TRACE_CONTEXT_PATCH = 'imex-run-trace-context';
+
+/**
+ * Versioning: the coordinator may take webhook payloads out of order, by order key, and starts
+ * their runs with the key. Histories from before read payloads only in order.
+ */
+export const ORDER_KEY_PATCH = 'imex-order-key';
 /** How long a `prepareRuns` answer is trusted for runs on demand (changes are also signalled). */
 const PREPARED_FRESH_MS = 60_000;
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2000;
@@ -168,6 +178,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
   const openIeRecheckMs = input.openIeRecheckMs ?? DEFAULT_OPEN_IE_RECHECK_MS;
 
   let webhookCursor = carry.webhookCursor;
+  /** Payloads picked by order key whose runs started, marked at the next `prepareRuns`. */
+  const startedSeqs: number[] = [...(carry.startedWebhooks ?? [])];
   let markedThrough = 0; // a fresh run marks once more (idempotent)
   const pending: RunRequest[] = [...carry.pending];
   const waiting: AttemptSlotRequest[] = [...carry.waitingAttempts];
@@ -324,6 +336,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     traceparent?: string,
     callbackUrl?: string,
     rerun?: RerunOf,
+    orderKey?: string,
   ): void {
     const activation = current.activatedAt;
     // Only payloads accepted with tracing on carry one; histories from before replay without.
@@ -347,6 +360,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
               ...(traced ? { traceparent } : {}),
               ...(callbackUrl ? { callbackUrl } : {}),
               ...(rerun ? { rerun } : {}),
+              ...(orderKey === undefined ? {} : { orderKey }),
             },
           ],
           staticSummary: `Scenario "${current.name}" (#${scenarioId}) · ${trigger} run`,
@@ -367,7 +381,9 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       running.delete(executionId);
       if (outcome) finished.push({ ...outcome, activation });
       if (outcome && outcome.parked > 0) parkedSinceLook = true;
-      if (pending.length > 0 || webhooksMaybe || webhookCursor > markedThrough) needsLook = true;
+      if (pending.length > 0 || webhooksMaybe || webhookCursor > markedThrough || startedSeqs.length > 0) {
+        needsLook = true;
+      }
       wake();
     })();
   }
@@ -436,7 +452,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     const current = scenario;
     if (!current?.found || !current.isActive || !blueprint || scenarioChanged || holders.size > 0) return false;
     if (preparedAt === undefined || Date.now() - preparedAt > PREPARED_FRESH_MS) return false;
-    if (webhooksMaybe || webhookCursor > markedThrough || pending.some((p) => p.trigger !== 'manual')) return false;
+    if (webhooksMaybe || webhookCursor > markedThrough || startedSeqs.length > 0) return false;
+    if (pending.some((p) => p.trigger !== 'manual')) return false;
     if (!patched(DIRECT_MANUAL_RUNS_PATCH)) return false;
     const capacity = Math.max(0, (current.sequential ? 1 : maxConcurrentRuns) - running.size);
     for (const request of pending.splice(0, capacity)) launchRequest(request, current, blueprint);
@@ -449,10 +466,17 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     const limit = () => (scenario?.sequential ? 1 : maxConcurrentRuns);
     if (running.size >= limit()) return;
     needsLook = false;
-    if (pending.length === 0 && !webhooksMaybe && webhookCursor <= markedThrough) return;
-    if (pending.length === 0 && !webhooksMaybe && !parkedSinceLook && patched(LEAN_PREPARE_PATCH)) {
+    if (pending.length === 0 && !webhooksMaybe && webhookCursor <= markedThrough && startedSeqs.length === 0) return;
+    if (
+      pending.length === 0 &&
+      !webhooksMaybe &&
+      !parkedSinceLook &&
+      startedSeqs.length === 0 &&
+      patched(LEAN_PREPARE_PATCH)
+    ) {
       // Only the started payloads' entries to mark (nothing else waits, the last look said so, and
-      // no run parked since, which would make the scenario wait on its IEs).
+      // no run parked since, which would make the scenario wait on its IEs). Payloads picked by
+      // order key are marked one by one, by prepareRuns.
       await localPrepare.markWebhooksConsumed({ scenarioId, through: webhookCursor });
       markedThrough = webhookCursor;
       return;
@@ -464,6 +488,8 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
     scenarioChanged = false;
     parkedSinceLook = false;
     const lean = patched(LEAN_PREPARE_PATCH);
+    const byOrderKey = patched(ORDER_KEY_PATCH);
+    const marking = startedSeqs.length;
     const prepared = await (lean ? localPrepare.prepareRuns : prepareRuns)({
       orgId,
       scenarioId,
@@ -472,8 +498,11 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       // One more than may start: whether any is left behind is known without another look.
       webhookLimit: lean ? requested + 1 : requested,
       consumedThrough: webhookCursor,
+      ...(byOrderKey ? { byOrderKey } : {}),
+      ...(marking > 0 ? { startedSeqs: startedSeqs.slice(0, marking) } : {}),
     });
     markedThrough = Math.max(markedThrough, webhookCursor);
+    startedSeqs.splice(0, marking);
     scenario = prepared.scenario;
     if (prepared.scenario.blueprint) blueprint = prepared.scenario.blueprint;
     maxConcurrentRuns = prepared.maxConcurrentRuns;
@@ -485,7 +514,9 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
       return;
     }
     const waitingOnIes = current.sequential && prepared.openIncompleteExecutions > 0;
-    blocked = waitingOnIes ? 'incomplete-executions' : null;
+    // By order key, payloads no open IE holds still come; the held ones are looked for again.
+    const byKey = prepared.byOrderKey === true;
+    blocked = waitingOnIes && (!byKey || prepared.webhooks.length === 0) ? 'incomplete-executions' : null;
     nextIeRecheckAt = waitingOnIes ? (nextIeRecheckAt ?? Date.now() + openIeRecheckMs) : undefined;
     if (!waitingOnIes)
       webhooksMaybe = lean ? prepared.webhooks.length > requested : prepared.webhooks.length >= requested;
@@ -507,9 +538,12 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
         launchRequest(candidate.request, current, blueprint);
       } else {
         // Payloads start strictly in sequence: the cursor only moves forward over started ones.
-        webhookCursor = candidate.webhook.seq;
-        const { executionId, data, traceparent } = candidate.webhook;
-        launch(executionId, 'webhook', data, current, blueprint, traceparent);
+        // Picked by order key, payloads held before this one still wait: it is marked on its own.
+        if (byKey) startedSeqs.push(candidate.webhook.seq);
+        else webhookCursor = candidate.webhook.seq;
+        const { executionId, data, traceparent, orderKey } = candidate.webhook;
+        const keyed = orderKey !== undefined && byOrderKey ? orderKey : undefined;
+        launch(executionId, 'webhook', data, current, blueprint, traceparent, undefined, undefined, keyed);
       }
     }
     // Payloads read but not started (requests took the capacity) are read again later.
@@ -553,6 +587,7 @@ export async function scenarioCoordinator(input: CoordinatorInput): Promise<void
           attemptHolders: [...holders.values()],
           consecutiveErrors: errors.count,
           activation: errors.activation,
+          ...(startedSeqs.length > 0 ? { startedWebhooks: startedSeqs } : {}),
         },
       });
     }

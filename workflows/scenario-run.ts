@@ -528,6 +528,10 @@ async function runScenario(input: ScenarioRunInput, deploymentRunLimitMs?: numbe
         blueprint: input.blueprint,
         failed,
         ...(schedule ? { schedule } : {}),
+        // Ordering per key: a run started with a key parks with it (none in histories from before);
+        // an attempt's other failed bundles take their IE's.
+        ...(input.orderKey === undefined ? {} : { orderKey: input.orderKey }),
+        ...(resume ? { orderKeyOfIe: resume.ieId } : {}),
       });
     const parkedBundle = limit ? await CancellationScope.nonCancellable(write) : await write();
     if (!parkedBundle.parked) throw new RunStopped({ ...failed.error, message: parkedBundle.stopRun });

@@ -6,7 +6,8 @@
  * One coordinator per sequential scenario (`coordinator-<taskQueue>-<scenarioId>`) starts its
  * runs (every run of a scenario that is not sequential starts directly, and its end counts
  * consecutive errors in the store):
- * - sequential processing: while an IE is open, scheduled and webhook runs wait, in order;
+ * - sequential processing: while an IE is open, scheduled and webhook runs wait, in order; with
+ *   an order key (src/domain/order-key.ts) a webhook payload waits only on open IEs of its key;
  * - at most 3 IE attempts at once, none while a run is in progress: store leases
  *   (activities/scenario-leases.ts); IE workflows from before asked the coordinator;
  * - consecutive errors (`maxErrors`) deactivate the scenario; a webhook run deactivates it on
@@ -171,6 +172,8 @@ export interface CoordinatorCarry {
   consecutiveErrors: number;
   /** The activation the count belongs to (the scenario's `activatedAt`). */
   activation: string | null;
+  /** Payloads picked by order key whose runs started, not yet marked in the queue (their seqs). */
+  startedWebhooks?: number[];
 }
 
 export interface CoordinatorInput {
@@ -209,6 +212,8 @@ export interface QueuedWebhook {
   receivedAt: string;
   /** The accepting request's trace (W3C `traceparent`), when tracing was on. */
   traceparent?: string;
+  /** Its order key, hashed (the scenario orders by key): the run's IE records it. */
+  orderKey?: string;
 }
 
 export interface PrepareRunsInput {
@@ -221,6 +226,13 @@ export interface PrepareRunsInput {
   webhookLimit: number;
   /** Queue entries up to here have their runs: marked consumed (their payloads removed). */
   consumedThrough: number;
+  /**
+   * The coordinator can take payloads out of order (ordering per key): for a scenario with an
+   * order key, payloads whose key no open IE holds may come back past held ones (`byOrderKey`).
+   */
+  byOrderKey?: boolean;
+  /** These entries (picked by order key) have their runs: marked one by one. */
+  startedSeqs?: number[];
 }
 
 export interface PrepareRunsOutput {
@@ -231,6 +243,12 @@ export interface PrepareRunsOutput {
    */
   openIncompleteExecutions: number;
   webhooks: QueuedWebhook[];
+  /**
+   * The webhooks were picked by order key past payloads held by open IEs: the coordinator does
+   * not move its cursor over them but marks each (`startedSeqs`). Runs that are not webhooks
+   * (schedule) still wait on any open IE.
+   */
+  byOrderKey?: boolean;
   /** The deployment's bound on parallel runs of one scenario (sequential scenarios run one at a time). */
   maxConcurrentRuns: number;
 }

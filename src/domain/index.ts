@@ -15,3 +15,4 @@ export * from './scenario-scheduling';
 // Pure, but never needed by workflow code: kept out of its bundle.
 export * from './retry-plan';
 export * from './blueprint-diff';
+export * from './order-key';

@@ -71,6 +71,8 @@ export interface ScenarioRunInput {
    * (activities/run-callback.ts), durably: the run's workflow delivers it before it closes.
    */
   callbackUrl?: string;
+  /** A webhook run's order key, hashed (its scenario orders by key): an IE it parks records it. */
+  orderKey?: string;
   /** A rerun of the scenario after a transient error (Make's exponential backoff): its end tells its series. */
   rerun?: RerunOf;
 }

@@ -49,6 +49,11 @@ export interface IncompleteExecutionDocument {
   deletedAt?: Date;
   /** Requests that could not be honoured, most recent last (signals have no other way to answer). */
   rejections?: { requestId?: string; request: string; reason: string; at: Date }[];
+  /**
+   * The order key of the run that parked it, hashed (order-key-hash.ts), when its scenario orders
+   * by key: while open, it holds back that key's payloads only. Absent: it holds back every one.
+   */
+  orderKey?: string;
 }
 
 export interface NewIncompleteExecution {
@@ -64,6 +69,8 @@ export interface NewIncompleteExecution {
   error: RunError;
   retry: boolean;
   schedule?: number[];
+  /** The parking run's order key, hashed. */
+  orderKey?: string;
 }
 
 /** What the IE workflow writes through on every change. */
@@ -161,6 +168,7 @@ export class IncompleteExecutionStore {
       status: input.retry ? 'pending' : 'unresolved',
       retry: input.retry,
       ...(input.schedule ? { schedule: input.schedule } : {}),
+      ...(input.orderKey === undefined ? {} : { orderKey: input.orderKey }),
       attempts: 0,
       nextRetryAt: null,
       resolved: false,
@@ -336,6 +344,23 @@ export class IncompleteExecutionStore {
       .limit(1)
       .toArray();
     return open !== undefined;
+  }
+
+  /**
+   * Ordering per key: the order keys (hashed) of a scenario's open IEs, and how many open IEs have
+   * none (parked before the scenario had a key, or by a run without one): those hold back every run.
+   */
+  async openOrderKeys(orgId: number, scenarioId: number): Promise<{ open: number; unkeyed: number; keys: string[] }> {
+    const docs = await this.collection
+      .find({ orgId, scenarioId, resolved: false, deleted: false }, { projection: { _id: 0, orderKey: 1 } })
+      .toArray();
+    const keys = new Set<string>();
+    let unkeyed = 0;
+    for (const doc of docs) {
+      if (typeof doc.orderKey === 'string') keys.add(doc.orderKey);
+      else unkeyed++;
+    }
+    return { open: docs.length, unkeyed, keys: [...keys] };
   }
 
   // --- Maintenance: purge and reconcile (app-level sweeps; FerretDB has no TTL indexes) ---

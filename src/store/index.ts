@@ -23,6 +23,7 @@ export * from './sealed-fields';
 export * from './ie-changes';
 export * from './ie-quota';
 export * from './incomplete-executions';
+export * from './order-key-hash';
 export * from './organizations';
 export * from './run-errors';
 export * from './scenarios';

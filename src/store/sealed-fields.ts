@@ -6,7 +6,9 @@
  * write used the active key already), so it runs safely while imex runs, and again after a crash.
  *
  * Plaintext by design (the store must query or show them): ids, org/scenario ids, statuses,
- * timestamps, error types, sizes, data-store record keys, names, IE error messages.
+ * timestamps, error types, sizes, data-store record keys, names, IE error messages. Order keys
+ * (`webhook_queue.orderKey`, `incomplete_executions.orderKey`) are derived from user data and kept
+ * as SHA-256 hashes, not sealed: the coordinator queries them (order-key-hash.ts).
  */
 import type { Db } from 'mongodb';
 import type { BlobReferencer } from './blob-collection';

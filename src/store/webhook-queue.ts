@@ -39,6 +39,8 @@ interface QueueEntryDocument {
   data?: string;
   /** The accepting request's W3C `traceparent` (tracing on): its run joins that trace. */
   traceparent?: string;
+  /** The payload's order key, hashed (order-key-hash.ts): set when its scenario orders by key. */
+  orderKey?: string;
   receivedAt: Date;
   consumed: boolean;
 }
@@ -55,6 +57,7 @@ export interface QueuedPayload {
   /** JSON text of the payload or its blob reference; absent for an empty request. */
   data?: string;
   traceparent?: string;
+  orderKey?: string;
   receivedAt: Date;
 }
 
@@ -67,6 +70,7 @@ interface EnqueueWaiter {
   executionId: string;
   data?: string;
   traceparent?: string;
+  orderKey?: string;
   resolve: (result: EnqueueResult) => void;
   reject: (err: unknown) => void;
 }
@@ -214,6 +218,8 @@ export class WebhookQueueStore {
     cap: number;
     executionId?: string;
     traceparent?: string;
+    /** The payload's order key, hashed. */
+    orderKey?: string;
   }): Promise<EnqueueResult> {
     return new Promise<EnqueueResult>((resolve, reject) => {
       let lane = this.lanes.get(input.scenarioId);
@@ -226,6 +232,7 @@ export class WebhookQueueStore {
         executionId: input.executionId ?? newExecutionId(input.scenarioId),
         ...(input.data === undefined ? {} : { data: input.data }),
         ...(input.traceparent === undefined ? {} : { traceparent: input.traceparent }),
+        ...(input.orderKey === undefined ? {} : { orderKey: input.orderKey }),
         resolve,
         reject,
       });
@@ -277,6 +284,7 @@ export class WebhookQueueStore {
           executionId: waiter.executionId,
           ...(waiter.data === undefined ? {} : { data: this.cipher.seal(waiter.data) }),
           ...(waiter.traceparent === undefined ? {} : { traceparent: waiter.traceparent }),
+          ...(waiter.orderKey === undefined ? {} : { orderKey: waiter.orderKey }),
           receivedAt,
           consumed: false,
         });
@@ -340,13 +348,42 @@ export class WebhookQueueStore {
       .sort({ seq: 1 })
       .limit(limit)
       .toArray();
-    return docs.map((d) => ({
+    return docs.map((d) => this.payloadOf(d));
+  }
+
+  /**
+   * Ordering per key: the oldest waiting entries whose order key is none of `heldKeys` (the keys
+   * of open IEs), at most `limit`. Entries without a key (queued before the scenario had one) are
+   * held too: they wait on any open IE, as every payload did then.
+   */
+  async readWaitingExceptKeys(
+    scenarioId: number,
+    heldKeys: readonly string[],
+    limit: number,
+  ): Promise<QueuedPayload[]> {
+    if (limit <= 0) return [];
+    const docs = await this.entries
+      .find({
+        scenarioId,
+        seq: { $gt: await this.consumedThrough(scenarioId) },
+        consumed: false,
+        orderKey: { $exists: true, $nin: [...heldKeys] },
+      })
+      .sort({ seq: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => this.payloadOf(d));
+  }
+
+  private payloadOf(d: QueueEntryDocument): QueuedPayload {
+    return {
       seq: d.seq,
       executionId: d.executionId,
       ...(d.data === undefined ? {} : { data: this.cipher.open(d.data) }),
       ...(d.traceparent === undefined ? {} : { traceparent: d.traceparent }),
+      ...(d.orderKey === undefined ? {} : { orderKey: d.orderKey }),
       receivedAt: d.receivedAt,
-    }));
+    };
   }
 
   /**

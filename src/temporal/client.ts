@@ -49,6 +49,7 @@ import { signalCoordinatorIfRunning, signalWithStartCoordinator, syncScenarioSch
 import { CoordinatorWake } from './coordinator-wake';
 import { startDirectRun } from './direct-runs';
 import { createWebhookDispatch } from './webhook-dispatch';
+import { payloadOrderKey } from './payload-order-key';
 
 /** Payloads waiting in one scenario's webhook queue before its hook answers 429 (Make's maximum). */
 export const DEFAULT_WEBHOOK_QUEUE_CAP = 10_000;
@@ -309,12 +310,15 @@ export class ImexClient {
       data =
         Buffer.byteLength(text) > INLINE_BUNDLE_MAX_BYTES ? JSON.stringify(await this.store.blobs.put(payload)) : text;
     }
+    // Ordering per key: the key is the payload's for good, evaluated once here (src/domain/order-key.ts).
+    const orderKey = payloadOrderKey(scenario.blueprint, payload);
     const queued = await this.store.webhooks.enqueue({
       orgId: scenario.orgId,
       scenarioId: scenario.id,
       cap,
       ...(data === undefined ? {} : { data }),
       ...(executionId === undefined ? {} : { executionId }),
+      ...(orderKey === undefined ? {} : { orderKey }),
       ...traceparentField(),
     });
     if (!queued.accepted) return { status: 'queue-full', scenarioId: scenario.id, queued: queued.queued, cap };
@@ -325,21 +329,26 @@ export class ImexClient {
       scenarioId: scenario.id,
       seq: queued.seq,
       executionId: queued.executionId,
-      ...((await this.mayRespondAtOnce(scenario, settings.sequential)) ? { responds: true } : {}),
+      ...((await this.mayRespondAtOnce(scenario, settings.sequential, orderKey)) ? { responds: true } : {}),
     };
   }
 
   /**
    * Whether a webhook's caller waits for the scenario's own answer: it has a `gateway:WebhookRespond`
    * and the payload's run starts now. A sequential scenario with an open IE holds its payloads back
-   * (Make §1.3): their callers are answered "Accepted" at once.
+   * (Make §1.3), or with an order key those of the IE's key: their callers are answered "Accepted" at once.
    */
   private async mayRespondAtOnce(
     scenario: { orgId: number; id: number; blueprint: { flow: Parameters<typeof respondsToWebhook>[0] } },
     sequential: boolean,
+    orderKey: string | undefined,
   ): Promise<boolean> {
     if (!respondsToWebhook(scenario.blueprint.flow)) return false;
-    return !sequential || !(await this.store.incompleteExecutions.hasOpen(scenario.orgId, scenario.id));
+    if (!sequential) return true;
+    if (orderKey === undefined) return !(await this.store.incompleteExecutions.hasOpen(scenario.orgId, scenario.id));
+    // Ordering per key: only open IEs with its key (or with none) hold the payload back.
+    const open = await this.store.incompleteExecutions.openOrderKeys(scenario.orgId, scenario.id);
+    return open.unkeyed === 0 && !open.keys.includes(orderKey);
   }
 
   /**

@@ -4,7 +4,8 @@
  * on its first error, after which its hook answers 409 saying why; the queue cap answers 429,
  * exactly past the cap under concurrency; a burst runs every payload once; an Idempotency-Key
  * resend answers the first acceptance;
- * `scheduling` set by PATCH becomes a Temporal Schedule that stop pauses.
+ * `scheduling` set by PATCH becomes a Temporal Schedule that stop pauses; an order key
+ * (`metadata.scenario.imex.orderKey`) is validated (400 naming it) and holds back only its key.
  */
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
@@ -253,4 +254,49 @@ test('Idempotency-Key: a resend answers the first acceptance and queues nothing;
     code: 'IM_VALIDATION',
     detail: [expect.objectContaining({ path: 'Idempotency-Key' })],
   });
+});
+
+test('metadata.scenario.imex.orderKey: a bad key answers 400 naming it; a keyed hook holds back only the failed key', async () => {
+  const refused = await api.call('POST', '/scenarios', {
+    token,
+    body: {
+      name: 'bad order key',
+      blueprint: {
+        name: 'bad order key',
+        flow: [webhookTrigger, server.httpModule(2, '/bad-key')],
+        metadata: { scenario: { sequential: true, imex: { orderKey: '{{2.id}}' } } },
+      },
+    },
+  });
+  expect(refused.status).toBe(400);
+  expect(refused.body.detail).toEqual([
+    {
+      path: 'blueprint.metadata.scenario.imex.orderKey',
+      in: 'body',
+      message: 'orderKey may map only the trigger (module 1), not module 2',
+    },
+  ]);
+
+  server.script('/keyed-hook/A', { status: 400 });
+  server.script('/keyed-hook/B', { status: 200 });
+  const { id, hookPath } = await webhookScenario('keyed hook', '/keyed-hook/{{1.customerId}}', {
+    dlq: true,
+    sequential: true,
+    imex: { orderKey: '{{1.customerId}}' },
+  });
+  expect((await hook(hookPath, { customerId: 'A', n: 1 })).status).toBe(202);
+  await waitFor(
+    'A1 to park',
+    async () => ((await harness.store.incompleteExecutions.countOpen(harness.orgId, id)) === 1 ? true : undefined),
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  expect((await hook(hookPath, { customerId: 'A', n: 2 })).status).toBe(202);
+  expect((await hook(hookPath, { customerId: 'B', n: 3 })).status).toBe(202);
+  await waitFor('B to run past A', async () => (server.count('/keyed-hook/B') === 1 ? true : undefined), {
+    timeoutMs: 60_000,
+  });
+  expect(server.count('/keyed-hook/A')).toBe(1);
+  expect(await harness.store.webhooks.queued(id)).toBeGreaterThanOrEqual(1); // A2 waits
 });

@@ -1,8 +1,8 @@
 /**
  * `gateway:WebhookRespond` over real HTTP with a real worker: the caller of `POST /hooks/<id>` gets
  * the status, headers and body the run sets; a run that ends without responding, a run slower
- * than the bound, and a payload that waits in the queue (a sequential scenario with an open IE)
- * answer 202 Accepted as before.
+ * than the bound, and a payload that waits in the queue (a sequential scenario with an open IE,
+ * or with an order key an open IE of its key) answer 202 Accepted as before.
  */
 import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
@@ -131,4 +131,25 @@ test('a payload that waits in the queue (sequential scenario, open IE) answers 2
   const second = await hook(hookPath, { n: 2 });
   expect(second.status).toBe(202); // it waits behind the open IE
   expect(server.count('/refuses')).toBe(1);
+});
+
+test("with an order key, a payload of another key than the open IE's gets the scenario's answer; one of its key 202 at once", async () => {
+  server.script('/crm-by-key/A', { status: 400, body: { error: 'bad' } });
+  server.script('/crm-by-key/B', { status: 200 });
+  const { id, hookPath } = await startedScenario(
+    'Sequential by key',
+    [
+      webhookTrigger,
+      server.httpModule(2, '/crm-by-key/{{1.customerId}}', { data: '{}' }),
+      respondModule(3, { status: 200, body: 'done {{1.customerId}}' }),
+    ],
+    { dlq: true, sequential: true, imex: { orderKey: '{{1.customerId}}' } },
+  );
+  expect((await hook(hookPath, { customerId: 'A' })).status).toBe(202); // parked, without responding
+  expect(await harness.store.incompleteExecutions.countOpen(harness.orgId, id)).toBe(1);
+  const held = await hook(hookPath, { customerId: 'A' });
+  expect(held.status).toBe(202); // it waits behind A's open IE
+  const other = await hook(hookPath, { customerId: 'B' });
+  expect([other.status, other.text]).toEqual([200, 'done B']);
+  expect(server.count('/crm-by-key/A')).toBe(1);
 });

@@ -9,10 +9,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { imexWorkflowBundle, startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
+import { HISTORY_FIXTURES, recordHistoryFixtures, replayFailures } from '../helpers/history-replay';
 import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
@@ -21,8 +21,7 @@ import { coordinatorStateQuery } from '../../workflows/scenario-coordinator-mess
 import { bulkOperationWorkflowId } from '../../src/temporal/client';
 import { stateFromDocument } from '../../activities/start-incomplete-execution';
 
-const fixtures = path.resolve(__dirname, '../fixtures/histories');
-const record = process.env.IMEX_RECORD_HISTORIES === '1';
+const fixtures = HISTORY_FIXTURES;
 
 let env: TestEnv;
 let imex: ImexHarness;
@@ -57,15 +56,8 @@ async function history(workflowId: string) {
   return env.client.workflow.getHandle(workflowId).fetchHistory();
 }
 
-async function replay(histories: { workflowId: string; history: unknown }[]) {
-  const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories(
-    { workflowBundle: await imexWorkflowBundle(), replayName: 'imex-replay' },
-    histories.map(({ workflowId, history: h }) => ({ workflowId, history: h as never })),
-  )) {
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-  }
-  return failures;
+function replay(histories: { workflowId: string; history: unknown }[]) {
+  return replayFailures(histories, { replayName: 'imex-replay' });
 }
 
 test('fresh histories of every workflow type replay against the current code', async () => {
@@ -496,15 +488,7 @@ test('fresh histories of every workflow type replay against the current code', a
   );
   expect(await replay(histories)).toEqual([]);
 
-  if (record) {
-    fs.mkdirSync(fixtures, { recursive: true });
-    for (const { name, history: h } of histories) {
-      // Add-only: a recorded history is the past; overwriting it would hide a break.
-      if (fs.existsSync(path.join(fixtures, `${name}.history.pb`))) continue;
-      // Binary protobuf: exact, and independent of JSON conventions between SDK versions.
-      fs.writeFileSync(path.join(fixtures, `${name}.history.pb`), temporal.api.history.v1.History.encode(h).finish());
-    }
-  }
+  recordHistoryFixtures(histories);
 });
 
 test('recorded histories of every workflow type replay against the current code', async () => {

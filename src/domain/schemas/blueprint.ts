@@ -67,6 +67,11 @@ export const scenarioImexSchema = z.strictObject({
   webhookQueueCap: z.int().positive().optional(),
   /** IANA zone for mappings' dates (`formatDate`, `parseDate`, `set*`, dates without a zone); UTC when absent. */
   timezone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. "Europe/Prague")').optional(),
+  /**
+   * A sequential webhook scenario's business key, an IML template over the trigger's bundle
+   * (`{{1.customerId}}`): a payload waits only on open IEs with its key (src/domain/order-key.ts).
+   */
+  orderKey: z.string().min(1).max(1000).optional(),
 });
 
 /** `metadata.scenario`, with Make's defaults (reference §1.1). */

@@ -13,6 +13,7 @@ import { findForbiddenJsonKeys } from '../json-keys';
 import { BREAK_MAX_COUNT, BREAK_MAX_INTERVAL_MINUTES, isDirective, ROUTER } from '../flow-control';
 import { containsMapping, findMappingProblems, findReferences } from '../mapping';
 import { aggregatorSettings, isAggregator } from '../aggregation';
+import { ORDER_KEY_FIELD, orderKeyProblems } from '../order-key';
 import { blueprintSchema } from './blueprint';
 
 /** What validation needs to know about a module type. */
@@ -86,6 +87,7 @@ function validate(input: unknown, modules: ModuleLookup): BlueprintValidationRes
   const blueprint = parsed.data;
   const checker = new FlowChecker(blueprint, modules);
   checker.checkFlow(blueprint.flow, 'flow');
+  for (const message of orderKeyProblems(blueprint)) checker.errors.push({ path: ORDER_KEY_FIELD, message });
   return checker.errors.length === 0 ? { ok: true, blueprint } : { ok: false, errors: checker.errors };
 }
 
