@@ -146,7 +146,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     const { failed } = input;
     const ieId = ieIdFor(input.executionId, failed.failer, failed.bundleIndex);
     const retry = failed.outcome === 'park-auto-retry';
-    const candidate = ies.build({
+    const candidate = await ies.build({
       ieId,
       orgId: input.orgId,
       scenarioId: input.scenarioId,

@@ -22,6 +22,7 @@ export * from './ie-changes';
 export * from './ie-quota';
 export * from './incomplete-executions';
 export * from './organizations';
+export * from './org-keys';
 export * from './run-errors';
 export * from './scenarios';
 export * from './scenario-leases';

@@ -243,6 +243,10 @@ export class WebhookQueueStore {
    */
   private async writeBatch(orgId: number, scenarioId: number, batch: EnqueueWaiter[]): Promise<void> {
     let rest = batch;
+    const sealed = new Map<EnqueueWaiter, string>();
+    for (const waiter of batch) {
+      if (waiter.data !== undefined) sealed.set(waiter, await this.cipher.seal(waiter.data, orgId));
+    }
     let head = this.heads.get(scenarioId) ?? (await this.readHead(scenarioId));
     let consumed = await this.consumedThrough(scenarioId);
     for (let tries = 0; rest.length > 0; tries++) {
@@ -263,7 +267,7 @@ export class WebhookQueueStore {
           scenarioId,
           seq,
           executionId: waiter.executionId,
-          ...(waiter.data === undefined ? {} : { data: this.cipher.seal(waiter.data) }),
+          ...(sealed.has(waiter) ? { data: sealed.get(waiter) } : {}),
           ...(waiter.traceparent === undefined ? {} : { traceparent: waiter.traceparent }),
           receivedAt,
           consumed: false,
@@ -328,13 +332,15 @@ export class WebhookQueueStore {
       .sort({ seq: 1 })
       .limit(limit)
       .toArray();
-    return docs.map((d) => ({
-      seq: d.seq,
-      executionId: d.executionId,
-      ...(d.data === undefined ? {} : { data: this.cipher.open(d.data) }),
-      ...(d.traceparent === undefined ? {} : { traceparent: d.traceparent }),
-      receivedAt: d.receivedAt,
-    }));
+    return Promise.all(
+      docs.map(async (d) => ({
+        seq: d.seq,
+        executionId: d.executionId,
+        ...(d.data === undefined ? {} : { data: await this.cipher.open(d.data) }),
+        ...(d.traceparent === undefined ? {} : { traceparent: d.traceparent }),
+        receivedAt: d.receivedAt,
+      })),
+    );
   }
 
   /**
