@@ -25,6 +25,8 @@ export interface FlowExpressionsInput {
   /** The run's time zone and variables; `seed` names the place (see src/domain/mapping-scope.ts). */
   scope?: MappingScope;
   seed?: string;
+  /** A confidential scenario's run: the mapped bundle travels by reference. */
+  confidential?: true;
 }
 
 export interface FlowExpressionsOutput {
@@ -51,7 +53,7 @@ export function createEvaluateFlowExpressions({ blobs }: { blobs: BlobStore }) {
       if (err instanceof ImlMappingError) return { passes: false, error: err.message };
       throw err;
     }
-    const [stored] = await toBundleOrRefs(blobs, [mapped]);
+    const [stored] = await toBundleOrRefs(blobs, [mapped], {}, { byReference: input.confidential });
     return { passes, mapped: stored ?? mapped };
   };
 }

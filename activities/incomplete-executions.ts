@@ -269,7 +269,9 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       blueprint,
       // Whatever the stored context holds (many inline bundles, a large edit), the attempt's
       // input stays under the payload bound: large bundles go by reference (bundle-refs.ts).
-      context: await boundContext(store.blobs, context),
+      context: await boundContext(store.blobs, context, {
+        byReference: blueprint.metadata?.scenario?.confidential === true,
+      }),
       failer: startsAt,
       bundleIndex: doc.bundleIndex,
       executionId: doc.executionId,

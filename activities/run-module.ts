@@ -61,6 +61,8 @@ export interface RunModuleInput {
   runState?: ModuleRunState;
   /** The run's organization, for modules that read a connection (its secret never travels here). */
   orgId?: number;
+  /** A confidential scenario's run: every output bundle travels by reference (bundle-refs.ts). */
+  confidential?: true;
 }
 
 export interface RunModuleOutput {
@@ -123,7 +125,7 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
           execution,
         );
         return {
-          bundles: await toBundleOrRefs(blobs, output, input.context),
+          bundles: await toBundleOrRefs(blobs, output, input.context, { byReference: input.confidential }),
           startedAt: startedAt.toISOString(),
           durationMs: Date.now() - startedAt.getTime(),
         };
@@ -151,7 +153,7 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
       });
       return {
         // Each bundle joins the input context on its way on: keep that context under its bound.
-        bundles: await toBundleOrRefs(blobs, output, input.context),
+        bundles: await toBundleOrRefs(blobs, output, input.context, { byReference: input.confidential }),
         startedAt: startedAt.toISOString(),
         durationMs: Date.now() - startedAt.getTime(),
         ...(dataStores?.staged ? { staged: true as const } : {}),

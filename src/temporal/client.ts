@@ -164,11 +164,11 @@ export class ImexClient {
     // A webhook payload given to the client directly runs as a run on demand would.
     const trigger = input.trigger === 'schedule' ? 'schedule' : 'manual';
     let data = input.data;
-    // Large input data travels by reference, like large bundles.
-    if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > INLINE_BUNDLE_MAX_BYTES) {
+    const settings = scenarioSettingsSchema.parse(scenario.blueprint.metadata?.scenario ?? {});
+    // Large input data travels by reference, like large bundles; a confidential scenario's always.
+    if (data !== undefined && travelsByReference(data, settings.confidential)) {
       data = await this.store.blobs.put(data);
     }
-    const settings = scenarioSettingsSchema.parse(scenario.blueprint.metadata?.scenario ?? {});
     if (!settings.sequential) {
       // Make's rules need no coordinator here: nothing waits on open IEs (only a sequential
       // scenario does), attempts are kept out by the run's store lease (activities/scenario-leases.ts),
@@ -294,8 +294,9 @@ export class ImexClient {
     let data: string | undefined;
     if (payload !== undefined) {
       const text = JSON.stringify(payload);
-      data =
-        Buffer.byteLength(text) > INLINE_BUNDLE_MAX_BYTES ? JSON.stringify(await this.store.blobs.put(payload)) : text;
+      data = travelsByReference(payload, settings.confidential, text)
+        ? JSON.stringify(await this.store.blobs.put(payload))
+        : text;
     }
     const queued = await this.store.webhooks.enqueue({
       orgId: scenario.orgId,
@@ -529,4 +530,9 @@ export class ImexClient {
 
 function isWorkflowCompleted(err: unknown): boolean {
   return err instanceof Error && /workflow execution already completed/i.test(err.message);
+}
+
+/** Run input data goes by reference when large (bundle-refs.ts), and always for a confidential scenario (docs/security.md). */
+function travelsByReference(data: unknown, confidential: boolean, text = JSON.stringify(data)): boolean {
+  return confidential || Buffer.byteLength(text) > INLINE_BUNDLE_MAX_BYTES;
 }
