@@ -11,8 +11,10 @@ import {
   decideInRunRetry,
   evaluateMapping,
   ImlMappingError,
+  FUNCTION_INCREMENT,
   mergePolicyTable,
   ModuleError,
+  setsVariables,
   type BlueprintModule,
   type BundleContext,
   type BundleOrRef,
@@ -125,7 +127,7 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
           execution,
         );
         return {
-          bundles: await toBundleOrRefs(blobs, output, input.context, { byReference: input.confidential }),
+          bundles: await toBundleOrRefs(blobs, output, input.context, { byReference: byReference(input) }),
           startedAt: startedAt.toISOString(),
           durationMs: Date.now() - startedAt.getTime(),
         };
@@ -153,7 +155,7 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
       });
       return {
         // Each bundle joins the input context on its way on: keep that context under its bound.
-        bundles: await toBundleOrRefs(blobs, output, input.context, { byReference: input.confidential }),
+        bundles: await toBundleOrRefs(blobs, output, input.context, { byReference: byReference(input) }),
         startedAt: startedAt.toISOString(),
         durationMs: Date.now() - startedAt.getTime(),
         ...(dataStores?.staged ? { staged: true as const } : {}),
@@ -246,4 +248,15 @@ function mapValue(
       details: { field: field ?? err.field, ...(position === undefined ? {} : { position }) },
     });
   }
+}
+
+/**
+ * A confidential run's outputs travel by reference, but for the modules whose outputs the workflow
+ * itself keeps (Set variable, Increment: src/domain/run-variables.ts): a reference would lose the
+ * run's variables and counts.
+ */
+function byReference(input: RunModuleInput): boolean {
+  return (
+    input.confidential === true && !setsVariables(input.module.module) && input.module.module !== FUNCTION_INCREMENT
+  );
 }

@@ -4,8 +4,10 @@
  * payload waits in the queue; every raw document of every collection, read with the plain driver,
  * lacks the marker, while the API answers it in plaintext and the worker retries the IE from the
  * sealed documents. A missing or wrong key is a clear error naming the key id, the documents stay
- * as they were; rotation reads old keys, writes with the new one, and `reencryptStoredData` leaves
- * nothing sealed with the old key, after which the old key can go.
+ * as they were; rotation reads old keys, writes with the new one, `reencryptStoredData` leaves
+ * nothing sealed with the old key and `rewrapOrgKeys` wraps the organization's data key with the
+ * new one (changing org_keys only), after which the old key can go. The organization's fields are
+ * sealed with its data key (enc:v2), the others (blobs, a run's staged writes) with the master key.
  */
 import { ieWorkflowId } from '../../src/domain';
 import crypto from 'node:crypto';
