@@ -19,7 +19,7 @@ export function registerStoreCommands(program: Command, output: Output, env: Nod
         return reencryptStoredData(opened.db, opened.cipher);
       });
       context.print(report, (out) => {
-        out(`Stored user data sealed with key "${report.activeKeyId}":`);
+        out(`Stored user data sealed with organization keys, and master key "${report.activeKeyId}" for the rest:`);
         for (const [field, counts] of Object.entries(report.fields)) {
           out(
             `  ${field}: ${counts.resealed} resealed, ${counts.current} already current` +
