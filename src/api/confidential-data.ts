@@ -6,15 +6,14 @@
  */
 import type { AuthContext } from './auth';
 import { forbidden } from './errors';
+import { isConfidentialBlueprintText } from '../domain';
 import type { ApiScope, IncompleteExecutionDocument } from '../store';
 
 export const DATA_SCOPE: ApiScope = 'dlqs:read-data';
 
 /** Whether the IE comes from a run of a confidential scenario. */
 export function isConfidentialIe(doc: Pick<IncompleteExecutionDocument, 'blueprint'>): boolean {
-  if (!doc.blueprint) return false;
-  const blueprint = JSON.parse(doc.blueprint) as { metadata?: { scenario?: { confidential?: unknown } } };
-  return blueprint.metadata?.scenario?.confidential === true;
+  return isConfidentialBlueprintText(doc.blueprint);
 }
 
 /** 403 naming the scope when the IE is confidential and the token lacks `dlqs:read-data`. */

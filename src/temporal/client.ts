@@ -19,6 +19,7 @@ import {
   respondsToWebhook,
   ieWorkflowId,
   ImexOrgId,
+  isConfidentialBlueprintText,
   ImexScenarioId,
   runWorkflowId,
   scenarioSettingsSchema,
@@ -414,7 +415,7 @@ export class ImexClient {
     kind: IncompleteExecutionRequest,
     request: RetryRequest | PatchRequest = {},
   ): Promise<IncompleteExecutionState> {
-    const staged = await this.stageBundles(request);
+    const staged = await this.stageBundles(ieId, request);
     try {
       return await this.incompleteExecutionHandle(ieId).executeUpdate(
         requestMessages[kind].update as typeof requestMessages.patch.update,
@@ -441,25 +442,29 @@ export class ImexClient {
   ): Promise<void> {
     await this.incompleteExecutionHandle(ieId).signal(
       requestMessages[kind].signal as typeof requestMessages.patch.signal,
-      await this.stageBundles(request),
+      await this.stageBundles(ieId, request),
     );
   }
 
   /**
    * Small payloads (DESIGN.md §8): the bundles of a patch that are too large to travel inline are
    * stored as blobs first (content-addressed, so sending again stores nothing new) and the request
-   * carries their references; the IE's activity merges them. A refused request leaves an
+   * carries their references; the IE's activity merges them. A confidential scenario's IE gets
+   * every bundle by reference (no module data in Temporal). A refused request leaves an
    * unreferenced blob, which the blob collector removes.
    */
-  private async stageBundles<R extends RetryRequest | PatchRequest>(request: R): Promise<R> {
+  private async stageBundles<R extends RetryRequest | PatchRequest>(ieId: string, request: R): Promise<R> {
     const bundles = (request as PatchRequest).bundles;
     if (!bundles) return request;
     const entries = Object.entries(bundles).filter(
       ([, entry]) => typeof entry?.value === 'object' && entry.value !== null && !Array.isArray(entry.value),
     );
+    const confidential = isConfidentialBlueprintText((await this.store.incompleteExecutions.get(ieId))?.blueprint);
     const kept = await toBundleOrRefs(
       this.store.blobs,
       entries.map(([, entry]) => entry.value as Record<string, unknown>),
+      {},
+      { byReference: confidential },
     );
     const staged = { ...bundles };
     entries.forEach(([moduleId, entry], i) => {

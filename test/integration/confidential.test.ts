@@ -25,6 +25,7 @@ import { noIncompleteExecutionRequests, startApi, type RunningApi } from '../e2e
 const keyring = new Keyring([{ id: 'k-conf', key: crypto.randomBytes(32) }]);
 const codec = new EncryptionCodec(keyring);
 const MARKER = `confidential-${crypto.randomBytes(6).toString('hex')}@example.test`;
+const PATCH_MARKER = `patched-${crypto.randomBytes(6).toString('hex')}@example.test`;
 
 let env: TestEnv;
 let imex: ImexHarness;
@@ -113,18 +114,28 @@ test('a confidential run keeps its module data out of Temporal and shows it to d
   // The IE itself (no module data) stays visible to dlqs:read.
   expect((await api.call('GET', `/dlqs/${ieId}`, { token: reader })).status).toBe(200);
 
-  // The retry reads the bundles from the store and sends the marker again; nothing lands in Temporal.
+  // A failed retry reads the bundles from the store and sends the marker again.
+  await imex.imex.requestIncompleteExecution(ieId, 'retry');
+  await waitForIeDocument(imex.store, ieId, 'the failed attempt', (d) => d.attempts === 1 && d.status === 'unresolved');
+  expect(http.requestsTo('/conf').map((r) => r.body)).toEqual([`{"email":"${MARKER}"}`, `{"email":"${MARKER}"}`]);
+  // A patch of the bundle travels to the IE workflow by reference too; the retry sends the new value.
+  await imex.imex.requestIncompleteExecution(ieId, 'patch', { bundles: { '1': { value: { email: PATCH_MARKER } } } });
   http.script('/conf', { status: 200, body: { ok: true } });
   await imex.imex.requestIncompleteExecution(ieId, 'retry');
   const resolved = await waitForIeDocument(imex.store, ieId, 'the IE to resolve', (d) => d.resolved);
   expect(resolved.status).toBe('resolved');
-  expect(http.requestsTo('/conf').at(-1)?.body).toBe(`{"email":"${MARKER}"}`);
+  expect(http.requestsTo('/conf').at(-1)?.body).toBe(`{"email":"${PATCH_MARKER}"}`);
   await imex.client.workflow.getHandle(ieWorkflowId(ieId)).result();
-  const [attempt] = await imex.store.executions.listByIncompleteExecution(ieId);
-  expect(attempt).toBeDefined();
-  const attemptRun = await decodedHistory(runWorkflowId(attempt!.executionId));
-  expect(attemptRun.text).not.toContain(MARKER);
-  expect((await decodedHistory(ieWorkflowId(ieId))).text).not.toContain(MARKER);
+  const attempts = await imex.store.executions.listByIncompleteExecution(ieId);
+  expect(attempts).toHaveLength(2);
+  const texts = [
+    (await decodedHistory(ieWorkflowId(ieId))).text,
+    ...(await Promise.all(attempts.map(async (a) => (await decodedHistory(runWorkflowId(a.executionId))).text))),
+  ].join('\n');
+  expect(texts).toContain('$imexBlob');
+  expect(texts).not.toContain(MARKER);
+  expect(texts).not.toContain(PATCH_MARKER);
+  expect(await rawDatabaseText()).not.toContain(PATCH_MARKER);
 
   // The run's new shape (CONFIDENTIAL_PATCH), decrypted, replays; IMEX_RECORD_HISTORIES=1 keeps it as a fixture.
   const failures: string[] = [];
