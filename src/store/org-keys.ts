@@ -104,11 +104,6 @@ export class OrgKeyStore {
     return this.remember(orgId, this.unwrapEntry(orgId, entry), false);
   }
 
-  /** Forgets unwrapped keys (tests; an operator's shredding is seen within the cache's TTL otherwise). */
-  forget(): void {
-    this.cache.clear();
-  }
-
   /** Inserts a fresh key unless another process did first; answers the stored document either way. */
   private async create(orgId: number): Promise<OrgKeysDocument> {
     const doc: OrgKeysDocument = {
