@@ -26,6 +26,14 @@ export const INLINE_RESULT_MAX_BYTES = 512 * 1024;
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
 /**
+ * How bundles travel: `byReference` sends every bundle by reference, whatever its size (a
+ * confidential scenario's run: its module data never sits in a Temporal payload, docs/security.md).
+ */
+export interface BundleTravel {
+  byReference?: boolean;
+}
+
+/**
  * A module's output bundles as they travel: inline when small, else by reference. `context` is
  * the context the bundles are added to (each bundle, one at a time), whose inline bytes count
  * against `INLINE_CONTEXT_MAX_BYTES`.
@@ -34,6 +42,7 @@ export async function toBundleOrRefs(
   blobs: BlobStore,
   bundles: Record<string, unknown>[],
   context: BundleContext = {},
+  travel: BundleTravel = {},
 ): Promise<BundleOrRef[]> {
   const contextBytes = jsonBytes(context);
   const sizes = bundles.map((b) => jsonBytes(b));
@@ -42,6 +51,7 @@ export async function toBundleOrRefs(
     bundles.map(async (bundle, i) => {
       const size = sizes[i] ?? 0;
       if (
+        travel.byReference ||
         size > INLINE_BUNDLE_MAX_BYTES ||
         contextBytes + size > INLINE_CONTEXT_MAX_BYTES ||
         (total > INLINE_RESULT_MAX_BYTES && size > 256)
@@ -58,7 +68,11 @@ export async function toBundleOrRefs(
  * `INLINE_CONTEXT_MAX_BYTES` (a stored context may hold more: many bundles of up to 64 KiB, an
  * edit, one stored before the bound).
  */
-export async function boundContext(blobs: BlobStore, context: BundleContext): Promise<BundleContext> {
+export async function boundContext(
+  blobs: BlobStore,
+  context: BundleContext,
+  travel: BundleTravel = {},
+): Promise<BundleContext> {
   const bounded: BundleContext = { ...context };
   const inline = Object.entries(context)
     .filter(([, bundle]) => !isBlobRef(bundle))
@@ -66,7 +80,7 @@ export async function boundContext(blobs: BlobStore, context: BundleContext): Pr
     .sort((a, b) => b.size - a.size);
   let bytes = jsonBytes(context);
   for (const { moduleId, bundle, size } of inline) {
-    if (bytes <= INLINE_CONTEXT_MAX_BYTES && size <= INLINE_BUNDLE_MAX_BYTES) continue;
+    if (!travel.byReference && bytes <= INLINE_CONTEXT_MAX_BYTES && size <= INLINE_BUNDLE_MAX_BYTES) continue;
     const ref = { ...(await blobs.put(bundle)) };
     bounded[moduleId] = ref;
     bytes -= size - jsonBytes(ref);

@@ -26,6 +26,8 @@ export interface FlowExpressionsInput {
   /** The run's time zone and variables; `seed` names the place (see src/domain/mapping-scope.ts). */
   scope?: MappingScope;
   seed?: string;
+  /** A confidential scenario's run: the mapped bundle travels by reference. */
+  confidential?: true;
 }
 
 export interface FlowExpressionsOutput {
@@ -56,7 +58,7 @@ export function createEvaluateFlowExpressions({ blobs }: { blobs: BlobStore }) {
         return { passes: false, error: `evaluating ${err.message} (${RUNAWAY_HINT})` };
       throw err;
     }
-    const [stored] = await toBundleOrRefs(blobs, [mapped]);
+    const [stored] = await toBundleOrRefs(blobs, [mapped], {}, { byReference: input.confidential });
     return { passes, mapped: stored ?? mapped };
   };
 }

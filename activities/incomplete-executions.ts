@@ -151,7 +151,7 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
     const ieId = ieIdFor(input.executionId, failed.failer, failed.bundleIndex);
     const retry = failed.outcome === 'park-auto-retry';
     const orderKey = input.orderKey ?? (input.orderKeyOfIe ? (await ies.get(input.orderKeyOfIe))?.orderKey : undefined);
-    const candidate = ies.build({
+    const candidate = await ies.build({
       ieId,
       orgId: input.orgId,
       scenarioId: input.scenarioId,
@@ -275,7 +275,9 @@ export function createIncompleteExecutionActivities(deps: IncompleteExecutionDep
       blueprint,
       // Whatever the stored context holds (many inline bundles, a large edit), the attempt's
       // input stays under the payload bound: large bundles go by reference (bundle-refs.ts).
-      context: await boundContext(store.blobs, context),
+      context: await boundContext(store.blobs, context, {
+        byReference: blueprint.metadata?.scenario?.confidential === true,
+      }),
       failer: startsAt,
       bundleIndex: doc.bundleIndex,
       executionId: doc.executionId,

@@ -11,8 +11,10 @@ import {
   decideInRunRetry,
   evaluateMapping,
   ImlMappingError,
+  FUNCTION_INCREMENT,
   mergePolicyTable,
   ModuleError,
+  setsVariables,
   type BlueprintModule,
   type BundleContext,
   type BundleOrRef,
@@ -62,6 +64,8 @@ export interface RunModuleInput {
   runState?: ModuleRunState;
   /** The run's organization, for modules that read a connection (its secret never travels here). */
   orgId?: number;
+  /** A confidential scenario's run: every output bundle travels by reference (bundle-refs.ts). */
+  confidential?: true;
 }
 
 export interface RunModuleOutput {
@@ -124,7 +128,7 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
           execution,
         );
         return {
-          bundles: await toBundleOrRefs(blobs, output, input.context),
+          bundles: await toBundleOrRefs(blobs, output, input.context, { byReference: byReference(input) }),
           startedAt: startedAt.toISOString(),
           durationMs: Date.now() - startedAt.getTime(),
         };
@@ -152,7 +156,7 @@ export function createRunModule({ registry, store, policyTable }: RunModuleDeps)
       });
       return {
         // Each bundle joins the input context on its way on: keep that context under its bound.
-        bundles: await toBundleOrRefs(blobs, output, input.context),
+        bundles: await toBundleOrRefs(blobs, output, input.context, { byReference: byReference(input) }),
         startedAt: startedAt.toISOString(),
         durationMs: Date.now() - startedAt.getTime(),
         ...(dataStores?.staged ? { staged: true as const } : {}),
@@ -252,4 +256,15 @@ function mapValue(
       details: { field: field ?? err.field, ...(position === undefined ? {} : { position }) },
     });
   }
+}
+
+/**
+ * A confidential run's outputs travel by reference, but for the modules whose outputs the workflow
+ * itself keeps (Set variable, Increment: src/domain/run-variables.ts): a reference would lose the
+ * run's variables and counts.
+ */
+function byReference(input: RunModuleInput): boolean {
+  return (
+    input.confidential === true && !setsVariables(input.module.module) && input.module.module !== FUNCTION_INCREMENT
+  );
 }

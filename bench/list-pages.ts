@@ -111,26 +111,28 @@ async function main(): Promise<void> {
 async function seed(store: Store, from: number, n: number): Promise<void> {
   const blueprint = parkingBlueprint();
   const base = Date.now();
-  const docs = Array.from({ length: n }, (_, j) => {
-    const i = from + j;
-    const text = `not JSON #${i}`;
-    return store.incompleteExecutions.build(
-      {
-        ieId: crypto.randomUUID(),
-        orgId: ORG_ID,
-        scenarioId: SCENARIO_ID,
-        scenarioName: blueprint.name,
-        executionId: crypto.randomBytes(16).toString('hex'),
-        failer: 3,
-        bundleIndex: 0,
-        blueprint,
-        context: { '1': { text }, '2': { text } },
-        error: { type: 'DataError', message: `Source is not valid JSON: "${text}"`, moduleId: 3 },
-        retry: false,
-      },
-      new Date(base + j),
-    );
-  });
+  const docs = await Promise.all(
+    Array.from({ length: n }, (_, j) => {
+      const i = from + j;
+      const text = `not JSON #${i}`;
+      return store.incompleteExecutions.build(
+        {
+          ieId: crypto.randomUUID(),
+          orgId: ORG_ID,
+          scenarioId: SCENARIO_ID,
+          scenarioName: blueprint.name,
+          executionId: crypto.randomBytes(16).toString('hex'),
+          failer: 3,
+          bundleIndex: 0,
+          blueprint,
+          context: { '1': { text }, '2': { text } },
+          error: { type: 'DataError', message: `Source is not valid JSON: "${text}"`, moduleId: 3 },
+          retry: false,
+        },
+        new Date(base + j),
+      );
+    }),
+  );
   await store.incompleteExecutions.collection.insertMany(docs, { ordered: false });
 }
 

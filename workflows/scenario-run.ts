@@ -210,6 +210,13 @@ export const DIRECT_RUN_END_PATCH = 'imex-direct-run-end';
  */
 export const RUN_CALLBACK_PATCH = 'imex-run-callback';
 
+/**
+ * Versioning: a confidential scenario's run (`confidential: true`) has its module outputs and
+ * mapped bundles travel by reference only, so its module data is in no Temporal payload, not even
+ * one the codec server decrypts (docs/security.md). Runs recorded before it carried them inline.
+ */
+export const CONFIDENTIAL_PATCH = 'imex-confidential';
+
 const callbacks = proxyActivities<ImexActivities>({
   startToCloseTimeout: '30 seconds',
   // A receiver that stays down does not hold the run open for long: about two minutes, then noted.
@@ -325,6 +332,7 @@ async function runScenario(input: ScenarioRunInput, deploymentRunLimitMs?: numbe
       : undefined;
 
   const aggregates = usesAggregators(flow) && patched(AGGREGATORS_PATCH);
+  const confidential = settings.confidential && patched(CONFIDENTIAL_PATCH) ? { confidential: true as const } : {};
 
   // Make's run-duration limit. Not for an attempt: interrupted, it would leave its IE without a verdict.
   const runLimitMs = settings.imex?.runLimit ?? deploymentRunLimitMs ?? MAKE_RUN_LIMIT_MS;
@@ -399,6 +407,7 @@ async function runScenario(input: ScenarioRunInput, deploymentRunLimitMs?: numbe
             ? { runState: { variables: runState?.variables, lastCount: runState?.lastCount(module.id) } }
             : {}),
           ...(usesConnection(module.module) && patched(CONNECTIONS_PATCH) ? { orgId: input.orgId } : {}),
+          ...confidential,
         },
       ]);
       addLog(
@@ -488,7 +497,7 @@ async function runScenario(input: ScenarioRunInput, deploymentRunLimitMs?: numbe
     }
     const { mapped, error } = await evaluateFlowExpressions.executeWithOptions(
       { summary: `${module.id} · ${module.module}` },
-      [{ mapper: module.mapper, context: pick(context, ids), ...imlInput(seed) }],
+      [{ mapper: module.mapper, context: pick(context, ids), ...imlInput(seed), ...confidential }],
     );
     if (error) note(`mapper of module ${module.id} mapped nothing: ${error}`);
     return mapped ?? {};

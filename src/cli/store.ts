@@ -1,6 +1,7 @@
 /** `imex store`: maintenance of the store itself, straight in MongoDB (an operator's command). */
 import type { Command } from 'commander';
-import { reencryptStoredData } from '../store';
+import type { Keyring } from '../crypto/keyring';
+import { reencryptStoredData, rewrapOrgKeys, type Store } from '../store';
 import { CliContext, CliError, exitCodes, type Output } from './context';
 
 export function registerStoreCommands(program: Command, output: Output, env: NodeJS.ProcessEnv): void {
@@ -9,21 +10,16 @@ export function registerStoreCommands(program: Command, output: Output, env: Nod
   store
     .command('reencrypt')
     .description(
-      'seal every stored user-data field with the active key (after a key rotation, before dropping the old key; docs/security.md)',
+      "seal every stored user-data field not sealed yet with its organization's data key, or with the active master key (docs/security.md)",
     )
     .action(async (_options: unknown, command: Command) => {
       const context = new CliContext(command, output, env);
       const report = await context.withStore((opened) => {
-        if (!opened.cipher.enabled) {
-          throw new CliError(
-            'no encryption keys: set IMEX_ENCRYPTION_KEYS or IMEX_ENCRYPTION_KEY_FILE (the new key first, the old ones after it)',
-            exitCodes.usage,
-          );
-        }
+        requireKeys(opened);
         return reencryptStoredData(opened.db, opened.cipher);
       });
       context.print(report, (out) => {
-        out(`Stored user data sealed with key "${report.activeKeyId}":`);
+        out(`Stored user data sealed with organization keys, and master key "${report.activeKeyId}" for the rest:`);
         for (const [field, counts] of Object.entries(report.fields)) {
           out(
             `  ${field}: ${counts.resealed} resealed, ${counts.current} already current` +
@@ -34,4 +30,34 @@ export function registerStoreCommands(program: Command, output: Output, env: Nod
         }
       });
     });
+
+  store
+    .command('rewrap')
+    .description(
+      "wrap every organization's data key with the active master key (after a master key rotation, before dropping the old key; no user data is rewritten)",
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const context = new CliContext(command, output, env);
+      const report = await context.withStore((opened) => {
+        const keyring = requireKeys(opened);
+        return rewrapOrgKeys(opened.db, keyring);
+      });
+      context.print(report, (out) => {
+        out(
+          `Organization data keys wrapped with master key "${report.activeKeyId}": ${report.rewrapped} rewrapped, ` +
+            `${report.current} already current, in ${report.organizations} organizations` +
+            (report.changedMeanwhile ? `; ${report.changedMeanwhile} changed meanwhile (run again)` : ''),
+        );
+      });
+    });
+}
+
+function requireKeys(store: Store): Keyring {
+  if (!store.cipher.keyring) {
+    throw new CliError(
+      'no encryption keys: set IMEX_ENCRYPTION_KEYS or IMEX_ENCRYPTION_KEY_FILE (the new key first, the old ones after it)',
+      exitCodes.usage,
+    );
+  }
+  return store.cipher.keyring;
 }

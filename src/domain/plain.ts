@@ -55,3 +55,4 @@ export * from './data-structure';
 export * from './data-store-writes';
 export * from './task-priority';
 export * from './connections';
+export * from './confidential';

@@ -5,11 +5,13 @@ import type { Collection, Db } from 'mongodb';
  * Make's API scopes that imex honours (DESIGN.md §7; `organizations:write` changes the organization's
  * IE storage limit, where the deployment allows it: IMEX_API_QUOTA_WRITES), and imex's codec server scopes:
  * `payloads:read` decrypts Temporal payloads, `payloads:write` encrypts them (src/api/routes/codec.ts).
- * Those two reach every organization's payloads: give them to operators' tokens only.
+ * Those two reach every organization's payloads: give them to operators' tokens only. imex's
+ * `dlqs:read-data` shows the bundles of a confidential scenario's IEs (src/api/confidential-data.ts).
  */
 export const apiScopes = [
   'dlqs:read',
   'dlqs:write',
+  'dlqs:read-data',
   'scenarios:read',
   'scenarios:write',
   'datastores:read',

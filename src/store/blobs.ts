@@ -143,7 +143,7 @@ export class BlobStore {
     for (let n = 0; n < manifest.chunks; n++) {
       const chunk = (await this.collection.findOne({ _id: `${ref.$imexBlob}:${n}` })) as Chunk | null;
       if (!chunk) throw new Error(`blob ${ref.$imexBlob} is missing chunk ${n}`);
-      text += this.cipher ? this.cipher.open(chunk.data) : chunk.data;
+      text += this.cipher ? await this.cipher.open(chunk.data) : chunk.data;
     }
     return JSON.parse(text) as unknown;
   }
@@ -220,7 +220,7 @@ export class BlobStore {
       // Each chunk sealed on its own: a retried write that keeps some chunks of an earlier try
       // (other nonces) still reads back whole.
       const plain = text.slice(n * BLOB_CHUNK_CHARS, (n + 1) * BLOB_CHUNK_CHARS);
-      const data = this.cipher ? this.cipher.seal(plain) : plain;
+      const data = this.cipher ? await this.cipher.seal(plain) : plain;
       await insertIgnoringDuplicate(this.collection, { _id: `${id}:${n}`, kind: 'chunk', data });
     }
     const now = new Date();

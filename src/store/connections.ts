@@ -50,12 +50,13 @@ export class ConnectionStore {
   }
 
   async create(orgId: number, name: string, secret: ConnectionSecret): Promise<Connection> {
+    const sealed = await this.cipher.sealJson(secret, orgId);
     const doc = await insertWithNextId(this.collection, (id) => ({
       _id: id,
       orgId,
       name,
       type: secret.type,
-      secret: this.cipher.sealJson(secret),
+      secret: sealed,
       createdAt: new Date(),
     }));
     return connectionFrom(doc);
@@ -78,7 +79,7 @@ export class ConnectionStore {
   /** The secret, for the module activity only. */
   async secretOf(orgId: number, id: number): Promise<ConnectionSecret | null> {
     const doc = await this.collection.findOne({ _id: id, orgId });
-    return doc ? this.cipher.openJson<ConnectionSecret>(doc.secret) : null;
+    return doc ? await this.cipher.openJson<ConnectionSecret>(doc.secret) : null;
   }
 
   async delete(orgId: number, id: number): Promise<boolean> {

@@ -73,15 +73,15 @@ export class DataStoreTransactionStore {
     this.commits = db.collection<CommitDocument>('data_store_commits');
   }
 
-  private stepFrom(doc: StepDocument): StagedStep {
-    return { seq: doc.seq, writes: this.cipher.openJson<DataStoreWrite[]>(doc.writes) };
+  private async stepFrom(doc: StepDocument): Promise<StagedStep> {
+    return { seq: doc.seq, writes: await this.cipher.openJson<DataStoreWrite[]>(doc.writes) };
   }
 
-  private intentFrom(doc: CommitDocument): CommitIntent {
+  private async intentFrom(doc: CommitDocument): Promise<CommitIntent> {
     return {
       id: doc._id,
       seqs: doc.seqs,
-      effect: this.cipher.openJson<CommitEffect>(doc.effect),
+      effect: await this.cipher.openJson<CommitEffect>(doc.effect),
       applied: doc.state === 'applied',
     };
   }
@@ -99,7 +99,7 @@ export class DataStoreTransactionStore {
     if (current && current.state !== 'staged') return false;
     await this.steps.replaceOne(
       { _id },
-      { txnId, seq, writes: this.cipher.sealJson(writes), state: 'staged', createdAt: new Date() },
+      { txnId, seq, writes: await this.cipher.sealJson(writes), state: 'staged', createdAt: new Date() },
       { upsert: true },
     );
     return true;
@@ -110,10 +110,8 @@ export class DataStoreTransactionStore {
     if (seqs.length === 0) return [];
     const docs = await this.steps.find({ txnId, state: 'staged' }).toArray();
     const wanted = new Set(seqs);
-    return docs
-      .filter((d) => wanted.has(d.seq))
-      .map((d) => this.stepFrom(d))
-      .sort((a, b) => a.seq - b.seq);
+    const steps = await Promise.all(docs.filter((d) => wanted.has(d.seq)).map((d) => this.stepFrom(d)));
+    return steps.sort((a, b) => a.seq - b.seq);
   }
 
   /**
@@ -126,15 +124,19 @@ export class DataStoreTransactionStore {
     if (existing) return this.intentFrom(existing);
     const docs = await this.steps.find({ txnId }).toArray();
     const wanted = new Set(request.seqs);
-    const steps = docs.filter((d) => wanted.has(d.seq) && d.state === 'staged').map((d) => this.stepFrom(d));
+    const steps = await Promise.all(
+      docs.filter((d) => wanted.has(d.seq) && d.state === 'staged').map((d) => this.stepFrom(d)),
+    );
     const minSeq = Math.min(...request.seqs);
-    const laterCommitted = docs.filter((d) => d.state === 'committed' && d.seq > minSeq).map((d) => this.stepFrom(d));
+    const laterCommitted = await Promise.all(
+      docs.filter((d) => d.state === 'committed' && d.seq > minSeq).map((d) => this.stepFrom(d)),
+    );
     const effect = steps.length ? netEffect(steps, laterCommitted) : {};
     const doc: CommitDocument = {
       _id,
       txnId,
       seqs: [...request.seqs],
-      effect: this.cipher.sealJson(effect),
+      effect: await this.cipher.sealJson(effect),
       state: 'applying',
       createdAt: new Date(),
     };
@@ -218,7 +220,7 @@ export class DataStoreTransactionStore {
       .limit(options.limit)
       .toArray();
     for (const doc of unfinished) {
-      await this.applyCommit(doc.txnId, this.intentFrom(doc));
+      await this.applyCommit(doc.txnId, await this.intentFrom(doc));
       commitsFinished++;
     }
     const old = await this.steps
@@ -228,7 +230,7 @@ export class DataStoreTransactionStore {
     const txnIds = [...new Set(old.map((d) => d.txnId))];
     for (const txnId of txnIds) {
       const pending = await this.commits.find({ txnId, state: 'applying' }).toArray();
-      for (const doc of pending) await this.applyCommit(txnId, this.intentFrom(doc));
+      for (const doc of pending) await this.applyCommit(txnId, await this.intentFrom(doc));
       await this.settle(txnId, []);
     }
     return { commitsFinished, transactionsForgotten: txnIds.length };

@@ -111,6 +111,7 @@ export class DataStoreStore {
   readonly structures: Collection<DataStructureDocument>;
   readonly stores: Collection<DataStoreDocument>;
   readonly records: Collection<DataStoreRecordDocument>;
+  private readonly storeOrgs = new Map<number, number>();
 
   constructor(
     db: Db,
@@ -244,8 +245,17 @@ export class DataStoreStore {
    * `$group` `$sum` over a field answers 0 on FerretDB v1 (seen in tests), and the store is bounded
    * by its size limit anyway.
    */
-  private recordFrom(doc: DataStoreRecordDocument): DataStoreRecord {
-    return { key: doc.key, data: this.cipher.openJson<Record<string, unknown>>(doc.data) };
+  private async recordFrom(doc: DataStoreRecordDocument): Promise<DataStoreRecord> {
+    return { key: doc.key, data: await this.cipher.openJson<Record<string, unknown>>(doc.data) };
+  }
+
+  /** The organization a data store belongs to (never changes), whose data key seals its records. */
+  private async orgOfStore(storeId: number): Promise<number | undefined> {
+    const known = this.storeOrgs.get(storeId);
+    if (known !== undefined) return known;
+    const doc = await this.stores.findOne({ _id: storeId }, { projection: { orgId: 1 } });
+    if (doc) this.storeOrgs.set(storeId, doc.orgId);
+    return doc?.orgId;
   }
 
   async usage(storeId: number): Promise<DataStoreUsage> {
@@ -273,7 +283,7 @@ export class DataStoreStore {
     const found = new Map<string, DataStoreRecord & { bytes: number }>();
     for (const key of new Set(keys)) {
       const doc = await this.records.findOne({ _id: recordId(storeId, key) });
-      if (doc) found.set(key, { ...this.recordFrom(doc), bytes: doc.bytes });
+      if (doc) found.set(key, { ...(await this.recordFrom(doc)), bytes: doc.bytes });
     }
     return found;
   }
@@ -281,12 +291,12 @@ export class DataStoreStore {
   /** Every record of the store, in key order (searches filter in the application: records are opaque). */
   async readAll(storeId: number): Promise<DataStoreRecord[]> {
     const docs = await this.records.find({ storeId }).sort({ key: 1 }).toArray();
-    return docs.map((doc) => this.recordFrom(doc));
+    return Promise.all(docs.map((doc) => this.recordFrom(doc)));
   }
 
   async listRecords(storeId: number, page: { offset: number; limit: number }): Promise<DataStoreRecord[]> {
     const docs = await this.records.find({ storeId }).sort({ key: 1 }).skip(page.offset).limit(page.limit).toArray();
-    return docs.map((doc) => this.recordFrom(doc));
+    return Promise.all(docs.map((doc) => this.recordFrom(doc)));
   }
 
   /** Writes a record now (the API's writes; not part of a run). Idempotent: the same call twice leaves one record. */
@@ -315,7 +325,7 @@ export class DataStoreStore {
    */
   async applyPut(storeId: number, key: string, data: Record<string, unknown>, intent?: string): Promise<void> {
     const _id = recordId(storeId, key);
-    const text = this.cipher.sealJson(data);
+    const text = await this.cipher.sealJson(data, await this.orgOfStore(storeId));
     const fields = { data: text, bytes: recordBytes(key, data), updatedAt: new Date(), ...(intent ? { intent } : {}) };
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.records.findOne({ _id });

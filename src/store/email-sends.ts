@@ -30,12 +30,13 @@ export class EmailSendStore implements EmailSentLog {
 
   async find(idempotencyKey: string): Promise<OutputBundle | undefined> {
     const doc = await this.collection.findOne({ _id: idempotencyKey });
-    return doc ? this.cipher.openJson<OutputBundle>(doc.output) : undefined;
+    return doc ? await this.cipher.openJson<OutputBundle>(doc.output) : undefined;
   }
 
   async record(idempotencyKey: string, output: OutputBundle, now = new Date()): Promise<void> {
+    const sealed = await this.cipher.sealJson(output);
     try {
-      await this.collection.insertOne({ _id: idempotencyKey, sentAt: now, output: this.cipher.sealJson(output) });
+      await this.collection.insertOne({ _id: idempotencyKey, sentAt: now, output: sealed });
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err; // recorded by an earlier try: the first record stands
     }

@@ -44,7 +44,7 @@ export class ExecutionStore {
   /** Idempotent by execution id: a replayed activity writes the same record again. */
   async record(execution: ExecutionRecord): Promise<void> {
     const { executionId, log, ...rest } = execution;
-    const doc: ExecutionDocument = { _id: executionId, ...rest, log: this.cipher.sealJson(log) };
+    const doc: ExecutionDocument = { _id: executionId, ...rest, log: await this.cipher.sealJson(log, rest.orgId) };
     await this.collection.replaceOne({ _id: executionId }, doc, { upsert: true });
   }
 
@@ -64,16 +64,16 @@ export class ExecutionStore {
       .skip(page.offset)
       .limit(page.limit)
       .toArray();
-    return docs.map((doc) => this.fromDocument(doc));
+    return Promise.all(docs.map((doc) => this.fromDocument(doc)));
   }
 
   async listByIncompleteExecution(ieId: string): Promise<ExecutionRecord[]> {
     const docs = await this.collection.find({ ieId }).sort({ startedAt: 1 }).toArray();
-    return docs.map((doc) => this.fromDocument(doc));
+    return Promise.all(docs.map((doc) => this.fromDocument(doc)));
   }
 
-  private fromDocument(doc: ExecutionDocument): ExecutionRecord {
+  private async fromDocument(doc: ExecutionDocument): Promise<ExecutionRecord> {
     const { _id, log, ...rest } = doc;
-    return { executionId: _id, ...rest, log: this.cipher.openJson<ModuleLogEntry[]>(log) };
+    return { executionId: _id, ...rest, log: await this.cipher.openJson<ModuleLogEntry[]>(log) };
   }
 }

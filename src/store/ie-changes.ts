@@ -58,6 +58,7 @@ export class IeChangeStore {
     let seq = await this.lastSeq(ieId);
     const last = seq > 0 ? await this.entry(ieId, seq) : null;
     if (last?.key === key) return seq;
+    const sealed = await this.cipher.sealJson(change, orgId);
     for (;;) {
       seq += 1;
       const existing = await this.entry(ieId, seq);
@@ -71,7 +72,7 @@ export class IeChangeStore {
           seq,
           key,
           at: new Date(change.at),
-          data: this.cipher.sealJson(change),
+          data: sealed,
         });
         break;
       } catch (err) {
@@ -95,9 +96,11 @@ export class IeChangeStore {
     const seqs: number[] = [];
     for (let seq = total - offset; seq > 0 && seqs.length < limit; seq--) seqs.push(seq);
     const docs = await Promise.all(seqs.map((seq) => this.entry(ieId, seq)));
-    const changes = docs
-      .filter((doc): doc is ChangeDocument => doc !== null)
-      .map((doc) => ({ seq: doc.seq, ...this.cipher.openJson<NewIeChange>(doc.data) }));
+    const changes = await Promise.all(
+      docs
+        .filter((doc): doc is ChangeDocument => doc !== null)
+        .map(async (doc) => ({ seq: doc.seq, ...(await this.cipher.openJson<NewIeChange>(doc.data)) })),
+    );
     return { total, changes };
   }
 

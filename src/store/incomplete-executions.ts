@@ -141,18 +141,18 @@ export class IncompleteExecutionStore {
   }
 
   /** The document with its blueprint and bundles readable (they are sealed at rest with a keyring). */
-  private opened(doc: IncompleteExecutionDocument): IncompleteExecutionDocument {
+  private async opened(doc: IncompleteExecutionDocument): Promise<IncompleteExecutionDocument> {
     return {
       ...doc,
-      ...(doc.blueprint === undefined ? {} : { blueprint: this.cipher.open(doc.blueprint) }),
-      ...(doc.context === undefined ? {} : { context: this.cipher.open(doc.context) }),
+      ...(doc.blueprint === undefined ? {} : { blueprint: await this.cipher.open(doc.blueprint) }),
+      ...(doc.context === undefined ? {} : { context: await this.cipher.open(doc.context) }),
     };
   }
 
   /** The document an IE would be stored as (its size decides the quota before anything is written). */
-  build(input: NewIncompleteExecution, now = new Date()): IncompleteExecutionDocument {
-    const blueprint = this.cipher.sealJson(input.blueprint);
-    const context = this.cipher.sealJson(input.context);
+  async build(input: NewIncompleteExecution, now = new Date()): Promise<IncompleteExecutionDocument> {
+    const blueprint = await this.cipher.sealJson(input.blueprint, input.orgId);
+    const context = await this.cipher.sealJson(input.context, input.orgId);
     return {
       _id: input.ieId,
       orgId: input.orgId,
@@ -193,7 +193,7 @@ export class IncompleteExecutionStore {
 
   async get(ieId: string): Promise<IncompleteExecutionDocument | null> {
     const doc = await this.collection.findOne({ _id: ieId });
-    return doc && this.opened(doc);
+    return doc && (await this.opened(doc));
   }
 
   /** An IE of this organization that is not deleted; another organization's id answers null. */
@@ -219,9 +219,9 @@ export class IncompleteExecutionStore {
 
   /** A failed attempt that got past `failer`: the same IE now waits at the later module. */
   async moveFailer(ieId: string, failer: number, bundleIndex: number, context: BundleContext, error: RunError) {
-    const doc = await this.collection.findOne({ _id: ieId }, { projection: { blueprint: 1 } });
+    const doc = await this.collection.findOne({ _id: ieId }, { projection: { blueprint: 1, orgId: 1 } });
     if (!doc) return;
-    const contextText = this.cipher.sealJson(context);
+    const contextText = await this.cipher.sealJson(context, doc.orgId);
     await this.collection.updateOne(
       { _id: ieId },
       {
@@ -240,8 +240,8 @@ export class IncompleteExecutionStore {
   async patch(ieId: string, patch: { blueprint?: Blueprint; failer?: number; context?: BundleContext }) {
     const doc = await this.collection.findOne({ _id: ieId });
     if (!doc) return;
-    const blueprint = patch.blueprint ? this.cipher.sealJson(patch.blueprint) : (doc.blueprint ?? '');
-    const context = patch.context ? this.cipher.sealJson(patch.context) : (doc.context ?? '');
+    const blueprint = patch.blueprint ? await this.cipher.sealJson(patch.blueprint, doc.orgId) : (doc.blueprint ?? '');
+    const context = patch.context ? await this.cipher.sealJson(patch.context, doc.orgId) : (doc.context ?? '');
     await this.collection.updateOne(
       { _id: ieId },
       {

@@ -25,6 +25,7 @@ export * from './ie-quota';
 export * from './incomplete-executions';
 export * from './order-key-hash';
 export * from './organizations';
+export * from './org-keys';
 export * from './run-errors';
 export * from './scenarios';
 export * from './scenario-leases';

@@ -49,11 +49,11 @@ export class ScenarioStore {
     this.collection = db.collection<ScenarioDocument>('scenarios');
   }
 
-  private fromDocument(doc: ScenarioDocument): Scenario {
+  private async fromDocument(doc: ScenarioDocument): Promise<Scenario> {
     const { _id, blueprint, scheduling, ...rest } = doc;
     return {
       id: _id,
-      blueprint: this.cipher.openJson<Blueprint>(blueprint),
+      blueprint: await this.cipher.openJson<Blueprint>(blueprint),
       ...rest,
       ...(scheduling ? { scheduling: JSON.parse(scheduling) as Scheduling } : {}),
     };
@@ -70,11 +70,12 @@ export class ScenarioStore {
     const isActive = input.isActive ?? true;
     // A webhook-triggered scenario gets its hook id with it (registered right after the insert).
     const hookId = this.webhooks && hasWebhookTrigger(input.blueprint) ? newHookId() : undefined;
+    const blueprint = await this.cipher.sealJson(input.blueprint, input.orgId);
     const doc = await insertWithNextId(this.collection, (id) => ({
       _id: id,
       orgId: input.orgId,
       name: input.name,
-      blueprint: this.cipher.sealJson(input.blueprint),
+      blueprint,
       isActive,
       ...(input.scheduling ? { scheduling: JSON.stringify(input.scheduling) } : {}),
       ...(hookId ? { hookId } : {}),
@@ -94,7 +95,7 @@ export class ScenarioStore {
 
   async list(orgId: number): Promise<Scenario[]> {
     const docs = await this.collection.find({ orgId }).sort({ _id: 1 }).toArray();
-    return docs.map((doc) => this.fromDocument(doc));
+    return Promise.all(docs.map((doc) => this.fromDocument(doc)));
   }
 
   async update(
@@ -113,7 +114,7 @@ export class ScenarioStore {
     const set: Partial<ScenarioDocument> = { updatedAt: now };
     const unset: Record<string, ''> = {};
     if (patch.name !== undefined) set.name = patch.name;
-    if (patch.blueprint !== undefined) set.blueprint = this.cipher.sealJson(patch.blueprint);
+    if (patch.blueprint !== undefined) set.blueprint = await this.cipher.sealJson(patch.blueprint, orgId);
     if (patch.isActive !== undefined) set.isActive = patch.isActive;
     // (Re)activation starts a new count of consecutive errors.
     if (patch.isActive === true) set.activatedAt = now;

@@ -3,6 +3,7 @@ import type { Keyring } from '../crypto/keyring';
 import { failFastStoreOptions } from './unavailable';
 import { AlertStore } from './alerts';
 import { FieldCipher } from './field-cipher';
+import { OrgKeyStore } from './org-keys';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
@@ -68,8 +69,9 @@ export interface Store {
 export interface StoreOptions {
   /**
    * Encrypts user data at rest (docs/security.md): blueprints, bundles, blobs, run logs, webhook
-   * payloads, data-store records and staged writes, IE change diffs, the e-mail sent log. Without
-   * it, new data is written in plaintext; data sealed before is still refused with a clear error.
+   * payloads, data-store records and staged writes, IE change diffs, the e-mail sent log; an
+   * organization's fields with its own data key (`org_keys`), wrapped by the keyring's active key.
+   * Without it, new data is written in plaintext; data sealed before is still refused with a clear error.
    */
   keyring?: Keyring;
 }
@@ -79,7 +81,8 @@ export function createStore(
   close: () => Promise<void> = async () => undefined,
   options: StoreOptions = {},
 ): Store {
-  const cipher = new FieldCipher(options.keyring);
+  const orgKeys = options.keyring ? new OrgKeyStore(db, options.keyring) : undefined;
+  const cipher = new FieldCipher(options.keyring, orgKeys);
   const webhooks = new WebhookQueueStore(db, cipher);
   const dataStores = new DataStoreStore(db, cipher);
   return {

@@ -262,6 +262,10 @@ export class WebhookQueueStore {
    */
   private async writeBatch(orgId: number, scenarioId: number, batch: EnqueueWaiter[]): Promise<void> {
     let rest = batch;
+    const sealed = new Map<EnqueueWaiter, string>();
+    for (const waiter of batch) {
+      if (waiter.data !== undefined) sealed.set(waiter, await this.cipher.seal(waiter.data, orgId));
+    }
     let head = this.heads.get(scenarioId) ?? (await this.readHead(scenarioId));
     let consumed = await this.consumedThrough(scenarioId);
     for (let tries = 0; rest.length > 0; tries++) {
@@ -282,7 +286,7 @@ export class WebhookQueueStore {
           scenarioId,
           seq,
           executionId: waiter.executionId,
-          ...(waiter.data === undefined ? {} : { data: this.cipher.seal(waiter.data) }),
+          ...(sealed.has(waiter) ? { data: sealed.get(waiter) } : {}),
           ...(waiter.traceparent === undefined ? {} : { traceparent: waiter.traceparent }),
           ...(waiter.orderKey === undefined ? {} : { orderKey: waiter.orderKey }),
           receivedAt,
@@ -348,7 +352,7 @@ export class WebhookQueueStore {
       .sort({ seq: 1 })
       .limit(limit)
       .toArray();
-    return docs.map((d) => this.payloadOf(d));
+    return Promise.all(docs.map((d) => this.payloadOf(d)));
   }
 
   /**
@@ -372,14 +376,14 @@ export class WebhookQueueStore {
       .sort({ seq: 1 })
       .limit(limit)
       .toArray();
-    return docs.map((d) => this.payloadOf(d));
+    return Promise.all(docs.map((d) => this.payloadOf(d)));
   }
 
-  private payloadOf(d: QueueEntryDocument): QueuedPayload {
+  private async payloadOf(d: QueueEntryDocument): Promise<QueuedPayload> {
     return {
       seq: d.seq,
       executionId: d.executionId,
-      ...(d.data === undefined ? {} : { data: this.cipher.open(d.data) }),
+      ...(d.data === undefined ? {} : { data: await this.cipher.open(d.data) }),
       ...(d.traceparent === undefined ? {} : { traceparent: d.traceparent }),
       ...(d.orderKey === undefined ? {} : { orderKey: d.orderKey }),
       receivedAt: d.receivedAt,

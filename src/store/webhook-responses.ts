@@ -36,12 +36,13 @@ export class WebhookResponseStore {
 
   /** Records the run's response unless it has one already; true when this one is recorded. */
   async respond(executionId: string, response: WebhookResponse): Promise<boolean> {
+    const body = await this.cipher.seal(response.body);
     try {
       await this.collection.insertOne({
         _id: executionId,
         status: response.status,
         headers: JSON.stringify(response.headers),
-        body: this.cipher.seal(response.body),
+        body,
         createdAt: new Date(),
       });
       return true;
@@ -57,7 +58,7 @@ export class WebhookResponseStore {
     return {
       status: doc.status,
       headers: JSON.parse(doc.headers) as WebhookResponse['headers'],
-      body: this.cipher.open(doc.body),
+      body: await this.cipher.open(doc.body),
     };
   }
 

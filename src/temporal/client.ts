@@ -19,6 +19,7 @@ import {
   respondsToWebhook,
   ieWorkflowId,
   ImexOrgId,
+  isConfidentialBlueprintText,
   ImexScenarioId,
   runWorkflowId,
   scenarioSettingsSchema,
@@ -175,11 +176,11 @@ export class ImexClient {
     // A webhook payload given to the client directly runs as a run on demand would.
     const trigger = input.trigger === 'schedule' ? 'schedule' : 'manual';
     let data = input.data;
-    // Large input data travels by reference, like large bundles.
-    if (data !== undefined && Buffer.byteLength(JSON.stringify(data)) > INLINE_BUNDLE_MAX_BYTES) {
+    const settings = scenarioSettingsSchema.parse(scenario.blueprint.metadata?.scenario ?? {});
+    // Large input data travels by reference, like large bundles; a confidential scenario's always.
+    if (data !== undefined && travelsByReference(data, settings.confidential)) {
       data = await this.store.blobs.put(data);
     }
-    const settings = scenarioSettingsSchema.parse(scenario.blueprint.metadata?.scenario ?? {});
     if (!settings.sequential) {
       // Make's rules need no coordinator here: nothing waits on open IEs (only a sequential
       // scenario does), attempts are kept out by the run's store lease (activities/scenario-leases.ts),
@@ -307,8 +308,9 @@ export class ImexClient {
     let data: string | undefined;
     if (payload !== undefined) {
       const text = JSON.stringify(payload);
-      data =
-        Buffer.byteLength(text) > INLINE_BUNDLE_MAX_BYTES ? JSON.stringify(await this.store.blobs.put(payload)) : text;
+      data = travelsByReference(payload, settings.confidential, text)
+        ? JSON.stringify(await this.store.blobs.put(payload))
+        : text;
     }
     // Ordering per key: the key is the payload's for good, evaluated once here (src/domain/order-key.ts).
     const orderKey = payloadOrderKey(scenario.blueprint, payload);
@@ -435,7 +437,7 @@ export class ImexClient {
     kind: IncompleteExecutionRequest,
     request: RetryRequest | PatchRequest = {},
   ): Promise<IncompleteExecutionState> {
-    const staged = await this.stageBundles(request);
+    const staged = await this.stageBundles(ieId, request);
     try {
       return await this.incompleteExecutionHandle(ieId).executeUpdate(
         requestMessages[kind].update as typeof requestMessages.patch.update,
@@ -462,25 +464,29 @@ export class ImexClient {
   ): Promise<void> {
     await this.incompleteExecutionHandle(ieId).signal(
       requestMessages[kind].signal as typeof requestMessages.patch.signal,
-      await this.stageBundles(request),
+      await this.stageBundles(ieId, request),
     );
   }
 
   /**
    * Small payloads (DESIGN.md §8): the bundles of a patch that are too large to travel inline are
    * stored as blobs first (content-addressed, so sending again stores nothing new) and the request
-   * carries their references; the IE's activity merges them. A refused request leaves an
+   * carries their references; the IE's activity merges them. A confidential scenario's IE gets
+   * every bundle by reference (no module data in Temporal). A refused request leaves an
    * unreferenced blob, which the blob collector removes.
    */
-  private async stageBundles<R extends RetryRequest | PatchRequest>(request: R): Promise<R> {
+  private async stageBundles<R extends RetryRequest | PatchRequest>(ieId: string, request: R): Promise<R> {
     const bundles = (request as PatchRequest).bundles;
     if (!bundles) return request;
     const entries = Object.entries(bundles).filter(
       ([, entry]) => typeof entry?.value === 'object' && entry.value !== null && !Array.isArray(entry.value),
     );
+    const confidential = isConfidentialBlueprintText((await this.store.incompleteExecutions.get(ieId))?.blueprint);
     const kept = await toBundleOrRefs(
       this.store.blobs,
       entries.map(([, entry]) => entry.value as Record<string, unknown>),
+      {},
+      { byReference: confidential },
     );
     const staged = { ...bundles };
     entries.forEach(([moduleId, entry], i) => {
@@ -551,4 +557,9 @@ export class ImexClient {
 
 function isWorkflowCompleted(err: unknown): boolean {
   return err instanceof Error && /workflow execution already completed/i.test(err.message);
+}
+
+/** Run input data goes by reference when large (bundle-refs.ts), and always for a confidential scenario (docs/security.md). */
+function travelsByReference(data: unknown, confidential: boolean, text = JSON.stringify(data)): boolean {
+  return confidential || Buffer.byteLength(text) > INLINE_BUNDLE_MAX_BYTES;
 }

@@ -220,7 +220,7 @@ describe('Temporal is down', () => {
     expect((await wired.api.call('POST', `/scenarios/${scenarioId}/start`, { token: wired.token })).status).toBe(200);
     // An IE waiting for a person (its workflow would be on the Temporal server that goes away).
     await store.incompleteExecutions.insert(
-      store.incompleteExecutions.build({
+      await store.incompleteExecutions.build({
         ieId,
         orgId: wired.orgId,
         scenarioId,

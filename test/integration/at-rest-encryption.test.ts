@@ -4,8 +4,10 @@
  * payload waits in the queue; every raw document of every collection, read with the plain driver,
  * lacks the marker, while the API answers it in plaintext and the worker retries the IE from the
  * sealed documents. A missing or wrong key is a clear error naming the key id, the documents stay
- * as they were; rotation reads old keys, writes with the new one, and `reencryptStoredData` leaves
- * nothing sealed with the old key, after which the old key can go.
+ * as they were; rotation reads old keys, writes with the new one, `reencryptStoredData` leaves
+ * nothing sealed with the old key and `rewrapOrgKeys` wraps the organization's data key with the
+ * new one (changing org_keys only), after which the old key can go. The organization's fields are
+ * sealed with its data key (enc:v2), the others (blobs, a run's staged writes) with the master key.
  */
 import { ieWorkflowId } from '../../src/domain';
 import crypto from 'node:crypto';
@@ -14,6 +16,7 @@ import { Keyring } from '../../src/crypto/keyring';
 import {
   createStore,
   reencryptStoredData,
+  rewrapOrgKeys,
   SEALED_FIELDS,
   StoredDataUnreadableError,
   type Store,
@@ -69,14 +72,19 @@ async function rawDatabaseText(): Promise<string> {
   return texts.join('\n');
 }
 
-/** The key ids the sealed user-data fields of the database name (`plain` for plaintext ones). */
-async function sealedKeyIds(): Promise<Set<string>> {
+/**
+ * The keys the sealed user-data fields of the database name: a master key id (v1), `org<id>` for
+ * an organization's data key (v2), `plain` for plaintext; `org: true` fields only, or the others.
+ */
+async function sealedKeyIds(which?: { org: boolean }): Promise<Set<string>> {
   const ids = new Set<string>();
-  for (const { collection, field } of SEALED_FIELDS) {
+  for (const { collection, field, org } of SEALED_FIELDS) {
+    if (which && which.org !== (org !== undefined)) continue;
     for (const doc of await env.db.collection(collection).find({}).toArray()) {
       const value = (doc as Record<string, unknown>)[field];
       if (typeof value !== 'string') continue;
-      ids.add(/^enc:v1:([^:]+):/.exec(value)?.[1] ?? 'plain');
+      const v2 = /^enc:v2:(\d+):/.exec(value)?.[1];
+      ids.add(v2 ? `org${v2}` : (/^enc:v1:([^:]+):/.exec(value)?.[1] ?? 'plain'));
     }
   }
   return ids;
@@ -123,8 +131,19 @@ test('a parked run, its blob, its data-store record and a queued payload are sto
   expect(await imex.store.blobs.collection.countDocuments({ kind: 'chunk' })).toBeGreaterThan(0);
   const raw = await rawDatabaseText();
   expect(raw).toContain('enc:v1:k-old:'); // sealed, and not empty
+  expect(raw).toContain(`enc:v2:${imex.orgId}:`);
   expect(raw).not.toContain(MARKER);
-  expect(await sealedKeyIds()).toEqual(new Set(['k-old']));
+  // The organization's fields under its data key, the others (blobs, a run's staged writes) under the master key.
+  expect(await sealedKeyIds({ org: true })).toEqual(new Set([`org${imex.orgId}`]));
+  expect(await sealedKeyIds({ org: false })).toEqual(new Set(['k-old']));
+  // The data key itself is stored wrapped by the master key.
+  const orgKeys = await env.db.collection('org_keys').find({}).toArray();
+  expect(orgKeys).toEqual([
+    expect.objectContaining({
+      _id: imex.orgId,
+      keys: [expect.objectContaining({ wrapped: expect.stringMatching(/^enc:v1:k-old:/) })],
+    }),
+  ]);
 
   // The store's readers answer plaintext: the API …
   const bundle = await api.call('GET', `/dlqs/${ieId}/bundle`, { token });
@@ -160,11 +179,23 @@ test('a missing or wrong key is an error naming the key id; nothing is read as e
   const keyless = createStore(env.db);
   await expect(keyless.scenarios.get(imex.orgId, scenarioId)).rejects.toThrow(StoredDataUnreadableError);
   await expect(keyless.scenarios.get(imex.orgId, scenarioId)).rejects.toThrow(
-    'stored data encrypted with key "k-old" cannot be read: no encryption keys are configured',
+    new RegExp(
+      `stored data of organization ${imex.orgId} encrypted with key "[0-9a-f]{8}" cannot be read: no encryption keys are configured`,
+    ),
   );
+  await expect(
+    keyless.blobs.get({
+      $imexBlob: (await imex.store.blobs.unusedSince(new Date(Date.now() + 3_600_000), 1))[0]!.id,
+      bytes: 0,
+    }),
+  ).rejects.toThrow('stored data encrypted with key "k-old" cannot be read: no encryption keys are configured');
   const otherKeyOnly = createStore(env.db, undefined, { keyring: new Keyring([newKey]) });
+  // Without the master key that wraps the organization's data key: named, with the organization and the data key.
   await expect(otherKeyOnly.dataStores.readAll(dataStoreId)).rejects.toThrow(
-    /key "k-old" cannot be read: .*"k-old", which is not configured \(configured: k-new\)/,
+    new RegExp(
+      `organization ${imex.orgId} encrypted with key "k-old" cannot be read: the data key "[0-9a-f]{8}" of organization ${imex.orgId} cannot be used: ` +
+        'its master key is missing: .*"k-old", which is not configured \\(configured: k-new\\)',
+    ),
   );
   const wrongBytes = createStore(env.db, undefined, { keyring: new Keyring([key('k-old')]) });
   await expect(wrongBytes.executions.listByScenario(imex.orgId, scenarioId)).rejects.toThrow(/does not authenticate/);
@@ -178,7 +209,7 @@ test('a missing or wrong key is an error naming the key id; nothing is read as e
     expect(answer.status).toBe(500);
     expect(answer.body).toMatchObject({
       code: 'IM_STORED_DATA_UNREADABLE',
-      message: expect.stringContaining('"k-old"'),
+      message: expect.stringMatching(new RegExp(`organization ${imex.orgId} encrypted with key "[0-9a-f]{8}"`)),
     });
   } finally {
     await keylessApi.close();
@@ -194,13 +225,32 @@ test('rotation: the new key writes, the old one still reads; re-encryption leave
     note: `${MARKER}-in-the-bundle`,
   });
   await rotated.dataStores.putRecord(dataStoreId, 'after-rotation', { note: 'new' });
-  expect(await sealedKeyIds()).toEqual(new Set(['k-old', 'k-new', 'plain']));
+  expect(await sealedKeyIds({ org: true })).toEqual(new Set([`org${imex.orgId}`, 'plain']));
+  expect(await sealedKeyIds({ org: false })).toEqual(new Set(['k-old']));
 
+  // Re-encryption seals the plaintext record with the organization's key and the master-key
+  // fields with the new master key; the organization's sealed fields stay as they are …
+  const orgFieldsBefore = await env.db.collection('scenarios').find({}).toArray();
   const report = await reencryptStoredData(env.db, rotated.cipher);
   expect(report.activeKeyId).toBe('k-new');
-  expect(report.fields['data_store_records.data']).toMatchObject({ resealed: 2, current: 1 });
-  expect(report.fields['scenarios.blueprint']?.resealed).toBeGreaterThan(0);
-  expect(await sealedKeyIds()).toEqual(new Set(['k-new']));
+  expect(report.fields['data_store_records.data']).toMatchObject({ resealed: 1, current: 2 });
+  expect(report.fields['scenarios.blueprint']).toMatchObject({ resealed: 0 });
+  expect(report.fields['blobs.data']?.resealed).toBeGreaterThan(0);
+  expect(await env.db.collection('scenarios').find({}).toArray()).toEqual(orgFieldsBefore);
+  expect(await sealedKeyIds({ org: true })).toEqual(new Set([`org${imex.orgId}`]));
+  expect(await sealedKeyIds({ org: false })).toEqual(new Set(['k-new']));
+  // … and their data key is re-wrapped by the new master key, which rewrites org_keys only.
+  const otherCollections = async () => {
+    const text = await rawDatabaseText();
+    return text
+      .split('\n')
+      .filter((line) => !line.startsWith('org_keys '))
+      .join('\n');
+  };
+  const untouched = await otherCollections();
+  const rewrap = await rewrapOrgKeys(env.db, rotated.cipher.keyring!);
+  expect(rewrap).toMatchObject({ activeKeyId: 'k-new', organizations: 1, rewrapped: 1, current: 0 });
+  expect(await otherCollections()).toBe(untouched);
   expect(await rawDatabaseText()).not.toContain(MARKER);
 
   // The old key can go now.
@@ -213,7 +263,8 @@ test('rotation: the new key writes, the old one still reads; re-encryption leave
   expect(JSON.stringify((await newOnly.scenarios.get(imex.orgId, scenarioId))?.blueprint)).toContain(
     `${MARKER}-in-the-blueprint`,
   );
-  // Run again, it finds nothing to do.
+  // Run again, they find nothing to do.
   const again = await reencryptStoredData(env.db, newOnly.cipher);
   expect(Object.values(again.fields).every((counts) => counts.resealed === 0)).toBe(true);
+  expect(await rewrapOrgKeys(env.db, newOnly.cipher.keyring!)).toMatchObject({ rewrapped: 0, current: 1 });
 });

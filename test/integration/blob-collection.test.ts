@@ -78,7 +78,7 @@ test('a blob is kept while any one IE, run log or queued webhook references it, 
   const context: BundleContext = { '1': { ...ref } };
 
   // An IE's bundles.
-  const doc = own.incompleteExecutions.build({
+  const doc = await own.incompleteExecutions.build({
     ieId: 'a'.repeat(32),
     orgId: 1,
     scenarioId: 1,

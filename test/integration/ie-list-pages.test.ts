@@ -27,33 +27,35 @@ beforeAll(async () => {
   isFerret = 'ferretdbVersion' in info;
   // 1,200 IEs over 2 organizations, 3 scenarios, every status, with ties in `created`,
   // `size` and `attempts`, and some deleted (never listed).
-  docs = Array.from({ length: 1200 }, (_, i) => {
-    const status = STATUSES[i % 4]!;
-    const doc = store.incompleteExecutions.build(
-      {
-        ieId: `ie-${String((i * 7919) % 10007).padStart(5, '0')}`,
-        orgId: 1 + (i % 2),
-        scenarioId: 10 + (i % 3),
-        scenarioName: 's',
-        executionId: `x-${i % 100}`, // 12 IEs per run
-        failer: 2,
-        bundleIndex: 0,
-        blueprint: { name: 's', flow: [] } as never,
-        context: { '1': { i } },
-        error: { type: ERRORS[i % 3]!, message: 'm', moduleId: 2 },
-        retry: false,
-      },
-      new Date(BASE + Math.floor(i / 4) * 1000),
-    );
-    return {
-      ...doc,
-      status,
-      resolved: status === 'resolved',
-      deleted: i % 13 === 0,
-      size: (i * 37) % 50,
-      attempts: i % 5,
-    };
-  });
+  docs = await Promise.all(
+    Array.from({ length: 1200 }, async (_, i) => {
+      const status = STATUSES[i % 4]!;
+      const doc = await store.incompleteExecutions.build(
+        {
+          ieId: `ie-${String((i * 7919) % 10007).padStart(5, '0')}`,
+          orgId: 1 + (i % 2),
+          scenarioId: 10 + (i % 3),
+          scenarioName: 's',
+          executionId: `x-${i % 100}`, // 12 IEs per run
+          failer: 2,
+          bundleIndex: 0,
+          blueprint: { name: 's', flow: [] } as never,
+          context: { '1': { i } },
+          error: { type: ERRORS[i % 3]!, message: 'm', moduleId: 2 },
+          retry: false,
+        },
+        new Date(BASE + Math.floor(i / 4) * 1000),
+      );
+      return {
+        ...doc,
+        status,
+        resolved: status === 'resolved',
+        deleted: i % 13 === 0,
+        size: (i * 37) % 50,
+        attempts: i % 5,
+      };
+    }),
+  );
   await store.incompleteExecutions.collection.insertMany(docs);
 });
 afterAll(() => env.close());

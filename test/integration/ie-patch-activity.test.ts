@@ -36,7 +36,7 @@ let seeded = 0;
 async function seedIe() {
   seeded += 1;
   const ieId = `${seeded.toString(16).padStart(8, '0')}${'d'.repeat(24)}`;
-  const doc = store.incompleteExecutions.build({
+  const doc = await store.incompleteExecutions.build({
     ieId,
     orgId: 1,
     scenarioId: 1,

@@ -59,7 +59,7 @@ let seeded = 0;
 async function seedIe(store: Store, orgId: number, options: { reserve?: boolean } = {}) {
   seeded += 1;
   const ieId = `${seeded.toString(16).padStart(8, '0')}${Date.now().toString(16).padStart(24, '0')}`;
-  const doc = store.incompleteExecutions.build({
+  const doc = await store.incompleteExecutions.build({
     ieId,
     orgId,
     scenarioId: 1,

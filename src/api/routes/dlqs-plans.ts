@@ -11,6 +11,7 @@ import { authOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { conflict, errorBodySchema, notFound } from '../errors';
 import { planRetryOf, storedBlueprint } from '../retry-plans';
+import { requireDataScope } from '../confidential-data';
 import { blueprintDiffSchema, retryPlanSchema } from '../schemas/dlq-plans';
 import { dlqIdParams, dlqPlanQuery } from '../schemas/dlqs';
 
@@ -52,7 +53,10 @@ export const dlqPlanRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { store
       },
     },
     async (request) => {
-      const doc = await visibleIe(authOf(request).orgId, request.params.dlqId);
+      const auth = authOf(request);
+      const doc = await visibleIe(auth.orgId, request.params.dlqId);
+      // The plan evaluates filters and mappings on the stored bundles and shows what they give.
+      requireDataScope(auth, doc, 'retry plan');
       const { plan } = await planRetryOf(store, doc, request.query, 'query');
       return { plan };
     },

@@ -15,6 +15,7 @@ import { actorOf, authOf, type AuthContext } from '../auth';
 import type { ApiDeps, ApiImexClient } from '../deps';
 import { ApiError, conflict, errorBodySchema, notFound, validationError } from '../errors';
 import { inlineContext } from '../inline-context';
+import { requireDataScope } from '../confidential-data';
 import { planRetryOf } from '../retry-plans';
 import { retryPlanSchema } from '../schemas/dlq-plans';
 import {
@@ -188,8 +189,9 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       },
     },
     async (request) => {
-      const { orgId } = authOf(request);
-      const doc = await visibleIe(orgId, request.params.dlqId);
+      const auth = authOf(request);
+      const doc = await visibleIe(auth.orgId, request.params.dlqId);
+      requireDataScope(auth, doc, 'bundles');
       const response: z.output<typeof bundleResponseSchema> = {};
       // Large bundles are kept by reference: the caller sees the bundle itself.
       for (const [moduleId, value] of Object.entries(await inlineContext(store, doc))) response[moduleId] = { value };
@@ -317,11 +319,13 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       },
     },
     async (request) => {
-      const { orgId } = authOf(request);
+      const auth = authOf(request);
       const { dlqId } = request.params;
       // A deleted IE's log stays readable: the delete is part of it.
       const doc = await store.incompleteExecutions.get(dlqId);
-      if (!doc || doc.orgId !== orgId) throw notFound(`incomplete execution ${dlqId}`);
+      if (!doc || doc.orgId !== auth.orgId) throw notFound(`incomplete execution ${dlqId}`);
+      // Its entries hold the bundles' before and after.
+      requireDataScope(auth, doc, 'changes');
       const offset = request.query['pg[offset]'];
       const limit = request.query['pg[limit]'];
       const page = await store.ieChanges.page(dlqId, offset, limit);
