@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config';
+import { loopbackEgressPolicy } from '../src/egress/stack-endpoints';
 import { createDefaultRegistry } from '../src/modules';
 import { otlpTracesUrl, startTracing } from '../src/observability/tracing';
 import { createStore } from '../src/store';
@@ -64,14 +65,17 @@ async function main(): Promise<void> {
     maxConcurrentWorkflowTaskExecutions: config.settings.maxConcurrentWorkflowTaskExecutions,
     maxConcurrentActivityTaskExecutions: config.settings.maxConcurrentActivityTaskExecutions,
   };
+  // The bench's services listen on loopback.
+  const egress = await loopbackEgressPolicy({ temporalAddress: config.temporalAddress, mongoUrl: config.mongoUrl });
   const imexWorker = await Worker.create({
     ...settings,
     taskQueue: config.imexTaskQueue,
     plugins: [
       createImexPlugin({
         store: recorder.store(store),
-        registry: createDefaultRegistry(),
+        registry: createDefaultRegistry({ http: { egress } }),
         client: recorder.client(client),
+        egress,
         taskQueue: config.imexTaskQueue,
         workflowBundle: imexBundle,
       }),
