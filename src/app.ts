@@ -193,16 +193,19 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     });
     steps.push({ name: 'API store', stop: () => apiClients.close() });
     const { store: apiStore, imex: apiImex } = apiClients;
-    const api = await createApiServer({
-      store: apiStore,
-      imex: apiImex,
-      registry,
-      logger: log,
-      webhooks: apiImex,
-      triggers: apiImex,
-      codecServer: { codec: new EncryptionCodec(keyring), corsOrigins: codecCorsOrigins(config) },
-      operations: { ...operations, readiness: [storeReadiness(apiStore), ...temporalAndWorker] },
-    });
+    const api = await createApiServer(
+      {
+        store: apiStore,
+        imex: apiImex,
+        registry,
+        logger: log,
+        webhooks: apiImex,
+        triggers: apiImex,
+        codecServer: { codec: new EncryptionCodec(keyring), corsOrigins: codecCorsOrigins(config) },
+        operations: { ...operations, readiness: [storeReadiness(apiStore), ...temporalAndWorker] },
+      },
+      { authFailureLimit: { max: config.IMEX_API_AUTH_FAILURES_PER_MINUTE, timeWindowMs: 60_000 } },
+    );
     await api.listen({ host: config.IMEX_API_HOST, port: config.IMEX_API_PORT });
     steps.push({ name: 'API', stop: () => api.close() });
     const apiUrl = `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}/api/v2`;

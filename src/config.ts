@@ -72,6 +72,11 @@ export const envSchema = z.object({
   IMEX_ROLE: z.enum(['all', 'worker']).default('all'),
   IMEX_API_HOST: z.string().min(1).default('127.0.0.1'),
   IMEX_API_PORT: port.default(3000),
+  /**
+   * Requests with a missing or bad token one client IP may send per minute before the API answers
+   * them 429 (docs/security.md#api-hardening); good tokens are never limited. 0: no limit.
+   */
+  IMEX_API_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   /** Where people reach the API and web page, for links in alert digests. Unset: http://IMEX_API_HOST:IMEX_API_PORT. */
   IMEX_PUBLIC_URL: optionalUrl(['http://', 'https://']),
   /** Where the `imex` CLI's API commands send requests. Unset: http://IMEX_API_HOST:IMEX_API_PORT. */
