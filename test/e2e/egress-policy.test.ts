@@ -11,7 +11,8 @@ import { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { httpSendDataModule, webhookTrigger } from '../helpers/blueprints';
 import { ieDocument } from '../helpers/ie-waits';
 import { testEgressPolicy } from '../helpers/test-egress';
-import { startApi, type RunningApi } from './support/api';
+import { createStore, ensureIndexes } from '../../src/store';
+import { noIncompleteExecutionRequests, startApi, type RunningApi } from './support/api';
 import { stackEndpoint } from '../../src/egress/stack-endpoints';
 import type { EgressPolicy } from '../../src/egress/egress-policy';
 
@@ -25,10 +26,13 @@ let token: string;
 beforeAll(async () => {
   env = await openTestEnv();
   http = await new ScriptedHttpServer().start();
-  // The API's port is known once it listens: it joins the stack's refused servers, as in app.ts.
-  imex = await startImexHarness(env, { egress: await testEgressPolicy() });
-  api = await startApi(imex.store, imex.imex);
-  await imex.stop();
+  // The API listens first: its port joins the stack's refused servers, as app.ts does.
+  const apiStore = createStore(env.db);
+  await ensureIndexes(apiStore);
+  api = await startApi(apiStore, {
+    ...noIncompleteExecutionRequests,
+    startScenarioRun: () => Promise.reject(new Error('no runs through this API')),
+  });
   egress = await testEgressPolicy(stackEndpoint('API', new URL(api.url).host));
   imex = await startImexHarness(env, { egress });
   token = (await imex.store.apiTokens.create({ orgId: imex.orgId, scopes: ['scenarios:read'] })).token;
