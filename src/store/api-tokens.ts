@@ -67,12 +67,14 @@ function tokenHmacKey(key: Buffer): Buffer {
   return Buffer.from(crypto.hkdfSync('sha256', key, Buffer.alloc(0), 'imex api token digest v1', 32));
 }
 
+/** `h1:<keyId>:<hex>`: the token's digest keyed from the encryption key `key`. */
+export function keyedApiTokenDigest(token: string, key: { id: string; key: Buffer }): string {
+  return `h1:${key.id}:${crypto.createHmac('sha256', tokenHmacKey(key.key)).update(token).digest('hex')}`;
+}
+
 /** The token's digest with each configured key, the active key's first, then the bare sha256. */
-function digestsOf(token: string, hmacKeys: readonly { id: string; key: Buffer }[]): string[] {
-  const keyed = hmacKeys.map(
-    ({ id, key }) => `h1:${id}:${crypto.createHmac('sha256', key).update(token).digest('hex')}`,
-  );
-  return [...keyed, hashApiToken(token)];
+function digestsOf(token: string, keys: readonly { id: string; key: Buffer }[]): string[] {
+  return [...keys.map((key) => keyedApiTokenDigest(token, key)), hashApiToken(token)];
 }
 
 function fromDocument(doc: ApiTokenDocument): ApiToken {
@@ -82,16 +84,16 @@ function fromDocument(doc: ApiTokenDocument): ApiToken {
 
 export class ApiTokenStore {
   readonly collection: Collection<ApiTokenDocument>;
-  private readonly hmacKeys: { id: string; key: Buffer }[];
+  private readonly keys: { id: string; key: Buffer }[];
 
   constructor(db: Db, keyring?: Keyring) {
     this.collection = db.collection<ApiTokenDocument>('apiTokens');
-    this.hmacKeys = keyring ? keyring.ids.map((id) => ({ id, key: tokenHmacKey(keyring.get(id).key) })) : [];
+    this.keys = keyring ? keyring.ids.map((id) => keyring.get(id)) : [];
   }
 
   /** The digest new tokens are stored under: the active key's HMAC, or the bare sha256 without a keyring. */
   private digest(token: string): string {
-    return digestsOf(token, this.hmacKeys.slice(0, 1))[0] as string;
+    return digestsOf(token, this.keys.slice(0, 1))[0] as string;
   }
 
   /** Creates a token; the plain `token` is returned here once and never stored. */
@@ -116,10 +118,10 @@ export class ApiTokenStore {
   /** The live token with this secret, or null when it is unknown or revoked. */
   async authenticate(token: string): Promise<ApiToken | null> {
     if (!token.startsWith(API_TOKEN_PREFIX)) return null;
-    const digests = digestsOf(token, this.hmacKeys);
+    const digests = digestsOf(token, this.keys);
     const doc = await this.collection.findOne({ _id: { $in: digests } });
     if (!doc || doc.revokedAt) return null;
-    if (this.hmacKeys.length > 0 && doc._id !== digests[0]) await this.rehash(doc, digests[0] as string);
+    if (this.keys.length > 0 && doc._id !== digests[0]) await this.rehash(doc, digests[0] as string);
     return fromDocument(doc);
   }
 

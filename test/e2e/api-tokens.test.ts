@@ -1,7 +1,7 @@
 /** API tokens in the real store: hashed at rest (keyed with the encryption keys), one organization each, revocable. */
 import crypto from 'node:crypto';
 import { Keyring } from '../../src/crypto/keyring';
-import { createStore, ensureIndexes, hashApiToken, type Store } from '../../src/store';
+import { createStore, ensureIndexes, hashApiToken, keyedApiTokenDigest, type Store } from '../../src/store';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 
 let env: TestEnv;
@@ -99,7 +99,7 @@ describe('with a keyring: keyed digests a store reader cannot test guesses again
     // The rehash's first step, then the crash: the copy under the keyed digest, the old one still there.
     const copy = {
       ...legacy!,
-      _id: `h1:k1:${crypto.createHmac('sha256', tokenKey(k1.key)).update(token).digest('hex')}`,
+      _id: keyedApiTokenDigest(token, k1),
     };
     await store.apiTokens.collection.insertOne(copy);
     expect(await storedIds(apiToken.id)).toHaveLength(2);
@@ -117,15 +117,10 @@ describe('with a keyring: keyed digests a store reader cannot test guesses again
     const legacy = await store.apiTokens.collection.findOne({ id: apiToken.id });
     await store.apiTokens.collection.insertOne({
       ...legacy!,
-      _id: `h1:k1:${crypto.createHmac('sha256', tokenKey(k1.key)).update(token).digest('hex')}`,
+      _id: keyedApiTokenDigest(token, k1),
     });
     expect(await store.apiTokens.revoke(apiToken.id)).toBe('revoked');
     expect(await keyed(k1).apiTokens.authenticate(token)).toBeNull();
     expect(await store.apiTokens.authenticate(token)).toBeNull();
   });
 });
-
-/** The HMAC key api-tokens.ts derives from an encryption key (HKDF), to build a digest by hand. */
-function tokenKey(key: Buffer): Buffer {
-  return Buffer.from(crypto.hkdfSync('sha256', key, Buffer.alloc(0), 'imex api token digest v1', 32));
-}
