@@ -119,9 +119,16 @@ export class ApiTokenStore {
   async authenticate(token: string): Promise<ApiToken | null> {
     if (!token.startsWith(API_TOKEN_PREFIX)) return null;
     const digests = digestsOf(token, this.keys);
-    const doc = await this.collection.findOne({ _id: { $in: digests } });
-    if (!doc || doc.revokedAt) return null;
-    if (this.keys.length > 0 && doc._id !== digests[0]) await this.rehash(doc, digests[0] as string);
+    // Usually one document; two while a move to the active key's digest is cut short (rehash).
+    const docs = await this.collection.find({ _id: { $in: digests } }).toArray();
+    const doc = docs.find((d) => d._id === digests[0]) ?? docs[0];
+    if (!doc || docs.some((d) => d.revokedAt)) return null;
+    if (this.keys.length > 0) {
+      for (const old of docs.filter((d) => d._id !== digests[0])) {
+        // Best effort: the token is valid either way, and a move cut short is finished by a later use.
+        await this.rehash(old, digests[0] as string).catch(() => undefined);
+      }
+    }
     return fromDocument(doc);
   }
 
