@@ -13,7 +13,9 @@ import {
   type AlertDigest,
   type AlertChannel,
 } from '../src/domain/alerts';
+import { EgressPolicy } from '../src/egress/egress-policy';
 import { DEFAULT_SMTP_CONNECTION, type SmtpConnection } from '../src/modules';
+import { sendHttpRequest } from '../src/modules/http-transport';
 import type { Store } from '../src/store';
 import type { AlertDigestInput } from '../workflows/alert-digest';
 
@@ -25,9 +27,14 @@ export interface AlertDeliveryDeps {
   smtpConnections?: ReadonlyMap<string, SmtpConnection>;
   /** How long one channel may take to answer. */
   channelTimeoutMs?: number;
+  /** Where webhook channels may be (src/egress/egress-policy.ts); the strict default without it. */
+  egress?: EgressPolicy;
 }
 
 const DEFAULT_CHANNEL_TIMEOUT_MS = 10_000;
+/** A channel's answer is not read; a large one is cut off rather than kept. */
+const CHANNEL_MAX_RESPONSE_BYTES = 64 * 1024;
+const strictEgress = new EgressPolicy();
 
 export function createAlertActivities(deps: AlertDeliveryDeps) {
   const { store } = deps;
@@ -49,18 +56,29 @@ export function createAlertActivities(deps: AlertDeliveryDeps) {
 
   async function send(channel: AlertChannel, digest: AlertDigest): Promise<void> {
     if (channel.type === 'email') return sendEmail(channel, digest);
-    const response = await fetch(channel.url, {
+    const timeoutMs = deps.channelTimeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS;
+    // The webhook URL is the organization's: the egress policy applies as to modules' requests.
+    const response = await sendHttpRequest({
+      url: new URL(channel.url),
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': `imex-digest-${digest.id}` },
-      body: JSON.stringify({
-        type: 'imex.alert_digest',
-        channel: channel.id,
-        digest: withDigestLinks(digest, deps.publicUrl),
-      }),
-      signal: AbortSignal.timeout(deps.channelTimeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS),
+      body: Buffer.from(
+        JSON.stringify({
+          type: 'imex.alert_digest',
+          channel: channel.id,
+          digest: withDigestLinks(digest, deps.publicUrl),
+        }),
+      ),
+      timeoutMs,
+      maxResponseBytes: CHANNEL_MAX_RESPONSE_BYTES,
+      followRedirect: true,
+      followAllRedirects: false,
+      rejectUnauthorized: true,
+      gzip: false,
+      signal: AbortSignal.timeout(timeoutMs),
+      egress: deps.egress ?? strictEgress,
     });
-    await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    if (response.statusCode < 200 || response.statusCode >= 300) throw new Error(`HTTP ${response.statusCode}`);
   }
 
   /** The digest as a text e-mail; its Message-ID names digest and channel, so a re-send is recognisable. */

@@ -4,6 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { defaultPolicyTable, makeRetrySchedule, type PolicyTable, type RetrySchedule } from '../src/domain';
+import { EgressPolicy } from '../src/egress/egress-policy';
 import type { Logger } from '../src/logger';
 import type { ModuleRegistry, SmtpConnection } from '../src/modules';
 import { createOperatorEvents, type OperatorEvents } from '../src/observability/operator-events';
@@ -20,7 +21,7 @@ import { createIncompleteExecutionActivities } from './incomplete-executions';
 import { createMaintenanceActivities } from './maintenance';
 import { createRecordExecution } from './record-execution';
 import { createRunModule } from './run-module';
-import { deliverRunCallback } from './run-callback';
+import { createDeliverRunCallback } from './run-callback';
 import { createScenarioLeaseActivities } from './scenario-leases';
 import { createWebhookDispatch } from '../src/temporal/webhook-dispatch';
 
@@ -40,6 +41,11 @@ export interface ActivityDeps {
   publicUrl?: string;
   /** The deployment's SMTP connections, for alert digests by e-mail. */
   smtpConnections?: ReadonlyMap<string, SmtpConnection>;
+  /**
+   * Where run callbacks and alert webhooks may go (the registry's HTTP modules take the same
+   * policy): src/egress/egress-policy.ts. The strict default without it.
+   */
+  egress?: EgressPolicy;
 }
 
 /**
@@ -64,6 +70,7 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 function createShortActivities(deps: ActivityDeps, events: OperatorEvents) {
+  const egress = deps.egress ?? new EgressPolicy();
   const leases = createScenarioLeaseActivities({
     store: deps.store,
     client: deps.client,
@@ -112,9 +119,10 @@ function createShortActivities(deps: ActivityDeps, events: OperatorEvents) {
       store: deps.store,
       ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
       ...(deps.smtpConnections ? { smtpConnections: deps.smtpConnections } : {}),
+      egress,
     }),
     /** Make's `callbackUrl`: a run on demand's outcome, POSTed when it ends. */
-    deliverRunCallback,
+    deliverRunCallback: createDeliverRunCallback(egress),
   };
 }
 

@@ -4,7 +4,13 @@ import { DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS } from '../src/temporal/plugin';
 import type { BenchWorkerSettings } from './worker-protocol';
 
 /** Phases `--only` can pick (the others are always run together: they share parked state). */
-export const SELECTABLE_PHASES = ['run-overhead', 'webhook-burst', 'outage-storm', 'mapping-eval'] as const;
+export const SELECTABLE_PHASES = [
+  'run-overhead',
+  'webhook-burst',
+  'outage-storm',
+  'mapping-eval',
+  'codec-cost',
+] as const;
 export type SelectablePhase = (typeof SELECTABLE_PHASES)[number];
 
 export interface BenchOptions {

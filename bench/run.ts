@@ -4,11 +4,13 @@
  * memory, FerretDB), a worker process with an imex worker and the bare baseline's worker, and the
  * real API; prints a table and writes the JSON (default bench-results.json).
  *
- * Phases, one file each: run-overhead.ts, park-cost.ts, webhook-burst.ts, outage-storm.ts,
- * growth.ts, payloads.ts, mapping-eval.ts. `--only run-overhead`, `--only webhook-burst`,
- * `--only outage-storm` or `--only mapping-eval` (which needs no stack) runs that phase alone. docs/benchmark.md explains
+ * Phases, one file each: run-overhead.ts, codec-cost.ts, park-cost.ts, webhook-burst.ts,
+ * outage-storm.ts, growth.ts, payloads.ts, mapping-eval.ts. `--only run-overhead`, `--only
+ * webhook-burst`, `--only outage-storm`, `--only codec-cost` or `--only mapping-eval` (which needs no
+ * stack) runs that phase alone. docs/benchmark.md explains
  * the figures.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +19,9 @@ import { loadConfig } from '../src/config';
 import { startLocalStack, type LocalStack } from '../src/stack/local-stack';
 import { openStore, type Store } from '../src/store';
 import { ImexClient } from '../src/temporal/client';
+import { parseKeyring } from '../src/crypto/keyring';
+import { imexDataConverter } from '../src/temporal/data-converter';
+import { formatCodecCost, measureCodecCost } from './codec-cost';
 import type { BenchContext } from './context';
 import { measureGrowth } from './growth';
 import { formatMappingEval, measureMappingEval } from './mapping-eval';
@@ -71,6 +76,17 @@ async function main(): Promise<void> {
     const client = new Client({ connection, namespace: NAMESPACE });
     const imexTaskQueue = 'imex-bench';
     const bareTaskQueue = 'bare-bench';
+    // The codec phase's worker and client encrypt with a key of the run's own.
+    const codec = { taskQueue: 'imex-bench-codec', keys: `bench:${crypto.randomBytes(32).toString('base64')}` };
+    const codecImex = new ImexClient({
+      client: new Client({
+        connection,
+        namespace: NAMESPACE,
+        dataConverter: imexDataConverter(parseKeyring(codec.keys)),
+      }),
+      store,
+      taskQueue: codec.taskQueue,
+    });
     worker = await BenchWorker.start({
       temporalAddress: stack.temporalAddress,
       namespace: NAMESPACE,
@@ -79,6 +95,7 @@ async function main(): Promise<void> {
       imexTaskQueue,
       bareTaskQueue,
       settings: options.worker,
+      codec,
     });
     say(
       `worker process ${worker.pid} ready (bundling took ${worker.bundlingMs} ms, ${Math.round(worker.bundleBytes / 1024)} KB)`,
@@ -135,8 +152,17 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${formatRunOverhead(runOverhead)}\n\nresults: ${out}\n`);
       return;
     }
+    if (options.only === 'codec-cost') {
+      const codecCost = await measureCodecCost(ctx, codecImex);
+      const results = { quick: options.quick, only: options.only, machine: machineNow(loadAtStart), codecCost };
+      fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+      process.stdout.write(`\n${formatCodecCost(codecCost)}\n\nresults: ${out}\n`);
+      return;
+    }
     const overhead = await measureRunOverhead(ctx);
     ctx.checkpoint('runOverhead', overhead);
+    const codecCost = await measureCodecCost(ctx, codecImex);
+    ctx.checkpoint('codecCost', codecCost);
     const park = await measureParkCost(ctx);
     ctx.checkpoint('parkCost', park);
     const webhookBurst = await measureWebhookBurst(ctx);
@@ -162,8 +188,10 @@ async function main(): Promise<void> {
       mappingEval,
       outageStorm,
     });
-    fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`\n${formatTable(results)}\n\n${formatMappingEval(mappingEval)}\n\nresults: ${out}\n`);
+    fs.writeFileSync(out, `${JSON.stringify({ ...results, codecCost }, null, 2)}\n`);
+    process.stdout.write(
+      `\n${formatTable(results)}\n\n${formatCodecCost(codecCost)}\n\n${formatMappingEval(mappingEval)}\n\nresults: ${out}\n`,
+    );
   } finally {
     await worker?.stop().catch((err: unknown) => say(`stopping the worker failed: ${String(err)}`));
     await connection?.close().catch(() => undefined);

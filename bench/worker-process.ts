@@ -9,6 +9,8 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { loadConfig } from '../src/config';
+import { parseKeyring } from '../src/crypto/keyring';
+import { loopbackEgressPolicy } from '../src/egress/stack-endpoints';
 import { createDefaultRegistry } from '../src/modules';
 import { otlpTracesUrl, startTracing } from '../src/observability/tracing';
 import { createStore } from '../src/store';
@@ -64,14 +66,17 @@ async function main(): Promise<void> {
     maxConcurrentWorkflowTaskExecutions: config.settings.maxConcurrentWorkflowTaskExecutions,
     maxConcurrentActivityTaskExecutions: config.settings.maxConcurrentActivityTaskExecutions,
   };
+  // The bench's services listen on loopback.
+  const egress = await loopbackEgressPolicy({ temporalAddress: config.temporalAddress, mongoUrl: config.mongoUrl });
   const imexWorker = await Worker.create({
     ...settings,
     taskQueue: config.imexTaskQueue,
     plugins: [
       createImexPlugin({
         store: recorder.store(store),
-        registry: createDefaultRegistry(),
+        registry: createDefaultRegistry({ http: { egress } }),
         client: recorder.client(client),
+        egress,
         taskQueue: config.imexTaskQueue,
         workflowBundle: imexBundle,
       }),
@@ -84,7 +89,23 @@ async function main(): Promise<void> {
     workflowBundle: bareBundle,
     activities: createBareActivities(),
   });
-  const running = Promise.all([imexWorker.run(), bareWorker.run()]);
+  // The same imex worker with the payload codec: the only difference the codec phase measures.
+  const codecWorker = await Worker.create({
+    ...settings,
+    taskQueue: config.codec.taskQueue,
+    plugins: [
+      createImexPlugin({
+        store,
+        registry: createDefaultRegistry({ http: { egress } }),
+        client,
+        taskQueue: config.codec.taskQueue,
+        workflowBundle: imexBundle,
+        egress,
+        keyring: parseKeyring(config.codec.keys),
+      }),
+    ],
+  });
+  const running = Promise.all([imexWorker.run(), bareWorker.run(), codecWorker.run()]);
 
   const send = (reply: WorkerReply) => process.send?.(reply);
   process.on('message', (request: WorkerRequest) => {
@@ -105,6 +126,7 @@ async function main(): Promise<void> {
         case 'stop':
           imexWorker.shutdown();
           bareWorker.shutdown();
+          codecWorker.shutdown();
           await running;
           await Promise.all([nativeConnection.close(), connection.close(), mongo.close()]);
           await tracing?.shutdown();

@@ -16,6 +16,11 @@ export interface WorkerProcessConfig {
   imexTaskQueue: string;
   bareTaskQueue: string;
   settings: BenchWorkerSettings;
+  /**
+   * A third worker: imex with the payload codec (these keys, IMEX_ENCRYPTION_KEYS' form) on this
+   * task queue, for the codec's cost (codec-cost.ts). The other imex worker has no codec.
+   */
+  codec: { taskQueue: string; keys: string };
 }
 
 export type WorkerRequest =

@@ -10,6 +10,9 @@ import { createOperationsServer } from './api/operations-server';
 import { loadKeyring } from './crypto/load-keyring';
 import { openFailFastApiClients } from './api/fail-fast-clients';
 import { runDemo } from './demo/demo';
+import { startFlakyService } from './demo/flaky-service';
+import { createEgressPolicy, type EgressPolicy } from './egress/egress-policy';
+import { stackEndpoints } from './egress/stack-endpoints';
 import { ensureLocalToken } from './local-token';
 import type { Logger } from './logger';
 import { createDefaultRegistry, parseSmtpConnections } from './modules';
@@ -33,6 +36,27 @@ export const LOCAL_ORGANIZATION_NAME = 'Local organization';
 export function codecCorsOrigins(config: ImexConfig): string[] {
   const port = config.IMEX_TEMPORAL_UI_PORT;
   return config.IMEX_CODEC_CORS_ORIGINS ?? [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+}
+
+/**
+ * The egress policy of this deployment (docs/security.md#egress-policy): what IMEX_EGRESS_ALLOW
+ * and IMEX_EGRESS_ALLOW_HOSTS open, and the stack's own servers refused whatever they open.
+ */
+async function deploymentEgressPolicy(
+  config: ImexConfig,
+  stack: LocalStack,
+  temporalMetricsAddress: string,
+  demoHostPort: string | undefined,
+): Promise<EgressPolicy> {
+  return createEgressPolicy({
+    allow: config.IMEX_EGRESS_ALLOW,
+    allowHosts: [...config.IMEX_EGRESS_ALLOW_HOSTS, ...(demoHostPort ? [demoHostPort] : [])],
+    stack: stackEndpoints({
+      ...stack,
+      apiAddress: `${config.IMEX_API_HOST}:${config.IMEX_API_PORT}`,
+      temporalMetricsAddress,
+    }),
+  });
 }
 
 export interface RunningImex {
@@ -88,8 +112,17 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     });
     steps.push({ name: 'Temporal connections', stop: () => temporal.close() });
 
+    // The demo's CRM listens before the worker starts: the egress policy allows exactly its address.
+    const demoService = config.IMEX_DEMO && !workerAlone ? await startFlakyService() : undefined;
+    if (demoService) steps.push({ name: 'demo service', stop: () => demoService.close() });
+    const egress = await deploymentEgressPolicy(config, stack, temporalMetricsAddress, demoService?.hostPort);
+    steps.push({ name: 'egress connections', stop: async () => egress.close() });
+
     const smtpConnections = parseSmtpConnections(config.IMEX_SMTP_URL, config.IMEX_SMTP_CONNECTIONS);
-    const registry = createDefaultRegistry({ email: { connections: smtpConnections, sentLog: store.emailSends } });
+    const registry = createDefaultRegistry({
+      http: { egress },
+      email: { connections: smtpConnections, sentLog: store.emailSends },
+    });
     const imex = new ImexClient({
       client: temporal.client,
       store,
@@ -110,6 +143,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
       logger: log,
       publicUrl: config.IMEX_PUBLIC_URL ?? `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}`,
       smtpConnections,
+      egress,
       ...(tracing && tracingPlugin ? { plugins: [tracingPlugin.createTracingPlugin(tracing)] } : {}),
     });
     const workerDone = worker.run();
@@ -159,17 +193,20 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     });
     steps.push({ name: 'API store', stop: () => apiClients.close() });
     const { store: apiStore, imex: apiImex } = apiClients;
-    const api = await createApiServer({
-      store: apiStore,
-      imex: apiImex,
-      registry,
-      logger: log,
-      webhooks: apiImex,
-      triggers: apiImex,
-      quotaWrites: config.IMEX_API_QUOTA_WRITES,
-      codecServer: { codec: new EncryptionCodec(keyring), corsOrigins: codecCorsOrigins(config) },
-      operations: { ...operations, readiness: [storeReadiness(apiStore), ...temporalAndWorker] },
-    });
+    const api = await createApiServer(
+      {
+        store: apiStore,
+        imex: apiImex,
+        registry,
+        logger: log,
+        webhooks: apiImex,
+        triggers: apiImex,
+        quotaWrites: config.IMEX_API_QUOTA_WRITES,
+        codecServer: { codec: new EncryptionCodec(keyring), corsOrigins: codecCorsOrigins(config) },
+        operations: { ...operations, readiness: [storeReadiness(apiStore), ...temporalAndWorker] },
+      },
+      { authFailureLimit: { max: config.IMEX_API_AUTH_FAILURES_PER_MINUTE, timeWindowMs: 60_000 } },
+    );
     await api.listen({ host: config.IMEX_API_HOST, port: config.IMEX_API_PORT });
     steps.push({ name: 'API', stop: () => api.close() });
     const apiUrl = `http://${config.IMEX_API_HOST}:${config.IMEX_API_PORT}/api/v2`;
@@ -182,10 +219,7 @@ export async function startImex(config: ImexConfig, log: Logger, say: (line: str
     if (stack.temporalUiUrl) say(`Temporal UI: ${stack.temporalUiUrl}`);
     else say(`Temporal: ${stack.temporalAddress}`);
 
-    if (config.IMEX_DEMO) {
-      const demo = await runDemo({ store, imex, orgId: org._id, apiUrl, token }, say);
-      steps.push({ name: 'demo service', stop: () => demo.close() });
-    }
+    if (demoService) await runDemo({ store, imex, orgId: org._id, apiUrl, token, service: demoService }, say);
     return { apiUrl, token, stack, stop: stopAll };
   } catch (err) {
     await stopAll();

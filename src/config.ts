@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { durationSchema, MAKE_RUN_LIMIT_MS, makeRetrySchedule, retryScheduleSchema } from './domain';
+import { allowableRanges, parseAllowedHost } from './egress/egress-policy';
 import { parseSmtpConnections, SmtpConnectionFormatError } from './modules/smtp-connections';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -20,6 +21,12 @@ const optionalUrl = (protocols: string[]) =>
     .min(1)
     .refine((v) => protocols.some((p) => v.startsWith(p)), { message: `must start with ${protocols.join(' or ')}` })
     .optional();
+
+const commaList = (value: string) =>
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 
 function isOrigin(value: string): boolean {
   try {
@@ -65,6 +72,11 @@ export const envSchema = z.object({
   IMEX_ROLE: z.enum(['all', 'worker']).default('all'),
   IMEX_API_HOST: z.string().min(1).default('127.0.0.1'),
   IMEX_API_PORT: port.default(3000),
+  /**
+   * Requests with a missing or bad token one client IP may send per minute before the API answers
+   * them 429 (docs/security.md#api-hardening); good tokens are never limited. 0: no limit.
+   */
+  IMEX_API_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   /** Where people reach the API and web page, for links in alert digests. Unset: http://IMEX_API_HOST:IMEX_API_PORT. */
   IMEX_PUBLIC_URL: optionalUrl(['http://', 'https://']),
   /** Where the `imex` CLI's API commands send requests. Unset: http://IMEX_API_HOST:IMEX_API_PORT. */
@@ -127,6 +139,30 @@ export const envSchema = z.object({
       message: 'comma-separated origins such as http://127.0.0.1:8233 (scheme://host[:port], no path), or *',
     })
     .optional(),
+  /**
+   * Address ranges modules' requests, run callbacks and alert webhooks may reach besides public
+   * addresses (docs/security.md#egress-policy): `loopback`, `link-local`, `private`, comma separated.
+   * Unset: none. The stack's own servers stay refused whatever is allowed.
+   */
+  IMEX_EGRESS_ALLOW: z
+    .string()
+    .transform((v) => commaList(v))
+    .pipe(z.array(z.enum(allowableRanges)))
+    .default([]),
+  /** Hosts allowed although their range is not: `host`, `host:port`, an IP or a CIDR block, comma separated. */
+  IMEX_EGRESS_ALLOW_HOSTS: z
+    .string()
+    .transform((v) => commaList(v))
+    .superRefine((entries, ctx) => {
+      for (const entry of entries) {
+        try {
+          parseAllowedHost(entry);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }
+    })
+    .default([]),
   IMEX_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /**
    * A file imex's JSON log lines go to (warnings and errors are printed too). Unset: stdout, except

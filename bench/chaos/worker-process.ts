@@ -6,6 +6,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loopbackEgressPolicy } from '../../src/egress/stack-endpoints';
 import { createDefaultRegistry } from '../../src/modules';
 import { openStore } from '../../src/store';
 import { createImexWorker } from '../../src/temporal/worker';
@@ -20,13 +21,16 @@ async function main(): Promise<void> {
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.namespace });
+  // The faults' services listen on loopback.
+  const egress = await loopbackEgressPolicy({ temporalAddress: config.temporalAddress, mongoUrl: config.mongoUrl });
   const worker = await createImexWorker({
     connection: nativeConnection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     store,
-    registry: createDefaultRegistry(),
+    registry: createDefaultRegistry({ http: { egress } }),
     client,
+    egress,
     ...(config.schedule ? { schedule: config.schedule } : {}),
     ...(config.policy ? { policyTable: mergePolicyTable(defaultPolicyTable, config.policy) } : {}),
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),

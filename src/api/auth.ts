@@ -3,12 +3,13 @@
  * (`config: { scope: 'scenarios:read' }`) or says it is public (`config: { public: true }`); a route
  * that says neither is refused at start, so no route is left open by accident.
  *
- * Order of answers: no or bad token 401, missing scope 403, then validation 400, then 404 for ids
+ * Order of answers: no or bad token 401 (429 once the client has had too many: auth-failure-limit.ts), missing scope 403, then validation 400, then 404 for ids
  * the token's organization does not own (routes look up with the token's `orgId`).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IeChangeActor } from '../domain';
 import type { ApiScope, ApiTokenStore } from '../store';
+import type { AuthFailureCounter } from './auth-failure-limit';
 import { forbidden, unauthorized } from './errors';
 
 export interface AuthContext {
@@ -47,7 +48,12 @@ export function authOf(request: FastifyRequest): AuthContext {
   return request.auth;
 }
 
-export function installAuth(app: FastifyInstance, tokens: ApiTokenStore, basePath: string): void {
+export function installAuth(
+  app: FastifyInstance,
+  tokens: ApiTokenStore,
+  basePath: string,
+  countFailure: AuthFailureCounter = async () => undefined,
+): void {
   app.decorateRequest('auth', null);
 
   app.addHook('onRoute', (route) => {
@@ -57,18 +63,23 @@ export function installAuth(app: FastifyInstance, tokens: ApiTokenStore, basePat
     }
   });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const { scope } = request.routeOptions.config;
     if (!scope) return;
     const pathToken = request.routeOptions.config.tokenInPath
       ? (request.params as { token?: string }).token
       : undefined;
     const header = pathToken ? `Token ${pathToken}` : request.headers.authorization;
-    if (!header) throw unauthorized('missing Authorization header: send "Authorization: Token <token>"');
+    // Each failure counts against the client (auth-failure-limit.ts): over its limit, 429 instead of 401.
+    const refuse = async (message: string) => {
+      await countFailure(request, reply);
+      return unauthorized(message);
+    };
+    if (!header) throw await refuse('missing Authorization header: send "Authorization: Token <token>"');
     const match = tokenHeader.exec(header);
-    if (!match?.[1]) throw unauthorized('malformed Authorization header: send "Authorization: Token <token>"');
+    if (!match?.[1]) throw await refuse('malformed Authorization header: send "Authorization: Token <token>"');
     const token = await tokens.authenticate(match[1]);
-    if (!token) throw unauthorized('invalid or revoked token');
+    if (!token) throw await refuse('invalid or revoked token');
     if (!token.scopes.includes(scope)) throw forbidden(`this token lacks the scope "${scope}"`);
     request.auth = { orgId: token.orgId, tokenId: token.id, tokenName: token.name, scopes: token.scopes };
   });

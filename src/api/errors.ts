@@ -33,6 +33,8 @@ export const apiErrorCodes = [
   'IM_SCENARIO_INACTIVE',
   /** A webhook whose scenario's queue is at its cap (429). */
   'IM_QUEUE_FULL',
+  /** Too many bad tokens from this client (429 with Retry-After): src/api/auth-failure-limit.ts. */
+  'IM_TOO_MANY_AUTH_FAILURES',
   /** The store or Temporal is unreachable (503 with Retry-After): nothing was accepted; send again later. */
   'IM_UNAVAILABLE',
   /** Stored data sealed with a key this process does not have, or that does not authenticate (500; names the key id). */

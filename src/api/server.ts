@@ -17,6 +17,8 @@ import {
 import { findForbiddenJsonKeys, formatPath } from '../domain';
 import { apiScopes } from '../store';
 import { installAuth } from './auth';
+import { installAuthFailureLimit, type AuthFailureLimit } from './auth-failure-limit';
+import { installSecurityHeaders } from './security-headers';
 import type { ApiDeps } from './deps';
 import { installErrorHandling, validationError } from './errors';
 import { dataStoreRecordRoutes } from './routes/data-store-records';
@@ -50,6 +52,8 @@ export const DEFAULT_API_BODY_LIMIT = 16 * 1024 * 1024;
 export interface ApiServerOptions {
   /** Largest accepted request body in bytes; default {@link DEFAULT_API_BODY_LIMIT}. */
   bodyLimit?: number;
+  /** Bad tokens a client may send before 429s; default {@link DEFAULT_AUTH_FAILURE_LIMIT}. */
+  authFailureLimit?: AuthFailureLimit;
 }
 
 export async function createApiServer(deps: ApiDeps, options: ApiServerOptions = {}): Promise<FastifyInstance> {
@@ -73,7 +77,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
   installErrorHandling(app, deps.logger, { bodyLimit });
   installRequestValidation(app);
   acceptEmptyJsonBodies(app);
-  installAuth(app, deps.store.apiTokens, API_BASE_PATH);
+  await installSecurityHeaders(app);
+  installAuth(app, deps.store.apiTokens, API_BASE_PATH, await installAuthFailureLimit(app, options.authFailureLimit));
 
   await app.register(fastifySwagger, {
     openapi: {

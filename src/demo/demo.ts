@@ -8,15 +8,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { blueprintSchema } from '../domain';
 import type { Store } from '../store';
 import type { ImexClient } from '../temporal/client';
-import { startFlakyService } from './flaky-service';
+import type { FlakyService } from './flaky-service';
 
 export const DEMO_SCENARIO_NAME = 'imex demo: sync an order to a CRM that is down';
 
+/**
+ * Runs the demo against `service`, started by the caller before the worker: the worker's egress
+ * policy allows exactly that loopback address (docs/security.md#egress-policy).
+ */
 export async function runDemo(
-  deps: { store: Store; imex: ImexClient; orgId: number; apiUrl: string; token: string },
+  deps: { store: Store; imex: ImexClient; orgId: number; apiUrl: string; token: string; service: FlakyService },
   say: (line: string) => void,
-): Promise<{ ieId?: string; close(): Promise<void> }> {
-  const service = await startFlakyService();
+): Promise<{ ieId?: string }> {
+  const { service } = deps;
   const blueprint = blueprintSchema.parse({
     name: DEMO_SCENARIO_NAME,
     flow: [
@@ -56,7 +60,7 @@ export async function runDemo(
   const parked = result.parked[0];
   if (!parked?.ieId) {
     say(`Demo: run ended with status ${result.status}${result.error ? `: ${result.error.message}` : ''}`);
-    return { close: () => service.close() };
+    return {};
   }
   say(
     `Demo: run ${executionId} ended with status ${result.status}: module ${parked.failer} failed with ` +
@@ -84,5 +88,5 @@ export async function runDemo(
     }
     await sleep(250);
   }
-  return { ieId: parked.ieId, close: () => service.close() };
+  return { ieId: parked.ieId };
 }

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface FlakyService {
   url: string;
+  /** `127.0.0.1:<port>`: what the egress policy allows for the demo. */
+  hostPort: string;
   /** Requests received so far. */
   requests(): number;
   recover(): void;
@@ -28,8 +30,10 @@ export async function startFlakyService(): Promise<FlakyService> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const hostPort = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/orders`,
+    url: `http://${hostPort}/orders`,
+    hostPort,
     requests: () => requests,
     recover: () => void (up = true),
     close: () =>

@@ -33,7 +33,7 @@ export function fileNameOf(url: URL, disposition: string | undefined): string {
 }
 
 export function createHttpActionGetFile(options: HttpModuleOptions = {}) {
-  const { maxResponseBytes, defaultTimeoutSeconds, now } = resolveHttpOptions(options);
+  const { maxResponseBytes, defaultTimeoutSeconds, now, egress } = resolveHttpOptions(options);
   return defineModule({
     type: 'http:ActionGetFile',
     title: 'HTTP: Get a file',
@@ -53,6 +53,7 @@ export function createHttpActionGetFile(options: HttpModuleOptions = {}) {
         rejectUnauthorized: true,
         gzip: true,
         signal,
+        egress,
       });
       if (parameters.handleErrors && isErrorStatus(response.statusCode)) throw statusError(response, now());
       const header = (name: string) => response.headers.find((h) => h.name === name)?.value;

@@ -17,6 +17,7 @@ import { ModuleError } from '../domain';
 import { defineModule, type ModuleRunContext, type OutputBundle } from './contract';
 import { categoryForStatus, isErrorStatus, parseRetryAfter } from './http-status';
 import { sendHttpRequest, type HttpResponse } from './http-transport';
+import { EgressPolicy } from '../egress/egress-policy';
 
 export interface HttpModuleOptions {
   /** Largest response body accepted (after decompression). Default 2 MiB: see below. */
@@ -25,6 +26,11 @@ export interface HttpModuleOptions {
   defaultTimeoutSeconds?: number;
   /** Clock for HTTP-date Retry-After values; tests pin it. */
   now?: () => number;
+  /**
+   * Where requests may go (src/egress/egress-policy.ts). Default: the strict policy, public
+   * addresses only; a worker passes the deployment's (IMEX_EGRESS_ALLOW, the stack's own ports).
+   */
+  egress?: EgressPolicy;
 }
 
 /**
@@ -171,6 +177,7 @@ export function resolveHttpOptions(options: HttpModuleOptions = {}): Required<Ht
     maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
     defaultTimeoutSeconds: options.defaultTimeoutSeconds ?? 300,
     now: options.now ?? Date.now,
+    egress: options.egress ?? new EgressPolicy(),
   };
 }
 
@@ -229,6 +236,7 @@ export async function sendMakeRequest(
     gzip: mapper.gzip,
     signal,
     secretHeaders: Object.keys(credentials.headers ?? {}),
+    egress: options.egress,
   });
 
   if (parameters.handleErrors && isErrorStatus(response.statusCode)) throw statusError(response, options.now());

@@ -6,8 +6,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import zlib from 'node:zlib';
+import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { ModuleError } from '../domain';
+import { EgressRefusedError, type EgressPolicy } from '../egress/egress-policy';
 import { systemErrorCategory } from './classify';
 
 export interface HttpRequestSpec {
@@ -28,6 +30,8 @@ export interface HttpRequestSpec {
   signal: AbortSignal;
   /** Headers that hold credentials besides `authorization` (an API key): not sent to another origin. */
   secretHeaders?: string[];
+  /** Where the request (and each redirect) may connect: src/egress/egress-policy.ts. */
+  egress: EgressPolicy;
 }
 
 export interface HttpResponse {
@@ -99,12 +103,21 @@ function exchange(spec: HttpRequestSpec, one: OneRequest, deadline: number): Pro
     const headers = { ...one.headers };
     if (spec.gzip && headers['accept-encoding'] === undefined) headers['accept-encoding'] = 'gzip, deflate, br';
     if (one.body) headers['content-length'] = String(one.body.length);
-    const transport = one.url.protocol === 'https:' ? https : http;
+    const secure = one.url.protocol === 'https:';
+    const transport = secure ? https : http;
+    // An IP literal is never looked up: it is checked here. A name is checked by the policy's
+    // lookup, on the address the socket then connects to.
+    const hostname = one.url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(one.url.port) || (secure ? 443 : 80);
+    const refused = net.isIP(hostname) ? spec.egress.refusal(hostname, port, hostname) : undefined;
+    if (refused) return reject(egressError(refused));
     let request: http.ClientRequest;
     try {
       request = transport.request(one.url, {
         method: one.method,
         headers,
+        agent: secure ? spec.egress.agents.https : spec.egress.agents.http,
+        lookup: spec.egress.lookupFor(port),
         ...(one.url.protocol === 'https:' ? { rejectUnauthorized: spec.rejectUnauthorized } : {}),
       });
     } catch (error) {
@@ -196,8 +209,17 @@ function tooLarge(limit: number, url: URL): ModuleError {
   });
 }
 
+/** A refused destination is the scenario's configuration: a person must change the URL (or the policy). */
+function egressError(error: EgressRefusedError): ModuleError {
+  return new ModuleError('InvalidConfigurationError', error.message, {
+    details: { host: error.host, port: error.port, address: error.address, rule: error.rule },
+    cause: error,
+  });
+}
+
 function toModuleError(error: unknown, url: URL): ModuleError {
   if (error instanceof ModuleError) return error;
+  if (error instanceof EgressRefusedError) return egressError(error);
   const code = (error as { code?: unknown }).code;
   const message = `${error instanceof Error ? error.message : String(error)} (${url.host})`;
   const details = typeof code === 'string' ? { code } : {};

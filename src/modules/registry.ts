@@ -3,6 +3,7 @@
  * validation uses, so a blueprint is accepted exactly when its modules are registered.
  */
 import type { ModuleLookup } from '../domain';
+import { EgressPolicy } from '../egress/egress-policy';
 import type { AnyModuleDefinition, ModuleDefinition } from './contract';
 import { builtinBasicAggregator } from './builtin-basic-aggregator';
 import { builtinBasicFeeder } from './builtin-basic-feeder';
@@ -81,13 +82,15 @@ export interface DefaultRegistryOptions {
 
 /** A registry holding imex's built-in modules; register your own on top. */
 export function createDefaultRegistry(options: DefaultRegistryOptions = {}): ModuleRegistry {
+  // One policy (and one connection pool) for every HTTP module.
+  const http = { ...options.http, egress: options.http?.egress ?? new EgressPolicy() };
   return new ModuleRegistry()
     .register(gatewayCustomWebHook)
     .register(gatewayWebhookRespond)
-    .register(createHttpActionSendData(options.http))
-    .register(createHttpActionSendDataBasicAuth(options.http))
-    .register(createHttpActionSendDataApiKeyAuth(options.http))
-    .register(createHttpActionGetFile(options.http))
+    .register(createHttpActionSendData(http))
+    .register(createHttpActionSendDataBasicAuth(http))
+    .register(createHttpActionSendDataApiKeyAuth(http))
+    .register(createHttpActionGetFile(http))
     .register(jsonParseJson)
     .register(jsonCreateJson)
     .register(jsonTransformToJson)

@@ -95,7 +95,7 @@ export function createStore(
     ieChanges: new IeChangeStore(db, cipher),
     blobs: new BlobStore(db, { cipher }),
     quota: new IeQuotaStore(db),
-    apiTokens: new ApiTokenStore(db),
+    apiTokens: new ApiTokenStore(db, options.keyring),
     bulkOperations: new BulkOperationStore(db),
     webhooks,
     leases: new ScenarioLeaseStore(db),
@@ -141,7 +141,10 @@ export async function ensureIndexes(store: Store): Promise<void> {
   );
   await store.executions.collection.createIndex({ ieId: 1, startedAt: 1 }, { name: 'ie_started' });
   // API tokens: `_id` is the token's hash (authentication); `id` is the public id (revoke).
-  await store.apiTokens.collection.createIndex({ id: 1 }, { name: 'id', unique: true });
+  // Not unique: a token being moved to another digest is stored twice for a moment (api-tokens.ts).
+  // Deployments from before have the unique index named `id`: it goes.
+  await store.apiTokens.collection.dropIndex('id').catch(() => undefined);
+  await store.apiTokens.collection.createIndex({ id: 1 }, { name: 'token_id' });
   await store.apiTokens.collection.createIndex({ orgId: 1, createdAt: 1 }, { name: 'org_created' });
   // IE lists (`GET /dlqs`): equality fields, then the default sort `created` with `_id` (the
   // tie-break) last, so a page is an index range on MongoDB; imex's FerretDB keeps the same

@@ -6,6 +6,7 @@ import type { PolicyTable, RetrySchedule } from '../domain';
 import type { ModuleRegistry, SmtpConnection } from '../modules';
 import type { Store } from '../store';
 import type { Keyring } from '../crypto/keyring';
+import type { EgressPolicy } from '../egress/egress-policy';
 import { createImexPlugin } from './plugin';
 
 export interface ImexWorkerOptions {
@@ -34,6 +35,8 @@ export interface ImexWorkerOptions {
   publicUrl?: string;
   /** The deployment's SMTP connections, for alert digests by e-mail. */
   smtpConnections?: ReadonlyMap<string, SmtpConnection>;
+  /** Where run callbacks and alert webhooks may go (give the registry's HTTP modules the same). */
+  egress?: EgressPolicy;
 }
 
 /** A Worker on the imex task queue, built with the imex plugin. */

@@ -37,7 +37,9 @@ beforeAll(async () => {
   env = await openTestEnv();
   store = createStore(env.db);
   await ensureIndexes(store);
-  api = await startApi(store, imex);
+  // Every route is asked with four bad tokens: far more than a client may send in a minute
+  // (auth-failure-limit.ts, tested in api-hardening.test.ts), so the limit is off here.
+  api = await startApi(store, imex, {}, { authFailureLimit: { max: 0, timeWindowMs: 60_000 } });
   orgA = (await store.organizations.create({ name: 'Acme' }))._id;
   orgB = (await store.organizations.create({ name: 'Other' }))._id;
   tokens.a = (await store.apiTokens.create({ orgId: orgA, scopes: allScopes })).token;

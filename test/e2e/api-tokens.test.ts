@@ -1,5 +1,7 @@
-/** API tokens in the real store: hashed at rest, one organization each, revocable. */
-import { createStore, ensureIndexes, hashApiToken, type Store } from '../../src/store';
+/** API tokens in the real store: hashed at rest (keyed with the encryption keys), one organization each, revocable. */
+import crypto from 'node:crypto';
+import { Keyring } from '../../src/crypto/keyring';
+import { createStore, ensureIndexes, hashApiToken, keyedApiTokenDigest, type Store } from '../../src/store';
 import { openTestEnv, type TestEnv } from '../helpers/test-env';
 
 let env: TestEnv;
@@ -55,4 +57,70 @@ test('lists an organization’s tokens without secrets, and revokes them', async
 
 test('refuses scopes Make does not have', async () => {
   await expect(store.apiTokens.create({ orgId: 1, scopes: ['admin' as never] })).rejects.toThrow(/unknown scope admin/);
+});
+
+describe('with a keyring: keyed digests a store reader cannot test guesses against', () => {
+  const k1 = { id: 'k1', key: crypto.randomBytes(32) };
+  const k2 = { id: 'k2', key: crypto.randomBytes(32) };
+  const keyed = (...keys: { id: string; key: Buffer }[]) =>
+    createStore(env.db, undefined, { keyring: new Keyring(keys) });
+  const storedIds = async (id: string) =>
+    (await store.apiTokens.collection.find({ id }).toArray()).map((doc) => doc._id).sort();
+
+  test('a new token is stored under the active key’s HMAC, never its sha256', async () => {
+    const { token, apiToken } = await keyed(k1).apiTokens.create({ orgId: 20, scopes: ['dlqs:read'] });
+    const [digest] = await storedIds(apiToken.id);
+    expect(digest).toMatch(/^h1:k1:[0-9a-f]{64}$/);
+    expect(JSON.stringify(await store.apiTokens.collection.find({}).toArray())).not.toContain(hashApiToken(token));
+    expect(await keyed(k1).apiTokens.authenticate(token)).toEqual(apiToken);
+    // Without the key (a store reader with the plain driver), the token is not recognised.
+    expect(await store.apiTokens.authenticate(token)).toBeNull();
+    expect(await keyed(k2).apiTokens.authenticate(token)).toBeNull();
+  });
+
+  test('a token stored before (bare sha256) still works and is rehashed on first use', async () => {
+    const { token, apiToken } = await store.apiTokens.create({ orgId: 21, scopes: ['dlqs:read'] });
+    expect(await storedIds(apiToken.id)).toEqual([hashApiToken(token)]);
+    expect(await keyed(k1).apiTokens.authenticate(token)).toEqual(apiToken);
+    expect(await storedIds(apiToken.id)).toEqual([expect.stringMatching(/^h1:k1:/)]);
+    expect(await keyed(k1).apiTokens.authenticate(token)).toEqual(apiToken);
+  });
+
+  test('after a key rotation a token moves to the new active key when used', async () => {
+    const { token, apiToken } = await keyed(k1).apiTokens.create({ orgId: 22, scopes: ['dlqs:read'] });
+    expect(await keyed(k2, k1).apiTokens.authenticate(token)).toEqual(apiToken);
+    expect(await storedIds(apiToken.id)).toEqual([expect.stringMatching(/^h1:k2:/)]);
+    expect(await keyed(k2).apiTokens.authenticate(token)).toEqual(apiToken);
+  });
+
+  test('a crash between the copy and the removal loses nothing and doubles nothing', async () => {
+    const { token, apiToken } = await store.apiTokens.create({ orgId: 23, scopes: ['dlqs:read'], name: 'ci' });
+    const legacy = await store.apiTokens.collection.findOne({ id: apiToken.id });
+    // The rehash's first step, then the crash: the copy under the keyed digest, the old one still there.
+    const copy = {
+      ...legacy!,
+      _id: keyedApiTokenDigest(token, k1),
+    };
+    await store.apiTokens.collection.insertOne(copy);
+    expect(await storedIds(apiToken.id)).toHaveLength(2);
+
+    const tokens = keyed(k1).apiTokens;
+    expect((await tokens.list(23)).map((t) => t.id)).toEqual([apiToken.id]);
+    expect(await tokens.authenticate(token)).toEqual(apiToken);
+    expect(await storedIds(apiToken.id)).toEqual([copy._id]);
+    expect(await tokens.revoke(apiToken.id)).toBe('revoked');
+    expect(await tokens.authenticate(token)).toBeNull();
+  });
+
+  test('a revocation of a token caught between two digests revokes both', async () => {
+    const { token, apiToken } = await store.apiTokens.create({ orgId: 24, scopes: ['dlqs:read'] });
+    const legacy = await store.apiTokens.collection.findOne({ id: apiToken.id });
+    await store.apiTokens.collection.insertOne({
+      ...legacy!,
+      _id: keyedApiTokenDigest(token, k1),
+    });
+    expect(await store.apiTokens.revoke(apiToken.id)).toBe('revoked');
+    expect(await keyed(k1).apiTokens.authenticate(token)).toBeNull();
+    expect(await store.apiTokens.authenticate(token)).toBeNull();
+  });
 });

@@ -52,6 +52,8 @@ function startWorkerProcess(vars: Record<string, string>): { child: ChildProcess
       IMEX_ENCRYPTION_KEYS: '',
       IMEX_ENCRYPTION_KEY_FILE: '',
       IMEX_LOG_LEVEL: 'warn',
+      // The test's services are on loopback: allowed explicitly (docs/security.md#egress-policy).
+      IMEX_EGRESS_ALLOW: 'loopback',
       ...vars,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -21,6 +21,8 @@ import {
 import { createImexPlugin } from '../../src/temporal/plugin';
 import { bundleImexWorkflows } from '../../src/temporal/workflow-bundle';
 import { ImexClient } from '../../src/temporal/client';
+import type { EgressPolicy } from '../../src/egress/egress-policy';
+import { testEgressPolicy } from './test-egress';
 import type { TestEnv } from './test-env';
 
 let bundle: Promise<{ code: string }> | undefined;
@@ -78,13 +80,17 @@ export async function startImexHarness(
     maxConcurrentActivityTaskExecutions?: number;
     /** Options of the built-in modules (SMTP connections: the store's sent log is added). */
     modules?: DefaultRegistryOptions;
+    /** Where modules, callbacks and alerts may connect; by default loopback but the stack's own servers. */
+    egress?: EgressPolicy;
   } = {},
 ): Promise<ImexHarness> {
   // With a keyring, user data is sealed at rest too, as `npm start` does.
   const store = createStore(env.db, undefined, options.keyring ? { keyring: options.keyring } : {});
   await ensureIndexes(store);
+  const egress = options.egress ?? (await testEgressPolicy());
   const registry = createDefaultRegistry({
     ...options.modules,
+    http: { egress, ...options.modules?.http },
     email: { sentLog: store.emailSends, ...options.modules?.email },
   });
   const taskQueue = env.unique('imex');
@@ -131,6 +137,7 @@ export async function startImexHarness(
           workflowBundle: await imexWorkflowBundle({ tracing: tracing !== undefined }),
           ...(options.logger ? { logger: options.logger } : {}),
           ...(options.modules?.email?.connections ? { smtpConnections: options.modules.email.connections } : {}),
+          egress,
         }),
         ...(tracing && tracingPlugin ? [tracingPlugin.createTracingPlugin(tracing)] : []),
       ],
@@ -168,6 +175,7 @@ export async function startImexHarness(
       await imex.coordinatorWake.settled(12_000);
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      if (!options.egress) egress.close();
     },
   };
 }

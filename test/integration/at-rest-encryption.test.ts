@@ -200,12 +200,16 @@ test('a missing or wrong key is an error naming the key id; nothing is read as e
   const wrongBytes = createStore(env.db, undefined, { keyring: new Keyring([key('k-old')]) });
   await expect(wrongBytes.executions.listByScenario(imex.orgId, scenarioId)).rejects.toThrow(/does not authenticate/);
 
+  let keylessToken: { token: string; apiToken: { id: string } } | undefined;
   const keylessApi = await startApi(keyless, {
     ...noIncompleteExecutionRequests,
     startScenarioRun: () => Promise.reject(new Error('no runs')),
   });
   try {
-    const answer = await keylessApi.call('GET', `/data-stores/${dataStoreId}/data`, { token });
+    // A process without keys cannot verify the keyed digest of `token`: this one's is a bare sha256
+    // (removed again below: the database must end as it was).
+    keylessToken = await keyless.apiTokens.create({ orgId: imex.orgId, scopes: ['datastores:read'] });
+    const answer = await keylessApi.call('GET', `/data-stores/${dataStoreId}/data`, { token: keylessToken.token });
     expect(answer.status).toBe(500);
     expect(answer.body).toMatchObject({
       code: 'IM_STORED_DATA_UNREADABLE',
@@ -213,6 +217,7 @@ test('a missing or wrong key is an error naming the key id; nothing is read as e
     });
   } finally {
     await keylessApi.close();
+    if (keylessToken) await keyless.apiTokens.collection.deleteOne({ id: keylessToken.apiToken.id });
   }
   expect(await rawDatabaseText()).toBe(before);
 });

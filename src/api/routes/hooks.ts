@@ -59,6 +59,8 @@ export const hookRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     `${HOOKS_PATH}/:hookId`,
     {
       config: { public: true },
+      // The answer can be the scenario's own (gateway:WebhookRespond): no CSP of imex's page on it.
+      helmet: { contentSecurityPolicy: false },
       schema: {
         tags: ['hooks'],
         summary: "A scenario's webhook: queues the JSON body as the trigger's bundle (no token)",

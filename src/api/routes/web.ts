@@ -3,8 +3,8 @@
  * no build step); `GET /` redirects there. Loading the page needs no token; every data call the page
  * makes goes to `/api/v2` with the token the operator typed into it.
  *
- * The files are read once, when the server is created. The Content-Security-Policy lets the page
- * run only its own script and talk only to its own origin.
+ * The files are read once, when the server is created. The security headers, the
+ * Content-Security-Policy among them, are the server's (security-headers.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,20 +21,11 @@ const files = {
   '/app.css': { name: 'app.css', type: 'text/css; charset=utf-8' },
 } as const;
 
-const securityHeaders = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-cache',
-};
-
 export const webRoutes: FastifyPluginAsync = async (app) => {
   for (const [route, file] of Object.entries(files)) {
     const body = readFileSync(path.join(webDir, file.name));
     app.get(`${WEB_PATH}${route}`, { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
-      reply.headers({ ...securityHeaders, 'content-type': file.type }).send(body),
+      reply.headers({ 'cache-control': 'no-cache', 'content-type': file.type }).send(body),
     );
   }
   app.get('/', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>

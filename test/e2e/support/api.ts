@@ -1,7 +1,7 @@
 /** A real imex API on 127.0.0.1 (port 0) over the test's store, and a small fetch client for it. */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createApiServer, type ApiDeps, type ApiImexClient } from '../../../src/api';
+import { createApiServer, type ApiDeps, type ApiImexClient, type ApiServerOptions } from '../../../src/api';
 import type { BlueprintInput } from '../../../src/domain';
 import { createLogger } from '../../../src/logger';
 import { createDefaultRegistry } from '../../../src/modules';
@@ -39,14 +39,18 @@ export async function startApi(
     | 'responsiveWaitMs'
     | 'quotaWrites'
   > = {},
+  serverOptions: ApiServerOptions = {},
 ): Promise<RunningApi> {
-  const app = await createApiServer({
-    store,
-    imex,
-    registry: createDefaultRegistry(),
-    logger: createLogger(process.env.IMEX_TEST_LOG_LEVEL ?? 'silent'),
-    ...options,
-  });
+  const app = await createApiServer(
+    {
+      store,
+      imex,
+      registry: createDefaultRegistry(),
+      logger: createLogger(process.env.IMEX_TEST_LOG_LEVEL ?? 'silent'),
+      ...options,
+    },
+    serverOptions,
+  );
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/api/v2`;

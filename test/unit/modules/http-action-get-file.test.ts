@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EgressPolicy } from '../../../src/egress/egress-policy';
 import { createHttpActionGetFile, fileNameOf, invokeModule, type ModuleExecution } from '../../../src/modules';
 
 const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]);
@@ -18,15 +19,23 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+// The test's service listens on loopback: allowed explicitly (the default policy refuses it).
+const loopbackAllowed = new EgressPolicy({ allow: ['loopback'] });
+afterAll(() => {
+  loopbackAllowed.close();
+  return new Promise((resolve) => server.close(resolve));
+});
 
 const execution: ModuleExecution = { executionId: 'a'.repeat(32), moduleId: 4, bundleIndex: 0, attempt: 1 };
 const getFile = (url: string, parameters: Record<string, unknown> = {}, maxResponseBytes?: number) =>
-  invokeModule(createHttpActionGetFile(maxResponseBytes ? { maxResponseBytes } : {}), {
-    parameters,
-    mapper: { url, method: 'get' },
-    execution,
-  });
+  invokeModule(
+    createHttpActionGetFile({ egress: loopbackAllowed, ...(maxResponseBytes ? { maxResponseBytes } : {}) }),
+    {
+      parameters,
+      mapper: { url, method: 'get' },
+      execution,
+    },
+  );
 
 describe('http:ActionGetFile', () => {
   it('outputs the bytes as Buffer JSON with the file name, size and type', async () => {

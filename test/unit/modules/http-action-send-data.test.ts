@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { ModuleError, type ErrorCategory } from '../../../src/domain';
+import { EgressPolicy } from '../../../src/egress/egress-policy';
 import { createHttpActionSendData, idempotencyKeyFor, invokeModule, type ModuleExecution } from '../../../src/modules';
 
 /** A real local server that produces every failure the HTTP module must classify. */
@@ -58,7 +59,9 @@ const server = http.createServer(handle);
 let base = '';
 let deadPort = 0;
 const now = Date.parse('2030-01-01T00:00:00Z');
-const http3 = createHttpActionSendData({ maxResponseBytes: 10 * 1024, now: () => now });
+// The test's services listen on loopback: allowed explicitly (the default policy refuses it).
+const loopbackAllowed = new EgressPolicy({ allow: ['loopback'] });
+const http3 = createHttpActionSendData({ maxResponseBytes: 10 * 1024, now: () => now, egress: loopbackAllowed });
 const execution: ModuleExecution = { executionId: 'a'.repeat(32), moduleId: 3, bundleIndex: 0, attempt: 1 };
 
 beforeAll(async () => {
@@ -72,6 +75,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  loopbackAllowed.close();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
