@@ -406,7 +406,12 @@ test("a sequential scenario's scheduled run ending with a deactivating category 
   );
   // The coordinator did it: the store's count of runs without one is empty.
   expect(await imex.store.runErrors.collection.countDocuments({ scenarioId })).toBe(0);
-  expect((await imex.imex.coordinatorState(scenarioId))?.blocked).toBe('inactive');
+  // The store is written by the coordinator's activity; its own view follows in its next workflow task.
+  await waitFor(
+    'the coordinator to say the scenario is inactive',
+    async () => ((await imex.imex.coordinatorState(scenarioId))?.blocked === 'inactive' ? true : undefined),
+    { timeoutMs: 30_000 },
+  );
   const runs = await imex.store.executions.listByScenario(imex.orgId, scenarioId, { offset: 0, limit: 10 });
   expect(runs.reverse().map((r) => `${r.trigger}:${r.status}:${r.error?.type}`)).toEqual([
     'schedule:error:DataError',
