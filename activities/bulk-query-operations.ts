@@ -72,7 +72,7 @@ export function createBulkQueryOperationActivities(deps: BulkQueryOperationDeps)
   async function attemptOver(ieId: string, attemptsBefore: number): Promise<void> {
     const deadline = Date.now() + ATTEMPT_WAIT_LIMIT_MS;
     while (Date.now() < deadline) {
-      const doc = (await ies.findMany([ieId])).get(ieId);
+      const doc = (await ies.summary(ieId)) ?? undefined;
       if (!doc || doc.deleted || doc.resolved) return;
       if (doc.attempts > attemptsBefore && doc.status !== 'in_progress' && !doc.waitingForSlot) return;
       heartbeat();
@@ -93,7 +93,7 @@ export function createBulkQueryOperationActivities(deps: BulkQueryOperationDeps)
    */
   async function handle(input: BulkQueryPageInput, ieId: string, scenarioId: number, giveUp: boolean) {
     const { operationId, action } = input;
-    const fresh = (await ies.findMany([ieId])).get(ieId);
+    const fresh = (await ies.summary(ieId)) ?? undefined;
     const claim = await queries.claim(operationId, {
       ieId,
       scenarioId,
@@ -186,7 +186,8 @@ export function createBulkQueryOperationActivities(deps: BulkQueryOperationDeps)
   }
 
   async function finishBulkQueryOperation(input: { operationId: string; state: BulkQueryState }): Promise<void> {
-    await queries.recount(input.operationId, { final: true });
+    // Completed: `matched` becomes what got a verdict; a cancelled one keeps what it matched.
+    await queries.recount(input.operationId, { final: input.state === 'completed' });
     await queries.setState(input.operationId, input.state);
   }
 

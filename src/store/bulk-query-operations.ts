@@ -41,7 +41,7 @@ export interface BulkQueryProgressDocument {
   applied: number;
   skipped: number;
   failed: number;
-  /** On completion: the IEs that got a verdict (some may have stopped matching meanwhile). */
+  /** Once completed: the IEs that got a verdict (some may have stopped matching meanwhile). */
   matched?: number;
   cursor?: IeQueryCursor;
   updatedAt: Date;

@@ -421,6 +421,14 @@ export class IncompleteExecutionStore {
     }
   }
 
+  /**
+   * One IE's document (any state) without its blueprint and bundles: a read by `_id` alone, which
+   * FerretDB answers from its index (an `$in` of one id would scan every IE).
+   */
+  async summary(ieId: string): Promise<IncompleteExecutionSummary | null> {
+    return this.collection.findOne({ _id: ieId }, { projection: { blueprint: 0, context: 0 } });
+  }
+
   /** The IEs among `ieIds` that have a document (any state), by id, without blueprint and bundles. */
   async findMany(ieIds: readonly string[]): Promise<Map<string, IncompleteExecutionSummary>> {
     if (ieIds.length === 0) return new Map();

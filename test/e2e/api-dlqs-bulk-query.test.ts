@@ -316,7 +316,8 @@ describe('POST /dlqs/operations', () => {
     expect(cancelled.body.operation.state).toBe('cancelled');
     expect(await env.client.workflow.getHandle(bulkQueryOperationWorkflowId(id)).result()).toBe('cancelled');
     const view = await operation(id);
-    expect(view).toMatchObject({ state: 'cancelled', applied: 3, skipped: 0, failed: 0 });
+    // A cancelled operation keeps the count it matched.
+    expect(view).toMatchObject({ state: 'cancelled', matched: 4, applied: 3, skipped: 0, failed: 0 });
     expect(view.finishedAt).toBeDefined();
     const verdicts = await ledger(id);
     expect(verdicts).toHaveLength(3);

@@ -34,22 +34,33 @@ export const ieQuerySchema = z
   .meta({ id: 'IeQuery' }) satisfies z.ZodType<IeQuery>;
 
 /** A query-string key that may be repeated: one value or several, always a list after parsing. */
-function repeatable<T extends z.ZodType>(item: T) {
-  return z.union([item.transform((value) => [value] as z.output<T>[]), z.array(item).max(1000, 'at most 1000 values')]);
+function repeatable<T extends z.ZodType>(item: T, message: string) {
+  return z.union(
+    [item.transform((value) => [value] as z.output<T>[]), z.array(item).max(1000, 'at most 1000 values')],
+    {
+      error: message,
+    },
+  );
 }
 
 /** `GET /dlqs`'s filters: the IE query in query-string form. */
 export const ieQueryStringFields = {
-  status: repeatable(statusSchema).optional().describe('Repeatable'),
-  errorType: repeatable(errorTypeSchema).optional().describe('Repeatable'),
-  failedModuleId: repeatable(integerIdParam).optional().describe('The module the IE waits at; repeatable'),
+  status: repeatable(statusSchema, `each must be one of ${ieStatuses.join(', ')}`)
+    .optional()
+    .describe('Repeatable'),
+  errorType: repeatable(errorTypeSchema, 'each must be an error category such as ConnectionError')
+    .optional()
+    .describe('Repeatable'),
+  failedModuleId: repeatable(integerIdParam, 'each must be a positive integer')
+    .optional()
+    .describe('The module the IE waits at; repeatable'),
   createdFrom: isoTime.optional().describe('Created at or after (ISO time)'),
   createdTo: isoTime.optional().describe('Created at or before (ISO time)'),
   q: messageSchema.optional().describe('A literal substring of the error message, case-insensitive'),
 };
 
 /** The scenario ids of `GET /dlqs` (`scenarioId`, repeatable). */
-export const repeatableScenarioId = repeatable(integerIdParam);
+export const repeatableScenarioId = repeatable(integerIdParam, 'each must be a positive integer');
 
 /** The query-string filters as an `IeQuery`. */
 export function ieQueryOfQueryString(query: {
