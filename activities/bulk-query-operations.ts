@@ -23,7 +23,7 @@ export interface BulkQueryOperationDeps {
   store: Store;
   client: Client;
   taskQueue: string;
-  /** How often a waiting retry reads its IE, and the page the operation's state (default 500 ms). */
+  /** How often a waiting retry reads its IE (default 500 ms). */
   pollMs?: number;
 }
 
@@ -56,16 +56,12 @@ export function createBulkQueryOperationActivities(deps: BulkQueryOperationDeps)
   const imex = new ImexClient({ client: deps.client, store, taskQueue: deps.taskQueue });
   const pollMs = deps.pollMs ?? 500;
 
-  /** The operation's state as the store has it, read at most every `pollMs`. */
+  /**
+   * The operation's state as the store has it, read before each IE (one read by `_id`): a pause
+   * answered to the API is seen by the next IE, never by a later one.
+   */
   function stateWatch(operationId: string) {
-    let readAt = 0;
-    let state: BulkQueryState = 'running';
-    return async (): Promise<BulkQueryState> => {
-      if (Date.now() - readAt < pollMs) return state;
-      readAt = Date.now();
-      state = (await queries.get(operationId))?.state ?? 'cancelled';
-      return state;
-    };
+    return async (): Promise<BulkQueryState> => (await queries.get(operationId))?.state ?? 'cancelled';
   }
 
   /** Waits until the attempt a retry started is over (or the IE is closed). */
