@@ -10,6 +10,7 @@ export const SELECTABLE_PHASES = [
   'outage-storm',
   'mapping-eval',
   'codec-cost',
+  'bulk-query',
 ] as const;
 export type SelectablePhase = (typeof SELECTABLE_PHASES)[number];
 
@@ -54,6 +55,13 @@ export interface BenchOptions {
     /** Workflow histories read for the longest workflow task (an even sample of the organization's). */
     historySample: number;
   };
+  bulkQuery: {
+    /** IEs parked across 2 scenarios, then deleted by one bulk operation by query. */
+    ies: number;
+    parkConcurrency: number;
+    /** Longest wait for the operation's ledger. */
+    capMs: number;
+  };
   growth: {
     /** Parked-IE counts to measure at, in order. */
     levels: number[];
@@ -81,6 +89,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       only: { type: 'string' },
       /** Workflow tasks the workers take at once (to compare settings; imex's default otherwise). */
       'workflow-task-slots': { type: 'string' },
+      /** IEs the bulk-query phase parks and deletes by query (to try it small; 10,000 or 1,000 otherwise). */
+      'bulk-query-ies': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -90,6 +100,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const slots = values['workflow-task-slots'] === undefined ? undefined : Number(values['workflow-task-slots']);
   if (slots !== undefined && !(Number.isInteger(slots) && slots >= 2)) {
     throw new Error(`--workflow-task-slots ${values['workflow-task-slots']}: an integer of at least 2`);
+  }
+  const bulkQueryIes = values['bulk-query-ies'] === undefined ? undefined : Number(values['bulk-query-ies']);
+  if (bulkQueryIes !== undefined && !(Number.isInteger(bulkQueryIes) && bulkQueryIes >= 2)) {
+    throw new Error(`--bulk-query-ies ${values['bulk-query-ies']}: an integer of at least 2`);
   }
   if (only !== undefined && !SELECTABLE_PHASES.includes(only)) {
     throw new Error(`--only ${only}: not a phase (one of ${SELECTABLE_PHASES.join(', ')})`);
@@ -136,6 +150,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
           bulkCapMs: 300_000,
           historySample: 800,
         },
+    bulkQuery: {
+      ies: bulkQueryIes ?? (quick ? 1000 : 10_000),
+      parkConcurrency: 8,
+      capMs: quick ? 300_000 : 1_800_000,
+    },
     growth: quick
       ? {
           levels: [100, 300],

@@ -5,12 +5,13 @@
  * real API; prints a table and writes the JSON (default bench-results.json).
  *
  * Phases, one file each: run-overhead.ts, codec-cost.ts, park-cost.ts, webhook-burst.ts,
- * outage-storm.ts, growth.ts, payloads.ts, mapping-eval.ts. `--only run-overhead`, `--only
- * webhook-burst`, `--only outage-storm`, `--only codec-cost` or `--only mapping-eval` (which needs no
- * stack) runs that phase alone. docs/benchmark.md explains
+ * outage-storm.ts, growth.ts, payloads.ts, mapping-eval.ts, bulk-query.ts. `--only run-overhead`,
+ * `--only webhook-burst`, `--only outage-storm`, `--only codec-cost`, `--only bulk-query` or `--only
+ * mapping-eval` (which needs no stack) runs that phase alone. docs/benchmark.md explains
  * the figures.
  */
 import crypto from 'node:crypto';
+import { formatBulkQuery, measureBulkQuery } from './bulk-query';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -159,6 +160,13 @@ async function main(): Promise<void> {
       process.stdout.write(`\n${formatCodecCost(codecCost)}\n\nresults: ${out}\n`);
       return;
     }
+    if (options.only === 'bulk-query') {
+      const bulkQuery = await measureBulkQuery(ctx);
+      const results = { quick: options.quick, only: options.only, machine: machineNow(loadAtStart), bulkQuery };
+      fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+      process.stdout.write(`\n${formatBulkQuery(bulkQuery)}\n\nresults: ${out}\n`);
+      return;
+    }
     const overhead = await measureRunOverhead(ctx);
     ctx.checkpoint('runOverhead', overhead);
     const codecCost = await measureCodecCost(ctx, codecImex);
@@ -169,6 +177,8 @@ async function main(): Promise<void> {
     ctx.checkpoint('webhookBurst', webhookBurst);
     const outageStorm = await measureOutageStorm(ctx);
     ctx.checkpoint('outageStorm', outageStorm);
+    const bulkQuery = await measureBulkQuery(ctx);
+    ctx.checkpoint('bulkQuery', bulkQuery);
     const growth = await measureGrowth(ctx);
     say('payloads: scanning sampled histories');
     const payloads = await measurePayloads(ctx);
@@ -188,9 +198,9 @@ async function main(): Promise<void> {
       mappingEval,
       outageStorm,
     });
-    fs.writeFileSync(out, `${JSON.stringify({ ...results, codecCost }, null, 2)}\n`);
+    fs.writeFileSync(out, `${JSON.stringify({ ...results, codecCost, bulkQuery }, null, 2)}\n`);
     process.stdout.write(
-      `\n${formatTable(results)}\n\n${formatCodecCost(codecCost)}\n\n${formatMappingEval(mappingEval)}\n\nresults: ${out}\n`,
+      `\n${formatTable(results)}\n\n${formatCodecCost(codecCost)}\n\n${formatMappingEval(mappingEval)}\n\n${formatBulkQuery(bulkQuery)}\n\nresults: ${out}\n`,
     );
   } finally {
     await worker?.stop().catch((err: unknown) => say(`stopping the worker failed: ${String(err)}`));
