@@ -1,0 +1,439 @@
+/**
+ * "All incomplete executions" (issue 22): the organization's IEs across scenarios, with filters
+ * (scenarios, status, error type, failed module, created from/to, message contains), paged; a
+ * multi-select (a select-all-on-page box); retry or delete of the selection (the id-list bulk
+ * routes, one request per scenario since they take `scenarioId`) or of everything the filters
+ * match (`POST /dlqs/operations`, after a dry run whose count and sample the confirmation shows).
+ *
+ * The filters are one IE query (docs/api.md) written as `GET /dlqs`'s query string; the same
+ * string is the view's URL fragment (`#view=all&scenarioId=1&status=unresolved…`), so a link
+ * opens the same list.
+ */
+
+import { $, api, confirmAction, el, filterChoices, say, sayError, statusBadge, time } from './ui.js';
+
+/**
+ * @param {{ operations: { refresh: () => Promise<void>, open: (id: string) => Promise<void> },
+ *           writeHash: (params: URLSearchParams) => void }} page
+ */
+export function createAllIesView(page) {
+  const state = {
+    /** @type {Map<number, string>} scenario id → name */
+    scenarioNames: new Map(),
+    /** @type {Map<string, number>} selected IE id → its scenario (the id-list routes are per scenario) */
+    selected: new Map(),
+    /** @type {{ id: string, scenarioId: number }[]} */
+    rows: [],
+    offset: 0,
+    seq: 0,
+    choicesLoaded: false,
+  };
+
+  // -------------------------------------------------------------------------------------------
+  // Filters ⇄ IE query ⇄ query string
+
+  const input = (id) => /** @type {HTMLInputElement} */ ($(id));
+  const chosen = (id) => [.../** @type {HTMLSelectElement} */ ($(id)).selectedOptions].map((o) => o.value);
+
+  /** The IE query the filters say, as `POST /dlqs/operations` takes it (empty fields left out). */
+  function query() {
+    /** @type {Record<string, unknown>} */
+    const q = {};
+    const scenarioIds = chosen('all-scenarios').map(Number);
+    const statuses = [...$('all-statuses').querySelectorAll('input:checked')].map((c) => c.value);
+    const errorTypes = chosen('all-error-types');
+    const failedModuleIds = input('all-module')
+      .value.split(/[\s,]+/)
+      .filter(Boolean)
+      .map(Number);
+    if (scenarioIds.length) q.scenarioIds = scenarioIds;
+    if (statuses.length) q.statuses = statuses;
+    if (errorTypes.length) q.errorTypes = errorTypes;
+    // A module id the API refuses (not a whole number) comes back as its 400, naming the field.
+    if (failedModuleIds.length) q.failedModuleIds = failedModuleIds;
+    const from = isoOf(input('all-created-from').value);
+    const to = isoOf(input('all-created-to').value);
+    if (from) q.createdFrom = from;
+    if (to) q.createdTo = to;
+    const text = input('all-q').value.trim();
+    if (text) q.messageContains = text;
+    return q;
+  }
+
+  /** The IE query as `GET /dlqs` filters (repeatable names for the lists). */
+  function queryString(q) {
+    const params = new URLSearchParams();
+    for (const id of q.scenarioIds ?? []) params.append('scenarioId', String(id));
+    for (const status of q.statuses ?? []) params.append('status', status);
+    for (const type of q.errorTypes ?? []) params.append('errorType', type);
+    for (const id of q.failedModuleIds ?? []) params.append('failedModuleId', String(id));
+    if (q.createdFrom) params.set('createdFrom', q.createdFrom);
+    if (q.createdTo) params.set('createdTo', q.createdTo);
+    if (q.messageContains) params.set('q', q.messageContains);
+    return params;
+  }
+
+  /** Puts a query string's filters (a link's fragment) into the form. */
+  function setFilters(params) {
+    const pick = (id, values) => {
+      for (const option of /** @type {HTMLSelectElement} */ ($(id)).options)
+        option.selected = values.includes(option.value);
+    };
+    pick('all-scenarios', params.getAll('scenarioId'));
+    pick('all-error-types', params.getAll('errorType'));
+    const statuses = params.getAll('status');
+    for (const box of $('all-statuses').querySelectorAll('input')) {
+      /** @type {HTMLInputElement} */ (box).checked = statuses.includes(/** @type {HTMLInputElement} */ (box).value);
+    }
+    input('all-module').value = params.getAll('failedModuleId').join(', ');
+    input('all-created-from').value = localOf(params.get('createdFrom'));
+    input('all-created-to').value = localOf(params.get('createdTo'));
+    input('all-q').value = params.get('q') ?? '';
+    const offset = Number(params.get('offset'));
+    state.offset = Number.isInteger(offset) && offset > 0 ? offset : 0;
+  }
+
+  function pageSize() {
+    return Number(/** @type {HTMLSelectElement} */ ($('all-page-size')).value);
+  }
+
+  function describe(q) {
+    const parts = [];
+    if (q.scenarioIds)
+      parts.push(`scenario ${q.scenarioIds.map((id) => state.scenarioNames.get(id) ?? id).join(', ')}`);
+    if (q.statuses) parts.push(`status ${q.statuses.join(', ')}`);
+    if (q.errorTypes) parts.push(`error type ${q.errorTypes.join(', ')}`);
+    if (q.failedModuleIds) parts.push(`failed module ${q.failedModuleIds.join(', ')}`);
+    if (q.createdFrom) parts.push(`created from ${q.createdFrom}`);
+    if (q.createdTo) parts.push(`created to ${q.createdTo}`);
+    if (q.messageContains) parts.push(`message contains “${q.messageContains}”`);
+    return parts.length ? parts.join('; ') : 'no filter: every incomplete execution of the organization';
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Choices: the scenarios (names for the table), statuses and error types
+
+  async function loadChoices() {
+    try {
+      const { scenarios } = await api('GET', '/scenarios?pg[limit]=1000');
+      state.scenarioNames = new Map(scenarios.map((s) => [s.id, s.name]));
+      const keep = chosen('all-scenarios');
+      $('all-scenarios').replaceChildren(
+        ...scenarios.map((s) =>
+          el('option', { value: String(s.id), selected: keep.includes(String(s.id)) }, `${s.name} #${s.id}`),
+        ),
+      );
+    } catch (error) {
+      sayError('Could not list scenarios', error);
+    }
+    if (state.choicesLoaded) return;
+    try {
+      const { status, errorType } = await filterChoices();
+      $('all-statuses').append(
+        ...status.map((value) =>
+          el('label', {}, el('input', { type: 'checkbox', name: 'status', value }), ` ${value.replace('_', ' ')}`),
+        ),
+      );
+      $('all-error-types').append(...errorType.map((value) => el('option', { value }, value)));
+      state.choicesLoaded = true;
+    } catch (error) {
+      sayError('Could not load the filter choices', error);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The list
+
+  async function load() {
+    const seq = ++state.seq;
+    const q = query();
+    const params = queryString(q);
+    params.set('pg[offset]', String(state.offset));
+    params.set('pg[limit]', String(pageSize()));
+    writeHash(q);
+    try {
+      const { dlqs } = await api('GET', `/dlqs?${params}`);
+      if (seq !== state.seq) return;
+      render(dlqs);
+    } catch (error) {
+      if (seq === state.seq) sayError('Could not list incomplete executions', error);
+    }
+  }
+
+  function writeHash(q) {
+    const params = queryString(q);
+    if (state.offset) params.set('offset', String(state.offset));
+    page.writeHash(params);
+  }
+
+  function render(dlqs) {
+    state.rows = dlqs.map((d) => ({ id: d.id, scenarioId: d.scenarioId }));
+    const rows = dlqs.map((dlq) => {
+      const name = state.scenarioNames.get(dlq.scenarioId) ?? `scenario ${dlq.scenarioId}`;
+      const box = el('input', {
+        type: 'checkbox',
+        checked: state.selected.has(dlq.id),
+        onchange: () => {
+          if (box.checked) state.selected.set(dlq.id, dlq.scenarioId);
+          else state.selected.delete(dlq.id);
+          renderSelection();
+        },
+      });
+      box.setAttribute('aria-label', `Select incomplete execution ${dlq.id}`);
+      // The IE's detail lives in the scenario view: a link opens it there.
+      const open = el(
+        'a',
+        { className: 'mono', title: dlq.id, href: `#scenario=${dlq.scenarioId}&dlq=${dlq.id}` },
+        dlq.id.slice(0, 12),
+      );
+      open.setAttribute('aria-label', `Open incomplete execution ${dlq.id}`);
+      return el(
+        'tr',
+        { dataset: { dlqId: dlq.id }, className: state.selected.has(dlq.id) ? 'selected' : '' },
+        el('td', { className: 'check' }, box),
+        el('td', {}, name, el('span', { className: 'muted id' }, ` #${dlq.scenarioId}`)),
+        el('td', {}, open),
+        el('td', {}, statusBadge(dlq.status)),
+        el(
+          'td',
+          {},
+          el('span', { className: 'error-type' }, dlq.errorType),
+          el('div', { className: 'reason-cell', title: dlq.reason }, dlq.reason),
+        ),
+        el('td', { className: 'num' }, dlq.failer),
+        el('td', {}, time(dlq.created)),
+      );
+    });
+    $('all-rows').replaceChildren(...rows);
+    $('all-empty').hidden = rows.length > 0;
+    $('all-page-info').textContent = rows.length
+      ? `${state.offset + 1}–${state.offset + rows.length}`
+      : state.offset > 0
+        ? `nothing after ${state.offset}`
+        : '';
+    /** @type {HTMLButtonElement} */ ($('all-page-prev')).disabled = state.offset === 0;
+    /** @type {HTMLButtonElement} */ ($('all-page-next')).disabled = rows.length < pageSize();
+    renderSelection();
+  }
+
+  function renderSelection() {
+    const count = state.selected.size;
+    const scenarios = new Set(state.selected.values()).size;
+    $('all-selected-count').textContent = count
+      ? `${count} selected${scenarios > 1 ? ` in ${scenarios} scenarios` : ''}`
+      : 'None selected';
+    for (const id of ['all-retry-selected', 'all-delete-selected', 'all-clear-selection']) {
+      /** @type {HTMLButtonElement} */ ($(id)).disabled = count === 0;
+    }
+    const onPage = state.rows.filter((r) => state.selected.has(r.id)).length;
+    const all = /** @type {HTMLInputElement} */ ($('all-select-page'));
+    all.checked = onPage > 0 && onPage === state.rows.length;
+    all.indeterminate = onPage > 0 && onPage < state.rows.length;
+    for (const row of $('all-rows').children) {
+      const selected = state.selected.has(/** @type {HTMLElement} */ (row).dataset.dlqId ?? '');
+      row.classList.toggle('selected', selected);
+      /** @type {HTMLInputElement} */ (row.querySelector('input[type="checkbox"]')).checked = selected;
+    }
+  }
+
+  function selectPage(on) {
+    for (const row of state.rows) {
+      if (on) state.selected.set(row.id, row.scenarioId);
+      else state.selected.delete(row.id);
+    }
+    renderSelection();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Bulk actions on the selection: the id-list routes, one request per scenario
+
+  function selectionByScenario() {
+    /** @type {Map<number, string[]>} */
+    const groups = new Map();
+    for (const [id, scenarioId] of state.selected) groups.set(scenarioId, [...(groups.get(scenarioId) ?? []), id]);
+    return groups;
+  }
+
+  async function retrySelected() {
+    const groups = selectionByScenario();
+    const ok = await confirmAction(
+      `Retry ${state.selected.size} selected incomplete execution(s) in ${groups.size} scenario(s)?`,
+      'Retry selected',
+    );
+    if (!ok) return;
+    let accepted = 0;
+    const refused = [];
+    for (const [scenarioId, ids] of groups) {
+      try {
+        const answer = await api('POST', `/dlqs/retry?scenarioId=${scenarioId}`, { ids });
+        if (answer.operation) {
+          say(`Retry of ${ids.length} IE(s) of scenario ${scenarioId} runs as operation ${answer.operation.id}.`);
+          continue;
+        }
+        for (const verdict of answer.dlqs) {
+          if (verdict.accepted) accepted++;
+          else refused.push(`${verdict.id.slice(0, 12)}: ${verdict.reason}`);
+        }
+      } catch (error) {
+        sayError(`Retry of the selection in scenario ${scenarioId} refused`, error);
+      }
+    }
+    say(
+      `Retry selected: ${accepted} attempt(s) started` +
+        (refused.length ? `, ${refused.length} refused (${refused.join('; ')})` : ''),
+      refused.length ? 'error' : 'info',
+    );
+    state.selected.clear();
+    await Promise.all([load(), page.operations.refresh()]);
+  }
+
+  async function deleteSelected() {
+    const groups = selectionByScenario();
+    const ok = await confirmAction(
+      `Delete ${state.selected.size} selected incomplete execution(s) in ${groups.size} scenario(s)? ` +
+        'Their bundles and blueprints are discarded.',
+      'Delete selected',
+    );
+    if (!ok) return;
+    let deleted = 0;
+    const notDeleted = [];
+    for (const [scenarioId, ids] of groups) {
+      try {
+        const answer = await api('DELETE', `/dlqs?scenarioId=${scenarioId}`, { ids });
+        if (answer.operation) {
+          say(`Delete of ${ids.length} IE(s) of scenario ${scenarioId} runs as operation ${answer.operation.id}.`);
+          continue;
+        }
+        deleted += answer.dlqs.length;
+      } catch (error) {
+        // Some deleted, some not (an attempt in progress…): the API lists both.
+        if (error.code === 'IM_NOT_DELETED' && error.detail) {
+          deleted += error.detail.deleted.length;
+          notDeleted.push(...error.detail.notDeleted.map((n) => `${n.id.slice(0, 12)}: ${n.reason}`));
+        } else sayError(`Delete of the selection in scenario ${scenarioId} refused`, error);
+      }
+    }
+    say(
+      `Delete selected: ${deleted} deleted` +
+        (notDeleted.length ? `, ${notDeleted.length} not (${notDeleted.join('; ')})` : ''),
+      notDeleted.length ? 'error' : 'info',
+    );
+    state.selected.clear();
+    await Promise.all([load(), page.operations.refresh()]);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Bulk actions on everything the filters match: a dry run, its count in the confirmation, then the operation
+
+  async function runMatching(action) {
+    const q = query();
+    let dry;
+    try {
+      dry = await api('POST', '/dlqs/operations', { action, query: q, dryRun: true });
+    } catch (error) {
+      sayError(`Could not count what the filters match`, error);
+      return;
+    }
+    if (dry.matched === 0) {
+      say(`No incomplete executions match (${describe(q)}): nothing to ${action}.`);
+      return;
+    }
+    const verb = action === 'retry' ? 'Retry' : 'Delete';
+    const sample = el(
+      'ul',
+      { className: 'sample' },
+      ...dry.sample.map((s) =>
+        el(
+          'li',
+          {},
+          el('code', {}, s.id.slice(0, 12)),
+          ` ${state.scenarioNames.get(s.scenarioId) ?? `scenario ${s.scenarioId}`} · ${s.status ?? ''} · ${s.errorType ?? ''}`,
+        ),
+      ),
+    );
+    const ok = await confirmAction(
+      `${verb} all ${dry.matched} incomplete execution(s) matching: ${describe(q)}?` +
+        (action === 'delete' ? ' Their bundles and blueprints are discarded.' : ''),
+      `${verb} ${dry.matched}`,
+      el(
+        'p',
+        { className: 'muted' },
+        dry.sample.length < dry.matched ? `The first ${dry.sample.length}:` : 'They are:',
+      ),
+      sample,
+    );
+    if (!ok) return;
+    try {
+      const { operation } = await api('POST', '/dlqs/operations', { action, query: q });
+      say(`${verb} of ${operation.matched} incomplete execution(s) runs as operation ${operation.id}.`);
+      state.selected.clear();
+      await page.operations.open(operation.id);
+    } catch (error) {
+      sayError(`${verb} all matching refused`, error);
+    }
+    await load();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Wiring
+
+  const reload = () => {
+    state.offset = 0;
+    state.selected.clear();
+    void load();
+  };
+  $('all-filters').addEventListener('submit', (event) => {
+    event.preventDefault();
+    reload();
+  });
+  $('all-page-size').addEventListener('change', reload);
+  $('all-clear-filters').addEventListener('click', () => {
+    setFilters(new URLSearchParams());
+    reload();
+  });
+  $('all-page-prev').addEventListener('click', () => {
+    state.offset = Math.max(0, state.offset - pageSize());
+    void load();
+  });
+  $('all-page-next').addEventListener('click', () => {
+    state.offset += pageSize();
+    void load();
+  });
+  $('all-select-page').addEventListener('change', (event) =>
+    selectPage(/** @type {HTMLInputElement} */ (event.target).checked),
+  );
+  $('all-clear-selection').addEventListener('click', () => {
+    state.selected.clear();
+    renderSelection();
+  });
+  $('all-retry-selected').addEventListener('click', () => void retrySelected());
+  $('all-delete-selected').addEventListener('click', () => void deleteSelected());
+  $('all-retry-matching').addEventListener('click', () => void runMatching('retry'));
+  $('all-delete-matching').addEventListener('click', () => void runMatching('delete'));
+
+  return {
+    /** Shows the view with the filters of `params` (the URL fragment). */
+    async show(params) {
+      await loadChoices();
+      setFilters(params);
+      await load();
+    },
+    refresh: load,
+    describe,
+  };
+}
+
+/** `datetime-local`'s value (the browser's time zone) as an ISO instant; '' when empty or not a date. */
+function isoOf(local) {
+  if (!local) return '';
+  const date = new Date(local);
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString();
+}
+
+/** An ISO instant as `datetime-local`'s value, in the browser's time zone. */
+function localOf(iso) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+}
