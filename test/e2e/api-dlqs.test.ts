@@ -168,6 +168,7 @@ describe('GET /dlqs and /dlqs/{id}', () => {
     expect(new Set(response.body.dlqs.map((d: { id: string }) => d.id))).toEqual(new Set(ieIds));
     expect(response.body.dlqs[0]).toEqual({
       id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      scenarioId,
       reason: expect.stringContaining('400'),
       created: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       size: expect.any(Number),

@@ -170,6 +170,8 @@ const isoOrNull = z.string().nullable();
 export const dlqListItemSchema = z
   .object({
     id: z.string(),
+    /** imex: its scenario (a list across the organization's scenarios mixes them; Make's lists are per scenario). */
+    scenarioId: z.int(),
     /** The error message. */
     reason: z.string(),
     created: z.string(),
@@ -214,6 +216,7 @@ export const dlqPagingSchema = z.object({
 export function toDlqListItem(doc: IncompleteExecutionDocument): DlqListItem {
   return {
     id: doc._id,
+    scenarioId: doc.scenarioId,
     reason: doc.error.message,
     created: doc.created.toISOString(),
     size: doc.size,
