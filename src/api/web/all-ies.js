@@ -12,6 +12,9 @@
 
 import { $, api, confirmAction, el, filterChoices, say, sayError, statusBadge, time } from './ui.js';
 
+/** While an IE on the page is pending or in progress, the list refreshes itself this often. */
+const POLL_MS = 1500;
+
 /**
  * @param {{ operations: { refresh: () => Promise<void>, open: (id: string) => Promise<void> },
  *           writeHash: (params: URLSearchParams) => void }} page
@@ -27,6 +30,11 @@ export function createAllIesView(page) {
     offset: 0,
     seq: 0,
     choicesLoaded: false,
+    /** On screen: only then does the list refresh itself. */
+    active: false,
+    pollTimer: 0,
+    /** After a retry the list refreshes for a while even before the IEs' status changes. */
+    pollUntil: 0,
   };
 
   // -------------------------------------------------------------------------------------------
@@ -214,6 +222,16 @@ export function createAllIesView(page) {
     /** @type {HTMLButtonElement} */ ($('all-page-prev')).disabled = state.offset === 0;
     /** @type {HTMLButtonElement} */ ($('all-page-next')).disabled = rows.length < pageSize();
     renderSelection();
+    poll(dlqs.some((d) => d.status === 'pending' || d.status === 'in_progress'));
+  }
+
+  /** Refreshes while an IE on the page is about to change (an attempt is on its way or running). */
+  function poll(wanted) {
+    if (!(wanted || Date.now() < state.pollUntil) || !state.active || state.pollTimer) return;
+    state.pollTimer = setTimeout(() => {
+      state.pollTimer = 0;
+      void load();
+    }, POLL_MS);
   }
 
   function renderSelection() {
@@ -284,6 +302,7 @@ export function createAllIesView(page) {
       refused.length ? 'error' : 'info',
     );
     state.selected.clear();
+    state.pollUntil = Date.now() + 10_000;
     await Promise.all([load(), page.operations.refresh()]);
   }
 
@@ -367,6 +386,7 @@ export function createAllIesView(page) {
       const { operation } = await api('POST', '/dlqs/operations', { action, query: q });
       say(`${verb} of ${operation.matched} incomplete execution(s) runs as operation ${operation.id}.`);
       state.selected.clear();
+      state.pollUntil = Date.now() + 10_000;
       await page.operations.open(operation.id);
     } catch (error) {
       sayError(`${verb} all matching refused`, error);
@@ -414,12 +434,18 @@ export function createAllIesView(page) {
   return {
     /** Shows the view with the filters of `params` (the URL fragment). */
     async show(params) {
+      state.active = true;
       await loadChoices();
       setFilters(params);
       await load();
     },
     refresh: load,
     describe,
+    hide() {
+      state.active = false;
+      clearTimeout(state.pollTimer);
+      state.pollTimer = 0;
+    },
   };
 }
 

@@ -464,6 +464,7 @@ async function loadFilterChoices() {
 
 const operations = createOperationsPanel({
   describe: (query) => allIes.describe(query),
+  onFinished: () => void allIes.refresh(),
   onOpened: (id) => {
     const params = new URLSearchParams(location.hash.slice(1));
     if (id) params.set('op', id);
@@ -497,8 +498,10 @@ async function route() {
     if (current) $(id).setAttribute('aria-current', 'page');
     else $(id).removeAttribute('aria-current');
   }
-  operations.setActive(all);
-  if (!localStorage.getItem(TOKEN_KEY)) return;
+  const token = Boolean(localStorage.getItem(TOKEN_KEY));
+  operations.setActive(all && token);
+  if (!all) allIes.hide();
+  if (!token) return;
   if (all) {
     const op = params.get('op');
     await allIes.show(params);

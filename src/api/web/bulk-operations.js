@@ -16,7 +16,10 @@ const CONTROLS = {
   paused: ['resume', 'cancel'],
 };
 
-/** @param {{ describe: (query: object) => string, onOpened: (id: string | null) => void }} page */
+/**
+ * @param {{ describe: (query: object) => string, onOpened: (id: string | null) => void,
+ *           onFinished: () => void }} page
+ */
 export function createOperationsPanel(page) {
   const state = {
     /** @type {string | null} the operation whose results are shown */
@@ -27,6 +30,8 @@ export function createOperationsPanel(page) {
     paged: false,
     pollTimer: 0,
     active: false,
+    /** @type {Map<string, string>} each listed operation's state, to tell when one stops running */
+    states: new Map(),
     seq: { list: 0, items: 0 },
   };
 
@@ -41,6 +46,10 @@ export function createOperationsPanel(page) {
       return;
     }
     if (seq !== state.seq.list) return;
+    // An operation stopped running: what it retried or deleted changes the list of IEs.
+    const finished = operations.some((o) => state.states.get(o.id) === 'running' && o.state !== 'running');
+    state.states = new Map(operations.map((o) => [o.id, o.state]));
+    if (finished) page.onFinished();
     render(operations);
     // Results keep arriving while the shown operation runs: its first page is read again.
     const shown = operations.find((o) => o.id === state.itemsOf);
