@@ -105,10 +105,14 @@ export function createAllIesView(page) {
     return Number(/** @type {HTMLSelectElement} */ ($('all-page-size')).value);
   }
 
+  function scenarioName(id) {
+    return state.scenarioNames.get(id) ?? `scenario ${id}`;
+  }
+
   function describe(q) {
     const parts = [];
     if (q.scenarioIds)
-      parts.push(`scenario ${q.scenarioIds.map((id) => state.scenarioNames.get(id) ?? id).join(', ')}`);
+      parts.push(`scenario ${q.scenarioIds.map((id) => state.scenarioNames.get(id) ?? `#${id}`).join(', ')}`);
     if (q.statuses) parts.push(`status ${q.statuses.join(', ')}`);
     if (q.errorTypes) parts.push(`error type ${q.errorTypes.join(', ')}`);
     if (q.failedModuleIds) parts.push(`failed module ${q.failedModuleIds.join(', ')}`);
@@ -177,7 +181,7 @@ export function createAllIesView(page) {
   function render(dlqs) {
     state.rows = dlqs.map((d) => ({ id: d.id, scenarioId: d.scenarioId }));
     const rows = dlqs.map((dlq) => {
-      const name = state.scenarioNames.get(dlq.scenarioId) ?? `scenario ${dlq.scenarioId}`;
+      const name = scenarioName(dlq.scenarioId);
       const box = el('input', {
         type: 'checkbox',
         checked: state.selected.has(dlq.id),
@@ -366,7 +370,7 @@ export function createAllIesView(page) {
           'li',
           {},
           el('code', {}, s.id.slice(0, 12)),
-          ` ${state.scenarioNames.get(s.scenarioId) ?? `scenario ${s.scenarioId}`} · ${s.status ?? ''} · ${s.errorType ?? ''}`,
+          ` ${scenarioName(s.scenarioId)} · ${s.status} · ${s.errorType}: ${s.reason}`,
         ),
       ),
     );
@@ -441,6 +445,7 @@ export function createAllIesView(page) {
     },
     refresh: load,
     describe,
+    scenarioName,
     hide() {
       state.active = false;
       clearTimeout(state.pollTimer);

@@ -464,6 +464,7 @@ async function loadFilterChoices() {
 
 const operations = createOperationsPanel({
   describe: (query) => allIes.describe(query),
+  scenarioName: (id) => allIes.scenarioName(id),
   onFinished: () => void allIes.refresh(),
   onOpened: (id) => {
     const params = new URLSearchParams(location.hash.slice(1));

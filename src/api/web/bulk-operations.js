@@ -17,8 +17,8 @@ const CONTROLS = {
 };
 
 /**
- * @param {{ describe: (query: object) => string, onOpened: (id: string | null) => void,
- *           onFinished: () => void }} page
+ * @param {{ describe: (query: object) => string, scenarioName: (id: number) => string,
+ *           onOpened: (id: string | null) => void, onFinished: () => void }} page
  */
 export function createOperationsPanel(page) {
   const state = {
@@ -165,7 +165,7 @@ export function createOperationsPanel(page) {
         'tr',
         { dataset: { dlqId: item.dlqId } },
         el('td', {}, el('code', { title: item.dlqId }, item.dlqId.slice(0, 12))),
-        el('td', {}, String(item.scenarioId)),
+        el('td', {}, page.scenarioName(item.scenarioId)),
         el('td', {}, el('span', { className: `badge badge-verdict-${item.verdict}` }, item.verdict)),
         el('td', {}, item.reason ?? ''),
         el('td', {}, time(item.at)),
