@@ -8,7 +8,7 @@
  */
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { IncompleteExecutionSummary, Store } from '../src/store';
+import type { BulkVerdict, IncompleteExecutionSummary, Store } from '../src/store';
 import { ImexClient, RequestRejectedError } from '../src/temporal/client';
 import type {
   BulkOperationKind,
@@ -79,21 +79,6 @@ export function createBulkOperationActivities(deps: BulkOperationDeps) {
     return { total: ieIds.length };
   }
 
-  async function verdictFor(operationId: string, kind: BulkOperationKind, ieId: string, note: BulkRequestNote = {}) {
-    const request = { requestId: `bulk-${operationId}`, ...note };
-    try {
-      if (kind === 'retry') await imex.requestIncompleteExecution(ieId, 'retry', request);
-      else await imex.deleteIncompleteExecution(ieId, request);
-      return { id: ieId, accepted: true };
-    } catch (err) {
-      if (!(err instanceof RequestRejectedError)) throw err;
-      // Deleted already (by this operation before a crash, or by someone else): the goal is reached.
-      if (kind === 'delete' && (await store.incompleteExecutions.get(ieId))?.deleted)
-        return { id: ieId, accepted: true };
-      return { id: ieId, accepted: false, reason: err.reason };
-    }
-  }
-
   /** Handles the next IEs without a verdict; `more` says whether any are left. */
   async function processBulkChunk(input: BulkChunkInput): Promise<{ handled: number; more: boolean }> {
     const items = await bulk.pending(input.operationId, input.chunkSize);
@@ -107,7 +92,7 @@ export function createBulkOperationActivities(deps: BulkOperationDeps) {
         try {
           await bulk.recordVerdict(
             input.operationId,
-            await verdictFor(input.operationId, input.kind, item.ieId, input.note),
+            await sendBulkRequest({ imex, store }, input.operationId, input.kind, item.ieId, input.note),
           );
         } catch (err) {
           if (!giveUp) failures.push(err);
@@ -135,6 +120,32 @@ export function createBulkOperationActivities(deps: BulkOperationDeps) {
   }
 
   return { prepareBulkOperation, processBulkChunk, completeBulkOperation };
+}
+
+/**
+ * Sends one IE its bulk request under the request id `bulk-<operationId>` (the IE workflow
+ * remembers it: sent again after a crash, it is answered, not applied twice). A refusal is a
+ * verdict with the IE's reason; an IE found deleted by a delete has reached the goal.
+ */
+export async function sendBulkRequest(
+  deps: { imex: ImexClient; store: Store },
+  operationId: string,
+  kind: BulkOperationKind,
+  ieId: string,
+  note: BulkRequestNote = {},
+): Promise<BulkVerdict> {
+  const request = { requestId: `bulk-${operationId}`, ...note };
+  try {
+    if (kind === 'retry') await deps.imex.requestIncompleteExecution(ieId, 'retry', request);
+    else await deps.imex.deleteIncompleteExecution(ieId, request);
+    return { id: ieId, accepted: true };
+  } catch (err) {
+    if (!(err instanceof RequestRejectedError)) throw err;
+    // Deleted already (by this operation before a crash, or by someone else): the goal is reached.
+    if (kind === 'delete' && (await deps.store.incompleteExecutions.get(ieId))?.deleted)
+      return { id: ieId, accepted: true };
+    return { id: ieId, accepted: false, reason: err.reason };
+  }
 }
 
 /** Why an id given in a bulk request is not one of this scenario's IEs (never says whose it is). */

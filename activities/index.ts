@@ -10,6 +10,7 @@ import { createOperatorEvents, type OperatorEvents } from '../src/observability/
 import type { Store } from '../src/store';
 import { createAlertActivities } from './alerts';
 import { createBulkOperationActivities } from './bulk-operations';
+import { createBulkQueryOperationActivities } from './bulk-query-operations';
 import { createConsecutiveErrors } from './consecutive-errors';
 import { createCoordinationActivities, type CoordinationSettings } from './coordination';
 import { createDataStoreTransactionActivities } from './data-store-transactions';
@@ -59,6 +60,7 @@ export function createActivities(deps: ActivityDeps) {
       ...(deps.coordination?.maxConcurrentRuns ? { maxConcurrentRuns: deps.coordination.maxConcurrentRuns } : {}),
     }),
     ...createBulkOperationActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
+    ...createBulkQueryOperationActivities({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue }),
   };
   return { ...allHeartbeating(createShortActivities(deps, events)), ...selfHeartbeating };
 }
@@ -128,4 +130,5 @@ export type {
   WorkflowReconcileReport,
 } from './maintenance';
 export type { BulkChunkInput } from './bulk-operations';
+export type { BulkQueryPageInput, BulkQueryPageResult } from './bulk-query-operations';
 export type { CoordinationSettings } from './coordination';

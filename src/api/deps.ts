@@ -20,6 +20,8 @@ export type ApiImexClient = Pick<
   | 'requestIncompleteExecution'
   | 'deleteIncompleteExecution'
   | 'startBulkOperation'
+  | 'startBulkQueryOperation'
+  | 'controlBulkQueryOperation'
 >;
 
 export interface ApiDeps {

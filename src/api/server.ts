@@ -33,6 +33,7 @@ import { alertRoutes } from './routes/alerts';
 import { installRequestMetrics } from './request-metrics';
 import { installRequestTracing } from './request-tracing';
 import { bulkDlqRoutes } from './routes/dlqs-bulk';
+import { bulkQueryDlqRoutes } from './routes/dlqs-bulk-query';
 import { scenarioRoutes } from './routes/scenarios';
 import { webRoutes } from './routes/web';
 import { installRequestValidation, zodValidatorCompiler } from './validation';
@@ -108,6 +109,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiServerOptions =
       await api.register(dlqRoutes, deps);
       await api.register(dlqPlanRoutes, deps);
       await api.register(bulkDlqRoutes, deps);
+      await api.register(bulkQueryDlqRoutes, deps);
       await api.register(dataStructureRoutes, deps);
       await api.register(dataStoreRoutes, deps);
       await api.register(dataStoreRecordRoutes, deps);

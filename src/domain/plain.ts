@@ -25,6 +25,7 @@
  * - `json-keys`: the one check of user JSON's keys (`__proto__`, `$…`) wherever it enters;
  * - `task-priority`: the task-queue priorities of IE work and bulk operations (below live runs);
  * - `connections`: Make's keychain types and their secrets' shapes (the store keeps them).
+ * - `ie-query`, `bulk-query`: a query over an organization's IEs, and bulk operations by query.
  *
  * No I/O, no Node APIs and no zod (types from zod schemas come in as `import type` only).
  */
@@ -55,3 +56,5 @@ export * from './data-structure';
 export * from './data-store-writes';
 export * from './task-priority';
 export * from './connections';
+export * from './ie-query';
+export * from './bulk-query';

@@ -10,12 +10,13 @@
  * and `insert` answer documents with them opened; `size` counts the sealed bytes.
  */
 import { BSON, type Collection, type Db, type Filter } from 'mongodb';
-import type { Blueprint, BundleContext, ErrorCategory, IeStatus, RunError } from '../domain';
+import type { Blueprint, BundleContext, ErrorCategory, IeQuery, IeStatus, RunError } from '../domain';
 import { blobRefsIn, blobStoredBytes } from './blobs';
 import { isDuplicateKeyError } from './duplicate-key';
 import { FieldCipher } from './field-cipher';
 import type { ExecutionStore } from './executions';
 import type { IeChangeStore } from './ie-changes';
+import { ieQueryFilter, ieQueryPageFilter, type IeQueryCursor } from './ie-query-filter';
 
 export interface IncompleteExecutionDocument {
   _id: string;
@@ -104,6 +105,8 @@ export interface IncompleteExecutionListQuery {
   executionId?: string;
   status?: IeStatus;
   errorType?: ErrorCategory;
+  /** More filters (scenarios, statuses, error types, modules, created range, message), all narrowing. */
+  filter?: IeQuery;
   offset: number;
   limit: number;
   sortBy: 'created' | 'size' | 'attempts';
@@ -289,17 +292,40 @@ export class IncompleteExecutionStore {
   }
 
   async list(query: IncompleteExecutionListQuery): Promise<IncompleteExecutionDocument[]> {
-    const filter: Filter<IncompleteExecutionDocument> = { orgId: query.orgId, deleted: false };
-    if (query.scenarioId !== undefined) filter.scenarioId = query.scenarioId;
+    const filter = ieQueryFilter(query.orgId, {
+      ...query.filter,
+      ...(query.scenarioId === undefined ? {} : { scenarioIds: [query.scenarioId] }),
+      ...(query.status ? { statuses: [query.status] } : {}),
+      ...(query.errorType ? { errorTypes: [query.errorType] } : {}),
+    });
     if (query.executionId !== undefined) filter.executionId = query.executionId;
-    if (query.status) filter.status = query.status;
-    if (query.errorType) filter['error.type'] = query.errorType;
     const dir = query.sortDir === 'asc' ? 1 : -1;
     return this.collection
       .find(filter, { projection: { blueprint: 0, context: 0 } })
       .sort({ [query.sortBy]: dir, _id: dir })
       .skip(query.offset)
       .limit(query.limit)
+      .toArray();
+  }
+
+  /** How many of the organization's IEs a query matches, created no later than `upTo` when given. */
+  countMatching(orgId: number, query: IeQuery, upTo?: Date): Promise<number> {
+    return this.collection.countDocuments(upTo ? ieQueryPageFilter(orgId, query, upTo) : ieQueryFilter(orgId, query));
+  }
+
+  /**
+   * A page of the IEs a query matches, newest first, created no later than `upTo` and after
+   * `cursor`: a stable walk (IEs parked meanwhile are newer than `upTo`), each page an index range.
+   */
+  pageMatching(
+    orgId: number,
+    query: IeQuery,
+    page: { upTo: Date; cursor?: IeQueryCursor; limit: number },
+  ): Promise<IncompleteExecutionSummary[]> {
+    return this.collection
+      .find(ieQueryPageFilter(orgId, query, page.upTo, page.cursor), { projection: { blueprint: 0, context: 0 } })
+      .sort({ created: -1, _id: -1 })
+      .limit(page.limit)
       .toArray();
   }
 

@@ -6,6 +6,7 @@ import { FieldCipher } from './field-cipher';
 import { ApiTokenStore } from './api-tokens';
 import { BlobStore } from './blobs';
 import { BulkOperationStore } from './bulk-operations';
+import { BulkQueryOperationStore } from './bulk-query-operations';
 import { ConnectionStore } from './connections';
 import { DataStoreStore } from './data-stores';
 import { DataStoreTransactionStore } from './data-store-transactions';
@@ -39,6 +40,8 @@ export interface Store {
   apiTokens: ApiTokenStore;
   /** Bulk retry and delete: per-IE verdicts of each operation. */
   bulkOperations: BulkOperationStore;
+  /** Bulk retry and delete by query across scenarios: the operations and their ledgers. */
+  bulkQueries: BulkQueryOperationStore;
   /** Webhook hook ids and each scenario's durable queue of accepted payloads. */
   webhooks: WebhookQueueStore;
   /** Per-scenario attempt slots, runs in progress and waiting attempts (`scenario_leases`). */
@@ -91,6 +94,7 @@ export function createStore(
     quota: new IeQuotaStore(db),
     apiTokens: new ApiTokenStore(db),
     bulkOperations: new BulkOperationStore(db),
+    bulkQueries: new BulkQueryOperationStore(db),
     webhooks,
     leases: new ScenarioLeaseStore(db),
     runErrors: new RunErrorStore(db),
@@ -163,6 +167,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
   await store.quota.holds.createIndex({ orgId: 1 }, { name: 'org' });
   // Bulk operations: an operation's items in request order, pending first.
   await store.bulkOperations.items.createIndex({ operationId: 1, done: 1, seq: 1 }, { name: 'operation_done_seq' });
+  await store.bulkQueries.ensureIndexes();
   // Webhook queue: entries are inserted by `_id` (`<scenarioId>:<seq>`); the coordinator reads in order.
   await store.webhooks.entries.createIndex({ scenarioId: 1, seq: 1 }, { name: 'scenario_seq' });
   // Webhook idempotency keys: claimed by `_id`; maintenance removes the old ones.

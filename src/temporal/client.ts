@@ -22,7 +22,10 @@ import {
   ImexScenarioId,
   runWorkflowId,
   scenarioSettingsSchema,
+  type BulkQueryControl,
+  type BulkQueryState,
   type CoordinatorView,
+  type IeQuery,
   type IncompleteExecutionState,
   type PatchRequest,
   type RetryRequest,
@@ -39,6 +42,8 @@ import {
   type IncompleteExecutionRequestKind,
 } from '../../workflows/incomplete-execution-messages';
 import type { BulkOperationRequest } from '../../workflows/bulk-operation';
+import type { BulkQueryOperationRequest } from '../../workflows/bulk-query-operation';
+import { bulkQueryControlUpdate } from '../../workflows/bulk-query-operation-messages';
 import {
   coordinatorStateQuery,
   runRequestedSignal,
@@ -95,6 +100,11 @@ export class RequestRejectedError extends Error {
 }
 
 export type IncompleteExecutionRequest = IncompleteExecutionRequestKind;
+
+/** The `bulkQueryOperation` workflow of a bulk retry or delete by query. */
+export function bulkQueryOperationWorkflowId(operationId: string): string {
+  return `bulkq-${operationId}`;
+}
 
 /** The `bulkOperation` workflow of a bulk retry or delete. */
 export function bulkOperationWorkflowId(operationId: string): string {
@@ -517,6 +527,42 @@ export class ImexClient {
       // Below live runs and the IEs' own work (src/domain/task-priority.ts).
       priority: BULK_OPERATION_PRIORITY,
     });
+  }
+
+  /**
+   * Starts a durable bulk retry or delete of the IEs a query matches (created no later than
+   * `upTo`); its ledger and counters are in the store (`bulkQueries`).
+   */
+  async startBulkQueryOperation(
+    request: BulkQueryOperationRequest & { query: IeQuery; upTo: Date; matched: number },
+  ): Promise<void> {
+    const { query, upTo, matched, ...workflowRequest } = request;
+    await this.store.bulkQueries.create({ ...workflowRequest, query, upTo, matched });
+    await this.client.workflow.start('bulkQueryOperation', {
+      taskQueue: this.taskQueue,
+      workflowId: bulkQueryOperationWorkflowId(request.operationId),
+      args: [{ request: workflowRequest }],
+      staticSummary: `Bulk ${request.action} by query of ${matched} incomplete executions`,
+      typedSearchAttributes: [{ key: ImexOrgId, value: String(request.orgId) }],
+      // Below live runs and the IEs' own work (src/domain/task-priority.ts).
+      priority: BULK_OPERATION_PRIORITY,
+    });
+  }
+
+  /** Pause, resume or cancel a bulk operation by query: the state after; `RequestRejectedError` when refused. */
+  async controlBulkQueryOperation(operationId: string, control: BulkQueryControl): Promise<BulkQueryState> {
+    try {
+      return await this.client.workflow
+        .getHandle(bulkQueryOperationWorkflowId(operationId))
+        .executeUpdate(bulkQueryControlUpdate, { args: [control] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new RequestRejectedError(err.cause?.message ?? err.message);
+      if (err instanceof WorkflowNotFoundError || isWorkflowCompleted(err)) {
+        const state = (await this.store.bulkQueries.get(operationId))?.state ?? 'completed';
+        throw new RequestRejectedError(`the operation is ${state}: it cannot ${control}`);
+      }
+      throw err;
+    }
   }
 
   private async endedReason(ieId: string): Promise<string> {

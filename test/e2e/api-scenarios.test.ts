@@ -524,6 +524,13 @@ describe('GET /openapi.json', () => {
       ['GET /alerts', 'dlqs:read'],
       ['PUT /alerts', 'dlqs:write'],
       ['GET /alerts/digests', 'dlqs:read'],
+      // Bulk operations by query (api-dlqs-bulk-query.test.ts).
+      ['POST /dlqs/operations', 'dlqs:write'],
+      ['GET /dlqs/operations', 'dlqs:read'],
+      ['GET /dlqs/operations/{operationId}/items', 'dlqs:read'],
+      ['POST /dlqs/operations/{operationId}/pause', 'dlqs:write'],
+      ['POST /dlqs/operations/{operationId}/resume', 'dlqs:write'],
+      ['POST /dlqs/operations/{operationId}/cancel', 'dlqs:write'],
     ];
     expect(listed.sort()).toEqual(expected.sort());
   });

@@ -28,6 +28,7 @@ import {
   type BulkBody,
   type BulkOperationView,
 } from '../schemas/dlqs';
+import { bulkQueryOperationSchema, toBulkQueryOperationView } from '../schemas/bulk-query';
 import { pagingQuery, querySchema } from '../validation';
 
 const tags = ['incomplete executions'];
@@ -165,14 +166,20 @@ export const bulkDlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
       schema: {
         tags,
         summary: "imex: a bulk retry or delete's progress and its verdicts so far (paged, in request order)",
+        description:
+          'An operation by query (`POST /dlqs/operations`) answers `{ operation }` only: its verdicts are in ' +
+          '`GET /dlqs/operations/{id}/items`.',
         params: operationIdParams,
         querystring: querySchema(pagingQuery(1000)),
         response: {
-          200: z.object({
-            operation: bulkOperationSchema,
-            dlqs: z.array(bulkVerdictSchema),
-            pg: z.object({ offset: z.int(), limit: z.int() }),
-          }),
+          200: z.union([
+            z.object({
+              operation: bulkOperationSchema,
+              dlqs: z.array(bulkVerdictSchema),
+              pg: z.object({ offset: z.int(), limit: z.int() }),
+            }),
+            z.object({ operation: bulkQueryOperationSchema }),
+          ]),
           ...errors,
         },
       },
@@ -181,7 +188,12 @@ export const bulkDlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
       const { orgId } = authOf(request);
       const { operationId } = request.params;
       const operation = await store.bulkOperations.getVisible(orgId, operationId);
-      if (!operation) throw notFound(`operation ${operationId}`);
+      if (!operation) {
+        const byQuery = await store.bulkQueries.getVisible(orgId, operationId);
+        if (!byQuery) throw notFound(`operation ${operationId}`);
+        const [withProgress] = await store.bulkQueries.withProgress([byQuery]);
+        return { operation: toBulkQueryOperationView(withProgress!) };
+      }
       const pg = { offset: request.query['pg[offset]'], limit: request.query['pg[limit]'] };
       return { operation: await view(operation), dlqs: await store.bulkOperations.verdicts(operationId, pg), pg };
     },

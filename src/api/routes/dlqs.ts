@@ -16,6 +16,7 @@ import type { ApiDeps, ApiImexClient } from '../deps';
 import { conflict, errorBodySchema, notFound, validationError } from '../errors';
 import { inlineContext } from '../inline-context';
 import { planRetryOf } from '../retry-plans';
+import { ieQueryOfQueryString } from '../schemas/ie-query';
 import { retryPlanSchema } from '../schemas/dlq-plans';
 import {
   bundleResponseSchema,
@@ -93,10 +94,13 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       config: { scope: 'dlqs:read' },
       schema: {
         tags,
-        summary: "List a scenario's incomplete executions (newest first by default)",
+        summary: "List a scenario's incomplete executions, or the organization's (newest first by default)",
         description:
           'Paging `pg[offset]`, `pg[limit]` (default 100), `pg[sortBy]` (created, size, attempts), `pg[sortDir]`; ' +
-          'imex filters `executionId` (the run that parked them), `status` and `errorType`. Resolved IEs stay listed (`resolved: true`); deleted ones are not.',
+          'imex: without `scenarioId` it lists across the organization; filters `executionId` (the run that parked ' +
+          'them), `scenarioId`, `status`, `errorType`, `failedModuleId` (each repeatable), `createdFrom`, `createdTo` ' +
+          '(ISO times, inclusive) and `q` (a literal substring of the error message, case-insensitive): the IE query ' +
+          'that `POST /dlqs/operations` takes. Resolved IEs stay listed (`resolved: true`); deleted ones are not.',
         querystring: listDlqsQuery,
         response: { 200: z.object({ dlqs: z.array(dlqListItemSchema), pg: dlqPagingSchema }), ...errors },
       },
@@ -104,8 +108,8 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
     async (request) => {
       const { orgId } = authOf(request);
       const query = request.query;
-      if (query.scenarioId !== undefined && !(await store.scenarios.get(orgId, query.scenarioId))) {
-        throw notFound(`scenario ${query.scenarioId}`);
+      for (const scenarioId of new Set(query.scenarioId ?? [])) {
+        if (!(await store.scenarios.get(orgId, scenarioId))) throw notFound(`scenario ${scenarioId}`);
       }
       const pg = {
         offset: query['pg[offset]'],
@@ -115,10 +119,8 @@ export const dlqRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
       };
       const docs = await store.incompleteExecutions.list({
         orgId,
-        ...(query.scenarioId === undefined ? {} : { scenarioId: query.scenarioId }),
         ...(query.executionId === undefined ? {} : { executionId: query.executionId }),
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.errorType ? { errorType: query.errorType } : {}),
+        filter: ieQueryOfQueryString(query),
         ...pg,
       });
       return { dlqs: docs.map(toDlqListItem), pg };

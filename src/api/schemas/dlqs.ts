@@ -7,7 +7,6 @@ import { z } from 'zod';
 import {
   blueprintChoices,
   bundlesPatchSchema,
-  errorCategories,
   executionStatusCode,
   ieChangeKinds,
   ieChangeReasonSchema,
@@ -20,9 +19,11 @@ import type {
   BulkProgress,
   ExecutionRecord,
   IncompleteExecutionDocument,
+  IncompleteExecutionSummary,
   Organization,
 } from '../../store';
 import { checkedJson, integerIdParam, pagingQuery, querySchema } from '../validation';
+import { ieQueryStringFields, repeatableScenarioId } from './ie-query';
 import { blueprintField } from './scenarios';
 
 const hex32Message = 'must be 32 lowercase hex characters';
@@ -35,17 +36,16 @@ export const operationIdParams = z.object({ operationId: hex32 });
 const sortByValues = ['created', 'size', 'attempts'] as const;
 
 export const listDlqsQuery = querySchema({
-  scenarioId: integerIdParam
+  scenarioId: repeatableScenarioId
     .optional()
-    .describe("The scenario's IEs (Make requires it; imex lists the organization's without it)"),
+    .describe("The scenario's IEs (Make requires it; imex lists the organization's without it; repeatable)"),
   executionId: hex32
     .optional()
     .describe('The IEs this run parked (its detail: `GET /scenarios/{id}/logs/{executionId}`)'),
   ...pagingQuery(),
   'pg[sortBy]': z.enum(sortByValues, { error: `must be one of ${sortByValues.join(', ')}` }).default('created'),
   'pg[sortDir]': z.enum(['asc', 'desc'], { error: 'must be asc or desc' }).default('desc'),
-  status: z.enum(ieStatuses, { error: `must be one of ${ieStatuses.join(', ')}` }).optional(),
-  errorType: z.enum(errorCategories, { error: 'must be an error category such as ConnectionError' }).optional(),
+  ...ieQueryStringFields,
 });
 
 export const bulkScenarioQuery = querySchema({ scenarioId: integerIdParam });
@@ -170,7 +170,7 @@ const isoOrNull = z.string().nullable();
 export const dlqListItemSchema = z
   .object({
     id: z.string(),
-    /** imex: its scenario (a list across the organization's scenarios mixes them; Make's lists are per scenario). */
+    /** imex: the IE's scenario (lists across the organization's scenarios mix them). */
     scenarioId: z.int(),
     /** The error message. */
     reason: z.string(),
@@ -194,7 +194,6 @@ export type DlqListItem = z.output<typeof dlqListItemSchema>;
 
 export const dlqSchema = dlqListItemSchema
   .extend({
-    scenarioId: z.int(),
     scenarioName: z.string(),
     companyId: z.int(),
     companyName: z.string(),
@@ -213,7 +212,7 @@ export const dlqPagingSchema = z.object({
   sortDir: z.enum(['asc', 'desc']),
 });
 
-export function toDlqListItem(doc: IncompleteExecutionDocument): DlqListItem {
+export function toDlqListItem(doc: IncompleteExecutionSummary): DlqListItem {
   return {
     id: doc._id,
     scenarioId: doc.scenarioId,

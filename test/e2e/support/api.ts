@@ -72,6 +72,8 @@ export const noIncompleteExecutionRequests: Omit<ApiImexClient, 'startScenarioRu
   requestIncompleteExecution: () => Promise.reject(new Error('no worker in this test')),
   deleteIncompleteExecution: () => Promise.reject(new Error('no worker in this test')),
   startBulkOperation: () => Promise.reject(new Error('no worker in this test')),
+  startBulkQueryOperation: () => Promise.reject(new Error('no worker in this test')),
+  controlBulkQueryOperation: () => Promise.reject(new Error('no worker in this test')),
 };
 
 export const allScopes: ApiScope[] = ['dlqs:read', 'dlqs:write', 'scenarios:read', 'scenarios:write'];
