@@ -20,6 +20,7 @@ import { openPageStack, type PageStack } from './support/page-stack';
 const SCREENSHOT_RETRIED = '/tmp/h-allpage-retried.png';
 const SCREENSHOT_CONFIRM = '/tmp/h-allpage-confirm.png';
 const SCREENSHOT_DELETED = '/tmp/h-allpage-deleted.png';
+const SCREENSHOT_PAUSED = '/tmp/h-allpage-paused.png';
 const UI_TIMEOUT_MS = 30_000;
 
 let stack: PageStack;
@@ -178,3 +179,65 @@ async function expectRows(ieIds: string[]) {
     { timeoutMs: UI_TIMEOUT_MS, intervalMs: 100 },
   );
 }
+
+test('a link opens the filtered view; a running retry by query pauses, resumes and cancels, and a stale button shows the 409', async () => {
+  const slow = await parkIn('Ledger sync', '/ledger', 'ledger busy', 4);
+  // The attempts hang: the operation keeps running (it waits for the attempts it starts).
+  http.script('/ledger', { status: 0, hang: true });
+
+  await page.goto(`${pageUrl}#view=all&scenarioId=${slow.scenarioId}`);
+  await expectRows(slow.ieIds);
+  expect(
+    await page
+      .getByRole('listbox', { name: 'Scenarios' })
+      .evaluate((s) =>
+        [...(s as never as { selectedOptions: { textContent: string }[] }).selectedOptions].map((o) => o.textContent),
+      ),
+  ).toEqual([`Ledger sync #${slow.scenarioId}`]);
+
+  await page.getByRole('button', { name: 'Retry all matching…' }).click();
+  await page
+    .getByRole('dialog')
+    .getByText('Retry all 4 incomplete execution(s) matching: scenario Ledger sync?')
+    .waitFor();
+  await page.getByRole('dialog').getByRole('button', { name: 'Retry 4' }).click();
+  const operation = page.locator('#operation-rows tr', { hasText: 'retry' });
+  await badge(operation, 'running').waitFor();
+  const operationId = new URLSearchParams(new URL(page.url()).hash.slice(1)).get('op') as string;
+  expect(operationId).toMatch(/^[0-9a-f]{32}$/);
+
+  await operation.getByRole('button', { name: 'Pause' }).click();
+  await badge(operation, 'paused').waitFor();
+  await operation.getByRole('button', { name: 'Resume' }).click();
+  await badge(operation, 'running').waitFor();
+  await operation.getByRole('button', { name: 'Pause' }).click();
+  await badge(operation, 'paused').waitFor();
+  await page.screenshot({ path: SCREENSHOT_PAUSED, fullPage: true });
+
+  // Cancelled elsewhere (another operator, the CLI): the page still offers Resume, and says why it cannot.
+  const cancelled = await stack.api.call('POST', `/dlqs/operations/${operationId}/cancel`, { token });
+  expect(cancelled.status).toBe(200);
+  await operation.getByRole('button', { name: 'Resume' }).click();
+  await page
+    .getByRole('alert')
+    .filter({ hasText: new RegExp(`Could not resume operation ${operationId.slice(0, 12)}: .*\\(409 IM_CONFLICT\\)`) })
+    .waitFor();
+  await badge(operation, 'cancelled').waitFor();
+  await expect(operation.getByRole('button', { name: /Pause|Resume|Cancel/ }).count()).resolves.toBe(0);
+
+  // The service goes away: the hanging attempts fail while the worker still runs their workflows,
+  // and the operation's page, which waits for the attempts it started, ends before the worker drains.
+  await http.stop();
+  const { items } = (await stack.api.call('GET', `/dlqs/operations/${operationId}/items`, { token })).body as {
+    items: { dlqId: string; verdict: string }[];
+  };
+  const started = items.filter((i) => i.verdict === 'applied').map((i) => i.dlqId);
+  expect(started.length).toBeGreaterThan(0);
+  for (const id of started) {
+    await waitForIe(
+      id,
+      'the attempt to end',
+      (d) => d.attempts > 0 && d.status !== 'in_progress' && d.status !== 'pending',
+    );
+  }
+});
