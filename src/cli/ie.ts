@@ -11,6 +11,8 @@ import type { BulkOperationView, DlqChangeView, DlqListItem, DlqLogView, DlqView
 import { apiCall, apiError, apiRequest, type ApiAnswer } from './api-client';
 import { CliContext, CliError, exitCodes, ieId, nonNegativeInt, positiveInt, table, type Output } from './context';
 import { blueprintChoice, printPlan, registerIePlanCommands, type PlanView } from './ie-plan';
+import { listOf, printQueryOperation, runQueryOperation, withQueryFlags, type QueryFlags } from './ie-query';
+import type { BulkQueryOperationApiView } from '../api/schemas/bulk-query';
 
 type Action = (context: CliContext, ...args: never[]) => Promise<void>;
 
@@ -172,8 +174,8 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
     return (await apiRequest<{ dlq: DlqView }>(context, 'GET', `/dlqs/${id}`)).dlq.scenarioId;
   }
 
-  interface BulkOptions {
-    scenario?: number;
+  interface BulkOptions extends QueryFlags {
+    scenario?: number[];
     ids?: string[];
     all?: boolean;
     except?: string[];
@@ -188,14 +190,19 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
   async function bulkTarget(context: CliContext, positional: string[], options: BulkOptions) {
     const ids = [...new Set([...positional.map(ieId), ...(options.ids ?? [])])];
     const why = options.reason === undefined ? {} : { reason: options.reason };
+    if ((options.scenario?.length ?? 0) > 1) throw new CliError('several --scenario go with --query', exitCodes.usage);
+    const scenario = options.scenario?.[0];
+    const queryOnly = ['status', 'errorType', 'module', 'since', 'until', 'message', 'dryRun'] as const;
+    const stray = queryOnly.find((flag) => options[flag] !== undefined);
+    if (stray) throw new CliError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --query`, 2);
     if (options.all) {
       if (ids.length > 0) throw new CliError('give ids or --all, not both', exitCodes.usage);
-      if (options.scenario === undefined) throw new CliError('--all needs --scenario <id>', exitCodes.usage);
-      return { scenarioId: options.scenario, body: { all: true, exceptIds: options.except ?? [], ...why }, ids };
+      if (scenario === undefined) throw new CliError('--all needs --scenario <id>', exitCodes.usage);
+      return { scenarioId: scenario, body: { all: true, exceptIds: options.except ?? [], ...why }, ids };
     }
     if (options.except) throw new CliError('--except goes with --all', exitCodes.usage);
     if (ids.length === 0) throw new CliError('give one or more incomplete execution ids, or --all --scenario <id>', 2);
-    const scenarioId = options.scenario ?? (await scenarioOf(context, ids[0] as string));
+    const scenarioId = scenario ?? (await scenarioOf(context, ids[0] as string));
     return { scenarioId, body: { ids, ...why }, ids };
   }
 
@@ -368,16 +375,31 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
 
   /** The targets of a command that takes one IE, several, or --all of a scenario. */
   const bulkCommand = (name: string, description: string, all: string) =>
-    ie
-      .command(name)
-      .description(description)
-      .argument('[ids...]', 'incomplete execution ids')
-      .option('--ids <a,b,…>', 'ids, comma-separated', idList('--ids'))
-      .option('--scenario <id>', 'their scenario (default: the first id’s)', scenarioOption)
-      .option('--all', all)
-      .option('--except <a,b,…>', 'with --all: leave these out', idList('--except'))
-      .option('--reason <text>', "why (kept in each IE's change log: imex ie changes <id>)")
-      .option('--no-wait', 'for a large batch, print the operation id instead of following it');
+    withQueryFlags(
+      ie
+        .command(name)
+        .description(description)
+        .argument('[ids...]', 'incomplete execution ids')
+        .option('--ids <a,b,…>', 'ids, comma-separated', idList('--ids'))
+        .option(
+          '--scenario <id>',
+          'their scenario (default: the first id’s); with --query, repeatable',
+          listOf(scenarioOption),
+        )
+        .option('--all', all)
+        .option('--except <a,b,…>', 'with --all: leave these out', idList('--except'))
+        .option('--reason <text>', "why (kept in each IE's change log: imex ie changes <id>)")
+        .option('--no-wait', 'for a large batch, print the operation id instead of following it'),
+      positiveInt,
+    );
+
+  /** `--query`: a bulk operation by query instead of ids (ie-query.ts). */
+  const byQuery = (context: CliContext, action: 'retry' | 'delete', positional: string[], options: BulkOptions) => {
+    if (positional.length > 0 || options.ids || options.all || options.except) {
+      throw new CliError('--query takes no ids, --all or --except: the flags are the query', exitCodes.usage);
+    }
+    return runQueryOperation(context, action, options);
+  };
 
   /** Sent as `Idempotency-Key`: the same id sent again is answered as the first request was. */
   const requestIdOption = (command: Command) =>
@@ -400,6 +422,7 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
       ),
   ).action(
     run(async (context, positional: string[], options: BulkOptions) => {
+      if (options.query) return byQuery(context, 'retry', positional, options);
       const single = positional.length + (options.ids?.length ?? 0) === 1 && !options.all && !options.scenario;
       if (single) {
         const id = ieId((positional[0] ?? options.ids?.[0]) as string);
@@ -493,6 +516,7 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
     .option('--yes', 'confirm (Make: confirmed=true)')
     .action(
       run(async (context, positional: string[], options: BulkOptions) => {
+        if (options.query) return byQuery(context, 'delete', positional, options);
         const target = await bulkTarget(context, positional, options);
         const query = `scenarioId=${target.scenarioId}${options.yes ? '&confirmed=true' : ''}`;
         const answer = await apiCall(context, 'DELETE', `/dlqs?${query}`, target.body);
@@ -530,24 +554,78 @@ export function registerIeCommands(program: Command, output: Output, env: NodeJS
 
   registerIePlanCommands(ie, run);
 
+  ie.command('operations')
+    .description('bulk operations by query, running and paused first, then newest first')
+    .option('--state <state>', 'running, paused, cancelled, completed or failed')
+    .action(
+      run(async (context, options: { state?: string }) => {
+        const query = options.state ? `?state=${encodeURIComponent(options.state)}` : '';
+        const result = await apiRequest<{ operations: BulkQueryOperationApiView[] }>(
+          context,
+          'GET',
+          `/dlqs/operations${query}`,
+        );
+        const rows = result.operations.map((o) => ({
+          id: o.id,
+          action: o.action,
+          state: o.state,
+          matched: o.matched,
+          applied: o.applied,
+          skipped: o.skipped,
+          failed: o.failed,
+          createdAt: o.createdAt,
+          query: shorten(JSON.stringify(o.query)),
+        }));
+        context.print(result, (out) =>
+          table(
+            rows,
+            ['id', 'action', 'state', 'matched', 'applied', 'skipped', 'failed', 'createdAt', 'query'],
+            '(no operations)',
+          ).forEach((line) => out(line)),
+        );
+      }),
+    );
+
+  for (const control of ['pause', 'resume', 'cancel'] as const) {
+    ie.command(`${control}-operation`)
+      .description(`${control} a bulk operation by query${control === 'resume' ? '' : ' (the IEs under way finish)'}`)
+      .argument('<operationId>', 'the id `imex ie retry|delete --query` printed', ieId)
+      .action(
+        run(async (context, operationId: string) => {
+          const result = await apiRequest<{ operation: BulkQueryOperationApiView }>(
+            context,
+            'POST',
+            `/dlqs/operations/${operationId}/${control}`,
+          );
+          context.print(result, (out) => out(`Operation ${operationId} ${result.operation.state}`));
+        }),
+      );
+  }
+
   ie.command('operation')
     .description('a bulk retry or delete: progress and verdicts')
     .argument('<operationId>', 'the id a bulk command printed', ieId)
+    .option('--items', 'an operation by query: its ledger, a verdict per IE')
+    .option('--verdict <verdict>', 'with --items: applied, skipped or failed')
     .action(
-      run(async (context, operationId: string) => {
-        const first = await apiRequest<{ operation: BulkOperationView; dlqs: Verdict[] }>(
+      run(async (context, operationId: string, options: { items?: boolean; verdict?: string }) => {
+        const first = await apiRequest<{ operation: BulkOperationView | BulkQueryOperationApiView; dlqs?: Verdict[] }>(
           context,
           'GET',
           `/dlqs/operations/${operationId}?pg[limit]=1000`,
         );
-        const { operation } = first;
+        if (!first.dlqs) {
+          const items = options.items ? (options.verdict ? { verdict: options.verdict } : {}) : undefined;
+          return printQueryOperation(context, first.operation as BulkQueryOperationApiView, items, table);
+        }
+        const operation = first.operation as BulkOperationView;
         context.print(first, (out) => {
           out(`Operation ${operation.id}: ${operation.kind} of scenario ${operation.scenarioId}, ${operation.status}`);
           out(
             `  ${operation.done}/${operation.total ?? '?'} done: ${operation.succeeded} ok, ${operation.failed} refused`,
           );
           table(
-            first.dlqs.map((v) => ({ id: v.id, accepted: v.accepted, reason: v.reason })),
+            (first.dlqs ?? []).map((v) => ({ id: v.id, accepted: v.accepted, reason: v.reason })),
             ['id', 'accepted', 'reason'],
           ).forEach((line) => out(line));
         });

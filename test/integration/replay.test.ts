@@ -18,7 +18,7 @@ import { webhookTrigger } from '../helpers/blueprints';
 import { waitFor } from '../../src/stack/wait';
 import { coordinatorWorkflowId, ieWorkflowId, runWorkflowId } from '../../src/domain';
 import { coordinatorStateQuery } from '../../workflows/scenario-coordinator-messages';
-import { bulkOperationWorkflowId } from '../../src/temporal/client';
+import { bulkOperationWorkflowId, bulkQueryOperationWorkflowId, RequestRejectedError } from '../../src/temporal/client';
 import { stateFromDocument } from '../../activities/start-incomplete-execution';
 
 const fixtures = path.resolve(__dirname, '../fixtures/histories');
@@ -117,6 +117,22 @@ test('fresh histories of every workflow type replay against the current code', a
     target: { all: true, exceptIds: [] },
   });
   await env.client.workflow.getHandle(bulkOperationWorkflowId(operationId)).result();
+  // The same scenario's IEs by query, paused and resumed on the way (a move refused once it is over).
+  const queryOperationId = 'cd'.repeat(16);
+  await imex.imex.startBulkQueryOperation({
+    operationId: queryOperationId,
+    orgId: imex.orgId,
+    action: 'retry',
+    query: { scenarioIds: [bulkScenario] },
+    upTo: new Date(),
+    matched: 0,
+  });
+  for (const control of ['pause', 'resume'] as const) {
+    await imex.imex.controlBulkQueryOperation(queryOperationId, control).catch((err: unknown) => {
+      if (!(err instanceof RequestRejectedError)) throw err;
+    });
+  }
+  await env.client.workflow.getHandle(bulkQueryOperationWorkflowId(queryOperationId)).result();
   const maintenanceId = env.unique('maintenance');
   await env.client.workflow.execute('maintenance', {
     taskQueue: imex.taskQueue,
@@ -376,6 +392,7 @@ test('fresh histories of every workflow type replay against the current code', a
     'incomplete-execution-coordinated': ieWorkflowId(resolvedIe),
     'incomplete-execution-notified': ieWorkflowId(deletedIe),
     'bulk-operation-retry': bulkOperationWorkflowId(operationId),
+    'bulk-query-operation-retry': bulkQueryOperationWorkflowId(queryOperationId),
     'maintenance-pass': maintenanceId,
     // With blob collection (BLOB_COLLECTION_PATCH); the older fixture replays without it.
     'maintenance-blobs': maintenanceId,
@@ -431,6 +448,7 @@ test('recorded histories of every workflow type replay against the current code'
   expect([...types].sort()).toEqual([
     'alert-digest',
     'bulk-operation',
+    'bulk-query-operation',
     'incomplete-execution',
     'maintenance',
     'scenario-coordinator',
