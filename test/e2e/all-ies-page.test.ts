@@ -118,6 +118,7 @@ test('lists IEs across scenarios, filters by one, retries two selected, deletes 
   await page.getByLabel(`Select incomplete execution ${second}`).check();
   await page.getByText('2 selected').waitFor();
   http.script('/crm', { status: 200, body: { id: 'c-1' } });
+  await page.getByLabel('Reason', { exact: true }).fill('CRM is back');
   await page.getByRole('button', { name: 'Retry selected…' }).click();
   await page.getByRole('dialog').getByText('Retry 2 selected incomplete execution(s) in 1 scenario(s)?').waitFor();
   await page.getByRole('dialog').getByRole('button', { name: 'Retry selected' }).click();
@@ -126,6 +127,12 @@ test('lists IEs across scenarios, filters by one, retries two selected, deletes 
   await badge(ieRow(second), 'resolved').waitFor({ timeout: 60_000 });
   await badge(ieRow(third), 'unresolved').waitFor();
   expect((await harness.store.incompleteExecutions.get(third))?.status).toBe('unresolved');
+  // Each IE's change log keeps who asked and why.
+  for (const id of [first, second]) {
+    const { changes } = await harness.store.ieChanges.page(id, 0, 10);
+    expect(changes.map((c) => [c.kind, c.reason])).toContainEqual(['retry', 'CRM is back']);
+  }
+  await page.getByLabel('Reason', { exact: true }).fill('');
   await page.screenshot({ path: SCREENSHOT_RETRIED, fullPage: true });
 
   // Everything a query matches: the ERP scenario's IEs whose message says "ledger".

@@ -269,6 +269,12 @@ export function createAllIesView(page) {
   // -------------------------------------------------------------------------------------------
   // Bulk actions on the selection: the id-list routes, one request per scenario
 
+  /** The operator's reason for a bulk request, if any: each IE's change log keeps it. */
+  function reason() {
+    const text = input('all-reason').value.trim();
+    return text ? { reason: text } : {};
+  }
+
   function selectionByScenario() {
     /** @type {Map<number, string[]>} */
     const groups = new Map();
@@ -287,7 +293,7 @@ export function createAllIesView(page) {
     const refused = [];
     for (const [scenarioId, ids] of groups) {
       try {
-        const answer = await api('POST', `/dlqs/retry?scenarioId=${scenarioId}`, { ids });
+        const answer = await api('POST', `/dlqs/retry?scenarioId=${scenarioId}`, { ids, ...reason() });
         if (answer.operation) {
           say(`Retry of ${ids.length} IE(s) of scenario ${scenarioId} runs as operation ${answer.operation.id}.`);
           continue;
@@ -322,7 +328,7 @@ export function createAllIesView(page) {
     const notDeleted = [];
     for (const [scenarioId, ids] of groups) {
       try {
-        const answer = await api('DELETE', `/dlqs?scenarioId=${scenarioId}`, { ids });
+        const answer = await api('DELETE', `/dlqs?scenarioId=${scenarioId}`, { ids, ...reason() });
         if (answer.operation) {
           say(`Delete of ${ids.length} IE(s) of scenario ${scenarioId} runs as operation ${answer.operation.id}.`);
           continue;
@@ -387,7 +393,7 @@ export function createAllIesView(page) {
     );
     if (!ok) return;
     try {
-      const { operation } = await api('POST', '/dlqs/operations', { action, query: q });
+      const { operation } = await api('POST', '/dlqs/operations', { action, query: q, ...reason() });
       say(`${verb} of ${operation.matched} incomplete execution(s) runs as operation ${operation.id}.`);
       state.selected.clear();
       state.pollUntil = Date.now() + 10_000;

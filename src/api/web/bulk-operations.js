@@ -125,6 +125,7 @@ export function createOperationsPanel(page) {
   // One operation's per-item results
 
   async function open(id) {
+    if (id !== state.itemsOf) /** @type {HTMLSelectElement} */ ($('operation-items-verdict')).value = '';
     state.itemsOf = id;
     state.paged = false;
     $('operation-items').hidden = false;
