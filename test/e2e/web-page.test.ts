@@ -93,6 +93,7 @@ test('serves the page without a token, with a strict Content-Security-Policy; / 
     ['ui.js', 'text/javascript'],
     ['fix.js', 'text/javascript'],
     ['all-ies.js', 'text/javascript'],
+    ['ie-filters.js', 'text/javascript'],
     ['bulk-operations.js', 'text/javascript'],
     ['app.css', 'text/css'],
   ]) {

@@ -20,6 +20,7 @@ const files = {
   '/ui.js': { name: 'ui.js', type: 'text/javascript; charset=utf-8' },
   '/fix.js': { name: 'fix.js', type: 'text/javascript; charset=utf-8' },
   '/all-ies.js': { name: 'all-ies.js', type: 'text/javascript; charset=utf-8' },
+  '/ie-filters.js': { name: 'ie-filters.js', type: 'text/javascript; charset=utf-8' },
   '/bulk-operations.js': { name: 'bulk-operations.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { name: 'app.css', type: 'text/css; charset=utf-8' },
 } as const;

@@ -10,7 +10,8 @@
  * opens the same list.
  */
 
-import { $, api, confirmAction, el, filterChoices, say, sayError, statusBadge, time } from './ui.js';
+import { createIeFilters } from './ie-filters.js';
+import { $, api, confirmAction, el, say, sayError, statusBadge, time } from './ui.js';
 
 /** While an IE on the page is pending or in progress, the list refreshes itself this often. */
 const POLL_MS = 1500;
@@ -20,16 +21,16 @@ const POLL_MS = 1500;
  *           writeHash: (params: URLSearchParams) => void }} page
  */
 export function createAllIesView(page) {
+  const filters = createIeFilters();
+  const { query, queryString, scenarioName, describe } = filters;
+  const input = (id) => /** @type {HTMLInputElement} */ ($(id));
   const state = {
-    /** @type {Map<number, string>} scenario id → name */
-    scenarioNames: new Map(),
     /** @type {Map<string, number>} selected IE id → its scenario (the id-list routes are per scenario) */
     selected: new Map(),
     /** @type {{ id: string, scenarioId: number }[]} */
     rows: [],
     offset: 0,
     seq: 0,
-    choicesLoaded: false,
     /** On screen: only then does the list refresh itself. */
     active: false,
     pollTimer: 0,
@@ -37,120 +38,8 @@ export function createAllIesView(page) {
     pollUntil: 0,
   };
 
-  // -------------------------------------------------------------------------------------------
-  // Filters ⇄ IE query ⇄ query string
-
-  const input = (id) => /** @type {HTMLInputElement} */ ($(id));
-  const chosen = (id) => [.../** @type {HTMLSelectElement} */ ($(id)).selectedOptions].map((o) => o.value);
-
-  /** The IE query the filters say, as `POST /dlqs/operations` takes it (empty fields left out). */
-  function query() {
-    /** @type {Record<string, unknown>} */
-    const q = {};
-    const scenarioIds = chosen('all-scenarios').map(Number);
-    const statuses = [...$('all-statuses').querySelectorAll('input:checked')].map((c) => c.value);
-    const errorTypes = chosen('all-error-types');
-    const failedModuleIds = input('all-module')
-      .value.split(/[\s,]+/)
-      .filter(Boolean)
-      .map(Number);
-    if (scenarioIds.length) q.scenarioIds = scenarioIds;
-    if (statuses.length) q.statuses = statuses;
-    if (errorTypes.length) q.errorTypes = errorTypes;
-    // A module id the API refuses (not a whole number) comes back as its 400, naming the field.
-    if (failedModuleIds.length) q.failedModuleIds = failedModuleIds;
-    const from = isoOf(input('all-created-from').value);
-    const to = isoOf(input('all-created-to').value);
-    if (from) q.createdFrom = from;
-    if (to) q.createdTo = to;
-    const text = input('all-q').value.trim();
-    if (text) q.messageContains = text;
-    return q;
-  }
-
-  /** The IE query as `GET /dlqs` filters (repeatable names for the lists). */
-  function queryString(q) {
-    const params = new URLSearchParams();
-    for (const id of q.scenarioIds ?? []) params.append('scenarioId', String(id));
-    for (const status of q.statuses ?? []) params.append('status', status);
-    for (const type of q.errorTypes ?? []) params.append('errorType', type);
-    for (const id of q.failedModuleIds ?? []) params.append('failedModuleId', String(id));
-    if (q.createdFrom) params.set('createdFrom', q.createdFrom);
-    if (q.createdTo) params.set('createdTo', q.createdTo);
-    if (q.messageContains) params.set('q', q.messageContains);
-    return params;
-  }
-
-  /** Puts a query string's filters (a link's fragment) into the form. */
-  function setFilters(params) {
-    const pick = (id, values) => {
-      for (const option of /** @type {HTMLSelectElement} */ ($(id)).options)
-        option.selected = values.includes(option.value);
-    };
-    pick('all-scenarios', params.getAll('scenarioId'));
-    pick('all-error-types', params.getAll('errorType'));
-    const statuses = params.getAll('status');
-    for (const box of $('all-statuses').querySelectorAll('input')) {
-      /** @type {HTMLInputElement} */ (box).checked = statuses.includes(/** @type {HTMLInputElement} */ (box).value);
-    }
-    input('all-module').value = params.getAll('failedModuleId').join(', ');
-    input('all-created-from').value = localOf(params.get('createdFrom'));
-    input('all-created-to').value = localOf(params.get('createdTo'));
-    input('all-q').value = params.get('q') ?? '';
-    const offset = Number(params.get('offset'));
-    state.offset = Number.isInteger(offset) && offset > 0 ? offset : 0;
-  }
-
   function pageSize() {
     return Number(/** @type {HTMLSelectElement} */ ($('all-page-size')).value);
-  }
-
-  function scenarioName(id) {
-    return state.scenarioNames.get(id) ?? `scenario ${id}`;
-  }
-
-  function describe(q) {
-    const parts = [];
-    if (q.scenarioIds)
-      parts.push(`scenario ${q.scenarioIds.map((id) => state.scenarioNames.get(id) ?? `#${id}`).join(', ')}`);
-    if (q.statuses) parts.push(`status ${q.statuses.join(', ')}`);
-    if (q.errorTypes) parts.push(`error type ${q.errorTypes.join(', ')}`);
-    if (q.failedModuleIds) parts.push(`failed module ${q.failedModuleIds.join(', ')}`);
-    if (q.createdFrom) parts.push(`created from ${q.createdFrom}`);
-    if (q.createdTo) parts.push(`created to ${q.createdTo}`);
-    if (q.messageContains) parts.push(`message contains “${q.messageContains}”`);
-    return parts.length ? parts.join('; ') : 'no filter: every incomplete execution of the organization';
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Choices: the scenarios (names for the table), statuses and error types
-
-  async function loadChoices() {
-    try {
-      const { scenarios } = await api('GET', '/scenarios?pg[limit]=1000');
-      state.scenarioNames = new Map(scenarios.map((s) => [s.id, s.name]));
-      const keep = chosen('all-scenarios');
-      $('all-scenarios').replaceChildren(
-        ...scenarios.map((s) =>
-          el('option', { value: String(s.id), selected: keep.includes(String(s.id)) }, `${s.name} #${s.id}`),
-        ),
-      );
-    } catch (error) {
-      sayError('Could not list scenarios', error);
-    }
-    if (state.choicesLoaded) return;
-    try {
-      const { status, errorType } = await filterChoices();
-      $('all-statuses').append(
-        ...status.map((value) =>
-          el('label', {}, el('input', { type: 'checkbox', name: 'status', value }), ` ${value.replace('_', ' ')}`),
-        ),
-      );
-      $('all-error-types').append(...errorType.map((value) => el('option', { value }, value)));
-      state.choicesLoaded = true;
-    } catch (error) {
-      sayError('Could not load the filter choices', error);
-    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -418,7 +307,7 @@ export function createAllIesView(page) {
   });
   $('all-page-size').addEventListener('change', reload);
   $('all-clear-filters').addEventListener('click', () => {
-    setFilters(new URLSearchParams());
+    filters.setFilters(new URLSearchParams());
     reload();
   });
   $('all-page-prev').addEventListener('click', () => {
@@ -445,8 +334,10 @@ export function createAllIesView(page) {
     /** Shows the view with the filters of `params` (the URL fragment). */
     async show(params) {
       state.active = true;
-      await loadChoices();
-      setFilters(params);
+      await filters.loadChoices();
+      filters.setFilters(params);
+      const offset = Number(params.get('offset'));
+      state.offset = Number.isInteger(offset) && offset > 0 ? offset : 0;
       await load();
     },
     refresh: load,
@@ -458,19 +349,4 @@ export function createAllIesView(page) {
       state.pollTimer = 0;
     },
   };
-}
-
-/** `datetime-local`'s value (the browser's time zone) as an ISO instant; '' when empty or not a date. */
-function isoOf(local) {
-  if (!local) return '';
-  const date = new Date(local);
-  return Number.isNaN(date.getTime()) ? '' : date.toISOString();
-}
-
-/** An ISO instant as `datetime-local`'s value, in the browser's time zone. */
-function localOf(iso) {
-  if (!iso) return '';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
 }
