@@ -6,91 +6,40 @@
  *
  * Needs `/usr/bin/chromium` (`apt-get install -y chromium`).
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM_INSTALL, CHROMIUM_PATH } from '../helpers/ensure-chromium';
+import type { Page } from 'playwright-core';
 import { blueprintSchema } from '../../src/domain';
 import { waitFor } from '../../src/stack/wait';
 import type { IncompleteExecutionDocument } from '../../src/store';
 import { webhookTrigger } from '../helpers/blueprints';
-import { startImexHarness, type ImexHarness } from '../helpers/imex-harness';
-import { ScriptedHttpServer } from '../helpers/scripted-http-server';
-import { openTestEnv, type TestEnv } from '../helpers/test-env';
-import { allScopes, startApi, type RunningApi } from './support/api';
+import type { ImexHarness } from '../helpers/imex-harness';
+import type { ScriptedHttpServer } from '../helpers/scripted-http-server';
+import { openPageStack, type PageStack } from './support/page-stack';
 
-const CHROMIUM = CHROMIUM_PATH;
 const SCREENSHOT = path.join(tmpdir(), 'imex-web-page.png');
 const SCREENSHOT_FIX = path.join(tmpdir(), 'imex-web-page-fix.png');
 const SCREENSHOT_RESOLVED = path.join(tmpdir(), 'imex-web-page-fixed.png');
-// Auto-retries an hour away: attempts happen only when the page asks for one.
-const SCHEDULE = Array.from({ length: 8 }, () => 3_600_000);
 const UI_TIMEOUT_MS = 30_000;
 
-let env: TestEnv;
+let stack: PageStack;
 let harness: ImexHarness;
 let http: ScriptedHttpServer;
-let api: RunningApi;
 let token: string;
 let pageUrl: string;
-let userDataDir: string;
-let browser: BrowserContext;
 let page: Page;
-/** Script errors and Content-Security-Policy refusals the page runs into. */
-const pageProblems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: ${CHROMIUM_INSTALL}`);
-  }
-  env = await openTestEnv();
-  harness = await startImexHarness(env, { schedule: SCHEDULE });
-  http = await new ScriptedHttpServer().start();
-  api = await startApi(harness.store, harness.imex);
-  token = (await harness.store.apiTokens.create({ orgId: harness.orgId, scopes: allScopes })).token;
-  pageUrl = api.url.replace(/\/api\/v2$/, '/ui/');
-
-  userDataDir = await mkdtemp(path.join(tmpdir(), 'imex-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 1000 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-  page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    // 4xx answers are logged by the browser as "Failed to load resource"; the page shows them.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-      pageProblems.push(`console: ${message.text()}`);
-    }
-  });
+  stack = await openPageStack({ timeoutMs: UI_TIMEOUT_MS });
+  ({ harness, http, token, pageUrl, page } = stack);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
-  // First the server a hanging attempt waits on: its request fails, the worker can drain.
-  await http?.stop();
-  await api?.close();
-  await harness?.stop();
-  await env?.close();
+  await stack?.close();
 });
 
 afterEach(() => {
-  expect(pageProblems).toEqual([]);
+  expect(stack.browser.problems).toEqual([]);
 });
 
 /** A scenario (storing IEs) whose module 2 posts to `path`, run once: HTTP 400 parks one IE. */
@@ -141,6 +90,11 @@ test('serves the page without a token, with a strict Content-Security-Policy; / 
   expect(await html.text()).toContain('<script type="module" src="/ui/app.js">');
   for (const [file, type] of [
     ['app.js', 'text/javascript'],
+    ['ui.js', 'text/javascript'],
+    ['fix.js', 'text/javascript'],
+    ['all-ies.js', 'text/javascript'],
+    ['ie-filters.js', 'text/javascript'],
+    ['bulk-operations.js', 'text/javascript'],
     ['app.css', 'text/css'],
   ]) {
     const response = await fetch(`${pageUrl}${file}`);

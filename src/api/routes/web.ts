@@ -1,5 +1,5 @@
 /**
- * The operator page: `GET /ui/` serves `src/api/web/` (one HTML, two JS modules, one CSS file,
+ * The operator page: `GET /ui/` serves `src/api/web/` (one HTML, a few JS modules, one CSS file,
  * no build step); `GET /` redirects there. Loading the page needs no token; every data call the page
  * makes goes to `/api/v2` with the token the operator typed into it.
  *
@@ -17,7 +17,11 @@ const webDir = path.join(__dirname, '..', 'web');
 const files = {
   '/': { name: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { name: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/ui.js': { name: 'ui.js', type: 'text/javascript; charset=utf-8' },
   '/fix.js': { name: 'fix.js', type: 'text/javascript; charset=utf-8' },
+  '/all-ies.js': { name: 'all-ies.js', type: 'text/javascript; charset=utf-8' },
+  '/ie-filters.js': { name: 'ie-filters.js', type: 'text/javascript; charset=utf-8' },
+  '/bulk-operations.js': { name: 'bulk-operations.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { name: 'app.css', type: 'text/css; charset=utf-8' },
 } as const;
 

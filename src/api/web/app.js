@@ -6,18 +6,19 @@
  * as HTML.
  */
 
+import { createAllIesView } from './all-ies.js';
+import { createOperationsPanel } from './bulk-operations.js';
 import { createFixPanel } from './fix.js';
+import { $, api, confirmAction, el, filterChoices, json, say, sayError, statusBadge, time, TOKEN_KEY } from './ui.js';
 
-const API = '/api/v2';
-const TOKEN_KEY = 'imex.token';
 const TEMPORAL_UI_KEY = 'imex.temporalUiUrl';
 /** While an IE on screen is pending or in progress, the page refreshes itself this often. */
 const POLL_MS = 1500;
 const RESULTS = { 1: 'success', 2: 'warning', 3: 'error' };
 
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
 const state = {
+  /** @type {'scenarios' | 'all'} the view on screen: by scenario, or all IEs across scenarios (all-ies.js) */
+  view: 'scenarios',
   scenarios: [],
   /** @type {{ id: number, name: string, dlqCount: number } | null} */
   scenario: null,
@@ -30,114 +31,6 @@ const state = {
   /** Each view drops answers older than its latest request. */
   seq: { scenarios: 0, dlqs: 0, detail: 0 },
 };
-
-// ---------------------------------------------------------------------------------------------
-// The API
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super(body?.message ?? `HTTP ${status}`);
-    this.status = status;
-    this.code = body?.code;
-    this.detail = body?.detail;
-  }
-}
-
-async function api(method, path, body, extraHeaders = {}) {
-  const token = localStorage.getItem(TOKEN_KEY);
-  if (!token) throw new ApiError(0, { message: 'enter an API token first', code: 'NO_TOKEN' });
-  const headers = { ...extraHeaders, authorization: `Token ${token}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let response;
-  try {
-    response = await fetch(`${API}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (error) {
-    throw new ApiError(0, { message: `the API cannot be reached (${error.message})`, code: 'NETWORK' });
-  }
-  const text = await response.text();
-  let json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  if (!response.ok) {
-    throw new ApiError(
-      response.status,
-      json ?? { message: text || response.statusText, code: `HTTP_${response.status}` },
-    );
-  }
-  return json;
-}
-
-// ---------------------------------------------------------------------------------------------
-// DOM helpers: text only
-
-/** `el('td', { className: 'num' }, 'text', child)`: strings become text nodes. */
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === 'dataset') Object.assign(node.dataset, value);
-    else if (key in node) node[key] = value;
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) continue;
-    node.append(typeof child === 'string' || typeof child === 'number' ? String(child) : child);
-  }
-  return node;
-}
-
-function time(iso) {
-  if (!iso) return el('span', { className: 'muted' }, '—');
-  const date = new Date(iso);
-  return el(
-    'time',
-    { dateTime: iso, title: iso },
-    date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }),
-  );
-}
-
-function statusBadge(status) {
-  return el('span', { className: `badge badge-${status}` }, String(status).replace('_', ' '));
-}
-
-function json(value) {
-  return JSON.stringify(value, null, 2);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Messages: every failure is shown, with the API's code and message
-
-function say(text, kind = 'info') {
-  const box = $('messages');
-  const message = el('div', { className: `message message-${kind}`, role: kind === 'error' ? 'alert' : 'status' });
-  message.append(el('span', {}, text));
-  message.append(
-    el('button', { type: 'button', className: 'secondary dismiss', onclick: () => message.remove() }, 'Dismiss'),
-  );
-  box.prepend(message);
-  while (box.children.length > 4) box.lastElementChild?.remove();
-  if (kind !== 'error') setTimeout(() => message.remove(), 8000);
-}
-
-function sayError(what, error) {
-  if (!(error instanceof ApiError)) {
-    say(`${what}: ${error?.message ?? error}`, 'error');
-    return;
-  }
-  const status = error.status ? `${error.status} ` : '';
-  let text = `${what}: ${error.message} (${status}${error.code ?? 'error'})`;
-  if (error.status === 401) text += '. Check the API token.';
-  if (Array.isArray(error.detail)) {
-    text += ` ${error.detail.map((d) => `${d.path}: ${d.message}`).join('; ')}`;
-  }
-  say(text, 'error');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
@@ -519,7 +412,8 @@ async function deleteOne() {
 // Refreshing, confirmation, token, settings, URL
 
 async function refresh() {
-  await Promise.all([loadScenarios(), loadDlqs(), loadDetail()]);
+  if (state.view === 'all') await Promise.all([allIes.refresh(), operations.refresh()]);
+  else await Promise.all([loadScenarios(), loadDlqs(), loadDetail()]);
 }
 
 /** Polls while something on screen is about to change; any render may ask for it. */
@@ -531,23 +425,13 @@ function schedulePoll(wanted) {
   }, POLL_MS);
 }
 
-function confirmAction(text, confirmLabel) {
-  const dialog = /** @type {HTMLDialogElement} */ ($('confirm'));
-  $('confirm-text').textContent = text;
-  $('confirm-ok').textContent = confirmLabel;
-  dialog.returnValue = '';
-  return new Promise((resolve) => {
-    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true });
-    dialog.showModal();
-  });
-}
-
 function temporalUiBase() {
   const url = localStorage.getItem(TEMPORAL_UI_KEY) ?? '';
   return /^https?:\/\//i.test(url) ? url.replace(/\/+$/, '') : '';
 }
 
 function writeHash() {
+  if (state.view !== 'scenarios') return;
   const params = new URLSearchParams();
   if (state.scenario) params.set('scenario', String(state.scenario.id));
   if (state.dlqId) params.set('dlq', state.dlqId);
@@ -564,23 +448,73 @@ function readHash() {
   };
 }
 
-/** The filter choices come from the API's own OpenAPI document (public, no token). */
 async function loadFilterChoices() {
   try {
-    const response = await fetch(`${API}/openapi.json`);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const doc = await response.json();
-    const parameters = doc.paths?.[`${API}/dlqs`]?.get?.parameters ?? [];
+    const choices = await filterChoices();
     for (const [name, selectId] of [
       ['status', 'filter-status'],
       ['errorType', 'filter-error-type'],
     ]) {
-      const values = parameters.find((p) => p.name === name)?.schema?.enum ?? [];
-      $(selectId).append(...values.map((value) => el('option', { value }, value.replace('_', ' '))));
+      $(selectId).append(...choices[name].map((value) => el('option', { value }, value.replace('_', ' '))));
     }
   } catch (error) {
     sayError('Could not load the filter choices', error);
   }
+}
+
+const operations = createOperationsPanel({
+  describe: (query) => allIes.describe(query),
+  scenarioName: (id) => allIes.scenarioName(id),
+  onFinished: () => void allIes.refresh(),
+  onOpened: (id) => {
+    const params = new URLSearchParams(location.hash.slice(1));
+    if (id) params.set('op', id);
+    else params.delete('op');
+    history.replaceState(null, '', `#${params}`);
+  },
+});
+const allIes = createAllIesView({
+  operations,
+  // The all-IEs view's fragment: `view=all`, its filters (GET /dlqs's query string) and the open operation.
+  writeHash: (filters) => {
+    const op = new URLSearchParams(location.hash.slice(1)).get('op');
+    const params = new URLSearchParams([['view', 'all'], ...filters]);
+    if (op) params.set('op', op);
+    history.replaceState(null, '', `#${params}`);
+  },
+});
+
+/** Shows the view the URL's fragment names (a link, the navigation, the back button). */
+async function route() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const before = state.view;
+  state.view = params.get('view') === 'all' ? 'all' : 'scenarios';
+  const all = state.view === 'all';
+  $('all-view').hidden = !all;
+  $('scenario-view').hidden = all;
+  for (const [id, current] of [
+    ['nav-all', all],
+    ['nav-scenarios', !all],
+  ]) {
+    if (current) $(id).setAttribute('aria-current', 'page');
+    else $(id).removeAttribute('aria-current');
+  }
+  const token = Boolean(localStorage.getItem(TOKEN_KEY));
+  operations.setActive(all && token);
+  if (!all) allIes.hide();
+  if (!token) return;
+  if (all) {
+    const op = params.get('op');
+    await allIes.show(params);
+    if (op && /^[0-9a-zA-Z-]{1,64}$/.test(op)) await operations.open(op);
+    return;
+  }
+  await loadScenarios();
+  const { scenarioId, dlqId } = readHash();
+  const again = before !== state.view;
+  if (scenarioId && (again || state.scenario?.id !== scenarioId)) selectScenario(scenarioId);
+  if (scenarioId && dlqId && (again || state.dlqId !== dlqId)) await openDetail(dlqId);
+  if (!scenarioId) writeHash();
 }
 
 const fixPanel = createFixPanel({ api, el, say, sayError, $, onChanged: refresh, onRetried: refreshAfterRetry });
@@ -594,7 +528,7 @@ async function start() {
     event.preventDefault();
     localStorage.setItem(TOKEN_KEY, tokenInput.value.trim());
     say('Token saved in this browser.');
-    await refresh();
+    await (state.view === 'all' ? route() : refresh());
   });
   $('forget-token').addEventListener('click', () => {
     localStorage.removeItem(TOKEN_KEY);
@@ -642,16 +576,14 @@ async function start() {
   $('confirm-cancel').addEventListener('click', () => /** @type {HTMLDialogElement} */ ($('confirm')).close('cancel'));
   $('confirm-ok').addEventListener('click', () => /** @type {HTMLDialogElement} */ ($('confirm')).close('confirm'));
 
+  window.addEventListener('hashchange', () => void route());
+
   void loadFilterChoices();
   if (!localStorage.getItem(TOKEN_KEY)) {
     renderScenarios();
     tokenInput.focus();
-    return;
   }
-  await loadScenarios();
-  const { scenarioId, dlqId } = readHash();
-  if (scenarioId) selectScenario(scenarioId);
-  if (scenarioId && dlqId) await openDetail(dlqId);
+  await route();
 }
 
 void start();
