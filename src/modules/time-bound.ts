@@ -23,7 +23,9 @@ function timeLimitFromEnv(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 10 || ms > 600_000) {
-    throw new Error(`IMEX_USER_WORK_TIME_LIMIT_MS must be a whole number of milliseconds from 10 to 600000 (got "${value}")`);
+    throw new Error(
+      `IMEX_USER_WORK_TIME_LIMIT_MS must be a whole number of milliseconds from 10 to 600000 (got "${value}")`,
+    );
   }
   return ms;
 }
