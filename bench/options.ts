@@ -151,7 +151,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
           historySample: 800,
         },
     bulkQuery: {
-      ies: bulkQueryIes ?? (quick ? 1000 : 10_000),
+      ies: bulkQueryIes ?? (quick ? 300 : 10_000),
       parkConcurrency: 8,
       capMs: quick ? 300_000 : 1_800_000,
     },
