@@ -26,7 +26,7 @@ import { formatCodecCost, measureCodecCost } from './codec-cost';
 import type { BenchContext } from './context';
 import { measureGrowth } from './growth';
 import { formatMappingEval, measureMappingEval } from './mapping-eval';
-import { parseBenchArgs } from './options';
+import { parseBenchArgs, type SelectablePhase } from './options';
 import { formatOutageStorm, measureOutageStorm, outageStormGoals } from './outage-storm';
 import { measureParkCost } from './park-cost';
 import { CallRecorder } from './instrument';
@@ -129,42 +129,42 @@ async function main(): Promise<void> {
       },
     };
 
-    if (options.only === 'webhook-burst') {
-      const webhookBurst = await measureWebhookBurst(ctx);
+    // A phase run alone: its figures, the machine, and its table.
+    const alone: Partial<Record<SelectablePhase, () => Promise<{ key: string; figures: object; table: string }>>> = {
+      'webhook-burst': async () => {
+        const figures = await measureWebhookBurst(ctx);
+        return { key: 'webhookBurst', figures, table: formatWebhookBurst(figures) };
+      },
+      'outage-storm': async () => {
+        const figures = await measureOutageStorm(ctx);
+        return {
+          key: 'outageStorm',
+          figures: { goals: outageStormGoals(figures), outageStorm: figures },
+          table: formatOutageStorm(figures),
+        };
+      },
+      'run-overhead': async () => {
+        const figures = await measureRunOverhead(ctx);
+        return { key: 'runOverhead', figures, table: formatRunOverhead(figures) };
+      },
+      'codec-cost': async () => {
+        const figures = await measureCodecCost(ctx, codecImex);
+        return { key: 'codecCost', figures, table: formatCodecCost(figures) };
+      },
+      'bulk-query': async () => {
+        const figures = await measureBulkQuery(ctx);
+        return { key: 'bulkQuery', figures, table: formatBulkQuery(figures) };
+      },
+    };
+    const only = options.only ? alone[options.only] : undefined;
+    if (only) {
+      const { key, figures, table } = await only();
       const machine = machineNow(loadAtStart);
-      const results = { quick: options.quick, only: options.only, machine, webhookBurst };
+      // The storm's figures come with its goals, side by side, as before.
+      const body = key === 'outageStorm' ? figures : { [key]: figures };
+      const results = { quick: options.quick, only: options.only, machine, ...body };
       fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-      process.stdout.write(`\n${formatWebhookBurst(webhookBurst)}\n\nresults: ${out}\n`);
-      return;
-    }
-    if (options.only === 'outage-storm') {
-      const outageStorm = await measureOutageStorm(ctx);
-      const machine = machineNow(loadAtStart);
-      const goals = outageStormGoals(outageStorm);
-      const results = { quick: options.quick, only: options.only, machine, goals, outageStorm };
-      fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-      process.stdout.write(`\n${formatOutageStorm(outageStorm)}\n\nresults: ${out}\n`);
-      return;
-    }
-    if (options.only === 'run-overhead') {
-      const runOverhead = await measureRunOverhead(ctx);
-      const results = { quick: options.quick, only: options.only, machine: machineNow(loadAtStart), runOverhead };
-      fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-      process.stdout.write(`\n${formatRunOverhead(runOverhead)}\n\nresults: ${out}\n`);
-      return;
-    }
-    if (options.only === 'codec-cost') {
-      const codecCost = await measureCodecCost(ctx, codecImex);
-      const results = { quick: options.quick, only: options.only, machine: machineNow(loadAtStart), codecCost };
-      fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-      process.stdout.write(`\n${formatCodecCost(codecCost)}\n\nresults: ${out}\n`);
-      return;
-    }
-    if (options.only === 'bulk-query') {
-      const bulkQuery = await measureBulkQuery(ctx);
-      const results = { quick: options.quick, only: options.only, machine: machineNow(loadAtStart), bulkQuery };
-      fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-      process.stdout.write(`\n${formatBulkQuery(bulkQuery)}\n\nresults: ${out}\n`);
+      process.stdout.write(`\n${table}\n\nresults: ${out}\n`);
       return;
     }
     const overhead = await measureRunOverhead(ctx);
