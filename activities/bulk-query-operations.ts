@@ -84,10 +84,16 @@ export function createBulkQueryOperationActivities(deps: BulkQueryOperationDeps)
   }
 
   /**
-   * Sends the IE its request unless it has a verdict; answers the verdict written now (to count),
-   * or nothing when the IE had one already.
+   * Sends the IE its request unless it has a verdict; the verdict written now is counted as soon as
+   * it is written (`count`), before a retry waits for its attempt.
    */
-  async function handle(input: BulkQueryPageInput, ieId: string, scenarioId: number, giveUp: boolean) {
+  async function handle(
+    input: BulkQueryPageInput,
+    ieId: string,
+    scenarioId: number,
+    giveUp: boolean,
+    count: (verdict: BulkQueryVerdict) => Promise<void>,
+  ) {
     const { operationId, action } = input;
     const fresh = (await ies.summary(ieId)) ?? undefined;
     const claim = await queries.claim(operationId, {
@@ -103,6 +109,7 @@ export function createBulkQueryOperationActivities(deps: BulkQueryOperationDeps)
     }
     const settle = async (verdict: BulkQueryVerdict, reason?: string) => {
       await queries.settle(operationId, ieId, verdict, reason);
+      await count(verdict);
       return verdict;
     };
     if (claim.claimed) {
@@ -139,7 +146,15 @@ export function createBulkQueryOperationActivities(deps: BulkQueryOperationDeps)
     });
     const giveUp = activityInfo().attempt >= ATTEMPTS_BEFORE_GIVING_UP;
     const places = new ScenarioPlaces(input.action === 'retry' ? input.perScenario : Number.POSITIVE_INFINITY);
-    const delta: Record<BulkQueryVerdict, number> = { applied: 0, skipped: 0, failed: 0 };
+    // Each verdict is counted as it is written, so progress follows the ledger IE by IE (not page
+    // by page: a retry page waits for its attempts). One update at a time: on FerretDB an update
+    // rewrites the whole document, so two at once could lose one.
+    let counted: Promise<void> = Promise.resolve();
+    const count = (verdict: BulkQueryVerdict) => {
+      const delta = { applied: 0, skipped: 0, failed: 0, [verdict]: 1 };
+      counted = counted.then(() => queries.addProgress(input.operationId, delta, undefined));
+      return counted;
+    };
     const failures: unknown[] = [];
     let stopped = false;
     let next = 0;
@@ -154,8 +169,7 @@ export function createBulkQueryOperationActivities(deps: BulkQueryOperationDeps)
             stopped = true;
             return;
           }
-          const verdict = await handle(input, doc._id, doc.scenarioId, giveUp);
-          if (verdict) delta[verdict] += 1;
+          await handle(input, doc._id, doc.scenarioId, giveUp, count);
         } catch (err) {
           failures.push(err);
         } finally {
@@ -169,9 +183,12 @@ export function createBulkQueryOperationActivities(deps: BulkQueryOperationDeps)
     if (failures.length > 0) throw failures[0];
     const last = page[page.length - 1];
     const cursor = last ? { created: last.created, id: last._id } : undefined;
-    // A page read again after a crash: its first run's verdicts were not added, so count them all.
+    // A page read again after a crash: its first run may have counted some verdicts and not others, so
+    // count them all from the ledger.
+    await counted;
     if (activityInfo().attempt > 1) await queries.recount(input.operationId, stopped ? {} : cursor ? { cursor } : {});
-    else await queries.addProgress(input.operationId, delta, stopped ? undefined : cursor);
+    else if (!stopped && cursor)
+      await queries.addProgress(input.operationId, { applied: 0, skipped: 0, failed: 0 }, cursor);
     if (stopped) return { stopped: true };
     if (!last || page.length < input.pageSize) return {};
     return { next: { created: last.created.toISOString(), id: last._id } };

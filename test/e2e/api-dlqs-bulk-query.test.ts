@@ -238,6 +238,14 @@ describe('POST /dlqs/operations', () => {
       expect(docs.filter((d) => d?.waitingForSlot)).toHaveLength(0);
     }
 
+    // Progress follows the ledger IE by IE, not page by page: the 6 applied count while their
+    // attempts (and so the page) are still under way.
+    await waitFor(
+      'the 6 applied to be counted while their attempts are held',
+      async () => ((await operation(id)).applied === 6 ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
+
     const paused = await api.call('POST', `/dlqs/operations/${id}/pause`, { token });
     expect(paused.status).toBe(200);
     expect(paused.body.operation.state).toBe('paused');
