@@ -11,7 +11,8 @@
  * `perScenario` places from before its request until the attempt it started is over, so this
  * operation never has more attempts in flight in a scenario (the IE's attempt slot is the net).
  */
-import { activityInfo, heartbeat } from '@temporalio/activity';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { BulkQueryAction, BulkQueryCursor, BulkQueryState, BulkQueryVerdict } from '../src/domain';
 import type { IncompleteExecutionSummary, Store } from '../src/store';
@@ -72,7 +73,9 @@ export function createBulkQueryOperationActivities(deps: BulkQueryOperationDeps)
       if (!doc || doc.deleted || doc.resolved) return;
       if (doc.attempts > attemptsBefore && doc.status !== 'in_progress' && !doc.waitingForSlot) return;
       heartbeat();
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      // Cancelled (the worker shutting down, the operation's workflow gone): stop waiting, so that
+      // the worker can stop; the page is read again later and waits for the attempt from there.
+      await sleep(pollMs, undefined, { signal: Context.current().cancellationSignal });
     }
   }
 
