@@ -161,9 +161,7 @@ export async function runQueryOperation(
     `Operation ${started.operation.id}: ${action} of ${started.operation.matched} incomplete executions`,
   );
   const operation = await followQueryOperation(context, started.operation);
-  context.print({ operation }, (out) =>
-    out(`Operation ${operation.id} ${operation.state}: ${progressLine(operation)}`),
-  );
+  context.print({ operation }, (out) => out(`Operation ${operation.id}: ${progressLine(operation)}`));
   if (operation.failed > 0 || operation.state !== 'completed') process.exitCode = exitCodes.refused;
 }
 

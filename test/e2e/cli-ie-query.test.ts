@@ -103,7 +103,7 @@ test('ie delete --query: a dry run, then the operation followed to the end, list
   expect(deleted.code).toBe(0);
   expect(deleted.stderr).toMatch(/Operation [0-9a-f]{32}: delete of 5 incomplete executions/);
   expect(deleted.stderr).toContain('delete 5/5: 5 deleted, 0 skipped, 0 failed (completed)');
-  expect(deleted.stdout).toMatch(/Operation [0-9a-f]{32} completed: delete 5\/5/);
+  expect(deleted.stdout).toMatch(/Operation [0-9a-f]{32}: delete 5\/5: 5 deleted, 0 skipped, 0 failed \(completed\)/);
   for (const id of [...a.ieIds, ...b.ieIds]) {
     expect((await harness.store.incompleteExecutions.get(id))?.deleted).toBe(true);
   }
