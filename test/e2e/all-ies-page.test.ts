@@ -8,6 +8,8 @@
  *
  * Needs `/usr/bin/chromium` (`apt-get install -y chromium`).
  */
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { waitFor } from '../../src/stack/wait';
 import type { IncompleteExecutionDocument } from '../../src/store';
@@ -17,10 +19,10 @@ import type { ImexHarness } from '../helpers/imex-harness';
 import type { ScriptedHttpServer } from '../helpers/scripted-http-server';
 import { openPageStack, type PageStack } from './support/page-stack';
 
-const SCREENSHOT_RETRIED = '/tmp/h-allpage-retried.png';
-const SCREENSHOT_CONFIRM = '/tmp/h-allpage-confirm.png';
-const SCREENSHOT_DELETED = '/tmp/h-allpage-deleted.png';
-const SCREENSHOT_PAUSED = '/tmp/h-allpage-paused.png';
+const SCREENSHOT_RETRIED = path.join(tmpdir(), 'imex-all-ies-retried.png');
+const SCREENSHOT_CONFIRM = path.join(tmpdir(), 'imex-all-ies-confirm.png');
+const SCREENSHOT_DELETED = path.join(tmpdir(), 'imex-all-ies-deleted.png');
+const SCREENSHOT_PAUSED = path.join(tmpdir(), 'imex-all-ies-paused.png');
 const UI_TIMEOUT_MS = 30_000;
 
 let stack: PageStack;

@@ -200,3 +200,44 @@ test('a function that fails on the data is a DataError: an IE for a person, reso
   expect(stack.http.requestsTo('/after').at(-1)?.body).toBe('05.03.2026');
   expect(stack.http.count('/before')).toBe(1); // the modules before the failed one never run again
 });
+
+test("a module's mapper whose regular expression backtracks without end is stopped at the time bound: a DataError IE, and the worker goes on", async () => {
+  stack.http.script('/runaway', { status: 200 });
+  stack.http.script('/after-runaway', { status: 200 });
+  // Hours of backtracking on this text without the bound (src/modules/time-bound.ts); 10 s with it.
+  const runaway = stack.http.httpModule(2, '/runaway', { data: '{{replace(1.text; /^(a+)+$/; "x")}}' });
+  const scenarioId = await stack.imex.createScenario({
+    name: 'iml runaway regex',
+    flow: [webhookTrigger, runaway],
+    metadata: { scenario: { dlq: true } },
+  });
+  const { executionId } = await stack.imex.imex.startScenarioRun({
+    orgId: stack.imex.orgId,
+    scenarioId,
+    data: { text: `${'a'.repeat(40)}b` },
+  });
+  const result = await stack.imex.imex.scenarioRunResult(executionId);
+  expect(result).toMatchObject({ status: 'warning', parked: [{ failer: 2, bundleIndex: 0 }] });
+  const ie = await waitForIeDocument(
+    stack.imex.store,
+    result.parked[0]?.ieId as string,
+    'the IE to wait for a person',
+    (d) => d.status === 'unresolved',
+  );
+  expect(ie).toMatchObject({ retry: false, error: { type: 'DataError' } });
+  expect(ie.error?.message).toMatch(/mapping took longer than 10 s and was stopped \(a regular expression/);
+  expect(stack.http.count('/runaway')).toBe(0);
+
+  // The same worker runs the next scenario as ever.
+  const next = await stack.imex.createScenario({
+    name: 'after the runaway',
+    flow: [webhookTrigger, stack.http.httpModule(2, '/after-runaway', { data: '{{1.text}}' })],
+    metadata: { scenario: { dlq: true } },
+  });
+  const after = await stack.imex.imex.startScenarioRun({
+    orgId: stack.imex.orgId,
+    scenarioId: next,
+    data: { text: 'ok' },
+  });
+  expect(await stack.imex.imex.scenarioRunResult(after.executionId)).toMatchObject({ status: 'success' });
+}, 120_000);
